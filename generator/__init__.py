@@ -1,0 +1,1 @@
+"""The Fleet Freedom SDK generator: schema/ (YAML) -> generated/ (the `fleetfreedom` package, docs, exports)."""

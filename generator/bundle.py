@@ -1,0 +1,158 @@
+"""The API model as JSON Schema (Draft 2020-12): the input of datamodel-code-generator.
+
+Definition names are dotted module paths (``models.assets.AssetGeneral``, ``commands.assets.GetAssetRequest``)
+so that datamodel-code-generator writes one module per section, which the package then imports lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .build import ERROR_CODE_ENUM, REPLY_ENVELOPE_TYPE
+from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr
+
+BASE = "fleetfreedom._base"
+ENVELOPE_SECTION = "api"
+
+_STRING_FORMATS = {"datetime": "date-time"}
+
+
+def model_module(api: Api, type_name: str) -> str:
+    """The generated module (relative to the package) that holds an object type or enum."""
+    if type_name == REPLY_ENVELOPE_TYPE:
+        return f"models.{_envelope_module(api)}"
+    return f"models.{api.sections_by_id[api.section_of(type_name)].module}"
+
+
+def _envelope_module(api: Api) -> str:
+    section = api.sections_by_id.get(ENVELOPE_SECTION) or api.sections[0]
+    return section.module
+
+
+def class_path(api: Api, package: str, type_name: str) -> str:
+    """``fleetfreedom.models.assets:AssetGeneral``."""
+    return f"{package}.{model_module(api, type_name)}:{type_name}"
+
+
+def _ref(api: Api, name: str) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{model_module(api, name)}.{name}"}
+
+
+def type_schema(api: Api, expr: TypeExpr) -> dict[str, Any]:
+    if isinstance(expr, Named):
+        return _ref(api, expr.name)
+    if isinstance(expr, ArrayOf):
+        return {"type": "array", "items": type_schema(api, expr.items)}
+    if isinstance(expr, MapOf):
+        # JSON object keys are strings on the wire whatever they name (ids, enum members): keep them as str.
+        return {"type": "object", "additionalProperties": type_schema(api, expr.values)}
+    if isinstance(expr, AnyValue):
+        return {}
+    assert isinstance(expr, Primitive)
+    out: dict[str, Any] = {"type": expr.json_type}
+    if expr.format in _STRING_FORMATS:
+        out["format"] = _STRING_FORMATS[expr.format]
+    return out
+
+
+def _field_schema(api: Api, f: Field) -> dict[str, Any]:
+    out = type_schema(api, f.type)
+    if f.description:
+        if "$ref" in out:  # a sibling description would make datamodel-code-generator wrap the reference
+            pass
+        else:
+            out["description"] = f.description
+    if f.has_default:
+        out["default"] = f.default
+    return out
+
+
+def object_schema(api: Api, fields: Iterable[Field], description: str | None = None) -> dict[str, Any]:
+    fields = tuple(fields)
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {f.wire_name: _field_schema(api, f) for f in fields},
+    }
+    required = [f.wire_name for f in fields if f.required]
+    if required:
+        out["required"] = required
+    if description:
+        out["description"] = description
+    return out
+
+
+def _enum_schema(enum: EnumType) -> dict[str, Any]:
+    return {
+        "type": enum.json_type,
+        "enum": [m.value for m in enum.members],
+        "x-enum-varnames": [m.python_name for m in enum.members],
+        "description": enum.description,
+    }
+
+
+def _type_def(api: Api, t: ObjectType) -> dict[str, Any]:
+    out = object_schema(api, t.fields, t.description)
+    if t.key_ref:
+        out["customBasePath"] = f"{BASE}.KeyRefModel"
+    return out
+
+
+def fields_of(api: Api, fields: tuple[Field, ...], from_type: str | None) -> tuple[Field, ...]:
+    return api.types_by_name[from_type].fields if from_type else fields
+
+
+def bundle(api: Api) -> dict[str, Any]:
+    defs: dict[str, Any] = {}
+    for enum in api.enums:
+        defs[f"{model_module(api, enum.name)}.{enum.name}"] = _enum_schema(enum)
+    for t in api.types:
+        defs[f"{model_module(api, t.name)}.{t.name}"] = _type_def(api, t)
+    envelope = f"{model_module(api, REPLY_ENVELOPE_TYPE)}.{REPLY_ENVELOPE_TYPE}"
+    defs[envelope] = object_schema(
+        api, api.service.reply_envelope, "The fields every reply carries: reqId, errorCode, message, errorDetails."
+    )
+    for m in api.messages:
+        if m.envelope:
+            payload = api.types_by_name[m.payload]
+            defs[f"{model_module(api, m.payload)}.{m.payload_class}"] = {
+                "allOf": [{"$ref": f"#/$defs/{envelope}"}, object_schema(api, payload.fields)],
+                "description": f"Body of {m.name}: {m.description}",
+            }
+    for c in api.commands:
+        module = f"commands.{api.sections_by_id[c.section].module}"
+        request = object_schema(
+            api, fields_of(api, c.request.fields, c.request.from_type), f"Body of the {c.name} command. {c.description}"
+        )
+        request["customBasePath"] = f"{BASE}.RequestModel"
+        defs[f"{module}.{c.request_class}"] = request
+        defs[f"{module}.{c.response_class}"] = {
+            "allOf": [
+                {"$ref": f"#/$defs/{envelope}"},
+                object_schema(api, fields_of(api, c.response.fields, c.response.from_type)),
+            ],
+            "description": f"Reply to {c.name}.",
+        }
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": dict(sorted(defs.items()))}
+
+
+def aliases(api: Api) -> dict[str, str]:
+    """Wire name -> Python attribute name, for every field whose names differ (checked unique by build.py)."""
+    out: dict[str, str] = {}
+    for f in _every_field(api):
+        if f.python_name != f.wire_name:
+            out[f.wire_name] = f.python_name
+    return dict(sorted(out.items()))
+
+
+def _every_field(api: Api) -> Iterable[Field]:
+    yield from api.service.request_envelope
+    yield from api.service.reply_envelope
+    for t in api.types:
+        yield from t.fields
+    for c in api.commands:
+        yield from c.request.fields
+        yield from c.response.fields
+
+
+__all__ = ["ERROR_CODE_ENUM", "aliases", "bundle", "class_path", "model_module", "type_schema"]

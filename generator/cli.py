@@ -1,0 +1,66 @@
+"""``python -m generator``: generate, check (and more maintainer commands as they arrive).
+
+Exit codes: 0 success, 1 ``check`` found a difference, 2 the schema has problems (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .diagnostics import SchemaError
+from .pipeline import DEFAULT_CACHE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files
+from .write import diff_trees, read_tree, write_tree
+
+
+def _paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: generated/)")
+    parser.add_argument("--no-cache", action="store_true", help="format everything again, ignoring .cache/")
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    generated = generate_files(args.schema, None if args.no_cache else DEFAULT_CACHE)
+    before = read_tree(args.out)
+    write_tree(args.out, generated.files)
+    changed = sum(1 for path, text in generated.files.items() if before.get(path) != text)
+    removed = len(set(before) - set(generated.files))
+    print(f"generated {args.out} from {args.schema} in {time.perf_counter() - started:.2f} s")
+    for kind, count in generated.api.counts().items():
+        print(f"  {kind:<20} {count:>5}")
+    print(f"  {'files':<20} {len(generated.files):>5}  ({changed} changed, {removed} removed)")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    generated = generate_files(args.schema, None if args.no_cache else DEFAULT_CACHE)
+    on_disk = read_tree(args.out)
+    if on_disk == generated.files:
+        print(f"{args.out} is up to date ({len(generated.files)} files)")
+        return 0
+    print(f"{args.out} differs from what the schema generates; run `python -m generator generate`:")
+    print(diff_trees(on_disk, generated.files), end="")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="write generated/ from schema/ (atomically)")
+    _paths(gen)
+    gen.set_defaults(run=_cmd_generate)
+    check = commands.add_parser("check", help="exit 1 and show a diff when generated/ is not what schema/ makes")
+    _paths(check)
+    check.set_defaults(run=_cmd_check)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SchemaError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        print(f"{len(exc.diagnostics)} problem(s) in the schema; nothing was written.", file=sys.stderr)
+        return 2

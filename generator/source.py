@@ -1,0 +1,93 @@
+"""Load YAML files from schema/ and remember where every value stands.
+
+PyYAML's composer gives each node a position; we keep a map from JSON path to (line, column) so that later
+stages (metaschema validation, cross-reference checks) can point at the exact spot of a problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, JsonPath
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One YAML file: its data and the position of every value in it."""
+
+    path: Path
+    display_name: str
+    data: Any
+    positions: dict[JsonPath, tuple[int, int]] = field(repr=False)
+
+    def locate(self, json_path: JsonPath) -> tuple[int, int]:
+        """The position of the value at ``json_path``, or of its nearest ancestor that exists."""
+        for end in range(len(json_path), -1, -1):
+            found = self.positions.get(json_path[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+    def diagnostic(self, json_path: JsonPath, message: str) -> Diagnostic:
+        line, column = self.locate(json_path)
+        return Diagnostic(self.display_name, line, column, json_path, message)
+
+
+class _LoadError(Exception):
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+def _construct(node: yaml.Node, path: JsonPath, positions: dict[JsonPath, tuple[int, int]]) -> Any:
+    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _LoadError(
+                    key_node.start_mark.line + 1, key_node.start_mark.column + 1, "keys must be plain text"
+                )
+            key = str(key_node.value)
+            if key in result:
+                raise _LoadError(key_node.start_mark.line + 1, key_node.start_mark.column + 1, f"duplicate key {key!r}")
+            result[key] = _construct(value_node, (*path, key), positions)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, index), positions) for index, item in enumerate(node.value)]
+    # Scalars: the safe constructor decides int/bool/str/null exactly as yaml.safe_load would.
+    return _SCALAR_LOADER.construct_object(node, deep=True)
+
+
+_SCALAR_LOADER = yaml.SafeLoader("")
+
+
+def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
+    """Parse one file; a YAML syntax error comes back as a located diagnostic instead of an exception."""
+    display = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Diagnostic(display, 1, 1, (), f"cannot read file: {exc}")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return Diagnostic(display, line, column, (), f"YAML syntax error: {exc.problem or exc}")
+    if node is None:
+        return Diagnostic(display, 1, 1, (), "file is empty")
+    positions: dict[JsonPath, tuple[int, int]] = {}
+    try:
+        data = _construct(node, (), positions)
+    except _LoadError as exc:
+        return Diagnostic(display, exc.line, exc.column, (), exc.message)
+    except yaml.YAMLError as exc:
+        return Diagnostic(display, 1, 1, (), f"YAML error: {exc}")
+    return SourceDocument(path=path, display_name=display, data=data, positions=positions)
