@@ -617,11 +617,8 @@ class _Builder:
         for enum in derived:
             if enum.name in self.defined:
                 doc, path = self.defined[enum.name]
-                self.problem(
-                    doc,
-                    path,
-                    f"{enum.name} is built from {'errors.yaml' if enum.name == ERROR_CODE_ENUM else 'subscriptions.yaml'}; do not define it in enums/",
-                )
+                source = "errors.yaml" if enum.name == ERROR_CODE_ENUM else "subscriptions.yaml"
+                self.problem(doc, path, f"{enum.name} is built from {source}; do not define it in enums/")
         return [*derived, *enums]
 
 

@@ -20,7 +20,7 @@ def resolve(path: str) -> Any:
 class _Lazy:
     """A class reference resolved once, on first use."""
 
-    __slots__ = ("path", "_value")
+    __slots__ = ("_value", "path")
 
     def __init__(self, path: str) -> None:
         self.path = path
