@@ -83,7 +83,7 @@ UNRETRIEVED = {
 # ----------------------------------------------------------------------------------------------------------------
 
 ACRONYMS = {"gps", "io", "vbus", "rpm", "sms", "ip", "id", "ota", "obd", "pto", "vin", "dtc", "mil", "can", "ecu",
-            "rssi", "gsm", "apn", "gcm", "pnd", "sso", "mfa", "idp", "idps", "url", "html", "utc", "kb", "dst",
+            "rssi", "hos", "gsm", "apn", "gcm", "pnd", "sso", "mfa", "idp", "idps", "url", "html", "utc", "kb", "dst",
             "snf", "imei", "esn", "sim", "iccid", "ble", "hdop", "vdop", "pdop", "ack", "ac", "dc", "usb"}
 
 
@@ -923,12 +923,12 @@ ENUM_DESC = {
     "BroadcastType": ("The kind of server broadcast.", None),
     "NotificationsMethod": ("The 2018 name of the notification methods.", "Notify by {h}."),
     "SystemsOfUnits": ("A system of measurement units.", None),
-    "HosEventCodeDiagnostic": ("Event codes of diagnostic electronic logging events (retired).", "{H}."),
-    "HosEventCodeDutyStatus": ("Event codes of duty-status electronic logging events (retired).", "{H}."),
-    "HosEventCodeEnginePower": ("Event codes of engine power electronic logging events (retired).", "{H}."),
-    "HosEventCodeIntermediate": ("Event codes of intermediate electronic logging events (retired).", "{H}."),
-    "HosEventCodeLogin": ("Event codes of login electronic logging events (retired).", "{H}."),
-    "HosEventCodeOther": ("Event codes of other electronic logging events (retired).", "{H}."),
+    "HosEventCodeDiagnostic": ("Event codes of diagnostic electronic logging events (retired).", "Event code for {h}."),
+    "HosEventCodeDutyStatus": ("Event codes of duty-status electronic logging events (retired).", "Event code for {h}."),
+    "HosEventCodeEnginePower": ("Event codes of engine power electronic logging events (retired).", "Event code for {h}."),
+    "HosEventCodeIntermediate": ("Event codes of intermediate electronic logging events (retired).", "Event code for {h}."),
+    "HosEventCodeLogin": ("Event codes of login electronic logging events (retired).", "Event code for {h}."),
+    "HosEventCodeOther": ("Event codes of other electronic logging events (retired).", "Event code for {h}."),
     "HosEventType": ("Kind of electronic logging event (retired).", "A {h} event."),
 }
 
@@ -970,16 +970,18 @@ MEMBER_DESC = {
     "PermissionLevel": {"read": "May view the objects.", "update": "May view and change the objects.",
                         "full": "May view, change, create and delete the objects."},
     "PermissionMethod": {"grant": "Gives the access.", "revoke": "Takes the access away."},
-    "MessageType": {"unknown": "Channel not known.", "sms": "Text message.", "email": "Email.",
+    "MessageType": {"unknown": "Channel not known.", "sms": "Text message.", "email": "Email message.",
                     "pnd": "In-cab navigation device.", "gcm": "Android push notification.",
                     "apn": "Apple push notification.", "socket": "The WebSocket connection."},
     "MessageStatus": {"created": "Created, not yet handled.", "processed": "Handed to the delivery channel.",
                       "failed": "Delivery failed.", "throttled": "Held back because too many were sent.",
                       "bounceback": "Returned as undeliverable.", "acknowledged": "The recipient confirmed it."},
-    "ReportStatus": {"created": "Created, not yet queued.", "queued": "Waiting to run.", "running": "Running.",
-                     "saving": "Storing the results.", "completed": "Finished successfully.", "failed": "Failed."},
-    "BillingReportStatus": {"created": "Created, not yet queued.", "queued": "Waiting to run.", "running": "Running.",
-                            "completed": "Finished successfully.", "failed": "Failed."},
+    "ReportStatus": {"created": "Created, not yet queued.", "queued": "Waiting to run.",
+                     "running": "The report is being computed.", "saving": "Storing the results.",
+                     "completed": "Finished successfully.", "failed": "Stopped with an error; see the result's error."},
+    "BillingReportStatus": {"created": "Created, not yet queued.", "queued": "Waiting to run.",
+                            "running": "The report is being computed.", "completed": "Finished successfully.",
+                            "failed": "Stopped with an error; see the report's error."},
     "MaintenanceJobStatus": {"pending": "Due in the future.", "pastdue": "Due date has passed without completion.",
                              "completed": "The work was done.", "cancelled": "The job was cancelled."},
     "BehaviourLogType": {"log": "An ordinary log line.", "info": "Information.", "warn": "A warning.",
@@ -992,7 +994,7 @@ MEMBER_DESC = {
                          "sessions": "Passwords expire after a number of sessions."},
     "ProviderCommandStatus": {"created": "Created, not yet sent.", "pending": "Waiting to be sent to the device.",
                               "inProgress": "Being carried out by the device.", "completed": "Done.",
-                              "failed": "Failed.", "cancelled": "Cancelled before completion."},
+                              "failed": "The device or server reported a failure.", "cancelled": "Cancelled before completion."},
     "SessionStatus": {"notFound": "No such session.", "created": "Created but not used yet.",
                       "active": "In use.", "idle": "Open but unused for a while.",
                       "passwordExpired": "Open, but the user must change the password first.",
@@ -1376,7 +1378,8 @@ class Builder:
             base = tname[:-len("Deleted")]
             return {"Message": "asset message", "CompanyReseller": "reseller part"}.get(base, label(base))
         return {"MessageBase": "message", "BillableBase": "billable item", "FormFieldBase": "form field",
-                "UserState": "user", "PersonGeneral": "person", "VehicleGeneral": "vehicle",
+                "UserState": "user", "PersonGeneral": "person", "ProviderConfig": "provider configuration",
+                "ProviderConfiguration": "older-model provider configuration", "VehicleGeneral": "vehicle",
                 "TrailerGeneral": "trailer", "VehicleAdvanced": "vehicle"}.get(tname, label(tname))
 
     def field_desc(self, tname: str, fname: str, tstr: str, is_composite: bool) -> str:
@@ -1497,6 +1500,12 @@ class Builder:
         notes: dict[str, list[str]] = {}
         for lname, lobj in self.objects_json["legacy_objects"].items():
             target = lobj["superseded_by"]
+            if lobj["section"] == "Self" and lname == "Session":
+                self.omitted.append({"kind": "type", "name": "legacy_objects.Session", "reason": (
+                    "The 2018 Session described the logged-in account (user fields plus its policies); today that "
+                    "is SessionDetails with User and the policy types. The catalogue says the current Session "
+                    "replaced it, but that type is a session handle, so nothing was merged into it.")})
+                continue
             cur = self.objects.get(target, {}).get("fields", {})
             extra = [f for f in lobj["fields"] if f not in cur]
             missing = [f for f in cur if f not in lobj["fields"] and f not in ("deleted", "since", "suspended")]
@@ -1799,6 +1808,8 @@ def _builder_enums_errors():
         if enum == "ProviderDataUnits":
             return f"Measured in {UNITS[member]}."
         h = human(member)
+        if member == "unknown":
+            return "Not known or not reported."
         if template:
             return template.replace("{h}", h).replace("{H}", cap(h))
         return cap(h) + "."
@@ -1916,8 +1927,8 @@ SESSION_MESSAGES = {
     "sessionAuthenticationMerged": ("UserAuthentication", ["code-literal"], "the authentication part of the "
                                                                             "connected user's own account"),
     "sessionSettingMerged": ("UserSetting", ["source"], "the settings part of the connected user's own account"),
-    "sessionStateMerged": ("UserSetting", ["code-literal"], "the settings part of the connected user's own account, "
-                                                            "under its C# name"),
+    "sessionStateMerged": ("UserSetting", ["code-literal"], "the settings part of the connected user's own account "
+                                                            "(the C# spelling of sessionSettingMerged)"),
     "sessionMachineMerged": ("Machine", ["code-literal"], "the connected machine account itself"),
 }
 
@@ -1971,8 +1982,10 @@ def _builder_messages():
                                     "description": self.message_desc(mname, kind, obj), "x-note": note}
             self.msg_object[mname] = obj
         for mname, (payload, ev, what) in SESSION_MESSAGES.items():
+            what, _, aside = what.partition(" (")
             d = {"kind": "account", "payload": payload, "evidence": ev,
-                 "description": f"Pushed without a subscription whenever {what} changes."}
+                 "description": f"Pushed without a subscription whenever {what} changes"
+                                + (f" ({aside}." if aside else ".")}
             if mname == "sessionStateMerged":
                 d["x-note"] = ("The catalogue's message list names this sessionStateMerged while the object notes "
                                "say sessionSettingMerged; both are accepted.")
