@@ -509,6 +509,17 @@ class _Builder:
                 if cls in classes:
                     self.problem(doc, path, f"class {cls} of command {c.name!r} collides with {classes[cls]}")
                 classes[cls] = f"command {c.name}"
+        raising = [e for e in api.errors if e.group != "success"]
+        exceptions = {naming.error_base_class(e.group): f"error group {e.group}" for e in raising}
+        for e in raising:
+            if e.exception_name in exceptions:
+                doc = self.docs.errors
+                self.problem(
+                    doc,
+                    ("errors", e.name),
+                    f"exception {e.exception_name} collides with {exceptions[e.exception_name]}",
+                )
+            exceptions[e.exception_name] = f"error code {e.name}"
         for m in api.messages:
             if m.envelope and m.payload_class in classes:
                 self.problem(

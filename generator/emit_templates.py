@@ -98,7 +98,8 @@ def context(api: Api) -> dict[str, Any]:
     return {
         "model_exports": _model_exports(api),
         "command_exports": _command_exports(api),
-        "payload_imports": _payload_imports(api),
+        "payload_modules": _payload_modules(api),
+        "payload_alias": {m.name: _module_alias(bundle.model_module(api, m.payload)) for m in api.messages},
         "lazy_exports": _lazy_exports(api),
         "event_bases": EVENT_BASES,
         "group_descriptions": GROUP_DESCRIPTIONS,
@@ -166,8 +167,14 @@ def _command_exports(api: Api) -> list[tuple[str, list[str]]]:
     return _grouped(pairs)
 
 
-def _payload_imports(api: Api) -> list[tuple[str, list[str]]]:
-    return _grouped(sorted({(bundle.model_module(api, m.payload), m.payload_class) for m in api.messages}))
+def _module_alias(module: str) -> str:
+    """``models.assets`` -> ``_assets``: how events.py names a payload module."""
+    return "_" + module.rsplit(".", 1)[-1]
+
+
+def _payload_modules(api: Api) -> list[tuple[str, str]]:
+    modules = sorted({bundle.model_module(api, m.payload) for m in api.messages})
+    return [(module, _module_alias(module)) for module in modules]
 
 
 def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:

@@ -71,6 +71,8 @@ def field_name(wire_name: str) -> str:
 def enum_member_name(member: str) -> str:
     """``assetGeneral`` -> ``ASSET_GENERAL``; ``ANALOG_INPUT_0`` stays; ``break_24`` -> ``BREAK_24``."""
     name = upper_snake_case(member)
+    if name in ("I", "O", "L"):  # single letters that read as digits (E741)
+        return name + "_"
     return "_" + name if name[:1].isdigit() else name
 
 
@@ -96,9 +98,13 @@ def exception_class(error: str) -> str:
     return name if len(words(error)) > 1 else name + "Error"
 
 
+# Exception base per error group (errors.yaml `group`); chosen so none shadows a builtin or a per-code class.
+_ERROR_BASES = {"permission": "PermissionDeniedError", "state": "InvalidStateError", "service": "ServerError"}
+
+
 def error_base_class(group: str) -> str:
-    """Exception base per error group: ``notFound`` -> ``NotFoundError``."""
-    return pascal_case(group) + "Error"
+    """Exception base per error group: ``notFound`` -> ``NotFoundError``, ``service`` -> ``ServerError``."""
+    return _ERROR_BASES.get(group) or pascal_case(group) + "Error"
 
 
 def section_module(section_id: str) -> str:

@@ -2533,7 +2533,7 @@ def _builder_build_commands():
             if filt and verb in ("list", "special"):
                 d["x-filter"] = filt
             if section == "self":
-                d["x-resource"] = "self"
+                d["x-resource"] = "account"
             # request
             if name == "noop" or not c["request"]:
                 d["request"] = {}

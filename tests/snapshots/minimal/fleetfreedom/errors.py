@@ -37,7 +37,7 @@ class NotFoundError(ApiError):
     """The object the command names does not exist (or is not visible to you)."""
 
 
-class ServiceError(ApiError):
+class ServerError(ApiError):
     """The service failed or could not complete the operation."""
 
 
@@ -49,7 +49,7 @@ class VersionConflictError(ApiError):
     """The object changed since you read it; re-read it and try again."""
 
 
-class UnknownError(ServiceError):
+class UnknownError(ServerError):
     """Something went wrong."""
 
     code = 1
@@ -129,7 +129,7 @@ __all__ = [
     "AuthenticationError",
     "InvalidInputError",
     "NotFoundError",
-    "ServiceError",
+    "ServerError",
     "ThrottledError",
     "VersionConflictError",
     "UnknownError",

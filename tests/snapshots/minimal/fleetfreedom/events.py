@@ -21,13 +21,13 @@ from ._events import (
     UnknownFrame,
 )
 
-if TYPE_CHECKING:
-    from .models.api import Broadcast, ConnectionResponsePayload, SessionEnded
-    from .models.assets import AssetAdvanced, AssetDeleted, AssetGeneral
+if TYPE_CHECKING:  # payload classes, by module: an event may share its name with its payload type
+    from .models import api as _api  # noqa: F401 (used in quoted generic arguments)
+    from .models import assets as _assets  # noqa: F401 (used in quoted generic arguments)
 
 
 @dataclass(frozen=True, slots=True)
-class AssetGeneralMerged(Merged["AssetGeneral"]):
+class AssetGeneralMerged(Merged["_assets.AssetGeneral"]):
     """An asset's general part changed."""
 
     name: ClassVar[str] = "assetGeneralMerged"
@@ -35,7 +35,7 @@ class AssetGeneralMerged(Merged["AssetGeneral"]):
 
 
 @dataclass(frozen=True, slots=True)
-class AssetAdvancedMerged(Merged["AssetAdvanced"]):
+class AssetAdvancedMerged(Merged["_assets.AssetAdvanced"]):
     """An asset's advanced part changed. (Wire name not confirmed by a server document.)"""
 
     name: ClassVar[str] = "assetAdvancedMerged"
@@ -43,7 +43,7 @@ class AssetAdvancedMerged(Merged["AssetAdvanced"]):
 
 
 @dataclass(frozen=True, slots=True)
-class AssetDeleted(Deleted["AssetDeleted"]):
+class AssetDeleted(Deleted["_assets.AssetDeleted"]):
     """An asset was deleted."""
 
     name: ClassVar[str] = "assetDeleted"
@@ -51,7 +51,7 @@ class AssetDeleted(Deleted["AssetDeleted"]):
 
 
 @dataclass(frozen=True, slots=True)
-class Broadcast(BroadcastMessage["Broadcast"]):
+class Broadcast(BroadcastMessage["_api.Broadcast"]):
     """A notice for all."""
 
     name: ClassVar[str] = "broadcast"
@@ -59,7 +59,7 @@ class Broadcast(BroadcastMessage["Broadcast"]):
 
 
 @dataclass(frozen=True, slots=True)
-class SessionEnded(SessionEndedMessage["SessionEnded"]):
+class SessionEnded(SessionEndedMessage["_api.SessionEnded"]):
     """The session ended. (Wire name not confirmed by a server document.)"""
 
     name: ClassVar[str] = "sessionEnded"
@@ -67,7 +67,7 @@ class SessionEnded(SessionEndedMessage["SessionEnded"]):
 
 
 @dataclass(frozen=True, slots=True)
-class ConnectionResponse(ConnectionMessage["ConnectionResponsePayload"]):
+class ConnectionResponse(ConnectionMessage["_api.ConnectionResponsePayload"]):
     """First frame."""
 
     name: ClassVar[str] = "connectionResponse"

@@ -1,0 +1,74 @@
+"""Base classes of every generated model.
+
+Received data is lenient: unknown fields are kept (``model_extra``) and unknown enum values become
+pseudo-members (see the generated enums' ``_missing_``), so a newer server never breaks decoding. Data we send is
+strict: ``outgoing_problems`` lists every unknown field or enum value before a request is encoded.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class WireModel(BaseModel):
+    """An object as it travels on the wire: snake_case attributes, camelCase aliases."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        defer_build=True,  # build validators on first use: importing the package stays cheap
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict this object is sent as (camelCase keys, unset fields left out)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class KeyRefModel(WireModel):
+    """A small reference such as ``{"id": 42}``, which callers may also give as the bare key ``42``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bare_key(cls, data: Any) -> Any:
+        if isinstance(data, (int, str)) and not isinstance(data, bool):
+            name, info = next(iter(cls.model_fields.items()))
+            return {info.alias or name: data}
+        return data
+
+
+class RequestModel(WireModel):
+    """The body of a command the client sends. Unknown top-level fields are rejected at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def is_known_member(value: Enum) -> bool:
+    """False for a pseudo-member made from a value the SDK did not know."""
+    return value._name_ in type(value).__members__
+
+
+def outgoing_problems(model: BaseModel, path: str = "") -> list[str]:
+    """Every unknown field and unknown enum value in ``model`` and below it, as readable paths."""
+    problems: list[str] = []
+    for key in model.model_extra or {}:
+        problems.append(f"{path}{key}: unknown field")
+    for name in type(model).model_fields:
+        problems.extend(_value_problems(getattr(model, name), f"{path}{name}"))
+    return problems
+
+
+def _value_problems(value: Any, path: str) -> list[str]:
+    if isinstance(value, BaseModel):
+        return outgoing_problems(value, path + ".")
+    if isinstance(value, Enum):
+        return [] if is_known_member(value) else [f"{path}: unknown {type(value).__name__} value {value.value!r}"]
+    if isinstance(value, (list, tuple)):
+        return [p for index, item in enumerate(value) for p in _value_problems(item, f"{path}[{index}]")]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _value_problems(item, f"{path}[{key!r}]")]
+    return []

@@ -1,0 +1,132 @@
+"""Frames on the wire: ``name<space>{JSON}``. Decoding never raises for a well-formed frame.
+
+``decode_frame`` gives the typed message (a command's response model, a pushed event, or ``UnknownFrame``);
+``encode_frame`` gives the wire string of a request. Both are pure functions: no I/O, no state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeAlias
+
+import pydantic_core
+from pydantic import BaseModel, ValidationError
+
+from ._base import RequestModel, outgoing_problems
+from ._events import ServerMessage, UnknownFrame
+from ._exceptions import FrameError, RequestError
+from ._registry import COMMANDS, MESSAGES, REPLY_PATH, REQUEST_NAMES
+from ._specs import CommandSpec, resolve
+
+Decoded: TypeAlias = BaseModel | ServerMessage[Any] | UnknownFrame
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+_RESPONSE_SUFFIX = "Response"
+UNKNOWN_COMMAND_REPLY = "unknownCommandResponse"
+
+
+def split_frame(text: str) -> tuple[str, str]:
+    """``'getAsset {"reqId":1}'`` -> ``("getAsset", '{"reqId":1}')``; the name ends at the first space."""
+    name, space, body = text.partition(" ")
+    if not space:
+        raise FrameError("frame has no space between its name and its JSON body", text)
+    if not _NAME.match(name):
+        raise FrameError("frame name is not a message name (letters and digits, starting with a letter)", text)
+    return name, body
+
+
+def parse_body(body: str, frame: str) -> dict[str, Any]:
+    """The JSON object of a frame body, or one FrameError saying what is wrong with it."""
+    try:
+        data = pydantic_core.from_json(body)
+    except ValueError as exc:
+        raise FrameError(f"frame body is not valid JSON ({exc})", frame) from None
+    if not isinstance(data, dict):
+        raise FrameError("frame body is not a JSON object", frame)
+    return data
+
+
+def _validate(cls: type[BaseModel], name: str, body: str, frame: str) -> BaseModel | UnknownFrame:
+    try:
+        return cls.model_validate_json(body)
+    except ValidationError as exc:
+        data = parse_body(body, frame)  # raises FrameError when the JSON itself is broken
+        return UnknownFrame(name, data, reason=_summary(exc))
+
+
+def _summary(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return f"{where}: {first['msg']}" + (f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
+
+
+def decode(text: str) -> tuple[str, Decoded]:
+    """The frame's name and its typed message. Raises FrameError only for a frame that is not well formed."""
+    name, body = split_frame(text)
+    message = MESSAGES.get(name)
+    if message is not None:
+        payload = _validate(message.payload_class, name, body, text)
+        if isinstance(payload, UnknownFrame):
+            return name, payload
+        return name, message.event_class(payload)
+    if name.endswith(_RESPONSE_SUFFIX):
+        command = COMMANDS.get(name[: -len(_RESPONSE_SUFFIX)])
+        if command is not None:
+            return name, _validate(command.response_class, name, body, text)
+        if name == UNKNOWN_COMMAND_REPLY:
+            return name, _validate(resolve(REPLY_PATH), name, body, text)
+    return name, UnknownFrame(name, parse_body(body, text))
+
+
+def decode_frame(text: str) -> Decoded:
+    """A frame as a typed message: the command's response model, a pushed event, or ``UnknownFrame``."""
+    return decode(text)[1]
+
+
+def command_of(request: RequestModel) -> CommandSpec:
+    cls = type(request)
+    name = REQUEST_NAMES.get(f"{cls.__module__}:{cls.__qualname__}")
+    if name is None:
+        raise TypeError(f"{cls.__qualname__} is not a generated request class")
+    return COMMANDS[name]
+
+
+def build_request(command: str, params: BaseModel | dict[str, Any] | None = None) -> RequestModel:
+    """Validate ``params`` as the body of ``command``; problems raise RequestError before anything is sent."""
+    spec = COMMANDS.get(command)
+    if spec is None:
+        raise RequestError(command, ["unknown command"])
+    cls = spec.request_class
+    if isinstance(params, cls):
+        request: RequestModel = params
+    else:
+        if isinstance(params, BaseModel):
+            params = params.model_dump(by_alias=True, exclude_unset=True)
+        try:
+            request = cls.model_validate(params or {})
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)
+            ]
+            raise RequestError(command, problems) from None
+    return request
+
+
+def encode_frame(request: RequestModel, req_id: int | None = None) -> str:
+    """The wire string of a request: ``'getCompany {"reqId":1,"company":{"id":42}}'``.
+
+    Unknown fields or enum values anywhere in the request raise RequestError: what we send is strict.
+    """
+    spec = command_of(request)
+    problems = outgoing_problems(request)
+    if problems:
+        raise RequestError(spec.name, problems)
+    body: dict[str, Any] = {} if req_id is None else {"reqId": req_id}
+    body.update(request.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    return spec.name + " " + json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_raw(name: str, body: dict[str, Any]) -> str:
+    """A frame from a name and a plain dict (for replies and pushes written by the emulator)."""
+    return name + " " + json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -1,0 +1,27 @@
+"""The generated package and the generator are typed end to end and lint clean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import GENERATED, PROJECT
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=PROJECT, capture_output=True, text=True, timeout=600)
+
+
+def test_mypy_strict_generated_package() -> None:
+    result = _run("mypy", "--strict", str(GENERATED / "fleetfreedom"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_generator() -> None:
+    result = _run("mypy", "--strict", "generator")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_clean() -> None:
+    result = _run("ruff", "check", "generator", "tests", "templates/runtime", str(GENERATED / "fleetfreedom"))
+    assert result.returncode == 0, result.stdout + result.stderr
