@@ -16,6 +16,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA = PROJECT / "schema"
 DEFAULT_OUTPUT = PROJECT / "generated"
 DEFAULT_CACHE = PROJECT / ".cache" / "black"
+# The package's changelog: written in schema/ (by hand and by `python -m generator release`), copied verbatim.
+CHANGELOG = "CHANGELOG.md"
 
 
 @dataclass(frozen=True)
@@ -41,4 +43,8 @@ def emit(api: Api) -> dict[str, str]:
 
 def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = DEFAULT_CACHE) -> Generated:
     api = load_api(schema_dir)
-    return Generated(api, format_sources(emit(api), cache_dir))
+    files = format_sources(emit(api), cache_dir)
+    changelog = schema_dir / CHANGELOG
+    if changelog.is_file():
+        files[CHANGELOG] = changelog.read_text(encoding="utf-8")
+    return Generated(api, dict(sorted(files.items())))
