@@ -127,10 +127,10 @@ def _by_area(changes: Iterable[Change]) -> list[tuple[str, list[Change]]]:
     return [(area, grouped[area]) for area in AREAS if area in grouped]
 
 
-def render_report(diff: SchemaDiff, old_label: str, new_label: str, *, patch_limit: int | None = 25) -> str:
+def render_report(diff: SchemaDiff, old_label: str, new_label: str, *, every_change: bool = False) -> str:
     """The report a maintainer reads before publishing: grouped by impact and area, each change located.
 
-    Patch-level changes (mostly revised descriptions) stop after ``patch_limit`` lines; None shows them all.
+    Revised descriptions are summarised per definition unless ``every_change`` asks for one line each.
     """
     release = plan_release(diff)
     lines = [f"Schema diff: {old_label} (version {diff.old_version}) -> {new_label} (version {diff.new_version})"]
@@ -144,8 +144,8 @@ def render_report(diff: SchemaDiff, old_label: str, new_label: str, *, patch_lim
         if not changes:
             continue
         lines += ["", f"{_HEADINGS[impact]} ({len(changes)})"]
-        shown = changes if impact is not Impact.PATCH or patch_limit is None else changes[:patch_limit]
-        for area, group in _by_area(shown):
+        descriptions = [] if every_change else [c for c in changes if _is_description(c)]
+        for area, group in _by_area(c for c in changes if c not in descriptions):
             lines.append(f"  {_AREA_TITLES[area]}")
             for change in group:
                 lines.append(f"    - {change.summary}")
@@ -153,10 +153,35 @@ def render_report(diff: SchemaDiff, old_label: str, new_label: str, *, patch_lim
                     lines.append(f"        why: {change.reason}")
                 if change.location is not None:
                     lines.append(f"        at:  {change.location}")
-        if len(shown) < len(changes):
-            lines.append(f"  ... and {len(changes) - len(shown)} more (--all shows every change, --json lists them)")
+        if descriptions:
+            per_definition: dict[str, int] = {}
+            for change in descriptions:
+                root = change.subject.split(".")[0]
+                per_definition[root] = per_definition.get(root, 0) + 1
+            lines.append(f"  Descriptions revised ({len(descriptions)}; --all lists each with its location)")
+            lines += _wrapped([f"{name} ({count})" for name, count in sorted(per_definition.items())], "    ")
     lines += ["", _version_line(release)]
     return "\n".join(lines) + "\n"
+
+
+def _wrapped(items: list[str], indent: str, width: int = 116) -> list[str]:
+    """Comma-separated items over several lines, never splitting an item."""
+    lines: list[str] = []
+    line = ""
+    for index, item in enumerate(items):
+        piece = item + ("," if index < len(items) - 1 else "")
+        if line and len(indent) + len(line) + 1 + len(piece) > width:
+            lines.append(indent + line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    if line:
+        lines.append(indent + line)
+    return lines
+
+
+def _is_description(change: Change) -> bool:
+    return change.action == "documented" and change.summary.endswith("description revised")
 
 
 def _version_line(release: Release) -> str:

@@ -62,13 +62,13 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     elif args.markdown:
         print(render_changelog(diff, args.markdown_version or "Unreleased"), end="")
     else:
-        print(render_report(diff, old.label, new.label, patch_limit=None if args.all else 25), end="")
+        print(render_report(diff, old.label, new.label, every_change=args.all), end="")
     return 1 if args.fail_on_breaking and diff.breaking else 0
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
     plan = release.plan(args.schema, args.base, args.version, args.date)
-    print(render_report(plan.diff, plan.base.label, plan.current.label, patch_limit=10), end="")
+    print(render_report(plan.diff, plan.base.label, plan.current.label), end="")
     if not plan.diff.changes:
         print(f"Nothing changed since {plan.base.label}; nothing to release.")
         return 0
@@ -96,7 +96,9 @@ def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     output.add_argument("--json", action="store_true", help="machine-readable output")
     output.add_argument("--markdown", action="store_true", help="only the changelog section, in Markdown")
     diff.add_argument("--markdown-version", help="version heading of the --markdown section (default: Unreleased)")
-    diff.add_argument("--all", action="store_true", help="list every patch-level change (default: the first 25)")
+    diff.add_argument(
+        "--all", action="store_true", help="list every revised description on its own line (default: a summary)"
+    )
     diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 when any change is breaking (for CI)")
     diff.set_defaults(run=_cmd_diff)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_SCHEMA, PROJECT, run_generator
 
-from generator.changelog import Version, bump_for, plan_release, prepend_section, render_changelog
+from generator.changelog import Version, bump_for, plan_release, prepend_section, render_changelog, render_report
 from generator.diff import Action, Change, Impact, SchemaDiff
 
 # --- versions ---------------------------------------------------------------------------------------------
@@ -225,3 +225,17 @@ def test_diff_on_the_projects_own_history() -> None:
     renamed = {c["subject"]: c["summary"] for c in data["changes"]}
     assert data["counts"] == {"breaking": 6, "feature": 0, "patch": 0}
     assert "`client.self.login()` is now `client.account.login()`" in renamed["login"]
+
+
+def test_report_summarises_revised_descriptions_unless_asked_for_all() -> None:
+    docs = tuple(
+        Change(Impact.PATCH, "documented", "type field", f"Asset.{name}", f"type field {name!r}: description revised")
+        for name in ("id", "name", "kind")
+    )
+    diff = SchemaDiff("1.0.0", "1.0.0", (_change(Impact.BREAKING, "removed", "command a removed", "gone"), *docs))
+    summary = render_report(diff, "old/", "new/")
+    assert "BREAKING (1)" in summary and "why: gone" in summary
+    assert "Descriptions revised (3;" in summary and "Asset (3)" in summary and "'id'" not in summary
+    assert "Version: 1.0.0 -> 2.0.0 (major bump" in summary
+    every = render_report(diff, "old/", "new/", every_change=True)
+    assert all(f"type field {name!r}: description revised" in every for name in ("id", "name", "kind"))
