@@ -110,7 +110,16 @@ def load_side(spec: str, schema_dir: Path) -> LoadedSchema:
     folder = Path(spec)
     if not folder.is_dir():
         raise SourceError(f"{spec} is neither a schema folder nor a git: revision")
-    return LoadedSchema(str(folder), _load(str(folder), folder))
+    label = _display(folder)
+    return LoadedSchema(label, _load(label, folder))
+
+
+def _display(folder: Path) -> str:
+    """A folder as the maintainer would type it: relative to the current directory when inside it."""
+    try:
+        return folder.resolve().relative_to(Path.cwd()).as_posix() + "/"
+    except ValueError:
+        return str(folder)
 
 
 def _load(label: str, folder: Path) -> Api:
