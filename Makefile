@@ -30,7 +30,7 @@ lint: setup
 	$(VENV)/bin/ruff check generator templates/runtime tests generated/fleetfreedom
 
 typecheck: setup
-	$(VENV)/bin/mypy generator templates/runtime/fleetfreedom generated/fleetfreedom
+	$(VENV)/bin/mypy generator generated/fleetfreedom
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
