@@ -1,18 +1,21 @@
 """``python -m generator``: generate, check (and more maintainer commands as they arrive).
 
-Exit codes: 0 success, 1 ``check`` found a difference, 2 the schema has problems (nothing written).
+Exit codes: 0 success, 1 ``check`` found a difference (``coverage``: something is not covered), 2 the schema (or
+the catalogue) has problems and nothing was written.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .coverage import CatalogueError, coverage, render
 from .diagnostics import SchemaError
-from .pipeline import DEFAULT_CACHE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files
+from .pipeline import DEFAULT_CACHE, DEFAULT_CATALOGUE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files, load_api
 from .write import diff_trees, read_tree, write_tree
 
 
@@ -47,6 +50,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    try:
+        report = coverage(load_api(args.schema), args.catalogue)
+    except CatalogueError as exc:
+        print(f"coverage: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(render(report, verbose=args.verbose), end="")
+    return 0 if report.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +72,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("check", help="exit 1 and show a diff when generated/ is not what schema/ makes")
     _paths(check)
     check.set_defaults(run=_cmd_check)
+    cov = commands.add_parser(
+        "coverage", help="compare schema/ with the reference catalogue; exit 1 when something is not covered"
+    )
+    cov.add_argument(
+        "catalogue",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_CATALOGUE,
+        help="catalogue folder (default: ../shared/reference)",
+    )
+    cov.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
+    cov.add_argument("--json", action="store_true", help="print the report as JSON")
+    cov.add_argument("--verbose", "-v", action="store_true", help="also list what only the schema has")
+    cov.set_defaults(run=_cmd_coverage)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -16,6 +16,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA = PROJECT / "schema"
 DEFAULT_OUTPUT = PROJECT / "generated"
 DEFAULT_CACHE = PROJECT / ".cache" / "black"
+DEFAULT_CATALOGUE = PROJECT.parent / "shared" / "reference"
 
 
 @dataclass(frozen=True)
