@@ -22,7 +22,7 @@ from .write import diff_trees, read_tree, write_tree
 def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: generated/)")
-    parser.add_argument("--no-cache", action="store_true", help="format everything again, ignoring .cache/")
+    parser.add_argument("--no-cache", action="store_true", help="run every step again, ignoring .cache/")
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -32,8 +32,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     write_tree(args.out, generated.files)
     changed = sum(1 for path, text in generated.files.items() if before.get(path) != text)
     removed = len(set(before) - set(generated.files))
-    print(f"generated {args.out} from {args.schema} in {time.perf_counter() - started:.2f} s")
-    for kind, count in generated.api.counts().items():
+    how = " (inputs unchanged: cached run)" if generated.cached else ""
+    print(f"generated {args.out} from {args.schema} in {time.perf_counter() - started:.2f} s{how}")
+    for kind, count in generated.counts.items():
         print(f"  {kind:<20} {count:>5}")
     print(f"  {'files':<20} {len(generated.files):>5}  ({changed} changed, {removed} removed)")
     return 0
