@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test generate check lint typecheck clean
+.PHONY: setup run test generate check coverage bench lint typecheck clean
 
 $(STAMP): pyproject.toml generated/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ check: setup
 
 test: setup
 	$(PY) -m pytest
+
+# How much of the reference catalogue (../shared/reference) the schema covers; exit 1 on an unexplained gap.
+coverage: setup
+	$(PY) -m generator coverage
+
+# Speed figures as ratios against baselines measured in the same run (not part of `make test`).
+bench: setup
+	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_regen.py
 
 lint: setup
 	$(VENV)/bin/ruff check generator templates/runtime tests generated/fleetfreedom

@@ -1,13 +1,15 @@
 """``python -m generator``: generate, check, diff and release the SDK from schema/.
 
-Exit codes: 0 success; 1 ``check`` found a difference, or ``diff --fail-on-breaking`` found a breaking change;
-2 the schema has problems or an argument names something unusable (nothing written).
+Exit codes: 0 success; 1 ``check`` found a difference, ``diff --fail-on-breaking`` found a breaking change, or
+``coverage`` found something not covered; 2 the schema (or the catalogue) has problems or an argument names
+something unusable (nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -15,9 +17,10 @@ from pathlib import Path
 
 from . import release
 from .changelog import render_changelog, render_report, to_json
+from .coverage import CatalogueError, coverage, render
 from .diagnostics import SchemaError
 from .diff import diff_apis
-from .pipeline import DEFAULT_CACHE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files
+from .pipeline import DEFAULT_CACHE, DEFAULT_CATALOGUE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files, load_api
 from .revisions import SideSchemaError, SourceError, load_side
 from .write import diff_trees, read_tree, write_tree
 
@@ -25,7 +28,7 @@ from .write import diff_trees, read_tree, write_tree
 def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: generated/)")
-    parser.add_argument("--no-cache", action="store_true", help="format everything again, ignoring .cache/")
+    parser.add_argument("--no-cache", action="store_true", help="run every step again, ignoring .cache/")
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -35,8 +38,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     write_tree(args.out, generated.files)
     changed = sum(1 for path, text in generated.files.items() if before.get(path) != text)
     removed = len(set(before) - set(generated.files))
-    print(f"generated {args.out} from {args.schema} in {time.perf_counter() - started:.2f} s")
-    for kind, count in generated.api.counts().items():
+    how = " (inputs unchanged: cached run)" if generated.cached else ""
+    print(f"generated {args.out} from {args.schema} in {time.perf_counter() - started:.2f} s{how}")
+    for kind, count in generated.counts.items():
         print(f"  {kind:<20} {count:>5}")
     print(f"  {'files':<20} {len(generated.files):>5}  ({changed} changed, {removed} removed)")
     return 0
@@ -77,7 +81,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
         print("Dry run: nothing written.")
         return 0
     generated = release.apply(plan, args.schema, args.out, None if args.no_cache else DEFAULT_CACHE)
-    print(f"Released {generated.api.service.package} {plan.version}: {args.schema}/api.yaml and CHANGELOG.md updated,")
+    print(f"Released {plan.current.api.service.package} {plan.version}: {args.schema}/api.yaml and CHANGELOG.md updated,")
     print(f"{args.out} regenerated ({len(generated.files)} files). Review, commit, then tag: git tag v{plan.version}")
     return 0
 
@@ -120,6 +124,19 @@ def _add_release(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rel.set_defaults(run=_cmd_release)
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    try:
+        report = coverage(load_api(args.schema), args.catalogue)
+    except CatalogueError as exc:
+        print(f"coverage: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(render(report, verbose=args.verbose), end="")
+    return 0 if report.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +148,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.set_defaults(run=_cmd_check)
     _add_diff(commands)
     _add_release(commands)
+    cov = commands.add_parser(
+        "coverage", help="compare schema/ with the reference catalogue; exit 1 when something is not covered"
+    )
+    cov.add_argument(
+        "catalogue",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_CATALOGUE,
+        help="catalogue folder (default: ../shared/reference)",
+    )
+    cov.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
+    cov.add_argument("--json", action="store_true", help="print the report as JSON")
+    cov.add_argument("--verbose", "-v", action="store_true", help="also list what only the schema has")
+    cov.set_defaults(run=_cmd_coverage)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .changelog import Release, Version, plan_release, prepend_section, render_changelog
 from .diff import Impact, SchemaDiff, diff_apis
-from .pipeline import CHANGELOG, Generated, generate_files
+from .pipeline import CHANGELOG, Generated, generate_files, load_api
 from .revisions import GIT_PREFIX, LoadedSchema, SourceError, load_side, revision_exists
 from .write import write_tree
 
@@ -87,9 +87,10 @@ def apply(release_plan: ReleasePlan, schema_dir: Path, out_dir: Path, cache_dir:
     try:
         api_path.write_text(set_version(api_before, release_plan.version), encoding="utf-8")
         changelog_path.write_text(prepend_section(changelog_before, release_plan.section, package), encoding="utf-8")
+        declared = load_api(schema_dir).service.version
+        if declared != str(release_plan.version):
+            raise ReleaseError(f"{API_FILE} still declares {declared} after the update")
         generated = generate_files(schema_dir, cache_dir)
-        if generated.api.service.version != str(release_plan.version):
-            raise ReleaseError(f"{API_FILE} still declares {generated.api.service.version} after the update")
         write_tree(out_dir, generated.files)
     except BaseException:
         api_path.write_text(api_before, encoding="utf-8")

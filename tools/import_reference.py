@@ -65,7 +65,7 @@ CATALOGUE_SECTION = {
 
 ALLOWED_EVIDENCE = ["v4.17.5-ref-list", "code-literal", "source", "getting-started-article", "newer-wss-ref",
                     "client-method-name", "ts-v5-derived", "ts-v5-class", "derived", "uncertain",
-                    "subscription-type-enum"]
+                    "subscription-type-enum", "inferred", "code-comment"]
 
 INT_FORMATS = {"byte", "short", "ushort", "int", "uint", "long", "ulong"}
 NUM_FORMATS = {"float", "double"}
@@ -1478,6 +1478,10 @@ class Builder:
 
     def make_field(self, tname: str, fname: str, spec: dict, is_composite: bool) -> dict:
         schema, note = self.schema.field(spec["type"])
+        if base_kind(spec["type"]) in UNRETRIEVED:
+            self.omitted.append({"kind": "field", "name": f"{tname}.{fname}", "reason": (
+                f"The catalogue types it {spec['type']} but could not retrieve that type's definition, so the "
+                f"value passes through untyped.")})
         out = dict(schema)
         if "ref" in spec:
             out["description"] = self.field_desc(tname, fname, spec["type"], is_composite)
@@ -1582,6 +1586,9 @@ class Builder:
             for fname, spec in obj["fields"].items():
                 if name == "ProviderDeleted" and fname == "id":
                     spec = {"type": "string"}
+                    self.omitted.append({"kind": "field", "name": "ProviderDeleted.id", "reason": (
+                        "The 2018 helper typed it ulong; provider ids are strings today (as the catalogue's "
+                        "providerDeleted message payload says), so it is typed string.")})
                 props[fname] = self.make_field(name, fname, spec, name in composites)
             d["properties"] = props
             self.types[name] = {"section": section, "def": d}
@@ -2005,6 +2012,7 @@ def _builder_messages():
             "description": "The first frame on every connection, before any command: says whether the ghost id "
                            "in the address resumed a session and describes it. It carries no reqId.",
             "x-note": "The catalogue models it as the pseudo-command `connection`; here it is a message."}
+        self.reconcile_messages(sync)
         for alt, kept in ALTERNATIVE_MESSAGES.items():
             self.omitted.append({"kind": "message", "name": alt, "reason": (
                 f"Alternative spelling of {kept} in the catalogue's message list (evidence: "
@@ -2013,6 +2021,29 @@ def _builder_messages():
             "Not a message: command replies are described per command and the shared envelope in api.yaml.")})
         self.omitted.append({"kind": "message", "name": "noopResponse", "reason": (
             "Not a message: it is the reply of the noop command.")})
+
+    def reconcile_messages(self, sync: dict) -> None:
+        """Keep every evidence word of the catalogue's message list, deprecate what retired subscriptions deliver,
+        and record where a payload type has more keys than the catalogue's message list gives."""
+        retired = {m for s in self.subs_json if s.get("retired") for m in s["messages"]}
+        for mname, d in self.messages.items():
+            if mname in retired:
+                d["deprecated"] = True
+            entry = sync.get(mname)
+            if entry is None:
+                continue
+            d["evidence"] = d["evidence"] + [w for w in entry["evidence"] if w not in d["evidence"]]
+            shape = entry["payload"]
+            if not shape.startswith("{") or d["payload"] not in self.types:
+                continue
+            listed = {n for n, _ in parse_shape(shape)}
+            have = set(self.types[d["payload"]]["def"]["properties"])
+            extra = sorted(have - listed)
+            if extra:
+                self.omitted.append({"kind": "field", "name": f"{mname}.payload", "reason": (
+                    f"The catalogue's message list gives {{{', '.join(sorted(listed))}}}; the payload type "
+                    f"{d['payload']} (the 2018 helper's shape) also has {', '.join(extra)}, kept so that those keys "
+                    f"are typed when the server sends them.")})
 
     def message_desc(self, mname: str, kind: str, obj: str) -> str:
         o = self.obj_phrase(obj)
@@ -2040,6 +2071,8 @@ def _builder_messages():
             notes = []
             if s.get("retired"):
                 d["retired"] = True
+                d["deprecated"] = True
+                notes.append("Retired: the server no longer offers it and nothing replaces it.")
             if s.get("obsolete"):
                 d["deprecated"] = True
                 d["x-replaced-by"] = "providerConfig"
@@ -2058,6 +2091,7 @@ def _builder_messages():
 
     Builder.build_messages = build_messages
     Builder.message_desc = message_desc
+    Builder.reconcile_messages = reconcile_messages
     Builder.obj_phrase = obj_phrase
     Builder.build_subscriptions = build_subscriptions
 
@@ -2188,6 +2222,10 @@ def _builder_commands():
         """Returns (field schema, required)."""
         v = val.strip()
         obj = cmd["object"]
+        if cmd["name"] == "getTimezone" and key == "timezone":
+            self.omitted.append({"kind": "field", "name": "getTimezone.request.timezone", "reason": (
+                "The catalogue gives {code: codified}; the shared CodeKey types `code` as a plain string so one key "
+                "type serves timezone codes and provider registration codes alike.")})
         # inline shapes handled by dedicated SDK types
         if cmd["name"] == "cancelDispatchJob":
             return {"$ref": "DispatchJobCancel"}, True
@@ -2558,6 +2596,9 @@ def _builder_build_commands():
                     schema = self.parse_response(c, k, v)
                     props[k] = {**schema, "description": self.response_desc(c, k, verb, obj, filt, req_keys)}
                 if name == "unsubscribe":
+                    self.omitted.append({"kind": "field", "name": "unsubscribe.response.removed", "reason": (
+                        "Not in the catalogue's reply keys (it gives the subscribe reply shape), but the "
+                        "partial-success article names `removed` for unsubscribeResponse; kept so it is typed.")})
                     props["removed"] = {"type": "array", "items": {"$ref": "SubscriptionType"},
                                         "description": self.response_desc(c, "removed", verb, obj, filt, req_keys),
                                         "x-note": "The partial-success article names `removed` (and `invalid`) "
