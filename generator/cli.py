@@ -81,7 +81,8 @@ def _cmd_release(args: argparse.Namespace) -> int:
         print("Dry run: nothing written.")
         return 0
     generated = release.apply(plan, args.schema, args.out, None if args.no_cache else DEFAULT_CACHE)
-    print(f"Released {plan.current.api.service.package} {plan.version}: {args.schema}/api.yaml and CHANGELOG.md updated,")
+    package = plan.current.api.service.package
+    print(f"Released {package} {plan.version}: {args.schema}/api.yaml and CHANGELOG.md updated,")
     print(f"{args.out} regenerated ({len(generated.files)} files). Review, commit, then tag: git tag v{plan.version}")
     return 0
 
