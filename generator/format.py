@@ -1,49 +1,99 @@
-"""Format generated Python with ruff's formatter (pinned; Black-compatible, the style of our hand-written code).
+"""Format generated Python with black (pinned), skipping files whose formatted form is already cached.
 
-All files are formatted by one ``ruff format`` run over a temporary copy: ruff works on every core and needs a
-few hundredths of a second for the whole package, where black needed many CPU-seconds, so no formatting cache
-is kept. The settings are given on the command line (``--isolated``) so no configuration file can change them.
+The cache key is the hash of black's version, its mode and the unformatted source, so a cache entry can never
+serve stale output. Files that miss the cache are formatted on all cores, while the caller keeps working.
 """
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
+import hashlib
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+import black
+from black import InvalidInput, TargetVersion  # type: ignore[attr-defined]
+
 LINE_LENGTH = 120
-TARGET_VERSION = "py311"
+_MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
 
 
 class FormatError(Exception):
-    """Generated source that ruff cannot parse: a generator or template bug, named by file."""
+    """Generated source that black cannot parse: a generator or template bug, named by file."""
 
 
-def _ruff() -> str:
-    """The pinned ruff binary installed with the generator (not whichever ruff is first on PATH)."""
-    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+def _format_one(item: tuple[str, str]) -> str:
+    path, source = item
+    try:
+        return black.format_str(source, mode=_MODE)
+    except InvalidInput as exc:
+        raise FormatError(f"generated {path} is not valid Python (a generator bug): {exc}") from None
 
-    return str(find_ruff_bin())
+
+def _key(source: str) -> str:
+    digest = hashlib.sha256()
+    version = getattr(black, "__version__", "?")
+    digest.update(f"black {version} {_MODE!r}\0".encode())
+    digest.update(source.encode("utf-8"))
+    return digest.hexdigest()
 
 
-def format_sources(files: dict[str, str]) -> dict[str, str]:
-    """Format every ``.py`` entry of ``files`` (path -> source); other files pass through."""
-    python = {path: source for path, source in files.items() if path.endswith(".py")}
-    if not python:
-        return dict(files)
-    with tempfile.TemporaryDirectory(prefix="fleetfreedom-format-") as tmp:
-        root = Path(tmp)
-        for path, source in python.items():
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(source, encoding="utf-8")
-        done = subprocess.run(
-            [_ruff(), "format", "--isolated", "--no-cache", f"--line-length={LINE_LENGTH}",
-             f"--target-version={TARGET_VERSION}", "."],
-            cwd=root, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        if done.returncode != 0:
-            detail = (done.stderr or done.stdout).strip()
-            raise FormatError(f"generated code is not valid Python (a generator bug):\n{detail}")
-        formatted = {path: (root / path).read_text(encoding="utf-8") for path in python}
-    return {path: formatted.get(path, source) for path, source in files.items()}
+class Formatter:
+    """Formats batches of files as they are produced, on every core, so formatting one batch (the templates)
+    overlaps with producing the next (datamodel-code-generator's models) in the caller's process.
+
+    Use as a context manager: ``submit`` each batch, then ``result()`` for every formatted file. Cached files
+    never reach a worker; the worker pool starts only at the first cache miss.
+    """
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.cache_dir = cache_dir
+        self.ready: dict[str, str] = {}
+        self.jobs: list[tuple[str, str, Future[str] | None, str]] = []  # (path, key, running job, source)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Formatter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, files: dict[str, str]) -> None:
+        # Largest first: the longest job should start earliest.
+        for path, source in sorted(files.items(), key=lambda item: -len(item[1])):
+            if not path.endswith(".py"):
+                self.ready[path] = source
+                continue
+            key = _key(source)
+            cached = self.cache_dir / key[:2] / key if self.cache_dir else None
+            if cached is not None and cached.is_file():
+                self.ready[path] = cached.read_text(encoding="utf-8")
+                continue
+            pool = self._pool()
+            self.jobs.append((path, key, pool.submit(_format_one, (path, source)) if pool else None, source))
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self.pool is None and (os.cpu_count() or 1) > 1:
+            self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
+        return self.pool
+
+    def result(self) -> dict[str, str]:
+        out = dict(self.ready)
+        for path, key, job, source in self.jobs:
+            text = job.result() if job is not None else _format_one((path, source))
+            out[path] = text
+            if self.cache_dir is not None:
+                entry = self.cache_dir / key[:2] / key
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, entry)
+        return dict(sorted(out.items()))
+
+
+def format_sources(files: dict[str, str], cache_dir: Path | None) -> dict[str, str]:
+    """Black-format every ``.py`` entry of ``files`` (path -> source); other files pass through."""
+    with Formatter(cache_dir) as formatter:
+        formatter.submit(files)
+        return formatter.result()

@@ -3,8 +3,8 @@
 A finished run is cached under ``.cache/generated/`` by a hash of everything that can change its output: every
 file of the schema folder, of ``generator/`` and of ``templates/``, the Python version and the versions of the
 libraries that write or format code. A run whose inputs hash the same returns the cached files without loading
-the schema or running datamodel-code-generator and the formatter (none of them is even imported), which makes a
-no-change ``check`` cheap. Any change to any input is a different key, so a cache entry can never serve stale output.
+the schema, running datamodel-code-generator or black (none of them is even imported), which makes a no-change
+``check`` cheap. Any change to any input is a different key, so a cache entry can never serve stale output.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ GENERATOR_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PROJECT / "templates"
 
 # Libraries whose version can change the generated text.
-_TOOLS = ("datamodel-code-generator", "ruff", "jinja2", "pyyaml", "jsonschema", "pydantic")
+_TOOLS = ("datamodel-code-generator", "black", "jinja2", "pyyaml", "jsonschema", "pydantic")
 _KEEP_ENTRIES = 8  # cached runs kept (newest first); older ones are deleted
 
 
@@ -70,10 +70,17 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
         hit = _read_entry(cache_dir / "generated" / f"{key}.json")
         if hit is not None:
             return hit
-    from .format import format_sources
+    from .emit_models import emit_models
+    from .emit_templates import copy_runtime, render_package
+    from .format import Formatter
 
     api = load_api(schema_dir)
-    files = format_sources(emit(api))
+    package = api.service.package
+    with Formatter(cache_dir / "black" if cache_dir else None) as formatter:
+        # Templates first: black works on them in other processes while datamodel-code-generator runs here.
+        formatter.submit({**render_package(api), **copy_runtime(api)})
+        formatter.submit({f"{package}/{path}": code for path, code in emit_models(api).items()})
+        files = formatter.result()
     changelog = schema_dir / CHANGELOG
     if changelog.is_file():
         files[CHANGELOG] = changelog.read_text(encoding="utf-8")
