@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 
 from . import bundle, naming
+from .emit_registry import render_registry
 from .model import AnyValue, Api, ArrayOf, MapOf, Named, Primitive, TypeExpr
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -189,7 +190,6 @@ PACKAGE_FILES: dict[str, str] = {
     "README.md.jinja": "README.md",
     "__init__.py.jinja": "{package}/__init__.py",
     "py.typed.jinja": "{package}/py.typed",
-    "_registry.py.jinja": "{package}/_registry.py",
     "errors.py.jinja": "{package}/errors.py",
     "events.py.jinja": "{package}/events.py",
     "models__init__.py.jinja": "{package}/models/__init__.py",
@@ -203,6 +203,7 @@ def render_package(api: Api) -> dict[str, str]:
     out: dict[str, str] = {}
     for template, target in PACKAGE_FILES.items():
         out[target.format(package=api.service.package)] = env.get_template(f"package/{template}").render(ctx)
+    out[f"{api.service.package}/_registry.json"] = render_registry(api)
     return out
 
 
