@@ -55,10 +55,7 @@ class Wire:
         """The next frame called ``name``; frames read on the way stay in the backlog for later ``recv``/``expect``."""
         skipped: list[tuple[str, dict[str, Any]]] = []
         for _ in range(limit):
-            if self.backlog:
-                got = self.backlog.pop(0)
-            else:
-                got = parse(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+            got = await self.recv()
             if got[0] == name:
                 self.backlog = skipped + self.backlog
                 return got[1]
