@@ -49,6 +49,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 _REQ_ID = re.compile(r'"reqId"\s*:\s*(-?\d{1,18})\b')  # salvages the reqId of a body that is not valid JSON
 UNKNOWN_COMMAND_REPLY = "unknownCommandResponse"
 CONTROL_TIMEOUT = 30.0  # seconds a control call from another thread waits for the event loop
+MAX_DELAYED = 1_000  # delayed replies held per connection; past that they go out at once
 CLOSE_TIMEOUT = 2.0  # seconds a closing handshake may take before the connection is cut (a test's peer may be gone)
 
 
@@ -408,7 +409,7 @@ class Emulator:
         if rule is not None and rule.action == "withhold":
             log.info("fault: withholding %s reqId=%s", name, req_id)
             return
-        if rule is not None and rule.action == "delay" and self._loop is not None:
+        if rule is not None and rule.action == "delay" and self._loop is not None and len(peer.timers) < MAX_DELAYED:
             timer: asyncio.TimerHandle
 
             def later() -> None:
