@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 JsonPath = tuple[str | int, ...]
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*\Z")
+
+
 def format_json_path(path: JsonPath) -> str:
-    """``("commands", "getAsset", "request")`` -> ``$.commands.getAsset.request``."""
+    """``("commands", "getAsset", "request")`` -> ``$.commands.getAsset.request``; an odd key is quoted
+    (``$.types["a b"]``) so that a diagnostic stays one readable line whatever the key holds."""
     out = "$"
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if _PLAIN_KEY.match(part) else f"[{json.dumps(part)}]"
     return out
 
 

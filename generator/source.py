@@ -78,6 +78,12 @@ def _compose(text: str) -> yaml.Node | None:
         return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
 def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
     """Parse one file; a YAML syntax error comes back as a located diagnostic instead of an exception."""
     display = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
@@ -91,6 +97,10 @@ def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return Diagnostic(display, line, column, (), f"YAML syntax error: {exc.problem or exc}")
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters, U+FFFE)
+        line, column = _position(text, exc.position)
+        shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        return Diagnostic(display, line, column, (), f"YAML does not allow the character {shown} here")
     if node is None:
         return Diagnostic(display, 1, 1, (), "file is empty")
     positions: dict[JsonPath, tuple[int, int]] = {}
@@ -98,6 +108,10 @@ def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
         data = _construct(node, (), positions)
     except _LoadError as exc:
         return Diagnostic(display, exc.line, exc.column, (), exc.message)
+    except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag such as !!python/object: refused, never run
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return Diagnostic(display, line, column, (), f"YAML error: {exc.problem or exc.context}")
     except yaml.YAMLError as exc:
-        return Diagnostic(display, 1, 1, (), f"YAML error: {exc}")
+        return Diagnostic(display, 1, 1, (), "YAML error: " + " ".join(str(exc).split()))
     return SourceDocument(path=path, display_name=display, data=data, positions=positions)

@@ -2,11 +2,13 @@
 
 Received data is lenient: unknown fields are kept (``model_extra``) and unknown enum values become
 pseudo-members (see the generated enums' ``_missing_``), so a newer server never breaks decoding. Data we send is
-strict: ``outgoing_problems`` lists every unknown field or enum value before a request is encoded.
+strict: ``outgoing_problems`` lists every unknown field, unknown enum value or non-finite number before a request
+is encoded.
 """
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from typing import Any
 
@@ -53,7 +55,7 @@ def is_known_member(value: Enum) -> bool:
 
 
 def outgoing_problems(model: BaseModel, path: str = "") -> list[str]:
-    """Every unknown field and unknown enum value in ``model`` and below it, as readable paths."""
+    """Every unknown field, unknown enum value and non-finite number in ``model`` and below it, as readable paths."""
     problems: list[str] = []
     for key in model.model_extra or {}:
         problems.append(f"{path}{key}: unknown field")
@@ -67,6 +69,8 @@ def _value_problems(value: Any, path: str) -> list[str]:
         return outgoing_problems(value, path + ".")
     if isinstance(value, Enum):
         return [] if is_known_member(value) else [f"{path}: unknown {type(value).__name__} value {value.value!r}"]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{path}: {value} is not a JSON number"]
     if isinstance(value, (list, tuple)):
         return [p for index, item in enumerate(value) for p in _value_problems(item, f"{path}[{index}]")]
     if isinstance(value, dict):

@@ -42,6 +42,8 @@ def parse_body(body: str, frame: str) -> dict[str, Any]:
         data = pydantic_core.from_json(body)
     except ValueError as exc:
         raise FrameError(f"frame body is not valid JSON ({exc})", frame) from None
+    except TypeError:  # pydantic_core refuses a str it cannot encode as UTF-8 (lone surrogates)
+        raise FrameError("frame body is not valid Unicode text (lone surrogate)", frame) from None
     if not isinstance(data, dict):
         raise FrameError("frame body is not a JSON object", frame)
     return data
@@ -53,6 +55,9 @@ def _validate(cls: type[BaseModel], name: str, body: str, frame: str) -> BaseMod
     except ValidationError as exc:
         data = parse_body(body, frame)  # raises FrameError when the JSON itself is broken
         return UnknownFrame(name, data, reason=_summary(exc))
+    except TypeError:  # not encodable as UTF-8: parse_body raises the FrameError that says so
+        parse_body(body, frame)
+        raise
 
 
 def _summary(exc: ValidationError) -> str:
@@ -124,7 +129,10 @@ def encode_frame(request: RequestModel, req_id: int | None = None) -> str:
         raise RequestError(spec.name, problems)
     body: dict[str, Any] = {} if req_id is None else {"reqId": req_id}
     body.update(request.model_dump(mode="json", by_alias=True, exclude_unset=True))
-    return spec.name + " " + json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return spec.name + " " + json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:  # outgoing_problems names non-finite numbers; this is the backstop for any that slip by
+        raise RequestError(spec.name, ["a number is NaN or infinite, which JSON cannot carry"]) from None
 
 
 def encode_raw(name: str, body: dict[str, Any]) -> str:
