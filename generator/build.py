@@ -503,6 +503,11 @@ class _Builder:
         classes: dict[str, str] = {}
         for name in (*api.types_by_name, *api.enums_by_name):
             classes[name] = f"type {name}"
+            if name in naming.RESERVED_CLASS_NAMES and name in self.defined:
+                doc, path = self.defined[name]
+                self.problem(
+                    doc, path, f"{name!r} cannot be a class name in Python code (keyword or import); rename it"
+                )
         for c in api.commands:
             doc, path = self.defined[c.name]
             for cls in (c.request_class, c.response_class):

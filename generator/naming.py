@@ -32,6 +32,28 @@ _RESERVED_ATTRIBUTES = frozenset(
 )
 
 
+# Class names the generated modules cannot use: keywords, and names those modules import
+# (datamodel-code-generator would silently rename such a class, e.g. ``Field`` -> ``FieldModel``, and every
+# reference the templates make to it would break).
+RESERVED_CLASS_NAMES = frozenset(
+    {
+        *(k for k in keyword.kwlist + keyword.softkwlist if k[:1].isupper()),
+        "Annotated",
+        "Any",
+        "BaseModel",
+        "Enum",
+        "Field",
+        "IntEnum",
+        "KeyRefModel",
+        "RequestModel",
+        "RootModel",
+        "StrEnum",
+        "TYPE_CHECKING",
+        "WireModel",
+    }
+)
+
+
 def words(wire_name: str) -> list[str]:
     """``getAssetGeneralsList`` -> ``["get", "Asset", "Generals", "List"]``; underscores also split."""
     return [w for part in wire_name.split("_") for w in _WORD_BOUNDARY.split(part) if w]
