@@ -37,7 +37,7 @@ _RESERVED_ATTRIBUTES = frozenset(
 # reference the templates make to it would break).
 RESERVED_CLASS_NAMES = frozenset(
     {
-        *(k for k in keyword.kwlist + keyword.softkwlist if k[:1].isupper()),
+        *(k for k in (*keyword.kwlist, *keyword.softkwlist) if k[:1].isupper()),
         "Annotated",
         "Any",
         "BaseModel",
