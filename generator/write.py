@@ -12,6 +12,8 @@ import difflib
 import fnmatch
 import os
 import shutil
+import sys
+import time
 from pathlib import Path
 
 # Build and tool output that may live inside generated/ (e.g. an editable install's egg-info): kept, not compared.
@@ -70,16 +72,64 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
+# Test hook: ``GENERATOR_TEST_PAUSE=<point>`` makes write_tree announce the point on stderr and wait there, so a
+# test can kill the process at a known step. Points: ``staging:<n>`` (after n files are staged), ``swap`` (before
+# the exchange), ``swapped`` (after it, before the old tree is removed).
+_PAUSE_ENV = "GENERATOR_TEST_PAUSE"
+_STAGING_KINDS = ("new", "old")
+
+
+def _pause(point: str) -> None:
+    if os.environ.get(_PAUSE_ENV) == point:
+        sys.stderr.write(f"paused at {point}\n")
+        sys.stderr.flush()
+        time.sleep(60)  # the test kills us long before; never hang a run for good if it does not
+
+
+def _staging(root: Path, kind: str, pid: int) -> Path:
+    return root.parent / f".{root.name}.{kind}-{pid}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Delete staging folders that runs killed midway left beside ``root`` (their process is gone)."""
+    removed = []
+    for kind in _STAGING_KINDS:
+        for path in root.parent.glob(f".{root.name}.{kind}-*"):
+            pid = path.name.rpartition("-")[2]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
 def write_tree(root: Path, files: dict[str, str]) -> None:
-    """Replace ``root`` with exactly ``files``, in one atomic step; ignored build output is carried over."""
+    """Replace ``root`` with exactly ``files``, in one atomic step; ignored build output is carried over.
+
+    A run killed at any point leaves ``root`` either as it was or fully replaced, plus at most a staging folder
+    beside it, which the next run removes.
+    """
     root = root.resolve()
-    staging = root.parent / f".{root.name}.new-{os.getpid()}"
+    remove_leftovers(root)
+    staging = _staging(root, "new", os.getpid())
     if staging.exists():
         shutil.rmtree(staging)
-    for relative, text in files.items():
+    staging.mkdir(parents=True)
+    _pause("staging:0")
+    for count, (relative, text) in enumerate(files.items(), 1):
         path = staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        _pause(f"staging:{count}")
     if root.is_dir():
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root)
@@ -87,12 +137,17 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
                 target = staging / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 (shutil.copytree if path.is_dir() else shutil.copy2)(path, target)
+        _pause("swap")
         if _exchange(staging, root):
+            _pause("swapped")
             shutil.rmtree(staging)  # staging now holds the previous tree
             return
-        old = root.parent / f".{root.name}.old-{os.getpid()}"
+        # No renameat2 (not Linux): two renames, with a moment in which root does not exist.
+        old = _staging(root, "old", os.getpid())
         os.rename(root, old)
         os.rename(staging, root)
+        _pause("swapped")
         shutil.rmtree(old)
     else:
+        _pause("swap")
         os.rename(staging, root)
