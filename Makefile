@@ -36,7 +36,7 @@ bench: setup
 	$(PY) benchmarks/bench_regen.py
 
 lint: setup
-	$(VENV)/bin/ruff check generator templates/runtime tests generated/fleetfreedom
+	$(VENV)/bin/ruff check generator templates/runtime tests tools benchmarks generated/fleetfreedom
 
 typecheck: setup
 	$(VENV)/bin/mypy generator generated/fleetfreedom

@@ -1437,7 +1437,7 @@ class Builder:
         h = human(fname)
         t = tstr.strip()
         if t.startswith("Map<"):
-            k, v = split_map(t)
+            k, _v = split_map(t)
             return f"The {h} of this {o}, as a map keyed by {human(k) if k != 'string' else 'name'}."
         if t.endswith("[]"):
             inner = t[:-2]
@@ -1798,9 +1798,7 @@ def _builder_enums_errors():
             obsolete = set(e.get("obsolete", []))
             for m, val in e["values"].items():
                 md: dict = {}
-                if e["kind"] == "number":
-                    md["value"] = val
-                elif val != m:
+                if e["kind"] == "number" or val != m:
                     md["value"] = val
                 md["description"] = self.member_desc(name, m, template)
                 if m in obsolete:
@@ -2225,7 +2223,7 @@ def _builder_commands():
     def parse_request(self, cmd, key, val):
         """Returns (field schema, required)."""
         v = val.strip()
-        obj = cmd["object"]
+        cmd["object"]
         if cmd["name"] == "getTimezone" and key == "timezone":
             self.omitted.append({"kind": "field", "name": "getTimezone.request.timezone", "reason": (
                 "The catalogue gives {code: codified}; the shared CodeKey types `code` as a plain string so one key "
