@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import build_api
+from .emit_docs import emit_docs
+from .emit_exports import emit_exports
 from .emit_models import emit_models
 from .emit_templates import copy_runtime, render_package
 from .format import format_sources
@@ -36,6 +38,8 @@ def emit(api: Api) -> dict[str, str]:
     files.update({f"{package}/{path}": code for path, code in emit_models(api).items()})
     files.update(render_package(api))
     files.update(copy_runtime(api))
+    files.update(emit_docs(api))
+    files.update(emit_exports(api))
     return dict(sorted(files.items()))
 
 
