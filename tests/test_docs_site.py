@@ -124,7 +124,7 @@ def test_unconfirmed_and_deprecated_items_are_flagged(site: Site) -> None:
     deprecated = next(t for t in model.types if t.deprecated and t.replaced_by)
     text = page_of(site, f"sections/{model.sections_by_id[deprecated.section].module}/types.md").read_text()
     block = text[text.index(f'id="{deprecated.name}"') :]
-    assert "Deprecated" in block[:3000] and deprecated.replaced_by in block[:3000]
+    assert "Deprecated" in block[:3000] and str(deprecated.replaced_by) in block[:3000]
 
 
 # --- the browser test ----------------------------------------------------------------------------------
