@@ -43,19 +43,17 @@ API_MD = "api.md"  # the package's one-file API listing
 
 # Characters Markdown (with the extensions mkdocs.yml turns on) or HTML would interpret anywhere in a line.
 _ACTIVE = frozenset("\\`*_{}[]<>&|#")
-# Characters that start a block (list, quote, heading, setext underline) when they open a line.
-_LINE_START = frozenset("+-=>0123456789 \t")
+# What opens a block (ordered or bulleted list item, setext underline) when a line starts with it; the other
+# block openers (#, >, *) are in _ACTIVE already.
+_BLOCK_START = re.compile(r"^(?:\d+[.)]|[-+=]+)(?:\s|$)")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _BACKTICK_SPAN = re.compile(r"`([^`]+)`")
 
 
 def _entities(text: str, *, at_line_start: bool) -> str:
-    out = []
-    for i, ch in enumerate(text):
-        if ch in _ACTIVE or (at_line_start and i == 0 and ch in _LINE_START):
-            out.append(f"&#{ord(ch)};")
-        else:
-            out.append(ch)
+    out = [f"&#{ord(ch)};" if ch in _ACTIVE else ch for ch in text]
+    if at_line_start and out and _BLOCK_START.match(text):
+        out[0] = f"&#{ord(text[0])};"
     return "".join(out)
 
 
@@ -320,8 +318,8 @@ def docs_environment() -> jinja2.Environment:
     return env
 
 
-def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]]) -> dict[str, Any]:
-    links = Links(api, page.path)
+def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]], links: Links | None = None) -> dict[str, Any]:
+    links = links or Links(api, page.path)
 
     def fields_rows(fields: tuple[Field, ...]) -> list[dict[str, str]]:
         return _fields_table_rows(links, fields)
@@ -368,7 +366,6 @@ def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]]) -> dict[st
         "error_base": naming.error_base_class,
         "start": getting_started_facts(api),
         "section_pages": {title: pages for title, pages in nav},
-        "for_site": True,
     }
     ctx.update(page.extra)
     return ctx
@@ -391,10 +388,8 @@ def emit_docs(api: Api) -> dict[str, str]:
     out[f"{DOCS}/mkdocs.yml"] = _render(env, "mkdocs.yml.jinja", {"api": api, "top": top, "nav": nav, "pages": PAGES})
     out[f"{DOCS}/{PAGES}/stylesheets/extra.css"] = _render(env, "extra.css.jinja", {})
     # api.md beside the package links into the Markdown sources, so it reads well on a code host too
-    api_page = Page(f"../../{API_MD}", "API", "api.md.jinja")
-    ctx = _context(api, api_page, nav)
-    ctx["links"] = _PrefixedLinks(api, f"{DOCS}/{PAGES}")
-    ctx["for_site"] = False
+    api_page = Page(API_MD, "API", "api.md.jinja")
+    ctx = _context(api, api_page, nav, _PrefixedLinks(api, f"{DOCS}/{PAGES}"))
     out[API_MD] = _render(env, "api.md.jinja", ctx)
     return out
 

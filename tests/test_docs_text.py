@@ -105,6 +105,26 @@ def test_api_md_names_every_type_enum_error_subscription_and_event() -> None:
     assert not missing, f"{len(missing)} names missing from api.md: {missing[:30]}"
 
 
+def test_api_md_links_resolve() -> None:
+    """api.md links into the Markdown sources (readable on a code host): every file and heading id exists."""
+    text = API_MD.read_text(encoding="utf-8")
+    targets = set(re.findall(r"\]\(([^)#]+)(?:#([^)]+))?\)", text))
+    assert targets
+    ids: dict[Path, set[str]] = {}
+    broken = []
+    for target, fragment in sorted(targets):
+        path = (GENERATED / target).resolve()
+        if not path.is_file():
+            broken.append(target)
+            continue
+        if path not in ids:
+            source = path.read_text(encoding="utf-8")
+            ids[path] = set(re.findall(r"\{#([A-Za-z0-9_-]+)\}", source)) | set(re.findall(r'id="([^"]+)"', source))
+        if fragment and fragment not in ids[path]:
+            broken.append(f"{target}#{fragment}")
+    assert not broken, broken[:20]
+
+
 # --- examples ------------------------------------------------------------------------------------------
 
 
@@ -190,3 +210,38 @@ def test_schema_text_renders_as_text(tmp_path: Path) -> None:
         assert expected in visible, f"{page}: {expected!r} not shown as text"
     api_md = (out / "api.md").read_text(encoding="utf-8")
     assert "<script>" not in api_md
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        EVIL,
+        "1. not a list",
+        "- not a bullet",
+        "+ nor this",
+        "# not a heading",
+        "> not a quote",
+        "=== not a tab",
+        "    not code",
+        "trailing {: .attr }",
+        "x\n\n- a list after a blank line\n---",
+        "a <b>bold</b> & &lt; entity",
+        "![img](x.png) and <https://example.com>",
+    ],
+)
+def test_mdtext_is_inert_markdown(text: str) -> None:
+    """Rendered with the site's Markdown extensions, schema text is one paragraph holding exactly that text."""
+    import markdown
+
+    from generator.emit_docs import mdtext
+
+    rendered = markdown.markdown(mdtext(text), extensions=["attr_list", "tables", "admonition", "pymdownx.superfences"])
+    inner = rendered.removeprefix("<p>").removesuffix("</p>")
+    assert rendered.startswith("<p>") and rendered.endswith("</p>") and "<p>" not in inner, rendered
+    parser = _Text()
+    parser.feed(inner)
+    expected = " ".join(text.split())
+    if "`code`" in text:
+        expected = expected.replace("`code`", "code")
+    assert "".join(parser.text) == expected
+    assert not parser.scripts
