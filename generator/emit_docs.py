@@ -8,6 +8,7 @@ spans in a description are kept as code, escaped the same way.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Iterable
@@ -90,8 +91,6 @@ def attr_id(value: object) -> str:
 
 def yaml_str(value: object) -> str:
     """A double-quoted YAML scalar (JSON strings are valid YAML)."""
-    import json
-
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -307,8 +306,6 @@ def _fields_table_rows(links: Links, fields: tuple[Field, ...]) -> list[dict[str
 
 
 def _json(value: object) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 

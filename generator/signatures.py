@@ -58,15 +58,6 @@ class Signature:
         prefix = "async def" if is_async else "def"
         return f"{prefix} {self.method}({', '.join(parts)}) -> {self.returns}: ..."
 
-    def render_short(self, client: str = "client", *, is_async: bool = False) -> str:
-        """Names only: ``client.assets.get(asset, *, include_deleted, timeout)``."""
-        parts = [self.positional.name] if self.positional else []
-        if self.keywords:
-            parts.append("*")
-        parts += [p.name for p in self.keywords]
-        prefix = "await " if is_async else ""
-        return f"{prefix}{client}.{self.resource}.{self.method}({', '.join(parts)})"
-
 
 def key_annotation(api: Api, expr: TypeExpr) -> str | None:
     """For a key-reference type (``IdKey``): the annotation of its bare key (``int``); else None."""

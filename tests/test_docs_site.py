@@ -86,6 +86,17 @@ def test_site_builds_without_warnings(site: Site) -> None:
     assert (site.root / "search" / "search_index.json").is_file(), "the search plugin is off"
 
 
+def test_make_docs_runs_this_strict_build() -> None:
+    """`make docs` is the build checked above: strict, on the generated config, into site/."""
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+    result = subprocess.run(["make", "--dry-run", "docs"], cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    build = [line for line in result.stdout.splitlines() if "mkdocs build" in line]
+    assert len(build) == 1, result.stdout
+    assert "--strict" in build[0] and "generated/docs/mkdocs.yml" in build[0] and "/site" in build[0], build[0]
+
+
 def test_every_schema_item_has_its_place_in_the_site(site: Site) -> None:
     model = api()
     missing: list[str] = []
