@@ -27,17 +27,32 @@ from ._exceptions import (
 __version__ = "0.0.1"
 
 if TYPE_CHECKING:
+    from ._async import AsyncClient, RawReply
+    from ._client_events import ClientEvent, Disconnected, MalformedFrame, Reconnected, Reconnecting
+    from ._protocol import Backoff, Session, State
+    from ._sync import Client
     from .events import Broadcast, SessionEnded
     from .models import ErrorCode, SubscriptionType
 
 # Heavier parts load on first use so that `import fleetfreedom` stays cheap.
 _LAZY: dict[str, str] = {
+    "AsyncClient": "._async",
+    "RawReply": "._async",
+    "ClientEvent": "._client_events",
+    "Disconnected": "._client_events",
+    "MalformedFrame": "._client_events",
+    "Reconnected": "._client_events",
+    "Reconnecting": "._client_events",
+    "Backoff": "._protocol",
+    "Session": "._protocol",
+    "State": "._protocol",
+    "Client": "._sync",
     "Broadcast": ".events",
     "SessionEnded": ".events",
     "ErrorCode": ".models",
     "SubscriptionType": ".models",
 }
-_SUBMODULES = frozenset({"commands", "errors", "events", "models"})
+_SUBMODULES = frozenset({"commands", "errors", "events", "models", "resources"})
 
 
 def __getattr__(name: str) -> Any:
@@ -67,6 +82,17 @@ __all__ = [
     "decode_frame",
     "encode_frame",
     "split_frame",
+    "AsyncClient",
+    "RawReply",
+    "ClientEvent",
+    "Disconnected",
+    "MalformedFrame",
+    "Reconnected",
+    "Reconnecting",
+    "Backoff",
+    "Session",
+    "State",
+    "Client",
     "Broadcast",
     "SessionEnded",
     "ErrorCode",
