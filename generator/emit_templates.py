@@ -308,6 +308,7 @@ def _payload_modules(api: Api) -> list[tuple[str, str]]:
 def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:
     pairs = [(".models", "ErrorCode"), (".models", "SubscriptionType")]
     pairs += [(".events", m.event_class) for m in api.messages if m.kind in ("broadcast", "sessionEnded")]
+    pairs += [("._codec", name) for name in ("build_request", "decode_frame", "encode_frame", "split_frame")]
     pairs += [("._async", "AsyncClient"), ("._async", "RawReply"), ("._sync", "Client"), ("._protocol", "Backoff")]
     pairs += [("._protocol", "Session"), ("._protocol", "State")]
     pairs += [("._client_events", name) for name in CLIENT_EVENTS]
