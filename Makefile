@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml generated/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' -e ./generated
+	$(PY) -m pip install --quiet -e '.[dev]' -e './generated[emulator]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -1,0 +1,665 @@
+"""The emulator: a real WebSocket server (``websockets``, asyncio) speaking the Fleet Freedom protocol.
+
+One ``Emulator`` serves any number of connections. Each connection reads frames in order and writes through a
+bounded queue drained by its own writer task, so replies and sync messages keep their order and a slow client
+cannot make the server buffer without limit. Command semantics live in ``_semantics``; this module only moves
+frames, fans sync messages out, and carries out the controls a test uses (broadcasts, session ends, faults).
+
+Use it with ``async with Emulator() as emu`` in async code, or ``with Emulator() as emu`` (the server then runs on
+its own event loop in a background thread) in sync code. Every control method is safe from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import json
+import logging
+import re
+import ssl
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from .._codec import encode_raw
+from .._exceptions import FrameError
+from .._registry import COMMANDS, ERROR_CODES
+from ._faults import Faults, ReplyRule, timespan
+from ._seed import apply_seed, first_company, load_seed, user_objects
+from ._semantics import Outcome, Push, Semantics
+from ._sessions import Passwords, Session, Sessions, iso, utcnow
+from ._store import open_store
+from ._tls import TlsMaterial, make_tls
+
+log = logging.getLogger("fleetfreedom.emulator")
+T = TypeVar("T")
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+_REQ_ID = re.compile(r'"reqId"\s*:\s*(-?\d{1,18})\b')  # salvages the reqId of a body that is not valid JSON
+UNKNOWN_COMMAND_REPLY = "unknownCommandResponse"
+CONTROL_TIMEOUT = 30.0  # seconds a control call from another thread waits for the event loop
+
+
+class _Close:
+    """Queued after the frames that must go out before a connection closes (logout, session end)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+
+
+class _Peer:
+    """One live WebSocket connection and the session it serves."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, ws: ServerConnection, session: Session, queue_limit: int) -> None:
+        self.id = next(self._ids)
+        self.ws = ws
+        self.session = session
+        self.queue: asyncio.Queue[str | _Close] = asyncio.Queue(queue_limit)
+        self.closing = False
+        self.timers: set[asyncio.TimerHandle] = set()
+
+    def send(self, frame: str) -> None:
+        if self.closing:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("connection %d: outbound queue full, closing it (client too slow)", self.id)
+            self.abort(1008, "client too slow: outbound queue full")
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after everything already queued has been sent."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            self.queue.put_nowait(_Close(code, reason))
+        except asyncio.QueueFull:
+            self.abort(code, reason)
+
+    def abort(self, code: int, reason: str) -> None:
+        """Close now, dropping what is queued."""
+        self.closing = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(_Close(code, reason))
+
+    def drop(self) -> None:
+        """Cut the TCP connection without a closing handshake, as a network failure would."""
+        self.closing = True
+        self.ws.transport.abort()
+
+
+class Emulator:
+    """A local Fleet Freedom server for tests and demos.
+
+    ``seed`` is a seed file path, a dict, or ``None`` for the shipped demo data (company 42 "Acme Logistics", login
+    ``demo@acme.example``). ``db`` keeps data and sessions in a SQLite file across restarts (the seed is applied only
+    when the file is new). ``users`` adds ``(login, password)`` accounts with full rights in the seed's first company.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        seed: str | Path | dict[str, Any] | None = None,
+        db: str | Path | None = None,
+        users: Iterable[tuple[str, str]] = (),
+        session_ttl: timedelta = timedelta(hours=24),
+        queue_limit: int = 10_000,
+        max_connections: int = 1_000,
+        max_frame_bytes: int = 4 * 1024 * 1024,
+        ping_interval: float | None = 20.0,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self.port = port
+        self.tls: TlsMaterial | None = make_tls(_cert_hosts(host)) if tls else None
+        self.faults = Faults()
+        self.store = open_store(db)
+        self.sessions = Sessions(self.store, session_ttl)
+        self.passwords = Passwords(self.store)
+        self.semantics = Semantics(self.store, self.sessions, self.passwords)
+        seed_data = load_seed(seed)
+        if self.store.is_empty:
+            apply_seed(self.store, self.passwords, seed_data, where=str(seed) if seed else "default seed")
+        accounts = list(users)
+        if accounts:
+            company = first_company(seed_data)
+            if company is None:
+                raise ValueError("--user needs a seed with at least one company")
+            apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
+        self._queue_limit = queue_limit
+        self._max_connections = max_connections
+        self._max_frame_bytes = max_frame_bytes
+        self._ping_interval = ping_interval
+        self._peers: dict[int, _Peer] = {}
+        self._server: Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._silent = False
+        self._thread: threading.Thread | None = None
+        self._thread_stop: asyncio.Event | None = None
+        self._thread_error: BaseException | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        """The address clients connect to (append a ghost id to resume a session)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'wss' if self.tls else 'ws'}://{host}:{self.port}/"
+
+    def client_ssl_context(self) -> ssl.SSLContext | None:
+        """For ``wss://``: a client SSL context trusting this emulator's throw-away CA (None without TLS)."""
+        return self.tls.client_context() if self.tls else None
+
+    @property
+    def ca_pem(self) -> bytes | None:
+        return self.tls.ca_pem if self.tls else None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._server = await serve(
+            self._serve,
+            self.host,
+            self._requested_port,
+            ssl=self.tls.server_context if self.tls else None,
+            process_request=self._process_request,
+            max_size=self._max_frame_bytes,
+            max_queue=64,
+            ping_interval=self._ping_interval,
+            ping_timeout=self._ping_interval,
+            logger=logging.getLogger("fleetfreedom.emulator.websockets"),
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("emulator serving %s", self.url)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            for peer in list(self._peers.values()):
+                for timer in peer.timers:
+                    timer.cancel()
+            self._server.close()
+            await asyncio.wait_for(self._server.wait_closed(), CONTROL_TIMEOUT)
+            self._server = None
+        self.store.close()
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def __enter__(self) -> Emulator:
+        """Run the server on its own event loop in a background thread (for sync code and sync tests)."""
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._thread_main, args=(ready,), name="fleetfreedom-emulator", daemon=True
+        )
+        self._thread.start()
+        if not ready.wait(CONTROL_TIMEOUT):
+            raise TimeoutError("the emulator did not start in time")
+        if self._thread_error is not None:
+            raise self._thread_error
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._loop is not None and self._thread_stop is not None:
+            self._loop.call_soon_threadsafe(self._thread_stop.set)
+        if self._thread is not None:
+            self._thread.join(CONTROL_TIMEOUT)
+            self._thread = None
+
+    def _thread_main(self, ready: threading.Event) -> None:
+        async def main() -> None:
+            self._thread_stop = asyncio.Event()
+            try:
+                await self.start()
+            except BaseException as exc:  # handed to the thread that called __enter__
+                self._thread_error = exc
+                ready.set()
+                return
+            ready.set()
+            await self._thread_stop.wait()
+            await self.stop()
+
+        asyncio.run(main())
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the emulator's event loop (at once when already on it) and return its result."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return fn()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            return fn()
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return future.result(CONTROL_TIMEOUT)
+
+    # ------------------------------------------------------------------ connections
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if self.faults.refusing:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "the emulator is refusing connections\n")
+        if len(self._peers) >= self._max_connections:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "too many connections\n")
+        return None
+
+    async def _serve(self, ws: ServerConnection) -> None:
+        ghost_id = _ghost_id_of(ws.request.path if ws.request is not None else "/")
+        throttle = self.faults.session_throttle()
+        if throttle is not None:
+            details = {
+                "kind": "throttled",
+                "ghostId": ghost_id or None,
+                "count": 1,
+                "timeout": timespan(throttle.timeout),
+            }
+            body = _envelope(None, "sessionThrottled", "too many sessions; try again later", {}, details)
+            await ws.send(encode_raw("connectionResponse", body))
+            await ws.close(1013, "session throttled")
+            return
+        session, resumed = self.sessions.resume(ghost_id)
+        peer = _Peer(ws, session, self._queue_limit)
+        self._peers[peer.id] = peer
+        writer = asyncio.create_task(self._write(peer))
+        error = self.semantics.connection_error(session, resumed)
+        fields = self.semantics.session_details(session)
+        peer.send(encode_raw("connectionResponse", _envelope(None, error, _connection_message(error), fields, None)))
+        log.debug("connection %d: session %s (%s)", peer.id, _short(session.ghost_id), error)
+        try:
+            async for message in ws:
+                self._on_frame(peer, message)
+                if peer.closing:
+                    break
+        except ConnectionClosed:
+            pass
+        finally:
+            self._peers.pop(peer.id, None)
+            for timer in peer.timers:
+                timer.cancel()
+            if peer.closing:
+                try:
+                    await asyncio.wait_for(writer, CONTROL_TIMEOUT)
+                except (TimeoutError, ConnectionClosed):
+                    writer.cancel()
+            else:
+                writer.cancel()
+            log.debug("connection %d closed", peer.id)
+
+    async def _write(self, peer: _Peer) -> None:
+        try:
+            while True:
+                item = await peer.queue.get()
+                if isinstance(item, _Close):
+                    await peer.ws.close(item.code, item.reason)
+                    return
+                if not self._silent:
+                    await peer.ws.send(item)
+        except ConnectionClosed:
+            return
+
+    # ------------------------------------------------------------------ frames
+
+    def _on_frame(self, peer: _Peer, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            self._reply(
+                peer,
+                UNKNOWN_COMMAND_REPLY,
+                None,
+                Outcome(error="invalidData", message="binary frames are not supported; send text frames"),
+            )
+            return
+        name, body, req_id, problem = _read_frame(message)
+        known = name is not None and name in COMMANDS
+        if problem is not None:
+            reply_name = f"{name}Response" if known else UNKNOWN_COMMAND_REPLY
+            self._reply(peer, reply_name, req_id, Outcome(error="invalidData", message=problem))
+            return
+        assert name is not None and body is not None
+        if not known:
+            self._reply(
+                peer,
+                UNKNOWN_COMMAND_REPLY,
+                req_id,
+                Outcome(error="unknownCommand", message=f"unknown command {name!r}"),
+            )
+            return
+        spec = COMMANDS[name]
+        rule = self.faults.reply_rule(name)
+        if rule is not None and rule.action in ("drop", "close"):
+            log.info("fault: %s connection %d on %s", rule.action, peer.id, name)
+            if rule.action == "drop":
+                peer.drop()
+            else:
+                peer.abort(rule.code, rule.reason)
+            return
+        throttle = self.faults.command_throttle(name)
+        if throttle is not None:
+            details = {
+                "kind": "throttled",
+                "ghostId": peer.session.ghost_id,
+                "login": peer.session.login,
+                "ip": _peer_ip(peer),
+                "command": name,
+                "count": 1,
+                "timeout": timespan(throttle.timeout),
+            }
+            outcome = Outcome(
+                error="commandThrottled", message=f"{name} throttled; wait before retrying", details=details
+            )
+            self._reply(peer, spec.reply_name, req_id, outcome)
+            return
+        outcome = self.semantics.execute(spec, peer.session, body)
+        if peer.session.logged_in and not outcome.close_after:
+            self.sessions.touch(peer.session)
+        self._reply(peer, spec.reply_name, req_id, outcome, rule)
+        self._fan_out(outcome.pushes)
+        for ended, reason in outcome.ended:
+            self._end_session(ended, reason)
+        if outcome.close_after:
+            for other in list(self._peers.values()):
+                if other.session is peer.session:
+                    other.close(1000, "logged out")
+
+    def _reply(
+        self, peer: _Peer, name: str, req_id: int | None, outcome: Outcome, rule: ReplyRule | None = None
+    ) -> None:
+        log.debug("connection %d: %s reqId=%s errorCode=%s", peer.id, name, req_id, outcome.error)
+        frame = encode_raw(name, _envelope(req_id, outcome.error, outcome.message, outcome.fields, outcome.details))
+        if rule is not None and rule.action == "withhold":
+            log.info("fault: withholding %s reqId=%s", name, req_id)
+            return
+        if rule is not None and rule.action == "delay" and self._loop is not None:
+            timer: asyncio.TimerHandle
+
+            def later() -> None:
+                peer.timers.discard(timer)
+                peer.send(frame)
+
+            timer = self._loop.call_later(rule.seconds, later)
+            peer.timers.add(timer)
+            return
+        peer.send(frame)
+
+    def _fan_out(self, pushes: Iterable[Push]) -> None:
+        from ._catalog import subscriptions_of
+
+        for push in pushes:
+            frame = encode_raw(push.message, push.payload)
+            wanted = subscriptions_of(push.message)
+            for peer in list(self._peers.values()):
+                session = peer.session
+                if push.login is not None:
+                    hit = session.login == push.login
+                else:
+                    hit = any(wanted & session.subscriptions.get(company, set()) for company in push.companies)
+                if hit and session.ended is None:
+                    peer.send(frame)
+
+    def _end_session(self, session: Session, reason: str) -> None:
+        self.sessions.end(session, reason)
+        frame = encode_raw("sessionEnded", {"ghostId": session.ghost_id, "expiry": iso(utcnow())})
+        for peer in list(self._peers.values()):
+            if peer.session is session:
+                peer.send(frame)
+                peer.close(1000, "session ended")
+
+    # ------------------------------------------------------------------ controls (safe from any thread)
+
+    def broadcast(self, kind: str, message: str = "", **fields: Any) -> None:
+        """Send ``broadcast`` to every connected client, logged in or not (``kind`` maintenance or upgrade)."""
+        body = {"kind": kind, "serverTime": iso(utcnow()), "message": message}
+        body.update({k: iso(v) if isinstance(v, datetime) else v for k, v in fields.items() if v is not None})
+        frame = encode_raw("broadcast", body)
+
+        def run() -> None:
+            for peer in list(self._peers.values()):
+                peer.send(frame)
+
+        self._call(run)
+
+    def broadcast_maintenance(self, starting: datetime, ending: datetime, message: str = "") -> None:
+        self.broadcast("maintenance", message or "planned maintenance", starting=starting, ending=ending)
+
+    def broadcast_upgrade(self, eta: datetime, *, reload: bool = False, message: str = "") -> None:
+        self.broadcast("upgrade", message or "service upgrade", eta=eta, reload=reload)
+
+    def end_session(self, ghost_id: str, reason: str = "sessionExpired") -> None:
+        """End a session (``sessionExpired`` or ``sessionKilled``): push ``sessionEnded`` and close its connections.
+
+        Reconnecting with its ghost id then gets that error code in connectionResponse.
+        """
+        if reason not in ERROR_CODES:
+            raise ValueError(f"{reason!r} is not an error code name")
+
+        def run() -> None:
+            session = self.sessions.get(ghost_id)
+            if session is None:
+                raise KeyError(f"no session {ghost_id}")
+            self._end_session(session, reason)
+
+        self._call(run)
+
+    def drop_connections(self) -> None:
+        """Cut every connection without a closing handshake (a network failure)."""
+
+        def run() -> None:
+            for peer in list(self._peers.values()):
+                peer.drop()
+
+        self._call(run)
+
+    def close_connections(self, code: int = 1001, reason: str = "going away") -> None:
+        """Close every connection with ``code`` (after what is already queued)."""
+
+        def run() -> None:
+            for peer in list(self._peers.values()):
+                peer.abort(code, reason)
+
+        self._call(run)
+
+    def go_silent(self) -> None:
+        """Stop sending anything and stop reading (so pings go unanswered); connections stay open."""
+
+        def run() -> None:
+            self._silent = True
+            for peer in self._peers.values():
+                peer.ws.transport.pause_reading()
+
+        self._call(run)
+
+    def speak_again(self) -> None:
+        """Undo ``go_silent``: read again; frames dropped while silent stay lost."""
+
+        def run() -> None:
+            self._silent = False
+            for peer in self._peers.values():
+                peer.ws.transport.resume_reading()
+
+        self._call(run)
+
+    def merge_object(self, type_name: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create or change an object as the server itself (another user, a device) would; subscribers hear of it."""
+
+        def run() -> dict[str, Any]:
+            view, pushes = self.semantics.server_merge(type_name, obj)
+            self._fan_out(pushes)
+            return view
+
+        return self._call(run)
+
+    def change_state(self, type_name: str, key: Any, verb: str) -> dict[str, Any]:
+        """``remove`` / ``restore`` / ``suspend`` / ``revive`` an object server-side; subscribers hear of it."""
+
+        def run() -> dict[str, Any]:
+            view, pushes = self.semantics.server_state_change(type_name, key, verb)
+            self._fan_out(pushes)
+            return view
+
+        return self._call(run)
+
+    def get_object(self, type_name: str, key: Any) -> dict[str, Any] | None:
+        """The stored object (as ``type_name``, a part or the whole), or None."""
+        from ._catalog import root_of
+
+        def run() -> dict[str, Any] | None:
+            record = self.store.get(root_of(type_name), key)
+            return self.semantics.view(record, type_name) if record is not None else None
+
+        return self._call(run)
+
+    def add_user(self, login: str, password: str, company: int | None = None, **fields: Any) -> None:
+        """Add (or replace) a user with full rights in ``company`` (default: the first seeded company)."""
+
+        def run() -> None:
+            target = company
+            if target is None:
+                companies = sorted(r.key for r in self.store.records("Company") if r.data.get("parent") != r.key)
+                target = companies[0] if companies else None
+            if target is None:
+                raise ValueError("no company to add the user to")
+            entry = {**user_objects([(login, password)], target)[0], **fields}
+            apply_seed(self.store, self.passwords, {"User": [entry]}, where="add_user")
+
+        self._call(run)
+
+    def connected_sessions(self) -> list[str]:
+        """Ghost ids of the sessions that have at least one open connection."""
+        return self._call(lambda: sorted({p.session.ghost_id for p in self._peers.values()}))
+
+    def session_info(self, ghost_id: str) -> dict[str, Any] | None:
+        """What the emulator knows of a session (login, expiry, subscriptions), or None."""
+
+        def run() -> dict[str, Any] | None:
+            session = self.sessions.get(ghost_id)
+            return session.to_json() if session is not None else None
+
+        return self._call(run)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _cert_hosts(host: str) -> tuple[str, ...]:
+    hosts = ["localhost", "127.0.0.1", "::1"]
+    if host not in hosts and host not in ("0.0.0.0", "::"):
+        hosts.append(host)
+    return tuple(hosts)
+
+
+def _ghost_id_of(path: str) -> str:
+    """The ghost id of ``/<ghostId>`` (the documented form) or ``/?ghostId=<id>`` (older clients); '' for none."""
+    parts = urlsplit(path)
+    ghost = parts.path.strip("/")
+    if not ghost:
+        ghost = (parse_qs(parts.query).get("ghostId") or [""])[0]
+    return ghost[:100]  # an absurd path is simply an unknown session
+
+
+def _short(ghost_id: str) -> str:
+    """A ghost id is a secret that resumes a session: logs show only its start."""
+    return ghost_id[:8] + "…"
+
+
+def _peer_ip(peer: _Peer) -> str | None:
+    address = peer.ws.remote_address
+    return str(address[0]) if address else None
+
+
+def _connection_message(error: str) -> str:
+    return {
+        "success": "session resumed",
+        "userNotLoggedIn": "connected; log in to start the session",
+        "sessionNotFound": "that session does not exist; a new one was started, log in",
+        "sessionExpired": "that session expired; a new one was started, log in",
+        "sessionKilled": "that session was ended; a new one was started, log in",
+        "passwordExpired": "session resumed, but the password has expired",
+    }.get(error, error)
+
+
+def _envelope(
+    req_id: int | None, error: str, message: str, fields: dict[str, Any], details: dict[str, Any] | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {} if req_id is None else {"reqId": req_id}
+    body["errorCode"] = ERROR_CODES[error]
+    body["message"] = message or ("success" if error == "success" else error)
+    if details:
+        body["errorDetails"] = {k: v for k, v in details.items() if v is not None}
+    for key, value in fields.items():
+        body.setdefault(key, value)
+    return body
+
+
+def _read_frame(text: str) -> tuple[str | None, dict[str, Any] | None, int | None, str | None]:
+    """``(name, body, reqId, problem)`` of a frame; ``problem`` says what makes it unreadable (None when fine)."""
+    name, space, raw = text.partition(" ")
+    name = name.strip()
+    readable_name = name if _NAME.match(name) else None
+    if not space:
+        return (
+            readable_name,
+            None,
+            None,
+            FrameError("frame has no space between its name and its JSON body", text).problem,
+        )
+    if readable_name is None:
+        return (
+            None,
+            None,
+            _salvage_req_id(raw),
+            "frame name is not a command name (letters and digits, starting with a letter)",
+        )
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return (
+            readable_name,
+            None,
+            _salvage_req_id(raw),
+            f"frame body is not valid JSON ({exc.msg} at character {exc.pos})",
+        )
+    except RecursionError:
+        return readable_name, None, _salvage_req_id(raw), "frame body nests too deeply"
+    if not isinstance(body, dict):
+        return readable_name, None, None, "frame body is not a JSON object"
+    req_id = body.pop("reqId", None)
+    if req_id is not None and (not isinstance(req_id, int) or isinstance(req_id, bool)):
+        return readable_name, None, None, "reqId must be an integer"
+    return readable_name, body, req_id, None
+
+
+def _salvage_req_id(raw: str) -> int | None:
+    match = _REQ_ID.search(raw[:10_000])
+    return int(match.group(1)) if match else None
