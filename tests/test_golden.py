@@ -20,7 +20,7 @@ def test_check_shows_a_changed_description(tmp_path: Path) -> None:
     text = errors.read_text()
     marker = "description: "
     at = text.index(marker, text.index("assetNotFound"))
-    errors.write_text(text[: at + len(marker)] + "'A changed description.' #" + text[at + len(marker):])
+    errors.write_text(text[: at + len(marker)] + "'A changed description.' #" + text[at + len(marker) :])
     result = run_generator("check", "--schema", str(schema), "--out", str(GENERATED))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "+    A changed description." in result.stdout or "A changed description." in result.stdout

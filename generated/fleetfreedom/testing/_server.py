@@ -381,7 +381,11 @@ class Emulator:
             )
             self._reply(peer, spec.reply_name, req_id, outcome)
             return
-        outcome = self.semantics.execute(spec, peer.session, body)
+        try:
+            outcome = self.semantics.execute(spec, peer.session, body)
+        except Exception as exc:  # an emulator bug must not cost the client its connection
+            log.exception("connection %d: %s failed inside the emulator", peer.id, name)
+            outcome = Outcome(error="service", message=f"emulator error in {name}: {type(exc).__name__}")
         if peer.session.logged_in and not outcome.close_after:
             self.sessions.touch(peer.session)
         self._reply(peer, spec.reply_name, req_id, outcome, rule)

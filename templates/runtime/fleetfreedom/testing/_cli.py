@@ -1,7 +1,8 @@
 """``fleetfreedom emulator``: run a local Fleet Freedom server until interrupted.
 
-It prints one line with the URL it serves (``url: ws://127.0.0.1:8765/``) and one with a login to try, each flushed
-at once so that a script can read them from a pipe. Passwords are never printed except the shipped demo seed's
+It prints one line with the URL it serves (``url: ws://127.0.0.1:8765/``), with ``--tls`` one naming the CA file
+to trust (``ca: /tmp/...pem``), and last one with a login to try (``login: ...``), each flushed at once so that a
+script can read them from a pipe. Passwords are never printed except the shipped demo seed's
 public one.
 """
 
@@ -66,6 +67,11 @@ async def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
     async with emulator:
         _say(f"url: {emulator.url}")
+        ca_file = None
+        if emulator.ca_pem is not None:
+            ca_file = Path(tempfile.gettempdir()) / f"fleetfreedom-emulator-{emulator.port}-ca.pem"
+            ca_file.write_bytes(emulator.ca_pem)
+            _say(f"ca: {ca_file}")
         if args.users:
             _say(f"login: {args.users[0][0]} (password as given with --user)")
         elif args.seed is None:
@@ -73,9 +79,9 @@ async def _serve(args: argparse.Namespace) -> int:
         else:
             users = [u.get("login") for u in load_seed(args.seed).get("User", []) if isinstance(u, dict)]
             _say(f"login: {users[0] if users else '(the seed has no users)'} (password from the seed file)")
-        if emulator.ca_pem is not None:
-            ca = Path(tempfile.gettempdir()) / f"fleetfreedom-emulator-{emulator.port}-ca.pem"
-            ca.write_bytes(emulator.ca_pem)
-            _say(f"ca: {ca}")
-        await stop.wait()
+        try:
+            await stop.wait()
+        finally:
+            if ca_file is not None:
+                ca_file.unlink(missing_ok=True)
     return 0

@@ -227,10 +227,14 @@ class Semantics:
         return catalog.field_type(spec.response_class, wire_name).type_name or fallback
 
     def _list_field(self, spec: CommandSpec) -> str | None:
-        for name in spec.response_fields:
-            if catalog.field_type(spec.response_class, name).is_list:
-                return name
-        return None
+        """The reply field carrying the listed objects: a list of objects that is not an echoed filter."""
+        candidates = [
+            name
+            for name in spec.response_fields
+            if name not in spec.request_fields and catalog.field_type(spec.response_class, name).is_list
+        ]
+        typed = [name for name in candidates if catalog.field_type(spec.response_class, name).type_name]
+        return (typed or candidates or [None])[0]
 
     def _password_expired(self, session: Session) -> bool:
         user = self.store.get("User", session.login)
@@ -365,7 +369,8 @@ class Semantics:
                 raise Failure("invalidData", f"{name}: {key_field} is required")
             return self._create(name, session, root, key_field, owner_field, changes)
         existing = self.store.get(root, key)
-        if existing is None and key_field != "id" and create:  # logins, keys, codes: merge creates by key
+        if existing is None and create and (key_field != "id" or isinstance(key, str)):
+            # logins, keys, codes and textual ids (a device's IMEI) are chosen by the client: merge creates by key
             return self._create(name, session, root, key_field, owner_field, changes, key=key)
         record = self._find(spec, session, root, key)
         if owner_field and owner_field in changes and changes[owner_field] != record.data.get(owner_field):
@@ -451,6 +456,8 @@ class Semantics:
     ) -> tuple[Record, list[Push]]:
         """remove / restore / suspend / revive one object; the flags live in the first part, whose version moves."""
         key = catalog.key_value(ref)
+        if verb == "remove" and session is not None and root == "User" and key == session.login:
+            raise Failure("suicide", "a user cannot delete itself")
         record = self._find(spec, session, root, key, include_deleted=verb in ("remove", "restore"))
         now = iso(utcnow())
         if verb == "remove":
