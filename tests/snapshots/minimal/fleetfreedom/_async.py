@@ -151,6 +151,7 @@ class AsyncClient(AsyncResources):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finished = False
         self._reconnect_attempts = 0
+        self._abort_reason: str | None = None
 
     # --- public state ----------------------------------------------------------------------------------------
 
@@ -288,7 +289,9 @@ class AsyncClient(AsyncResources):
     async def _serve(self, ws: ClientConnection) -> None:
         """Read one connection until it ends; then fail the requests it still owed."""
         self._ws = ws
+        self._abort_reason = None
         keepalive = self._spawn(self._keepalive(ws))
+        watchdog = self._spawn(self._handshake_watchdog(ws))
         reason = "connection closed"
         try:
             async for message in ws:
@@ -308,10 +311,13 @@ class AsyncClient(AsyncResources):
             reason = _describe(exc)
         finally:
             keepalive.cancel()
+            watchdog.cancel()
             self._ws = None
             if ws.close_code is None:
                 ws.transport.abort()
-        if ws.close_code is not None and reason == "connection closed":
+        if self._abort_reason is not None:
+            reason = self._abort_reason
+        elif ws.close_code is not None and reason == "connection closed":
             reason = f"connection closed ({ws.close_code}{' ' + ws.close_reason if ws.close_reason else ''})"
         self._ready.clear()
         failed = self._core.transport_closed(time.monotonic(), reason)
@@ -401,6 +407,14 @@ class AsyncClient(AsyncResources):
         self._ready.set()
         self._emit(Reconnected(attempts=attempts, ghost_id=self.session.ghost_id, subscriptions=renewed, denied=denied))
 
+    async def _handshake_watchdog(self, ws: ClientConnection) -> None:
+        """A server that accepts the socket but never sends connectionResponse counts as a failed attempt."""
+        await asyncio.sleep(self.connect_timeout)
+        if self._ws is ws and self._core.state is State.AWAITING_CONNECTION_RESPONSE:
+            log.warning("fleetfreedom: no connectionResponse within %g s; dropping it", self.connect_timeout)
+            self._abort_reason = f"no connectionResponse within {self.connect_timeout:g} s"
+            ws.transport.abort()
+
     async def _keepalive(self, ws: ClientConnection) -> None:
         if self._core.keepalive is None:
             return
@@ -415,6 +429,7 @@ class AsyncClient(AsyncResources):
                     return
             elif isinstance(action, CloseTransport):
                 log.warning("fleetfreedom: %s; reconnecting", action.reason)
+                self._abort_reason = action.reason
                 ws.transport.abort()  # no close handshake with a server that does not answer
                 return
 
