@@ -183,7 +183,8 @@ def test_cut_mid_request_fails_it_then_resumes_and_resubscribes(fleetfreedom_emu
     run(scenario())
 
 
-@faces
+# not on "sync-in-loop": a blocking call cannot run concurrently with the loop it blocks (the "sync" face covers it)
+@pytest.mark.parametrize("mode", ["async", "sync"])
 def test_requests_made_while_reconnecting_wait_and_go_out(fleetfreedom_emulator: Emulator, mode: str) -> None:
     emulator = fleetfreedom_emulator
 
@@ -201,8 +202,6 @@ def test_requests_made_while_reconnecting_wait_and_go_out(fleetfreedom_emulator:
         finally:
             await close_face(face)
 
-    if mode == "sync-in-loop":
-        pytest.skip("a blocking call cannot run concurrently with the loop it blocks")
     run(scenario())
 
 
