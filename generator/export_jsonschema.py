@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import bundle
+from .formats import INTEGER_RANGES
 from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -20,23 +21,12 @@ BUNDLE_PREFIX = "#/$defs/"
 # Catalogue formats that a JSON Schema format names exactly.
 STANDARD_FORMATS = {"datetime": "date-time", "guid": "uuid", "email": "email", "url": "uri"}
 
-# Integer formats are exact ranges.
-INTEGER_RANGES = {
-    "byte": (0, 2**8 - 1),
-    "short": (-(2**15), 2**15 - 1),
-    "ushort": (0, 2**16 - 1),
-    "int": (-(2**31), 2**31 - 1),
-    "uint": (0, 2**32 - 1),
-    "long": (-(2**63), 2**63 - 1),
-    "ulong": (0, 2**64 - 1),
-}
-
 
 def _primitive(expr: Primitive) -> dict[str, Any]:
     out: dict[str, Any] = {"type": expr.json_type}
     if expr.format in STANDARD_FORMATS:
         out["format"] = STANDARD_FORMATS[expr.format]
-    if expr.format in INTEGER_RANGES and expr.json_type == "integer":
+    if expr.format is not None and expr.format in INTEGER_RANGES and expr.json_type == "integer":
         out["minimum"], out["maximum"] = INTEGER_RANGES[expr.format]
     if expr.format:
         out["x-format"] = expr.format  # the catalogue's name, for tools that know the finer formats
