@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test generate check coverage bench lint typecheck clean
+.PHONY: setup run test generate check coverage bench lint typecheck clean docs docs-serve
 
 $(STAMP): pyproject.toml generated/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ setup: $(STAMP)
 
 run: setup
 	$(PY) -m generator generate
+	$(PY) examples/with_emulator.py examples/quickstart.py
 
 generate: setup
 	$(PY) -m generator generate
@@ -36,10 +37,20 @@ bench: setup
 	$(PY) benchmarks/bench_regen.py
 
 lint: setup
-	$(VENV)/bin/ruff check generator templates/runtime tests generated/fleetfreedom
+	$(VENV)/bin/ruff check generator templates/runtime tests tools benchmarks generated/fleetfreedom
 
 typecheck: setup
 	$(VENV)/bin/mypy generator generated/fleetfreedom
 
+# The published docs: generated/docs (regenerated with everything else) built into site/ (not committed).
+DOCS_CONFIG := generated/docs/mkdocs.yml
+export NO_MKDOCS_2_WARNING := 1
+
+docs: setup
+	$(VENV)/bin/mkdocs build --strict --clean -f $(DOCS_CONFIG) -d $(CURDIR)/site
+
+docs-serve: setup
+	$(VENV)/bin/mkdocs serve --strict -f $(DOCS_CONFIG) -a 127.0.0.1:8000
+
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache site test-artifacts

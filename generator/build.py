@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from . import naming
+from .formats import FORMAT_JSON_TYPE
 from .diagnostics import Diagnostic, JsonPath, SchemaError
 from .loader import SchemaDocuments
 from .model import (
@@ -39,27 +40,6 @@ from .model import (
 )
 from .source import SourceDocument
 
-# Which JSON type each catalogue primitive travels as.
-FORMAT_JSON_TYPE: Mapping[str, str] = {
-    **dict.fromkeys(("byte", "short", "ushort", "int", "uint", "long", "ulong"), "integer"),
-    **dict.fromkeys(("float", "double"), "number"),
-    **dict.fromkeys(
-        (
-            "datetime",
-            "timespan",
-            "codified",
-            "colour",
-            "email",
-            "guid",
-            "expression",
-            "ipv4",
-            "ipendpoint",
-            "polyline",
-            "url",
-        ),
-        "string",
-    ),
-}
 
 ERROR_CODE_ENUM = "ErrorCode"
 SUBSCRIPTION_TYPE_ENUM = "SubscriptionType"

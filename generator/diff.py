@@ -59,12 +59,13 @@ minor), un-deprecating is a patch. Removing an error code from a command is a pa
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
 from .build import ERROR_CODE_ENUM, SUBSCRIPTION_TYPE_ENUM
 from .diagnostics import JsonPath, format_json_path
+from .formats import INTEGER_RANGES, NUMBER_RANK
 from .model import (
     AnyValue,
     Api,
@@ -249,17 +250,6 @@ def usage(api: Api) -> dict[str, Use]:
 
 # --- type compatibility -----------------------------------------------------------------------------------
 
-_INTEGER_RANGES: Mapping[str, tuple[int, int]] = {
-    "byte": (0, 2**8 - 1),
-    "short": (-(2**15), 2**15 - 1),
-    "ushort": (0, 2**16 - 1),
-    "int": (-(2**31), 2**31 - 1),
-    "uint": (0, 2**32 - 1),
-    "long": (-(2**63), 2**63 - 1),
-    "ulong": (0, 2**64 - 1),
-}
-_NUMBER_RANK: Mapping[str | None, int] = {"float": 1, "double": 2, None: 3}
-
 
 def describe(expr: TypeExpr) -> str:
     """A type expression as the schema writes it, compactly: ``integer(ulong)``, ``array<Asset>``."""
@@ -305,7 +295,7 @@ def _primitive_accepts(wide: Primitive, narrow: Primitive) -> bool:
     if wide.json_type == "number":
         if narrow.json_type == "integer":
             return True
-        return narrow.json_type == "number" and _NUMBER_RANK[wide.format] >= _NUMBER_RANK[narrow.format]
+        return narrow.json_type == "number" and NUMBER_RANK[wide.format] >= NUMBER_RANK[narrow.format]
     if wide.json_type != narrow.json_type:
         return False
     if wide.json_type == "integer":
@@ -313,7 +303,7 @@ def _primitive_accepts(wide: Primitive, narrow: Primitive) -> bool:
             return True
         if narrow.format is None:
             return False
-        (wide_low, wide_high), (low, high) = _INTEGER_RANGES[wide.format], _INTEGER_RANGES[narrow.format]
+        (wide_low, wide_high), (low, high) = INTEGER_RANGES[wide.format], INTEGER_RANGES[narrow.format]
         return wide_low <= low and high <= wide_high
     if wide.json_type == "string":
         if wide.format == narrow.format:

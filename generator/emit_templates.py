@@ -7,6 +7,7 @@ text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import jinja2
 
 from . import bundle, naming
 from .emit_registry import render_registry
-from .model import AnyValue, Api, ArrayOf, MapOf, Named, Primitive, TypeExpr
+from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, Resource, Section, TypeExpr
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PACKAGE_TEMPLATES = TEMPLATES / "package"
@@ -56,6 +57,132 @@ def annotation(expr: TypeExpr) -> str:
     if expr.format == "datetime":
         return "datetime"
     return {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}[expr.json_type]
+
+
+# attributes of the hand-written clients; a resource (``client.<name>``) must not take one of these names
+CLIENT_ATTRIBUTES = frozenset(
+    {
+        "accepted_subscriptions", "close", "closed_reason", "connect", "connect_timeout", "events", "login",
+        "logout", "next_event", "on", "request", "session", "state", "stats", "subscribe", "timeout",
+        "unsubscribe", "url", "user_agent",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One argument of a generated resource method."""
+
+    python_name: str
+    wire_name: str
+    annotation: str
+    required: bool
+    positional: bool
+
+
+@dataclass(frozen=True)
+class Method:
+    command: Command
+    parameters: tuple[Parameter, ...]
+
+    @property
+    def signature(self) -> str:
+        """``asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None``."""
+        parts = [f"{p.python_name}: {p.annotation}" for p in self.parameters if p.positional]
+        parts.append("*")
+        parts += [f"{p.python_name}: {p.annotation}" for p in self.parameters if not p.positional and p.required]
+        parts += [f"{p.python_name}: {p.annotation} | None = None" for p in self.parameters if not p.required]
+        parts.append("timeout: float | None = None")
+        return ", ".join(parts)
+
+    @property
+    def body(self) -> str:
+        """The dict literal of the request body, by wire name."""
+        return "{" + ", ".join(f"{p.wire_name!r}: {p.python_name}" for p in self.parameters) + "}"
+
+
+class ResourcePlan:
+    """What the resource templates need: methods with typed signatures and the names they import."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        for r in api.resources:
+            if r.name in CLIENT_ATTRIBUTES:
+                raise ValueError(f"resource name {r.name!r} clashes with a client attribute")
+
+    def sections(self) -> list[tuple[Section, list[Resource]]]:
+        out: dict[str, list[Resource]] = {}
+        for r in self.api.resources:
+            out.setdefault(r.section, []).append(r)
+        return [(self.api.sections_by_id[s], rs) for s, rs in sorted(out.items())]
+
+    def method(self, command_name: str) -> Method:
+        c = self.api.commands_by_name[command_name]
+        fields = bundle.fields_of(self.api, c.request.fields, c.request.from_type)
+        first_required = next((f for f in fields if f.required), None)
+        params = tuple(
+            Parameter(
+                f.python_name,
+                f.wire_name,
+                self.param_annotation(f.type),
+                f.required,
+                f is first_required,
+            )
+            for f in fields
+        )
+        names = [p.python_name for p in params]
+        if "timeout" in names or len(set(names)) != len(names):
+            raise ValueError(f"{command_name}: request field names clash with the method's own arguments")
+        return Method(c, params)
+
+    def param_annotation(self, expr: TypeExpr) -> str:
+        """What a method accepts: the model, or what validates into it (a bare key, a dict, an enum value)."""
+        if isinstance(expr, Named):
+            if expr.name in self.api.enums_by_name:
+                enum = self.api.enums_by_name[expr.name]
+                return f"{expr.name} | {'int' if enum.json_type == 'integer' else 'str'}"
+            t = self.api.types_by_name[expr.name]
+            if t.key_ref and t.fields:
+                return f"{expr.name} | {annotation(t.fields[0].type)}"
+            return f"{expr.name} | Mapping[str, Any]"
+        if isinstance(expr, ArrayOf):
+            return f"Sequence[{self.param_annotation(expr.items)}]"
+        if isinstance(expr, MapOf):
+            return f"Mapping[str, {self.param_annotation(expr.values)}]"
+        if isinstance(expr, Primitive) and expr.format == "datetime":
+            return "datetime | str"
+        return annotation(expr)
+
+    def imports(self, resources: list[Resource]) -> list[tuple[str, list[str]]]:
+        """``(module, names)`` the section's annotations refer to (imported for type checkers only)."""
+        pairs: list[tuple[str, str]] = []
+        for r in resources:
+            for name in r.commands:
+                c = self.api.commands_by_name[name]
+                pairs.append((f"commands.{self.api.sections_by_id[c.section].module}", c.response_class))
+                for f in bundle.fields_of(self.api, c.request.fields, c.request.from_type):
+                    pairs += [(bundle.model_module(self.api, n), n) for n in _named(f.type)]
+        return [(module, names) for module, names in _grouped(pairs)]
+
+    def stdlib_imports(self, resources: list[Resource]) -> list[str]:
+        """The ``from ... import ...`` lines the section's signatures need beyond the API's own names."""
+        text = " ".join(self.method(name).signature for r in resources for name in r.commands)
+        wanted = {
+            "collections.abc": [n for n in ("Mapping", "Sequence") if f"{n}[" in text],
+            "datetime": ["datetime"] if "datetime" in text else [],
+            "typing": ["Any"] if "Any" in text else [],
+        }
+        return [f"from {module} import {', '.join(names)}" for module, names in wanted.items() if names]
+
+
+def _named(expr: TypeExpr) -> list[str]:
+    if isinstance(expr, Named):
+        return [expr.name]
+    if isinstance(expr, ArrayOf):
+        return _named(expr.items)
+    if isinstance(expr, MapOf):
+        return _named(expr.values)
+    return []
 
 
 def environment() -> jinja2.Environment:
@@ -113,6 +240,7 @@ def context(api: Api) -> dict[str, Any]:
         "model_module": lambda name: bundle.model_module(api, name),
         "fields_of": fields_of,
         "reply_path": class_path("Reply"),
+        "resources": ResourcePlan(api),
     }
 
 
@@ -145,7 +273,7 @@ GROUP_DESCRIPTIONS = {
 
 def _grouped(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
     out: dict[str, list[str]] = {}
-    for module, name in pairs:
+    for module, name in dict.fromkeys(pairs):
         out.setdefault(module, []).append(name)
     return [(module, sorted(names)) for module, names in sorted(out.items())]
 
@@ -181,7 +309,14 @@ def _payload_modules(api: Api) -> list[tuple[str, str]]:
 def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:
     pairs = [(".models", "ErrorCode"), (".models", "SubscriptionType")]
     pairs += [(".events", m.event_class) for m in api.messages if m.kind in ("broadcast", "sessionEnded")]
+    pairs += [("._codec", name) for name in ("build_request", "decode_frame", "encode_frame", "split_frame")]
+    pairs += [("._async", "AsyncClient"), ("._async", "RawReply"), ("._sync", "Client"), ("._protocol", "Backoff")]
+    pairs += [("._protocol", "Session"), ("._protocol", "State")]
+    pairs += [("._client_events", name) for name in CLIENT_EVENTS]
     return _grouped(pairs)
+
+
+CLIENT_EVENTS = ("ClientEvent", "Disconnected", "MalformedFrame", "Reconnected", "Reconnecting")
 
 
 # template (relative to templates/package) -> output path (relative to generated/)
@@ -194,6 +329,8 @@ PACKAGE_FILES: dict[str, str] = {
     "events.py.jinja": "{package}/events.py",
     "models__init__.py.jinja": "{package}/models/__init__.py",
     "commands__init__.py.jinja": "{package}/commands/__init__.py",
+    "resources__init__.py.jinja": "{package}/resources/__init__.py",
+    "resources_section.py.jinja": "{package}/resources/{section}.py",  # one per section that has resources
 }
 
 
@@ -202,7 +339,13 @@ def render_package(api: Api) -> dict[str, str]:
     ctx = context(api)
     out: dict[str, str] = {}
     for template, target in PACKAGE_FILES.items():
-        out[target.format(package=api.service.package)] = env.get_template(f"package/{template}").render(ctx)
+        tmpl = env.get_template(f"package/{template}")
+        if "{section}" not in target:
+            out[target.format(package=api.service.package)] = tmpl.render(ctx)
+            continue
+        for section, resources in ctx["resources"].sections():
+            path = target.format(package=api.service.package, section=section.module)
+            out[path] = tmpl.render({**ctx, "section": section, "section_resources": resources})
     out[f"{api.service.package}/_registry.json"] = render_registry(api)
     return out
 

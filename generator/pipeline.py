@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .model import Api
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -50,16 +52,26 @@ def load_api(schema_dir: Path = DEFAULT_SCHEMA) -> Api:
     return build_api(load_schema(schema_dir))
 
 
-def emit(api: Api) -> dict[str, str]:
-    """Every output file, unformatted."""
+def emit_batches(api: Api) -> Iterator[dict[str, str]]:
+    """Every output file, unformatted, in two batches: what the templates write, then the pydantic models.
+
+    The order lets black start on the first batch in other processes while datamodel-code-generator, the slowest
+    step, writes the second one here.
+    """
+    from .emit_docs import emit_docs
+    from .emit_exports import emit_exports
     from .emit_models import emit_models
     from .emit_templates import copy_runtime, render_package
 
-    package = api.service.package
+    yield {**render_package(api), **copy_runtime(api), **emit_docs(api), **emit_exports(api)}
+    yield {f"{api.service.package}/{path}": code for path, code in emit_models(api).items()}
+
+
+def emit(api: Api) -> dict[str, str]:
+    """Every output file, unformatted."""
     files: dict[str, str] = {}
-    files.update({f"{package}/{path}": code for path, code in emit_models(api).items()})
-    files.update(render_package(api))
-    files.update(copy_runtime(api))
+    for batch in emit_batches(api):
+        files.update(batch)
     return dict(sorted(files.items()))
 
 
@@ -70,16 +82,12 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
         hit = _read_entry(cache_dir / "generated" / f"{key}.json")
         if hit is not None:
             return hit
-    from .emit_models import emit_models
-    from .emit_templates import copy_runtime, render_package
     from .format import Formatter
 
     api = load_api(schema_dir)
-    package = api.service.package
     with Formatter(cache_dir / "black" if cache_dir else None) as formatter:
-        # Templates first: black works on them in other processes while datamodel-code-generator runs here.
-        formatter.submit({**render_package(api), **copy_runtime(api)})
-        formatter.submit({f"{package}/{path}": code for path, code in emit_models(api).items()})
+        for batch in emit_batches(api):
+            formatter.submit(batch)
         files = formatter.result()
     changelog = schema_dir / CHANGELOG
     if changelog.is_file():

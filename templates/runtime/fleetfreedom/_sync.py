@@ -1,0 +1,263 @@
+"""``Client``: the same client without ``async``, for scripts, notebooks and threaded programs.
+
+It runs an ``AsyncClient`` on a private event loop in a background thread and forwards each call there, so the
+behaviour (correlation, reconnects, events) is the async client's, written once. Because the caller's thread only
+blocks on a future, a ``Client`` also works where an event loop is already running in the calling thread (Jupyter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeVar, overload
+
+from pydantic import BaseModel
+
+from ._async import AsyncClient, RawReply
+from ._events import Event
+from ._exceptions import NotConnected
+from ._protocol import Session, State, Stats
+from .resources import SyncResources
+
+T = TypeVar("T")
+E = TypeVar("E", bound=Event)
+
+
+class _LoopThread:
+    """An event loop running in a daemon thread; other threads submit coroutines and wait for their results."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="fleetfreedom-client", daemon=True)
+        self.thread.start()
+        self._started.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._started.set)
+        self.loop.run_forever()
+        # stopped: finish what is left, so no task is destroyed while pending
+        pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        if threading.get_ident() == self.thread.ident:
+            coro.close()
+            raise RuntimeError(
+                "a fleetfreedom Client was called from its own event-loop thread (from an event callback?): "
+                "use AsyncClient there, or hand the work to another thread"
+            )
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except (KeyboardInterrupt, concurrent.futures.CancelledError):
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            if threading.get_ident() != self.thread.ident:
+                self.thread.join(timeout=10)
+
+
+class Client(SyncResources):
+    """A blocking client for the Fleet Freedom WebSocket API; same arguments and behaviour as ``AsyncClient``.
+
+    ::
+
+        with Client(url="wss://socket.fleetfreedom.com") as client:
+            client.login("dispatch@example.com", password)
+            company = client.companies.get(42)
+            for event in client.events():
+                print(event)
+
+    Event callbacks (``on``) run on the client's background thread.
+    """
+
+    def __init__(self, url: str | None = None, **options: Any) -> None:
+        self._url = url
+        self._options = options
+        self._portal: _LoopThread | None = None
+        self._client: AsyncClient | None = None
+        self._lock = threading.Lock()
+        self._start(options.get("ghost_id"))
+
+    def _start(self, ghost_id: str | None) -> AsyncClient:
+        portal = _LoopThread()
+
+        async def make() -> AsyncClient:  # created on its own loop: its asyncio primitives belong there
+            return AsyncClient(self._url, **{**self._options, "ghost_id": ghost_id})
+
+        try:
+            client = portal.call(make())
+        except BaseException:
+            portal.stop()
+            raise
+        self._portal, self._client = portal, client
+        return client
+
+    def _run(self, coro: Callable[[AsyncClient], Awaitable[T]]) -> T:
+        client, portal = self._client, self._portal
+        if client is None or portal is None:
+            raise NotConnected("the client is closed: call connect() to open it again")
+
+        async def run() -> T:
+            return await coro(client)
+
+        return portal.call(run())
+
+    @property
+    def _async(self) -> AsyncClient:
+        if self._client is None:
+            raise NotConnected("the client is closed: call connect() to open it again")
+        return self._client
+
+    # --- state ----------------------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        return self._async.session
+
+    @property
+    def state(self) -> State:
+        return self._client.state if self._client is not None else State.CLOSED
+
+    @property
+    def stats(self) -> Stats:
+        return self._async.stats
+
+    @property
+    def closed_reason(self) -> Any:
+        return self._client.closed_reason if self._client is not None else None
+
+    @property
+    def accepted_subscriptions(self) -> dict[int, frozenset[str]]:
+        return self._async.accepted_subscriptions
+
+    @property
+    def timeout(self) -> float:
+        return self._async.timeout
+
+    def __repr__(self) -> str:
+        return f"<Client {self.state.value} {self._client.session if self._client else ''}>"
+
+    # --- connecting ------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Client:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def connect(self) -> Session:
+        """Open the connection and wait for ``connectionResponse`` (see ``AsyncClient.connect``)."""
+        with self._lock:
+            if self._client is None:
+                self._start(self._options.get("ghost_id") if self._last_ghost is None else self._last_ghost)
+        return self._run(lambda c: c.connect())
+
+    _last_ghost: str | None = None
+
+    def close(self) -> None:
+        """Close the connection, stop reconnecting and stop the background thread."""
+        with self._lock:
+            client, portal = self._client, self._portal
+            if client is None or portal is None:
+                return
+            try:
+                portal.call(client.close())
+            finally:
+                self._last_ghost = client.session.ghost_id
+                self._client = self._portal = None
+                portal.stop()
+
+    def __del__(self) -> None:
+        portal = getattr(self, "_portal", None)
+        if portal is not None:
+            portal.stop()
+
+    # --- commands --------------------------------------------------------------------------------------------
+
+    def _call(self, command: str, params: Mapping[str, Any], timeout: float | None) -> Any:
+        return self._run(lambda c: c._call(command, params, timeout))
+
+    @overload
+    def request(
+        self,
+        command: str,
+        params: BaseModel | Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        raw: Literal[False] = False,
+    ) -> Any: ...
+
+    @overload
+    def request(
+        self,
+        command: str,
+        params: BaseModel | Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        raw: Literal[True],
+    ) -> RawReply: ...
+
+    def request(
+        self,
+        command: str,
+        params: BaseModel | Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """Send any command by its wire name (see ``AsyncClient.request``)."""
+        if raw:
+            return self._run(lambda c: c.request(command, params, timeout=timeout, raw=True))
+        return self._run(lambda c: c.request(command, params, timeout=timeout))
+
+    def login(self, username: str, password: str, *, timeout: float | None = None) -> Session:
+        """Log in; ``client.session`` then holds the user, the ghostId and the policies."""
+        return self._run(lambda c: c.login(username, password, timeout=timeout))
+
+    def logout(self, *, timeout: float | None = None) -> None:
+        """End the session on the server and close the connection."""
+        self._run(lambda c: c.logout(timeout=timeout))
+        self.close()
+
+    def subscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+        """Receive sync messages of ``types`` for ``company``; returns what was merged, denied and invalid."""
+        return self._run(lambda c: c.subscribe(company, types, timeout=timeout))
+
+    def unsubscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+        return self._run(lambda c: c.unsubscribe(company, types, timeout=timeout))
+
+    # --- events ----------------------------------------------------------------------------------------------
+
+    def next_event(self, timeout: float | None = None) -> Event:
+        """The next event; ``TimeoutError`` after ``timeout`` seconds, ``NotConnected`` once closed and drained."""
+        return self._run(lambda c: c.next_event(timeout))
+
+    def events(self, idle_timeout: float | None = None) -> Iterator[Event]:
+        """Every event as it arrives (see ``AsyncClient.events``); ends when the client has stopped, or after
+        ``idle_timeout`` seconds without an event."""
+        while True:
+            try:
+                yield self.next_event(idle_timeout)
+            except (NotConnected, TimeoutError):
+                return
+
+    def on(self, event_type: type[E], callback: Callable[[E], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` (on the client's background thread) for every event of ``event_type``."""
+
+        async def register(client: AsyncClient) -> Callable[[], None]:
+            return client.on(event_type, callback)
+
+        return self._run(register)
