@@ -49,6 +49,7 @@ from ._protocol import (
     Stats,
     connection_lost,
 )
+from ._redact import redacting_logger
 from ._registry import COMMANDS
 from .resources import AsyncResources
 
@@ -262,6 +263,7 @@ class AsyncClient(AsyncResources):
             close_timeout=self._close_timeout,
             max_size=self._max_frame_size,
             max_queue=None,  # the reader never blocks on a consumer, so this queue stays short anyway
+            logger=redacting_logger("fleetfreedom.websockets"),  # its DEBUG frame logs would show passwords
         )
 
     # --- the supervisor: one connection after another --------------------------------------------------------

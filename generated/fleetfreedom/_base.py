@@ -9,10 +9,14 @@ is encoded.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+# Fields holding a password (login, updateOwnPassword): repr() and str() show "***" instead of the value.
+SECRET_FIELDS = frozenset({"password", "current"})
 
 
 class WireModel(BaseModel):
@@ -25,6 +29,10 @@ class WireModel(BaseModel):
         serialize_by_alias=True,
         defer_build=True,  # build validators on first use: importing the package stays cheap
     )
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, ("***" if name in SECRET_FIELDS and isinstance(value, str) else value)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict this object is sent as (camelCase keys, unset fields left out)."""

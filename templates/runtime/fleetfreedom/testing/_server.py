@@ -34,6 +34,7 @@ from websockets.protocol import State
 
 from .._codec import encode_raw
 from .._exceptions import FrameError
+from .._redact import redacting_logger
 from .._registry import COMMANDS, ERROR_CODES
 from ._faults import Faults, ReplyRule, timespan
 from ._seed import apply_seed, first_company, load_seed, user_objects
@@ -188,7 +189,7 @@ class Emulator:
             ping_interval=self._ping_interval,
             ping_timeout=self._ping_interval,
             close_timeout=CLOSE_TIMEOUT,
-            logger=logging.getLogger("fleetfreedom.emulator.websockets"),
+            logger=redacting_logger("fleetfreedom.emulator.websockets"),  # frames hold passwords
         )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("emulator serving %s", self.url)
