@@ -33,6 +33,8 @@ coverage: setup
 
 # Speed figures as ratios against baselines measured in the same run (not part of `make test`).
 bench: setup
+	$(PY) benchmarks/bench_codec.py
+	$(PY) benchmarks/bench_client.py
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_regen.py
 

@@ -48,3 +48,14 @@ def verdict(label: str, figure: float, baseline: float, target: float, unit: str
         f"   target <= {target:g}x   {'OK' if ok else 'OVER TARGET'}"
     )
     return ok
+
+
+def verdict_at_least(label: str, figure: float, baseline: float, target: float, unit: str) -> bool:
+    """Like ``verdict`` for figures where more is better (throughput): the ratio must reach ``target``."""
+    ratio = figure / baseline
+    ok = ratio >= target
+    print(
+        f"{label:<34} {figure:8.0f} {unit}   baseline {baseline:8.0f} {unit}   ratio {ratio:5.2f}x"
+        f"   target >= {target:g}x   {'OK' if ok else 'UNDER TARGET'}"
+    )
+    return ok

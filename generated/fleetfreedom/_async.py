@@ -616,6 +616,8 @@ class AsyncClient(AsyncResources):
     async def next_event(self, timeout: float | None = None) -> Event:
         """The next event (oldest first). Raises ``TimeoutError`` after ``timeout`` seconds without one, and
         ``NotConnected`` once the client has stopped and every event was read."""
+        if self._events:  # the usual case in a busy stream: no need to wait, nor to arm a timeout
+            return self._events.popleft()
         async with asyncio.timeout(timeout):
             while not self._events:
                 if self._finished:

@@ -67,8 +67,10 @@ def outgoing_problems(model: BaseModel, path: str = "") -> list[str]:
     problems: list[str] = []
     for key in model.model_extra or {}:
         problems.append(f"{path}{key}: unknown field")
+    fields_set = model.__pydantic_fields_set__  # an unset field holds its default, which is always valid
     for name in type(model).model_fields:
-        problems.extend(_value_problems(getattr(model, name), f"{path}{name}"))
+        if name in fields_set:
+            problems.extend(_value_problems(getattr(model, name), f"{path}{name}"))
     return problems
 
 
