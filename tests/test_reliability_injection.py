@@ -160,6 +160,39 @@ def test_markdown_output_escapes_html_and_keeps_jinja_as_text(
     assert isinstance(registry, dict)
 
 
+def test_docs_pages_escape_html(hostile_package: tuple[Path, Path, dict[int, tuple[str, str]]]) -> None:
+    out, _, texts = hostile_package
+    pages = sorted(out.rglob("*.md"))
+    assert len(pages) > 3, [p.name for p in pages]
+    shown = 0
+    for page in pages:
+        text = page.read_text()
+        assert "<script>" not in text and "<b>bold</b>" not in text, page
+        shown += sum(1 for tag in texts if f"T{tag}: " in text)
+    assert shown >= len(texts), "schema texts missing from the docs"
+
+
+def test_exports_carry_the_texts_intact(hostile_package: tuple[Path, Path, dict[int, tuple[str, str]]]) -> None:
+    """The JSON Schema and AsyncAPI exports hold each text as a value, exactly as written."""
+    out, _, texts = hostile_package
+    values: set[str] = set()
+    for data in (json.loads((out / "schema.json").read_text()), yaml.safe_load((out / "asyncapi.yaml").read_text())):
+        values |= set(_strings(data))
+    (type_text,) = [t for w, t in texts.values() if w == "types/assets.yaml.types.AssetGeneral.description"]
+    assert type_text in values
+    assert sum(1 for _, text in texts.values() if text in values) >= 15
+
+
+def _strings(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for value in data.values() for s in _strings(value)]
+    if isinstance(data, list):
+        return [s for value in data for s in _strings(value)]
+    return []
+
+
 # -- names -------------------------------------------------------------------------------------------------------
 
 BAD_NAMES = [
