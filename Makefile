@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test generate check lint typecheck clean
+.PHONY: setup run test generate check coverage bench lint typecheck clean docs docs-serve
 
 $(STAMP): pyproject.toml generated/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,30 @@ check: setup
 test: setup
 	$(PY) -m pytest
 
+# How much of the reference catalogue (../shared/reference) the schema covers; exit 1 on an unexplained gap.
+coverage: setup
+	$(PY) -m generator coverage
+
+# Speed figures as ratios against baselines measured in the same run (not part of `make test`).
+bench: setup
+	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_regen.py
+
 lint: setup
-	$(VENV)/bin/ruff check generator templates/runtime tests generated/fleetfreedom
+	$(VENV)/bin/ruff check generator templates/runtime tests tools benchmarks generated/fleetfreedom
 
 typecheck: setup
-	$(VENV)/bin/mypy generator templates/runtime/fleetfreedom generated/fleetfreedom
+	$(VENV)/bin/mypy generator generated/fleetfreedom
+
+# The published docs: generated/docs (regenerated with everything else) built into site/ (not committed).
+DOCS_CONFIG := generated/docs/mkdocs.yml
+export NO_MKDOCS_2_WARNING := 1
+
+docs: setup
+	$(VENV)/bin/mkdocs build --strict --clean -f $(DOCS_CONFIG) -d $(CURDIR)/site
+
+docs-serve: setup
+	$(VENV)/bin/mkdocs serve --strict -f $(DOCS_CONFIG) -a 127.0.0.1:8000
 
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache site test-artifacts

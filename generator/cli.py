@@ -1,25 +1,34 @@
-"""``python -m generator``: generate, check (and more maintainer commands as they arrive).
+"""``python -m generator``: generate, check, diff and release the SDK from schema/.
 
-Exit codes: 0 success, 1 ``check`` found a difference, 2 the schema has problems (nothing written).
+Exit codes: 0 success; 1 ``check`` found a difference, ``diff --fail-on-breaking`` found a breaking change, or
+``coverage`` found something not covered; 2 the schema (or the catalogue) has problems or an argument names
+something unusable (nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import release
+from .changelog import render_changelog, render_report, to_json
+from .coverage import CatalogueError, coverage, render
 from .diagnostics import SchemaError
-from .pipeline import DEFAULT_CACHE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files
+from .diff import diff_apis
+from .pipeline import DEFAULT_CACHE, DEFAULT_CATALOGUE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files, load_api
+from .revisions import SideSchemaError, SourceError, load_side
 from .write import diff_trees, read_tree, write_tree
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: generated/)")
-    parser.add_argument("--no-cache", action="store_true", help="format everything again, ignoring .cache/")
+    parser.add_argument("--no-cache", action="store_true", help="run every step again, ignoring .cache/")
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -29,8 +38,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     write_tree(args.out, generated.files)
     changed = sum(1 for path, text in generated.files.items() if before.get(path) != text)
     removed = len(set(before) - set(generated.files))
-    print(f"generated {args.out} from {args.schema} in {time.perf_counter() - started:.2f} s")
-    for kind, count in generated.api.counts().items():
+    how = " (inputs unchanged: cached run)" if generated.cached else ""
+    print(f"generated {args.out} from {args.schema} in {time.perf_counter() - started:.2f} s{how}")
+    for kind, count in generated.counts.items():
         print(f"  {kind:<20} {count:>5}")
     print(f"  {'files':<20} {len(generated.files):>5}  ({changed} changed, {removed} removed)")
     return 0
@@ -47,6 +57,87 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    old = load_side(args.old, args.schema)
+    new = load_side(args.new or str(args.schema), args.schema)
+    diff = diff_apis(old.api, new.api)
+    if args.json:
+        print(to_json(diff, old.label, new.label), end="")
+    elif args.markdown:
+        print(render_changelog(diff, args.markdown_version or "Unreleased"), end="")
+    else:
+        print(render_report(diff, old.label, new.label, every_change=args.all), end="")
+    return 1 if args.fail_on_breaking and diff.breaking else 0
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    plan = release.plan(args.schema, args.base, args.version, args.date)
+    print(render_report(plan.diff, plan.base.label, plan.current.label), end="")
+    if not plan.diff.changes:
+        print(f"Nothing changed since {plan.base.label}; nothing to release.")
+        return 0
+    print(f"\nChangelog section for {plan.version}:\n\n{plan.section}")
+    if args.dry_run:
+        print("Dry run: nothing written.")
+        return 0
+    generated = release.apply(plan, args.schema, args.out, None if args.no_cache else DEFAULT_CACHE)
+    package = plan.current.api.service.package
+    print(f"Released {package} {plan.version}: {args.schema}/api.yaml and CHANGELOG.md updated,")
+    print(f"{args.out} regenerated ({len(generated.files)} files). Review, commit, then tag: git tag v{plan.version}")
+    return 0
+
+
+def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two schemas and what it means for users (breaking or not, version bump)",
+        description="Compare two API models. OLD and NEW are schema folders or git revisions (git:v1.2.0, "
+        "git:HEAD~1; read from the repository holding --schema).",
+    )
+    diff.add_argument("old", metavar="OLD", help="schema folder or git:<revision>")
+    diff.add_argument("new", metavar="NEW", nargs="?", help="schema folder or git:<revision> (default: --schema)")
+    diff.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="working schema folder (default: schema/)")
+    output = diff.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    output.add_argument("--markdown", action="store_true", help="only the changelog section, in Markdown")
+    diff.add_argument("--markdown-version", help="version heading of the --markdown section (default: Unreleased)")
+    diff.add_argument(
+        "--all", action="store_true", help="list every revised description on its own line (default: a summary)"
+    )
+    diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 when any change is breaking (for CI)")
+    diff.set_defaults(run=_cmd_diff)
+
+
+def _add_release(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rel = commands.add_parser(
+        "release",
+        help="bump the version, prepend the changelog and regenerate, from the diff against the last release",
+        description=release.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _paths(rel)
+    rel.add_argument("--base", help="the last release: schema folder or git:<revision> (default: git:v<version>)")
+    rel.add_argument("--version", help="release this version instead of the computed one (not smaller)")
+    rel.add_argument(
+        "--date", default=datetime.date.today().isoformat(), help="date in the changelog heading (default: today)"
+    )
+    rel.add_argument("--dry-run", action="store_true", help="show the report and the changelog section only")
+    rel.set_defaults(run=_cmd_release)
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    try:
+        report = coverage(load_api(args.schema), args.catalogue)
+    except CatalogueError as exc:
+        print(f"coverage: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(render(report, verbose=args.verbose), end="")
+    return 0 if report.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,11 +147,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("check", help="exit 1 and show a diff when generated/ is not what schema/ makes")
     _paths(check)
     check.set_defaults(run=_cmd_check)
+    _add_diff(commands)
+    _add_release(commands)
+    cov = commands.add_parser(
+        "coverage", help="compare schema/ with the reference catalogue; exit 1 when something is not covered"
+    )
+    cov.add_argument(
+        "catalogue",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_CATALOGUE,
+        help="catalogue folder (default: ../shared/reference)",
+    )
+    cov.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
+    cov.add_argument("--json", action="store_true", help="print the report as JSON")
+    cov.add_argument("--verbose", "-v", action="store_true", help="also list what only the schema has")
+    cov.set_defaults(run=_cmd_coverage)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
+    except (SourceError, release.ReleaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except SchemaError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
-        print(f"{len(exc.diagnostics)} problem(s) in the schema; nothing was written.", file=sys.stderr)
+        where = exc.label if isinstance(exc, SideSchemaError) else "the schema"
+        print(f"{len(exc.diagnostics)} problem(s) in {where}; nothing was written.", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from . import bundle, naming
+from .emit_registry import render_registry
 from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, Resource, Section, TypeExpr
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -324,7 +325,6 @@ PACKAGE_FILES: dict[str, str] = {
     "README.md.jinja": "README.md",
     "__init__.py.jinja": "{package}/__init__.py",
     "py.typed.jinja": "{package}/py.typed",
-    "_registry.py.jinja": "{package}/_registry.py",
     "errors.py.jinja": "{package}/errors.py",
     "events.py.jinja": "{package}/events.py",
     "models__init__.py.jinja": "{package}/models/__init__.py",
@@ -346,6 +346,7 @@ def render_package(api: Api) -> dict[str, str]:
         for section, resources in ctx["resources"].sections():
             path = target.format(package=api.service.package, section=section.module)
             out[path] = tmpl.render({**ctx, "section": section, "section_resources": resources})
+    out[f"{api.service.package}/_registry.json"] = render_registry(api)
     return out
 
 

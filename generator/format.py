@@ -1,14 +1,14 @@
 """Format generated Python with black (pinned), skipping files whose formatted form is already cached.
 
 The cache key is the hash of black's version, its mode and the unformatted source, so a cache entry can never
-serve stale output. When many files miss the cache they are formatted on all cores.
+serve stale output. Files that miss the cache are formatted on all cores, while the caller keeps working.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import black
@@ -16,7 +16,6 @@ from black import InvalidInput, TargetVersion  # type: ignore[attr-defined]
 
 LINE_LENGTH = 120
 _MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
-_PARALLEL_FROM = 6  # below this many misses, starting worker processes costs more than it saves
 
 
 class FormatError(Exception):
@@ -39,30 +38,62 @@ def _key(source: str) -> str:
     return digest.hexdigest()
 
 
+class Formatter:
+    """Formats batches of files as they are produced, on every core, so formatting one batch (the templates)
+    overlaps with producing the next (datamodel-code-generator's models) in the caller's process.
+
+    Use as a context manager: ``submit`` each batch, then ``result()`` for every formatted file. Cached files
+    never reach a worker; the worker pool starts only at the first cache miss.
+    """
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.cache_dir = cache_dir
+        self.ready: dict[str, str] = {}
+        self.jobs: list[tuple[str, str, Future[str] | None, str]] = []  # (path, key, running job, source)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Formatter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, files: dict[str, str]) -> None:
+        # Largest first: the longest job should start earliest.
+        for path, source in sorted(files.items(), key=lambda item: -len(item[1])):
+            if not path.endswith(".py"):
+                self.ready[path] = source
+                continue
+            key = _key(source)
+            cached = self.cache_dir / key[:2] / key if self.cache_dir else None
+            if cached is not None and cached.is_file():
+                self.ready[path] = cached.read_text(encoding="utf-8")
+                continue
+            pool = self._pool()
+            self.jobs.append((path, key, pool.submit(_format_one, (path, source)) if pool else None, source))
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self.pool is None and (os.cpu_count() or 1) > 1:
+            self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
+        return self.pool
+
+    def result(self) -> dict[str, str]:
+        out = dict(self.ready)
+        for path, key, job, source in self.jobs:
+            text = job.result() if job is not None else _format_one((path, source))
+            out[path] = text
+            if self.cache_dir is not None:
+                entry = self.cache_dir / key[:2] / key
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, entry)
+        return dict(sorted(out.items()))
+
+
 def format_sources(files: dict[str, str], cache_dir: Path | None) -> dict[str, str]:
     """Black-format every ``.py`` entry of ``files`` (path -> source); other files pass through."""
-    out = dict(files)
-    misses: list[tuple[str, str, str]] = []  # (path, key, source)
-    for path, source in files.items():
-        if not path.endswith(".py"):
-            continue
-        key = _key(source)
-        cached = cache_dir / key[:2] / key if cache_dir else None
-        if cached is not None and cached.is_file():
-            out[path] = cached.read_text(encoding="utf-8")
-        else:
-            misses.append((path, key, source))
-    if len(misses) >= _PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-            formatted = list(pool.map(_format_one, [(m[0], m[2]) for m in misses]))
-    else:
-        formatted = [_format_one((m[0], m[2])) for m in misses]
-    for (path, key, _), text in zip(misses, formatted, strict=True):
-        out[path] = text
-        if cache_dir is not None:
-            entry = cache_dir / key[:2] / key
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, entry)
-    return out
+    with Formatter(cache_dir) as formatter:
+        formatter.submit(files)
+        return formatter.result()

@@ -135,3 +135,26 @@ def test_cli_reports_a_bad_seed_clearly(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Asset[0]" in result.stderr and "year" in result.stderr
+
+
+def test_yaml_seed_with_the_python_api(tmp_path: Path) -> None:
+    from fleetfreedom.testing import Emulator
+
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "Company:\n  - {id: 5, parent: 5, name: Solo}\n  - {id: 6, parent: 5, name: Child Co}\n"
+        "User:\n  - {login: owner@solo.example, password: owner-pass-5, company: 6}\n"
+        "Asset:\n  - {id: 9, company: 6, kind: vehicle, name: Only truck}\n",
+        encoding="utf-8",
+    )
+
+    async def scenario(url: str) -> None:
+        wire = await Wire.open(url)
+        await wire.expect("connectionResponse")
+        await wire.login("owner@solo.example", "owner-pass-5")
+        listed = await wire.call("getAssetsList", {"company": {"id": 6}})
+        assert [a["name"] for a in listed["assets"]] == ["Only truck"]
+        await wire.close()
+
+    with Emulator(seed=seed) as emu:
+        asyncio.run(asyncio.wait_for(scenario(emu.url), 60))

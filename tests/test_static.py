@@ -23,5 +23,6 @@ def test_mypy_strict_generator() -> None:
 
 
 def test_ruff_clean() -> None:
-    result = _run("ruff", "check", "generator", "tests", "templates/runtime", str(GENERATED / "fleetfreedom"))
+    paths = ["generator", "tests", "tools", "benchmarks", "templates/runtime", str(GENERATED / "fleetfreedom")]
+    result = _run("ruff", "check", *paths)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Bootstrap `schema/` from the reference catalogue in /work/shared/reference/.
 
-Run:  .venv/bin/python tools/import_reference.py [--reference DIR] [--schema DIR]
+Run:  .venv/bin/python tools/import_reference.py --schema /tmp/seeded [--reference DIR]
 
-The catalogue is a set of facts (names, wire types, numbers, evidence). This script turns those facts into the
-YAML files described by schema/README.md, writes every description from our own rules and tables (never from
-vendor text), checks cross-references, and prints counts. Re-running it rewrites the generated files exactly, so
-the conversion is reproducible and reviewable; hand edits belong in the tables below, not in the YAML.
+The catalogue is a set of facts (names, wire types, numbers, evidence). This script turned those facts into the
+YAML files described by schema/README.md once, writing every description from our own rules and tables (never
+from vendor text), checking cross-references and printing counts. It is kept so that the seeding stays
+reviewable and can be re-run into a scratch folder to compare with a newer catalogue.
+
+Since then `schema/` is the source of truth and is maintained by hand: the script refuses to overwrite a schema
+folder that already has an api.yaml unless --force is given (which would discard those edits).
+`python -m generator coverage` is the ongoing check against the catalogue.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ CATALOGUE_SECTION = {
 
 ALLOWED_EVIDENCE = ["v4.17.5-ref-list", "code-literal", "source", "getting-started-article", "newer-wss-ref",
                     "client-method-name", "ts-v5-derived", "ts-v5-class", "derived", "uncertain",
-                    "subscription-type-enum"]
+                    "subscription-type-enum", "inferred", "code-comment"]
 
 INT_FORMATS = {"byte", "short", "ushort", "int", "uint", "long", "ulong"}
 NUM_FORMATS = {"float", "double"}
@@ -1433,7 +1437,7 @@ class Builder:
         h = human(fname)
         t = tstr.strip()
         if t.startswith("Map<"):
-            k, v = split_map(t)
+            k, _v = split_map(t)
             return f"The {h} of this {o}, as a map keyed by {human(k) if k != 'string' else 'name'}."
         if t.endswith("[]"):
             inner = t[:-2]
@@ -1478,6 +1482,10 @@ class Builder:
 
     def make_field(self, tname: str, fname: str, spec: dict, is_composite: bool) -> dict:
         schema, note = self.schema.field(spec["type"])
+        if base_kind(spec["type"]) in UNRETRIEVED:
+            self.omitted.append({"kind": "field", "name": f"{tname}.{fname}", "reason": (
+                f"The catalogue types it {spec['type']} but could not retrieve that type's definition, so the "
+                f"value passes through untyped.")})
         out = dict(schema)
         if "ref" in spec:
             out["description"] = self.field_desc(tname, fname, spec["type"], is_composite)
@@ -1582,6 +1590,9 @@ class Builder:
             for fname, spec in obj["fields"].items():
                 if name == "ProviderDeleted" and fname == "id":
                     spec = {"type": "string"}
+                    self.omitted.append({"kind": "field", "name": "ProviderDeleted.id", "reason": (
+                        "The 2018 helper typed it ulong; provider ids are strings today (as the catalogue's "
+                        "providerDeleted message payload says), so it is typed string.")})
                 props[fname] = self.make_field(name, fname, spec, name in composites)
             d["properties"] = props
             self.types[name] = {"section": section, "def": d}
@@ -1787,9 +1798,7 @@ def _builder_enums_errors():
             obsolete = set(e.get("obsolete", []))
             for m, val in e["values"].items():
                 md: dict = {}
-                if e["kind"] == "number":
-                    md["value"] = val
-                elif val != m:
+                if e["kind"] == "number" or val != m:
                     md["value"] = val
                 md["description"] = self.member_desc(name, m, template)
                 if m in obsolete:
@@ -2005,6 +2014,7 @@ def _builder_messages():
             "description": "The first frame on every connection, before any command: says whether the ghost id "
                            "in the address resumed a session and describes it. It carries no reqId.",
             "x-note": "The catalogue models it as the pseudo-command `connection`; here it is a message."}
+        self.reconcile_messages(sync)
         for alt, kept in ALTERNATIVE_MESSAGES.items():
             self.omitted.append({"kind": "message", "name": alt, "reason": (
                 f"Alternative spelling of {kept} in the catalogue's message list (evidence: "
@@ -2013,6 +2023,29 @@ def _builder_messages():
             "Not a message: command replies are described per command and the shared envelope in api.yaml.")})
         self.omitted.append({"kind": "message", "name": "noopResponse", "reason": (
             "Not a message: it is the reply of the noop command.")})
+
+    def reconcile_messages(self, sync: dict) -> None:
+        """Keep every evidence word of the catalogue's message list, deprecate what retired subscriptions deliver,
+        and record where a payload type has more keys than the catalogue's message list gives."""
+        retired = {m for s in self.subs_json if s.get("retired") for m in s["messages"]}
+        for mname, d in self.messages.items():
+            if mname in retired:
+                d["deprecated"] = True
+            entry = sync.get(mname)
+            if entry is None:
+                continue
+            d["evidence"] = d["evidence"] + [w for w in entry["evidence"] if w not in d["evidence"]]
+            shape = entry["payload"]
+            if not shape.startswith("{") or d["payload"] not in self.types:
+                continue
+            listed = {n for n, _ in parse_shape(shape)}
+            have = set(self.types[d["payload"]]["def"]["properties"])
+            extra = sorted(have - listed)
+            if extra:
+                self.omitted.append({"kind": "field", "name": f"{mname}.payload", "reason": (
+                    f"The catalogue's message list gives {{{', '.join(sorted(listed))}}}; the payload type "
+                    f"{d['payload']} (the 2018 helper's shape) also has {', '.join(extra)}, kept so that those keys "
+                    f"are typed when the server sends them.")})
 
     def message_desc(self, mname: str, kind: str, obj: str) -> str:
         o = self.obj_phrase(obj)
@@ -2040,6 +2073,8 @@ def _builder_messages():
             notes = []
             if s.get("retired"):
                 d["retired"] = True
+                d["deprecated"] = True
+                notes.append("Retired: the server no longer offers it and nothing replaces it.")
             if s.get("obsolete"):
                 d["deprecated"] = True
                 d["x-replaced-by"] = "providerConfig"
@@ -2058,6 +2093,7 @@ def _builder_messages():
 
     Builder.build_messages = build_messages
     Builder.message_desc = message_desc
+    Builder.reconcile_messages = reconcile_messages
     Builder.obj_phrase = obj_phrase
     Builder.build_subscriptions = build_subscriptions
 
@@ -2187,7 +2223,11 @@ def _builder_commands():
     def parse_request(self, cmd, key, val):
         """Returns (field schema, required)."""
         v = val.strip()
-        obj = cmd["object"]
+        cmd["object"]
+        if cmd["name"] == "getTimezone" and key == "timezone":
+            self.omitted.append({"kind": "field", "name": "getTimezone.request.timezone", "reason": (
+                "The catalogue gives {code: codified}; the shared CodeKey types `code` as a plain string so one key "
+                "type serves timezone codes and provider registration codes alike.")})
         # inline shapes handled by dedicated SDK types
         if cmd["name"] == "cancelDispatchJob":
             return {"$ref": "DispatchJobCancel"}, True
@@ -2558,6 +2598,9 @@ def _builder_build_commands():
                     schema = self.parse_response(c, k, v)
                     props[k] = {**schema, "description": self.response_desc(c, k, verb, obj, filt, req_keys)}
                 if name == "unsubscribe":
+                    self.omitted.append({"kind": "field", "name": "unsubscribe.response.removed", "reason": (
+                        "Not in the catalogue's reply keys (it gives the subscribe reply shape), but the "
+                        "partial-success article names `removed` for unsubscribeResponse; kept so it is typed.")})
                     props["removed"] = {"type": "array", "items": {"$ref": "SubscriptionType"},
                                         "description": self.response_desc(c, "removed", verb, obj, filt, req_keys),
                                         "x-note": "The partial-success article names `removed` (and `invalid`) "
@@ -2654,7 +2697,7 @@ def dump(data, path: Path, header: str):
     path.write_text(header + text)
 
 
-HEADER = "# Generated by tools/import_reference.py from the reference catalogue; edit the script, not this file.\n"
+HEADER = ""  # the files are maintained by hand once seeded; no "generated, do not edit" banner
 
 SECTION_ORDER = list(SECTIONS)
 
@@ -2872,7 +2915,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reference", type=Path, default=Path("/work/shared/reference"))
     ap.add_argument("--schema", type=Path, default=here / "schema")
+    ap.add_argument("--force", action="store_true", help="overwrite a maintained schema folder (discards hand edits)")
     args = ap.parse_args(argv)
+    if (args.schema / "api.yaml").exists() and not args.force:
+        print(f"{args.schema} already holds a maintained schema; seed into a scratch folder (--schema DIR) "
+              "or pass --force to overwrite it", file=sys.stderr)
+        return 2
     b = Builder(args.reference)
     b.build_types()
     b.build_enums()

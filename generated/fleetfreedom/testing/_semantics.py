@@ -234,7 +234,8 @@ class Semantics:
             if name not in spec.request_fields and catalog.field_type(spec.response_class, name).is_list
         ]
         typed = [name for name in candidates if catalog.field_type(spec.response_class, name).type_name]
-        return (typed or candidates or [None])[0]
+        chosen = typed or candidates
+        return chosen[0] if chosen else None
 
     def _password_expired(self, session: Session) -> bool:
         user = self.store.get("User", session.login)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ._store import Credential, MemoryStore
 
+MAX_SESSIONS = 10_000  # sessions kept; past that the stale ones are forgotten
 _HASH_ROUNDS = 20_000  # enough to make the hash a hash; few enough that a test's login stays fast
 
 
@@ -91,6 +92,8 @@ class Sessions:
         return self._live.get(ghost_id)
 
     def new(self) -> Session:
+        if len(self._live) >= MAX_SESSIONS:
+            self._prune()
         now = utcnow()
         session = Session(str(uuid.uuid4()), str(uuid.uuid4()), iso(now), iso(now + self.ttl))
         self.save(session)
@@ -113,6 +116,14 @@ class Sessions:
             return self.new(), session.ended
         self.touch(session)
         return session, "success" if session.logged_in else "userNotLoggedIn"
+
+    def _prune(self) -> None:
+        """Forget ended, expired and never-logged-in sessions (oldest first) so the table stays bounded."""
+        now = utcnow()
+        stale = [s for s in self._live.values() if s.ended or not s.logged_in or parse_iso(s.expiry) <= now]
+        stale.sort(key=lambda s: s.created)
+        for session in stale[: max(len(stale) // 2, len(self._live) - MAX_SESSIONS + 1)]:
+            self.drop(session)
 
     def touch(self, session: Session) -> None:
         """Slide the expiry: a session in use does not expire."""

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from .._codec import encode_raw
 from .._exceptions import FrameError
@@ -48,6 +49,8 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 _REQ_ID = re.compile(r'"reqId"\s*:\s*(-?\d{1,18})\b')  # salvages the reqId of a body that is not valid JSON
 UNKNOWN_COMMAND_REPLY = "unknownCommandResponse"
 CONTROL_TIMEOUT = 30.0  # seconds a control call from another thread waits for the event loop
+MAX_DELAYED = 1_000  # delayed replies held per connection; past that they go out at once
+CLOSE_TIMEOUT = 2.0  # seconds a closing handshake may take before the connection is cut (a test's peer may be gone)
 
 
 class _Close:
@@ -184,6 +187,7 @@ class Emulator:
             max_queue=64,
             ping_interval=self._ping_interval,
             ping_timeout=self._ping_interval,
+            close_timeout=CLOSE_TIMEOUT,
             logger=logging.getLogger("fleetfreedom.emulator.websockets"),
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -309,9 +313,9 @@ class Emulator:
             self._peers.pop(peer.id, None)
             for timer in peer.timers:
                 timer.cancel()
-            if peer.closing:
+            if peer.closing and ws.state is State.OPEN:  # let the writer send what is queued, then close
                 try:
-                    await asyncio.wait_for(writer, CONTROL_TIMEOUT)
+                    await asyncio.wait_for(writer, CLOSE_TIMEOUT)
                 except (TimeoutError, ConnectionClosed):
                     writer.cancel()
             else:
@@ -405,7 +409,7 @@ class Emulator:
         if rule is not None and rule.action == "withhold":
             log.info("fault: withholding %s reqId=%s", name, req_id)
             return
-        if rule is not None and rule.action == "delay" and self._loop is not None:
+        if rule is not None and rule.action == "delay" and self._loop is not None and len(peer.timers) < MAX_DELAYED:
             timer: asyncio.TimerHandle
 
             def later() -> None:
@@ -505,7 +509,8 @@ class Emulator:
         self._call(run)
 
     def speak_again(self) -> None:
-        """Undo ``go_silent``: read again; frames dropped while silent stay lost."""
+        """Undo ``go_silent``: commands that arrived meanwhile are read and answered now; what the emulator would
+        have sent while silent (sync messages, broadcasts) stays lost."""
 
         def run() -> None:
             self._silent = False

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Regeneration cost against datamodel-code-generator (DCG) alone on the same object definitions.
+
+    python benchmarks/bench_regen.py [--runs 3] [--check]
+
+In each round, in alternating order, three fresh processes are timed (wall clock, medians reported):
+- DCG alone: import datamodel_code_generator and generate the models from the JSON Schema bundle of the real
+  schema (``generator.bundle.bundle``), with the options the generator uses — the baseline;
+- cold regeneration: ``python -m generator generate --no-cache`` into a temporary folder (target <= 3x DCG);
+- no-change check: ``python -m generator check`` against an up-to-date folder with the run cache warm
+  (target <= 0.5x DCG).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import PROJECT, PYTHON, median, timed, verdict
+
+sys.path.insert(0, str(PROJECT))
+
+from generator.bundle import aliases, bundle
+from generator.pipeline import load_api
+
+DCG_ALONE = """
+import json, sys
+import datamodel_code_generator as dcg
+from generator.emit_models import dcg_options
+dcg.generate(open(sys.argv[1]).read(), **dcg_options(json.load(open(sys.argv[2]))))
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a ratio is over its target")
+    args = parser.parse_args()
+
+    api = load_api()
+    with tempfile.TemporaryDirectory(prefix="bench-regen-") as tmp:
+        work = Path(tmp)
+        (work / "bundle.json").write_text(json.dumps(bundle(api)))
+        (work / "aliases.json").write_text(json.dumps(aliases(api)))
+        warm = work / "warm"
+        timed([PYTHON, "-m", "generator", "generate", "--out", str(warm)])  # fills the caches, not timed
+
+        jobs = {
+            "dcg": [PYTHON, "-c", DCG_ALONE, str(work / "bundle.json"), str(work / "aliases.json")],
+            "cold": [PYTHON, "-m", "generator", "generate", "--no-cache", "--out", str(work / "cold")],
+            "check": [PYTHON, "-m", "generator", "check", "--out", str(warm)],
+        }
+        times: dict[str, list[float]] = {name: [] for name in jobs}
+        for i in range(args.runs):
+            order = list(jobs) if i % 2 == 0 else list(reversed(jobs))
+            for name in order:
+                times[name].append(timed(jobs[name])[0])
+
+    dcg = median(times["dcg"])
+    print(f"regeneration benchmark: {args.runs} rounds, medians of wall-clock seconds")
+    ok = verdict("cold generate --no-cache", median(times["cold"]), dcg, 3.0)
+    ok &= verdict("no-change check", median(times["check"]), dcg, 0.5)
+    return 0 if ok or not args.check else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""The published docs (Markdown pages and ``mkdocs.yml`` under ``docs/``) and ``api.md``, rendered from the IR.
+
+Every text that comes from the schema passes the ``mdtext`` filter (or ``code`` for literal names), which turns
+each character Markdown or HTML would act on into a numeric character reference: a description holding ``|``,
+``<script>``, backticks, ``{#id}`` or Jinja syntax renders as that text, and breaks no table. Balanced backtick
+spans in a description are kept as code, escaped the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from . import bundle, naming
+from .emit_templates import GROUP_DESCRIPTIONS, environment
+from .examples import example
+from .model import (
+    AnyValue,
+    Api,
+    ArrayOf,
+    Command,
+    ErrorCodeDef,
+    Field,
+    MapOf,
+    Message,
+    Named,
+    ObjectType,
+    Primitive,
+    Subscription,
+    TypeExpr,
+    is_confirmed,
+)
+from .signatures import Signature, request_fields, response_fields, signature
+
+DOCS = "docs"  # folder under generated/ holding mkdocs.yml
+PAGES = "pages"  # mkdocs docs_dir, relative to DOCS
+API_MD = "api.md"  # the package's one-file API listing
+
+# Characters Markdown (with the extensions mkdocs.yml turns on) or HTML would interpret anywhere in a line.
+_ACTIVE = frozenset("\\`*_{}[]<>&|#")
+# What opens a block (ordered or bulleted list item, setext underline) when a line starts with it; the other
+# block openers (#, >, *) are in _ACTIVE already.
+_BLOCK_START = re.compile(r"^(?:\d+[.)]|[-+=]+)(?:\s|$)")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_BACKTICK_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _entities(text: str, *, at_line_start: bool) -> str:
+    out = [f"&#{ord(ch)};" if ch in _ACTIVE else ch for ch in text]
+    if at_line_start and out and _BLOCK_START.match(text):
+        out[0] = f"&#{ord(text[0])};"
+    return "".join(out)
+
+
+def mdtext(value: object) -> str:
+    """Schema text as inert Markdown on one line; `code spans` stay code."""
+    text = " ".join(str(value).split())
+    out: list[str] = []
+    pos = 0
+    for match in _BACKTICK_SPAN.finditer(text):
+        out.append(_entities(text[pos : match.start()], at_line_start=pos == 0))
+        out.append(code(match.group(1)))
+        pos = match.end()
+    out.append(_entities(text[pos:], at_line_start=pos == 0))
+    return "".join(out) or "&#8203;"
+
+
+def code(value: object) -> str:
+    """Literal text (a name, a signature) as inline code that nothing inside can break out of."""
+    return f"<code>{_entities(str(value), at_line_start=False)}</code>"
+
+
+def anchor(value: object) -> str:
+    """A heading id: schema names are identifiers (the metaschema says so); anything else is a generator bug."""
+    text = str(value)
+    if not _NAME.match(text):
+        raise ValueError(f"{text!r} cannot be an anchor: names in the schema must be identifiers")
+    return text
+
+
+def attr_id(value: object) -> str:
+    """The attr_list suffix that gives a heading its id: ``{#mergeAsset}``."""
+    return "{#" + anchor(value) + "}"
+
+
+def yaml_str(value: object) -> str:
+    """A double-quoted YAML scalar (JSON strings are valid YAML)."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # relative to docs/pages
+    title: str
+    template: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # its name in the navigation under its section
+
+
+def section_pages(api: Api) -> list[tuple[str, list[Page]]]:
+    """Per section (title, pages): its commands, object types and enums, where it has any."""
+    out = []
+    for s in api.sections:
+        base = f"sections/{s.module}"
+        commands = [c for c in api.commands if c.section == s.id]
+        types = [t for t in api.types if t.section == s.id]
+        enums = [e for e in api.enums if e.section == s.id]
+        pages = []
+        extra = {"section": s, "commands": commands, "types": types, "enums": enums}
+        if commands:
+            pages.append(Page(f"{base}/commands.md", f"{s.title}: commands", "commands.md.jinja", extra, "Commands"))
+        if types:
+            pages.append(Page(f"{base}/types.md", f"{s.title}: object types", "types.md.jinja", extra, "Object types"))
+        if enums:
+            pages.append(Page(f"{base}/enums.md", f"{s.title}: enums", "enums.md.jinja", extra, "Enums"))
+        if pages:
+            out.append((s.title, pages))
+    return out
+
+
+TOP_PAGES = [
+    Page("index.md", "Overview", "index.md.jinja"),
+    Page("getting-started.md", "Getting started", "getting-started.md.jinja"),
+    Page("protocol.md", "Wire protocol", "protocol.md.jinja"),
+    Page("python-api.md", "Python API", "api.md.jinja"),
+    Page("errors.md", "Error codes", "errors.md.jinja"),
+    Page("subscriptions.md", "Subscription types", "subscriptions.md.jinja"),
+    Page("messages.md", "Pushed messages", "messages.md.jinja"),
+]
+
+
+# --- links -------------------------------------------------------------------------------------------
+
+
+class Links:
+    """Where everything lives in the site, and Markdown links to it relative to the page being rendered."""
+
+    def __init__(self, api: Api, page: str) -> None:
+        self.api = api
+        self.page = page
+
+    def href(self, target: str, fragment: str | None = None) -> str:
+        rel = posixpath.relpath(target, posixpath.dirname(self.page) or ".")
+        if target == self.page:
+            rel = ""
+        return f"{rel}#{anchor(fragment)}" if fragment else rel
+
+    def _section(self, section_id: str, kind: str) -> str:
+        return f"sections/{self.api.sections_by_id[section_id].module}/{kind}.md"
+
+    def type_href(self, name: str) -> str:
+        api = self.api
+        if name in api.enums_by_name:
+            return self.href(self._section(api.enums_by_name[name].section, "enums"), name)
+        return self.href(self._section(api.types_by_name[name].section, "types"), name)
+
+    def command_href(self, name: str) -> str:
+        return self.href(self._section(self.api.commands_by_name[name].section, "commands"), name)
+
+    def type(self, name: str) -> str:
+        if name not in self.api.types_by_name and name not in self.api.enums_by_name:
+            return code(name)
+        return f"[{code(name)}]({self.type_href(name)})"
+
+    def command(self, name: str) -> str:
+        return f"[{code(name)}]({self.command_href(name)})"
+
+    def message(self, name: str) -> str:
+        return f"[{code(name)}]({self.href('messages.md', name)})"
+
+    def subscription(self, name: str) -> str:
+        return f"[{code(name)}]({self.href('subscriptions.md', name)})"
+
+    def error(self, name: str) -> str:
+        return f"[{code(name)}]({self.href('errors.md', name)})"
+
+    def replacement(self, name: str) -> str:
+        """A link to whatever replaces a deprecated item, by the kind of thing the name is."""
+        api = self.api
+        if name in api.commands_by_name:
+            return self.command(name)
+        if name in api.types_by_name or name in api.enums_by_name:
+            return self.type(name)
+        if name in api.errors_by_name:
+            return self.error(name)
+        if name in {s.name for s in api.subscriptions}:
+            return self.subscription(name)
+        if name in api.messages_by_name:
+            return self.message(name)
+        return code(name)
+
+    def type_expr(self, expr: TypeExpr) -> str:
+        """A field type for a reader: ``integer (ulong)``, a linked type name, ``array of ...``."""
+        if isinstance(expr, Named):
+            return self.type(expr.name)
+        if isinstance(expr, ArrayOf):
+            return f"array of {self.type_expr(expr.items)}"
+        if isinstance(expr, MapOf):
+            keys = self.type_expr(expr.keys)
+            return f"map of {keys} to {self.type_expr(expr.values)}"
+        if isinstance(expr, AnyValue):
+            return "any JSON value"
+        assert isinstance(expr, Primitive)
+        text = code(expr.json_type)
+        return f"{text} ({code(expr.format)})" if expr.format else text
+
+
+# --- facts the templates show ------------------------------------------------------------------------
+
+
+def delivered_by(api: Api, type_name: str) -> list[tuple[Subscription, Message]]:
+    """(subscription, message) pairs that push objects of a type."""
+    subs = {s.name: s for s in api.subscriptions}
+    out = []
+    for m in api.messages:
+        if m.payload == type_name:
+            out += [(subs[name], m) for name in m.subscriptions if name in subs]
+    return out
+
+
+def parts_of(api: Api, t: ObjectType) -> list[ObjectType]:
+    return [p for p in api.types if p.part_of == t.name]
+
+
+def emitted_by(api: Api, message: str) -> list[Command]:
+    return [c for c in api.commands if message in c.emits]
+
+
+def commands_returning(api: Api, error: str) -> list[Command]:
+    return [c for c in api.commands if error in c.errors]
+
+
+def exception_base(api: Api, e: ErrorCodeDef) -> str:
+    return naming.error_base_class(e.group) if e.group != "success" else ""
+
+
+def unconfirmed(evidence: tuple[str, ...]) -> bool:
+    return not is_confirmed(evidence)
+
+
+def choose(names: Iterable[str], available: Iterable[str]) -> str | None:
+    """The first preferred name the schema has, else the first it has: examples that exist in any schema."""
+    have = list(available)
+    return next((n for n in names if n in have), have[0] if have else None)
+
+
+def getting_started_facts(api: Api) -> dict[str, Any]:
+    get = choose(["getCompany", "getAsset"], [c.name for c in api.commands if c.verb == "get"])
+    sub = choose(["assetGeneral"], [s.name for s in api.subscriptions if not s.retired])
+    not_found = choose(["assetNotFound"], [e.name for e in api.errors if e.group == "notFound"])
+    subscription = next((s for s in api.subscriptions if s.name == sub), None)
+    merged = None
+    if subscription:
+        merged = next((api.messages_by_name[m] for m in subscription.messages if m in api.messages_by_name), None)
+    return {
+        "command": api.commands_by_name[get] if get else None,
+        "subscription": subscription,
+        "merged": merged,
+        "not_found": api.errors_by_name[not_found] if not_found else None,
+        "login": api.commands_by_name.get("login"),
+    }
+
+
+def _fields_table_rows(links: Links, fields: tuple[Field, ...]) -> list[dict[str, str]]:
+    rows = []
+    for f in fields:
+        name = code(f.wire_name)
+        if f.python_name != f.wire_name:
+            name += f"<br>{code(f.python_name)}"
+        description = mdtext(f.description) if f.description else ""
+        if f.deprecated:
+            note = "**Deprecated.**"
+            if f.replaced_by:
+                note += f" Use {code(f.replaced_by)} instead."
+            description = f"{note} {description}".strip()
+        limits = []
+        c = f.constraints
+        if c.minimum is not None:
+            limits.append(f"min {c.minimum:g}")
+        if c.maximum is not None:
+            limits.append(f"max {c.maximum:g}")
+        if c.max_length is not None:
+            limits.append(f"at most {c.max_length} characters")
+        if f.has_default:
+            limits.append(f"default {code(_json(f.default))}")
+        if limits:
+            description = f"{description} ({'; '.join(limits)})".strip()
+        rows.append(
+            {
+                "name": name,
+                "type": links.type_expr(f.type),
+                "required": "yes" if f.required else "",
+                "description": description,
+            }
+        )
+    return rows
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def docs_environment() -> jinja2.Environment:
+    env = environment()
+    env.filters.update(mdtext=mdtext, code=code, anchor=anchor, attr_id=attr_id, yaml_str=yaml_str)
+    return env
+
+
+def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]], links: Links | None = None) -> dict[str, Any]:
+    links = links or Links(api, page.path)
+
+    def fields_rows(fields: tuple[Field, ...]) -> list[dict[str, str]]:
+        return _fields_table_rows(links, fields)
+
+    def sig(c: Command) -> Signature:
+        return signature(api, c)
+
+    def method_line(c: Command, is_async: bool) -> str:
+        """``client.assets.[get](link)(asset: IdKey | int, *, timeout: float | None = None) -> GetAssetResponse``."""
+        s = signature(api, c)
+        call = s.render(is_async=is_async)
+        head = f"{'await ' if is_async else ''}client.{s.resource}."
+        rest = call[len(head) + len(s.method) :]
+        method = f"[{_entities(s.method, at_line_start=False)}]({links.command_href(c.name)})"
+        return f"<code>{_entities(head, at_line_start=False)}{method}{_entities(rest, at_line_start=False)}</code>"
+
+    def exceptions_module() -> str:
+        return f"{api.service.package}.errors"
+
+    ctx: dict[str, Any] = {
+        "api": api,
+        "service": api.service,
+        "package": api.service.package,
+        "page": page,
+        "links": links,
+        "nav": nav,
+        "signature": sig,
+        "method_line": method_line,
+        "resource_commands": lambda r: [api.commands_by_name[name] for name in r.commands],
+        "example": lambda c: example(api, c),
+        "request_fields": lambda c: request_fields(api, c),
+        "response_fields": lambda c: response_fields(api, c),
+        "fields_rows": fields_rows,
+        "delivered_by": lambda name: delivered_by(api, name),
+        "parts_of": lambda t: parts_of(api, t),
+        "emitted_by": lambda name: emitted_by(api, name),
+        "commands_returning": lambda name: commands_returning(api, name),
+        "exception_base": lambda e: exception_base(api, e),
+        "unconfirmed": unconfirmed,
+        "class_path": lambda name: bundle.class_path(api, api.service.package, name),
+        "command_module": lambda c: f"{api.service.package}.commands.{api.sections_by_id[c.section].module}",
+        "exceptions_module": exceptions_module(),
+        "group_descriptions": GROUP_DESCRIPTIONS,
+        "error_base": naming.error_base_class,
+        "start": getting_started_facts(api),
+        "section_pages": {title: pages for title, pages in nav},
+    }
+    ctx.update(page.extra)
+    return ctx
+
+
+def _render(env: jinja2.Environment, template: str, ctx: dict[str, Any]) -> str:
+    text = env.get_template(f"docs/{template}").render(ctx)
+    return text.rstrip("\n") + "\n"
+
+
+def emit_docs(api: Api) -> dict[str, str]:
+    """docs/mkdocs.yml, docs/pages/**.md and api.md (paths relative to generated/)."""
+    env = docs_environment()
+    nav = section_pages(api)
+    pages = [*TOP_PAGES, *(p for _, group in nav for p in group)]
+    out: dict[str, str] = {}
+    for page in pages:
+        out[f"{DOCS}/{PAGES}/{page.path}"] = _render(env, page.template, _context(api, page, nav))
+    top = {p.path: p for p in TOP_PAGES}
+    out[f"{DOCS}/mkdocs.yml"] = _render(env, "mkdocs.yml.jinja", {"api": api, "top": top, "nav": nav, "pages": PAGES})
+    out[f"{DOCS}/{PAGES}/stylesheets/extra.css"] = _render(env, "extra.css.jinja", {})
+    # api.md beside the package links into the Markdown sources, so it reads well on a code host too
+    api_page = Page(API_MD, "API", "api.md.jinja")
+    ctx = _context(api, api_page, nav, _PrefixedLinks(api, f"{DOCS}/{PAGES}"))
+    out[API_MD] = _render(env, "api.md.jinja", ctx)
+    return out
+
+
+class _PrefixedLinks(Links):
+    """Links from generated/api.md into docs/pages/."""
+
+    def __init__(self, api: Api, prefix: str) -> None:
+        super().__init__(api, "api.md")
+        self.prefix = prefix
+
+    def href(self, target: str, fragment: str | None = None) -> str:
+        rel = f"{self.prefix}/{target}"
+        return f"{rel}#{anchor(fragment)}" if fragment else rel
+
+
+__all__ = ["API_MD", "DOCS", "PAGES", "Links", "code", "emit_docs", "mdtext"]

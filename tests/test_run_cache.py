@@ -1,0 +1,60 @@
+"""The run cache of ``generate``/``check``: a hit gives exactly what a full run gives, any input change misses."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_SCHEMA
+
+from generator import pipeline
+from generator.pipeline import generate_files, input_key
+
+
+@pytest.fixture(scope="module")
+def full_run() -> dict[str, str]:
+    return generate_files(FIXTURE_SCHEMA, None).files
+
+
+def test_a_cache_hit_returns_what_a_full_run_returns(tmp_path: Path, full_run: dict[str, str]) -> None:
+    first = generate_files(FIXTURE_SCHEMA, tmp_path)
+    second = generate_files(FIXTURE_SCHEMA, tmp_path)
+    assert not first.cached and second.cached
+    assert first.files == second.files == full_run
+    assert second.counts == first.counts and second.counts["commands"] > 0
+
+
+def test_any_schema_change_is_a_different_key(tmp_path: Path) -> None:
+    schema = tmp_path / "schema"
+    shutil.copytree(FIXTURE_SCHEMA, schema)
+    keys = {input_key(schema)}
+    api_yaml = schema / "api.yaml"
+    api_yaml.write_text(api_yaml.read_text().replace("Connection-level", "Connection level"))
+    keys.add(input_key(schema))
+    (schema / "omitted.yaml").write_text("omitted: []\n")  # a new file
+    keys.add(input_key(schema))
+    (schema / "omitted.yaml").rename(schema / "omitted2.yaml")  # same bytes, other name
+    keys.add(input_key(schema))
+    assert len(keys) == 4
+    assert input_key(schema) == input_key(schema)  # and the key is stable
+
+
+def test_template_and_generator_changes_are_different_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for attribute in ("TEMPLATES_DIR", "GENERATOR_DIR"):
+        copy = tmp_path / attribute
+        shutil.copytree(getattr(pipeline, attribute), copy, ignore=shutil.ignore_patterns("__pycache__"))
+        monkeypatch.setattr(pipeline, attribute, copy)
+        before = input_key(FIXTURE_SCHEMA)
+        victim = next(p for p in sorted(copy.rglob("*")) if p.is_file())
+        victim.write_bytes(victim.read_bytes() + b"\n")
+        assert input_key(FIXTURE_SCHEMA) != before, attribute
+
+
+def test_a_damaged_entry_is_regenerated(tmp_path: Path, full_run: dict[str, str]) -> None:
+    generate_files(FIXTURE_SCHEMA, tmp_path)
+    (entry,) = (tmp_path / "generated").glob("*.json")
+    entry.write_text('{"files": {"x.py": 1}')
+    again = generate_files(FIXTURE_SCHEMA, tmp_path)
+    assert not again.cached and again.files == full_run
+    assert generate_files(FIXTURE_SCHEMA, tmp_path).cached  # rewritten whole
