@@ -154,7 +154,7 @@ def nested_parts(root: str) -> dict[str, str]:
     cls = spec.cls
     hints = typing.get_type_hints(cls)
     out: dict[str, str] = {}
-    for slot, part in parts_of(root):
+    for _, part in parts_of(root):
         part_cls = TYPES[part].cls
         for name, info in cls.model_fields.items():
             if part_cls in _unwrap(hints.get(name)):

@@ -22,7 +22,7 @@ import collections
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel
@@ -456,10 +456,7 @@ class AsyncCache:
             todo = set(self._core.refresh)
             self._core.refresh.clear()
             subs = {
-                (company, s)
-                for company, name in todo
-                for s in self._wanted.get(company, ())
-                if self._piece(s) == name
+                (company, s) for company, name in todo for s in self._wanted.get(company, ()) if self._piece(s) == name
             }
             await self._relist(sorted(subs))
 
