@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from typing import Any
@@ -18,7 +19,7 @@ from fleetfreedom import (
     ObjectUpdated,
     Reconnected,
 )
-from fleetfreedom._cache_core import CacheCore
+from fleetfreedom._codec import decode
 from fleetfreedom.models.assets import Asset, AssetAdvanced, AssetDispatch, AssetGeneral
 from fleetfreedom.models.places import Place
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
@@ -154,8 +155,6 @@ def test_stale_and_late_frames_on_a_live_store_change_nothing(fleetfreedom_emula
         try:
             store = watcher.cache()
             await store.sync(COMPANY, [AssetGeneral])
-            from fleetfreedom._codec import decode
-
             before = store.get(AssetGeneral, 101)
             assert before is not None
             await editor.assets.merge({"id": 101, "name": "renamed", "v": [before.v[0], 1, 1]})
@@ -251,12 +250,10 @@ def test_reload_broadcast_purges_and_reloads(fleetfreedom_emulator: Emulator) ->
         try:
             store = watcher.cache()
             await store.sync(COMPANY, [AssetGeneral])
-            # a cached copy the version rule alone would keep forever (newer than the server's)
-            core: CacheCore = store._core
-            entry = core.entry("AssetGeneral", 101)
-            assert entry is not None
-            entry.version += 100
-            entry.raw = entry.raw.replace(b"Truck 1", b"Corrupt")
+            # a cached copy the version rule alone would keep forever (newer than the server's, and wrong)
+            bogus = {"id": 101, "company": COMPANY, "kind": "vehicle", "name": "Corrupt", "v": [100]}
+            watcher._emit(decode("assetGeneralMerged " + json.dumps(bogus))[1])
+            assert store.get(AssetGeneral, 101) == AssetGeneral.model_validate(bogus)
             from datetime import UTC, datetime
 
             emulator.broadcast_upgrade(datetime.now(UTC), reload=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 import time
 import types
 import typing
@@ -278,15 +279,40 @@ class ObjectDeleted(Change[T]):
 # --- state -----------------------------------------------------------------------------------------------------
 
 
-class _Entry:
-    """One stored piece: its version, its owning company and its JSON (the smallest faithful form)."""
+# One stored piece is ONE bytes object: a 16-byte header (version, owning company) and then its JSON. An object per
+# piece (even a slotted one) would cost more than a small part's JSON itself; see benchmarks/bench_cache_memory.py.
+_HEADER = struct.Struct("<qq")
+_NO_COMPANY = -(2**63)
 
-    __slots__ = ("company", "raw", "version")
 
-    def __init__(self, version: int, company: int | None, raw: bytes) -> None:
-        self.version = version
-        self.company = company
-        self.raw = raw
+def _pack(version: int, company: int | None, raw: bytes) -> bytes:
+    return _HEADER.pack(version, _NO_COMPANY if company is None else company) + raw
+
+
+def _version(blob: bytes) -> int:
+    return int(_HEADER.unpack_from(blob)[0])
+
+
+def _company(blob: bytes) -> int | None:
+    company = int(_HEADER.unpack_from(blob)[1])
+    return None if company == _NO_COMPANY else company
+
+
+def _json(blob: bytes) -> bytes:
+    return blob[_HEADER.size :]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stored piece, as read: its version (-1: never sent), its owning company and its JSON."""
+
+    version: int
+    company: int | None
+    raw: bytes
+
+    @classmethod
+    def of(cls, blob: bytes) -> Entry:
+        return cls(_version(blob), _company(blob), _json(blob))
 
 
 @dataclass(slots=True)
@@ -334,12 +360,11 @@ class CacheCore:
         self.stats = CacheStats()
         self.track_changes = True  # the driver turns this off while nobody listens (a 100 000-object list is quiet)
         self.refresh: set[Region] = set()  # regions a re-list would settle (a push that may be a restore)
-        self._tables: dict[str, dict[Any, _Entry]] = {}
+        self._tables: dict[str, dict[Any, bytes]] = {}
         self._tombstones: dict[tuple[str, Any], _Tombstone] = {}
         self._regions: set[Region] = set()
         self._tickets: list[ListTicket] = []
         self._seq = 0
-        self._interned: dict[int, int] = {}
 
     # --- regions ----------------------------------------------------------------------------------------------
 
@@ -358,7 +383,7 @@ class CacheCore:
         """Stop syncing a region and drop what only it held; returns how many objects were dropped."""
         self._regions.discard((company, name))
         table = self._tables.get(name, {})
-        gone = [key for key, entry in table.items() if not self._covered(name, key, entry.company)]
+        gone = [key for key, blob in table.items() if not self._covered(name, key, _company(blob))]
         for key in gone:
             del table[key]
         return len(gone)
@@ -393,11 +418,7 @@ class CacheCore:
         names = attr_names(type(data))
         key = getattr(data, names.get(p.key, p.key), None)
         company = company_id(getattr(data, names.get(p.owner, p.owner), None)) if p.owner else None
-        if company is None:
-            company = fallback
-        if company is not None:
-            company = self._interned.setdefault(company, company)  # one int object per company, not one per object
-        return key, company
+        return key, fallback if company is None else company
 
     def _merged(self, name: str, data: BaseModel) -> list[Change[Any]]:
         p = piece(name)
@@ -430,10 +451,11 @@ class CacheCore:
         self, p: Piece, key: Any, company: int | None, incoming: int | None, raw: bytes, *, force: bool
     ) -> list[Change[Any]]:
         table = self._tables.setdefault(p.name, {})
-        entry = table.get(key)
-        if entry is None:
-            table[key] = _Entry(-1 if incoming is None else incoming, company, raw)
+        blob = table.get(key)
+        if blob is None:
+            table[key] = _pack(-1 if incoming is None else incoming, company, raw)
             return [ObjectCreated(p.cls, key, company, None, raw)] if self.track_changes else []
+        entry = Entry.of(blob)
         if not force:
             if incoming is None or incoming < entry.version:
                 self.stats.stale += 1
@@ -448,10 +470,8 @@ class CacheCore:
                 return []
         elif raw == entry.raw:
             return []
-        old = entry.raw
-        entry.version = entry.version if incoming is None else incoming
-        entry.raw, entry.company = raw, company
-        return [ObjectUpdated(p.cls, key, company, old, raw)] if self.track_changes else []
+        table[key] = _pack(entry.version if incoming is None else incoming, company, raw)
+        return [ObjectUpdated(p.cls, key, company, entry.raw, raw)] if self.track_changes else []
 
     def _deleted(self, message: str, data: BaseModel) -> list[Change[Any]]:
         changes: list[Change[Any]] = []
@@ -467,7 +487,8 @@ class CacheCore:
             versions: list[int | None] = [None] * first.width
             sent_v = getattr(data, "v", None)
             for slot, name in parts_of(root):
-                entry = self._tables.get(name, {}).pop(key, None)
+                blob = self._tables.get(name, {}).pop(key, None)
+                entry = Entry.of(blob) if blob is not None else None
                 sent = version_of(sent_v, slot, first.width) if isinstance(sent_v, list) and len(sent_v) > 1 else None
                 known = [x for x in (sent, entry.version if entry is not None else None) if x is not None]
                 versions[slot] = max(known) if known else None
@@ -490,7 +511,7 @@ class CacheCore:
                 if p is None:
                     continue
                 key, company = self._identity(p, data)
-                entry = self._tables.get(name, {}).get(key)
+                entry = self.entry(name, key)
                 patch = {k: v for k, v in sent.items() if k in TYPES[name].fields and k not in (p.key, p.owner)}
                 if entry is None or not patch:
                     continue
@@ -574,13 +595,13 @@ class CacheCore:
         table = self._tables.setdefault(p.name, {})
         gone = [
             key
-            for key, entry in table.items()
+            for key, blob in table.items()
             if key not in seen
             and key not in ticket.touched
-            and self._in_region(p.name, key, entry.company, ticket.company)
+            and self._in_region(p.name, key, _company(blob), ticket.company)
         ]
         for key in gone:
-            entry = table.pop(key)
+            entry = Entry.of(table.pop(key))
             self.stats.evicted += 1
             if self.track_changes:
                 changes.append(ObjectDeleted(p.cls, key, entry.company, entry.raw, None))
@@ -588,8 +609,9 @@ class CacheCore:
 
     # --- reads ------------------------------------------------------------------------------------------------
 
-    def entry(self, name: str, key: Any) -> _Entry | None:
-        return self._tables.get(name, {}).get(key)
+    def entry(self, name: str, key: Any) -> Entry | None:
+        blob = self._tables.get(name, {}).get(key)
+        return Entry.of(blob) if blob is not None else None
 
     def keys(self, name: str, company: int | None = None) -> list[Any]:
         """Keys of the stored ``name`` objects (of one company); for a composite, of any of its parts."""
@@ -599,8 +621,8 @@ class CacheCore:
             names = self._root_pieces(name)
         out: dict[Any, None] = {}
         for n in names:
-            for key, entry in self._tables.get(n, {}).items():
-                if company is None or self._in_region(n, key, entry.company, company):
+            for key, blob in self._tables.get(n, {}).items():
+                if company is None or self._in_region(n, key, _company(blob), company):
                     out[key] = None
         return list(out)
 
@@ -612,8 +634,8 @@ class CacheCore:
     def raw(self, name: str, key: Any) -> bytes | None:
         """The stored JSON of one piece, or of a composite assembled from its stored parts (None if none is)."""
         if piece(name) is not None:
-            entry = self.entry(name, key)
-            return entry.raw if entry is not None else None
+            blob = self._tables.get(name, {}).get(key)
+            return _json(blob) if blob is not None else None
         composed = self.compose(name, key)
         return json.dumps(composed, separators=(",", ":")).encode() if composed is not None else None
 
