@@ -16,6 +16,7 @@ setup: $(STAMP)
 
 run: setup
 	$(PY) -m generator generate
+	$(PY) examples/with_emulator.py examples/quickstart.py
 
 generate: setup
 	$(PY) -m generator generate
