@@ -37,6 +37,7 @@ bench: setup
 	$(PY) benchmarks/bench_client.py
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_regen.py
+	$(PY) benchmarks/bench_cache_memory.py
 
 lint: setup
 	$(VENV)/bin/ruff check generator templates/runtime tests tools benchmarks generated/fleetfreedom

@@ -399,9 +399,9 @@ class _Builder:
                 else:
                     resource = sections[section].resource if section in sections else section
                 request = self.field_set(raw["request"], doc, (*path, "request"))
-                method = raw.get("x-method") or naming.method_name(
-                    name, raw["verb"], obj, root if root in types else None
-                )
+                # With x-resource the command lives away from its object's resource: keep its full name.
+                method_root = root if root in types and not raw.get("x-resource") else None
+                method = raw.get("x-method") or naming.method_name(name, raw["verb"], obj, method_root)
                 filter_field = raw.get("x-filter")
                 if filter_field and not request.from_type and filter_field not in {f.wire_name for f in request.fields}:
                     self.problem(

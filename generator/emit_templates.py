@@ -313,9 +313,13 @@ def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:
     pairs += [("._async", "AsyncClient"), ("._async", "RawReply"), ("._sync", "Client"), ("._protocol", "Backoff")]
     pairs += [("._protocol", "Session"), ("._protocol", "State")]
     pairs += [("._client_events", name) for name in CLIENT_EVENTS]
+    pairs += [("._cache", name) for name in ("AsyncCache", "ChangeStream", "SyncResult")]
+    pairs += [("._cache_core", name) for name in CACHE_CHANGES]
+    pairs += [("._cache_sync", name) for name in ("Cache", "SyncChangeStream")]
     return _grouped(pairs)
 
 
+CACHE_CHANGES = ("CacheStats", "Change", "ObjectCreated", "ObjectDeleted", "ObjectUpdated")
 CLIENT_EVENTS = ("ClientEvent", "Disconnected", "MalformedFrame", "Reconnected", "Reconnecting")
 
 

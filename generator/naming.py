@@ -177,9 +177,12 @@ def method_name(command: str, verb: str, obj: str | None, root: str | None) -> s
         part = "_" + snake_case(obj)
     if verb in _SIMPLE_VERBS and obj:
         return _safe(_SIMPLE_VERBS[verb] + part)
-    if verb == "list" and obj:
+    # Lists (also older special-verb names that follow the list pattern, e.g. getAssetsListByReference).
+    if obj and (verb == "list" or command.startswith(f"get{plural(obj)}List")):
         _, _, by = command.partition("List")
         return _safe("list" + part + ("_" + snake_case(by) if by else ""))
+    if obj and command == f"get{obj}":
+        return _safe("get" + part)
     if verb == "clear" and obj and "By" in command:
         return _safe("clear" + part + "_by_" + snake_case(command.partition("By")[2]))
     if obj and root and command.endswith(obj) and command != obj:

@@ -236,7 +236,7 @@ class AsyncSubscriptionsResource(AsyncResource):
             ),
         )
 
-    async def get_subscriptions_list(self, *, timeout: float | None = None) -> GetSubscriptionsListResponse:
+    async def list(self, *, timeout: float | None = None) -> GetSubscriptionsListResponse:
         """Lists the subscriptions this session holds, per company.
 
         Sends ``getSubscriptionsList``.
@@ -287,7 +287,7 @@ class SubscriptionsResource(SyncResource):
             ),
         )
 
-    def get_subscriptions_list(self, *, timeout: float | None = None) -> GetSubscriptionsListResponse:
+    def list(self, *, timeout: float | None = None) -> GetSubscriptionsListResponse:
         """Lists the subscriptions this session holds, per company.
 
         Sends ``getSubscriptionsList``.
@@ -309,7 +309,7 @@ class AsyncTimezonesResource(AsyncResource):
             "GetTimezoneResponse", await self._client._call("getTimezone", params({"timezone": timezone}), timeout)
         )
 
-    async def get_timezones_list(self, *, timeout: float | None = None) -> GetTimezonesListResponse:
+    async def list(self, *, timeout: float | None = None) -> GetTimezonesListResponse:
         """Lists every timezone the server knows.
 
         Sends ``getTimezonesList``.
@@ -329,7 +329,7 @@ class TimezonesResource(SyncResource):
         """
         return cast("GetTimezoneResponse", self._client._call("getTimezone", params({"timezone": timezone}), timeout))
 
-    def get_timezones_list(self, *, timeout: float | None = None) -> GetTimezonesListResponse:
+    def list(self, *, timeout: float | None = None) -> GetTimezonesListResponse:
         """Lists every timezone the server knows.
 
         Sends ``getTimezonesList``.

@@ -633,7 +633,7 @@ class AsyncAssetsResource(AsyncResource):
             await self._client._call("mergeAssetDispatch", params({"asset": asset}), timeout),
         )
 
-    async def get_assets_list_by_reference(
+    async def list_by_reference(
         self, company: IdKey | int, *, reference: str | None = None, timeout: float | None = None
     ) -> GetAssetsListByReferenceResponse:
         """Lists the assets of a company that have a given reference (older command).
@@ -647,7 +647,7 @@ class AsyncAssetsResource(AsyncResource):
             ),
         )
 
-    async def get_assets_list_by_references(
+    async def list_by_references(
         self, company: IdKey | int, *, references: Mapping[str, str] | None = None, timeout: float | None = None
     ) -> GetAssetsListByReferencesResponse:
         """Lists the assets of a company whose references match all the given key/value pairs (older command).
@@ -1237,7 +1237,7 @@ class AssetsResource(SyncResource):
             "MergeAssetDispatchResponse", self._client._call("mergeAssetDispatch", params({"asset": asset}), timeout)
         )
 
-    def get_assets_list_by_reference(
+    def list_by_reference(
         self, company: IdKey | int, *, reference: str | None = None, timeout: float | None = None
     ) -> GetAssetsListByReferenceResponse:
         """Lists the assets of a company that have a given reference (older command).
@@ -1251,7 +1251,7 @@ class AssetsResource(SyncResource):
             ),
         )
 
-    def get_assets_list_by_references(
+    def list_by_references(
         self, company: IdKey | int, *, references: Mapping[str, str] | None = None, timeout: float | None = None
     ) -> GetAssetsListByReferencesResponse:
         """Lists the assets of a company whose references match all the given key/value pairs (older command).

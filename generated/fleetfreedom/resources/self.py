@@ -67,7 +67,7 @@ class AsyncAccountResource(AsyncResource):
         """
         return cast("LogoutResponse", await self._client._call("logout", params({}), timeout))
 
-    async def update_own(
+    async def update_own_contact(
         self, contact: OwnContactUpdate | Mapping[str, Any], *, timeout: float | None = None
     ) -> UpdateOwnContactResponse:
         """Changes the caller's own contact card.
@@ -158,7 +158,7 @@ class AccountResource(SyncResource):
         """
         return cast("LogoutResponse", self._client._call("logout", params({}), timeout))
 
-    def update_own(
+    def update_own_contact(
         self, contact: OwnContactUpdate | Mapping[str, Any], *, timeout: float | None = None
     ) -> UpdateOwnContactResponse:
         """Changes the caller's own contact card.

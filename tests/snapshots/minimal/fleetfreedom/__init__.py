@@ -35,6 +35,9 @@ __version__ = "0.0.1"
 
 if TYPE_CHECKING:
     from ._async import AsyncClient, RawReply
+    from ._cache import AsyncCache, ChangeStream, SyncResult
+    from ._cache_core import CacheStats, Change, ObjectCreated, ObjectDeleted, ObjectUpdated
+    from ._cache_sync import Cache, SyncChangeStream
     from ._client_events import ClientEvent, Disconnected, MalformedFrame, Reconnected, Reconnecting
     from ._codec import build_request, decode_frame, encode_frame, split_frame
     from ._protocol import Backoff, Session, State
@@ -46,6 +49,16 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "AsyncClient": "._async",
     "RawReply": "._async",
+    "AsyncCache": "._cache",
+    "ChangeStream": "._cache",
+    "SyncResult": "._cache",
+    "CacheStats": "._cache_core",
+    "Change": "._cache_core",
+    "ObjectCreated": "._cache_core",
+    "ObjectDeleted": "._cache_core",
+    "ObjectUpdated": "._cache_core",
+    "Cache": "._cache_sync",
+    "SyncChangeStream": "._cache_sync",
     "ClientEvent": "._client_events",
     "Disconnected": "._client_events",
     "MalformedFrame": "._client_events",
@@ -92,6 +105,16 @@ __all__ = [
     "__version__",
     "AsyncClient",
     "RawReply",
+    "AsyncCache",
+    "ChangeStream",
+    "SyncResult",
+    "CacheStats",
+    "Change",
+    "ObjectCreated",
+    "ObjectDeleted",
+    "ObjectUpdated",
+    "Cache",
+    "SyncChangeStream",
     "ClientEvent",
     "Disconnected",
     "MalformedFrame",

@@ -16,7 +16,7 @@ import logging
 import ssl as ssl_module
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
@@ -52,6 +52,9 @@ from ._protocol import (
 from ._redact import redacting_logger
 from ._registry import COMMANDS
 from .resources import AsyncResources
+
+if TYPE_CHECKING:
+    from ._cache import AsyncCache
 
 log = logging.getLogger("fleetfreedom")
 
@@ -153,6 +156,7 @@ class AsyncClient(AsyncResources):
         self._finished = False
         self._reconnect_attempts = 0
         self._abort_reason: str | None = None
+        self._taps: list[Callable[[Event], None]] = []  # see _add_tap
 
     # --- public state ----------------------------------------------------------------------------------------
 
@@ -589,6 +593,11 @@ class AsyncClient(AsyncResources):
     # --- events ----------------------------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
+        for tap in self._taps:
+            try:
+                tap(event)
+            except Exception:  # a tap's bug must not stop the reader
+                log.exception("fleetfreedom: event tap %r failed", tap)
         if len(self._events) >= self._max_events:
             self._events.popleft()  # drop the oldest: newer sync messages carry newer state
             self._core.stats.dropped_events += 1
@@ -605,6 +614,18 @@ class AsyncClient(AsyncResources):
                 self._core.stats.dropped_events += 1
             else:
                 self._callback_queue.put_nowait(event)
+
+    def _add_tap(self, tap: Callable[[Event], None]) -> Callable[[], None]:
+        """Hand every event to ``tap`` in the reader, in arrival order, before it is buffered (the sync cache).
+        A tap must not block; it takes nothing away from ``events()``. Returns a function that removes it."""
+        self._taps.append(tap)
+        return lambda: self._taps.remove(tap) if tap in self._taps else None
+
+    def cache(self, **options: Any) -> AsyncCache:
+        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``AsyncCache``)."""
+        from ._cache import AsyncCache
+
+        return AsyncCache(self, **options)
 
     def _finish(self, error: FleetFreedomError | None) -> None:
         if self._finished:

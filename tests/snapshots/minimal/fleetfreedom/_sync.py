@@ -11,7 +11,7 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -20,6 +20,10 @@ from ._events import Event
 from ._exceptions import NotConnected
 from ._protocol import Session, State, Stats
 from .resources import SyncResources
+
+if TYPE_CHECKING:
+    from ._cache import AsyncCache
+    from ._cache_sync import Cache
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Event)
@@ -253,6 +257,15 @@ class Client(SyncResources):
                 yield self.next_event(idle_timeout)
             except (NotConnected, TimeoutError):
                 return
+
+    def cache(self, **options: Any) -> Cache:
+        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``Cache``)."""
+        from ._cache_sync import Cache
+
+        async def make(client: AsyncClient) -> AsyncCache:
+            return client.cache(**options)
+
+        return Cache(self, self._run(make))
 
     def on(self, event_type: type[E], callback: Callable[[E], None]) -> Callable[[], None]:
         """Call ``callback(event)`` (on the client's background thread) for every event of ``event_type``."""

@@ -1,0 +1,159 @@
+"""``Cache``: the sync cache without ``async``, for a ``Client`` (``client.cache()``).
+
+Every call runs on the client's event-loop thread, where the ``AsyncCache`` it wraps lives, so reads never race
+with the frames that update the store; the behaviour is the async cache's, written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from pydantic import BaseModel
+
+from ._cache import AsyncCache, ChangeStream, SyncResult
+from ._cache_core import CacheStats, Change
+
+if TYPE_CHECKING:
+    from ._async import AsyncClient
+    from ._sync import Client
+
+T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+
+
+class SyncChangeStream(Generic[T]):
+    """A ``ChangeStream`` read from a plain thread: ``for change in stream`` or ``stream.next(timeout)``."""
+
+    def __init__(self, cache: Cache, stream: ChangeStream[T], idle_timeout: float | None) -> None:
+        self._cache = cache
+        self._stream = stream
+        self._idle_timeout = idle_timeout
+
+    @property
+    def dropped(self) -> int:
+        return self._stream.dropped
+
+    def next(self, timeout: float | None = None) -> Change[T]:
+        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopIteration`` once closed."""
+        try:
+            return self._cache._call(lambda: self._stream.next(timeout))
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def __iter__(self) -> Iterator[Change[T]]:
+        """Every change until the stream is closed, or ``idle_timeout`` seconds pass without one."""
+        while True:
+            try:
+                yield self.next(self._idle_timeout)
+            except (StopIteration, TimeoutError):
+                return
+
+    def close(self) -> None:
+        self._cache._plain(self._stream.close)
+
+    def __enter__(self) -> SyncChangeStream[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Cache:
+    """A local mirror of the objects of the companies and types you ``sync``; made by ``client.cache()``.
+
+    The blocking twin of ``AsyncCache`` (same options, same rules)::
+
+        store = client.cache()
+        store.sync(42, [AssetGeneral])
+        truck = store.get(AssetGeneral, 101)
+        for change in store.changes(AssetGeneral, idle_timeout=60):
+            print(change)
+    """
+
+    def __init__(self, client: Client, inner: AsyncCache) -> None:
+        self._client = client
+        self._inner = inner
+
+    def _call(self, make: Callable[[], Awaitable[R]]) -> R:
+        async def run(_: AsyncClient) -> R:
+            return await make()
+
+        return self._client._run(run)
+
+    def _plain(self, fn: Callable[[], R]) -> R:
+        async def run(_: AsyncClient) -> R:
+            return fn()
+
+        return self._client._run(run)
+
+    @property
+    def stats(self) -> CacheStats:
+        return self._inner.stats
+
+    @property
+    def synced(self) -> dict[int, frozenset[str]]:
+        return self._plain(lambda: self._inner.synced)
+
+    @property
+    def stale(self) -> frozenset[tuple[int, str]]:
+        return self._plain(lambda: self._inner.stale)
+
+    @property
+    def resyncs(self) -> int:
+        return self._inner.resyncs
+
+    def __repr__(self) -> str:
+        return self._plain(lambda: repr(self._inner)).replace("<AsyncCache", "<Cache", 1)
+
+    def sync(self, company: int | Any, types: Sequence[Any], *, timeout: float | None = None) -> SyncResult:
+        """Subscribe, then list each type (see ``AsyncCache.sync``)."""
+        return self._call(lambda: self._inner.sync(company, types, timeout=timeout))
+
+    def desync(self, company: int | Any, types: Sequence[Any] | None = None) -> None:
+        """Stop syncing after the grace period (see ``AsyncCache.desync``)."""
+        self._call(lambda: self._inner.desync(company, types))
+
+    def wait_synced(self, timeout: float | None = None) -> None:
+        self._call(lambda: self._inner.wait_synced(timeout))
+
+    @overload
+    def get(self, cls: type[T], key: Any) -> T | None: ...
+
+    @overload
+    def get(self, cls: str, key: Any) -> BaseModel | None: ...
+
+    def get(self, cls: type[T] | str, key: Any) -> T | BaseModel | None:
+        return self._plain(lambda: self._inner.get(cls, key))
+
+    def all(self, cls: type[T], company: int | Any | None = None) -> list[T]:
+        return self._plain(lambda: self._inner.all(cls, company))
+
+    def keys(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> list[Any]:
+        return self._plain(lambda: self._inner.keys(cls, company))
+
+    def count(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> int:
+        return self._plain(lambda: self._inner.count(cls, company))
+
+    def __contains__(self, item: tuple[type[BaseModel] | str, Any]) -> bool:
+        return self._plain(lambda: item in self._inner)
+
+    def changes(
+        self, *types: type[T] | str, max_queue: int | None = None, idle_timeout: float | None = None
+    ) -> SyncChangeStream[T]:
+        """Changes to ``types`` from now on (see ``AsyncCache.changes``); iteration also ends after
+        ``idle_timeout`` seconds without a change."""
+        stream: ChangeStream[T] = self._plain(lambda: self._inner.changes(*types, max_queue=max_queue))
+        return SyncChangeStream(self, stream, idle_timeout)
+
+    def close(self, *, unsubscribe: bool = True) -> None:
+        self._call(lambda: self._inner.close(unsubscribe=unsubscribe))
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+__all__ = ["Cache", "SyncChangeStream"]
