@@ -59,6 +59,10 @@ class Formatter:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def keep(self, files: dict[str, str]) -> None:
+        """Files that are already in their final form (the verbatim runtime)."""
+        self.ready.update(files)
+
     def submit(self, files: dict[str, str]) -> None:
         # Largest first: the longest job should start earliest.
         for path, source in sorted(files.items(), key=lambda item: -len(item[1])):

@@ -52,25 +52,27 @@ def load_api(schema_dir: Path = DEFAULT_SCHEMA) -> Api:
     return build_api(load_schema(schema_dir))
 
 
-def emit_batches(api: Api) -> Iterator[dict[str, str]]:
-    """Every output file, unformatted, in two batches: what the templates write, then the pydantic models.
+def emit_batches(api: Api) -> Iterator[tuple[dict[str, str], bool]]:
+    """Every output file, in batches of (files, whether black must format them).
 
-    The order lets black start on the first batch in other processes while datamodel-code-generator, the slowest
-    step, writes the second one here.
+    The hand-written runtime is copied verbatim (it is formatted where it is written, and checked by the tests);
+    what the templates write goes to black first, so black works on it in other processes while
+    datamodel-code-generator, the slowest step, writes the models here.
     """
     from .emit_docs import emit_docs
     from .emit_exports import emit_exports
     from .emit_models import emit_models
     from .emit_templates import copy_runtime, render_package
 
-    yield {**render_package(api), **copy_runtime(api), **emit_docs(api), **emit_exports(api)}
-    yield {f"{api.service.package}/{path}": code for path, code in emit_models(api).items()}
+    yield copy_runtime(api), False
+    yield {**render_package(api), **emit_docs(api), **emit_exports(api)}, True
+    yield {f"{api.service.package}/{path}": code for path, code in emit_models(api).items()}, True
 
 
 def emit(api: Api) -> dict[str, str]:
     """Every output file, unformatted."""
     files: dict[str, str] = {}
-    for batch in emit_batches(api):
+    for batch, _ in emit_batches(api):
         files.update(batch)
     return dict(sorted(files.items()))
 
@@ -86,8 +88,11 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
 
     api = load_api(schema_dir)
     with Formatter(cache_dir / "black" if cache_dir else None) as formatter:
-        for batch in emit_batches(api):
-            formatter.submit(batch)
+        for batch, needs_formatting in emit_batches(api):
+            if needs_formatting:
+                formatter.submit(batch)
+            else:
+                formatter.keep(batch)
         files = formatter.result()
     changelog = schema_dir / CHANGELOG
     if changelog.is_file():

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+
 # Fields holding a password (login, updateOwnPassword): repr() and str() show "***" instead of the value.
 SECRET_FIELDS = frozenset({"password", "current"})
 
