@@ -366,12 +366,12 @@ class AsyncClient(AsyncResources):
     def _apply(self, effects: list[Effect], ws: ClientConnection) -> CloseTransport | None:
         close: CloseTransport | None = None
         for effect in effects:
-            if isinstance(effect, Reply):
+            if isinstance(effect, Emit):  # the common case first: a sync stream is all events
+                self._emit(effect.event)
+            elif isinstance(effect, Reply):
                 future = self._futures.get(effect.req_id)
                 if future is not None and not future.done():
                     future.set_result(effect)
-            elif isinstance(effect, Emit):
-                self._emit(effect.event)
             elif isinstance(effect, Ready):
                 self._on_ready(effect.resumed, ws)
             elif isinstance(effect, CloseTransport):

@@ -506,6 +506,8 @@ class Protocol:
     def _dispatch(self, name: str, message: Any, text: str, now: float) -> list[Effect]:
         if name == "connectionResponse":
             return self._connection_response(message, text, now)
+        if isinstance(message, ServerMessage):  # a push (the bulk of a sync stream): it answers no request
+            return self._pushed(name, message, now)
         pending = self._match(name, message)
         if pending is not None:
             return self._reply(pending, name, message, text, now)
@@ -517,8 +519,6 @@ class Protocol:
             self.stats.unknown_frames += 1
             log.info("fleetfreedom: frame not typed: %s (%s)", name, message.reason or "unknown name")
             return [Emit(message)]
-        if isinstance(message, ServerMessage):
-            return self._pushed(name, message, now)
         # a typed reply nobody waits for: timed out earlier, or a keep-alive answer
         self.stats.late_replies += 1
         log.debug("fleetfreedom: dropped a reply nobody waits for: %s reqId %r", name, getattr(message, "req_id", None))
@@ -623,7 +623,8 @@ class Protocol:
     # --- pushed messages -----------------------------------------------------------------------------------
 
     def _pushed(self, name: str, message: ServerMessage[Any], now: float) -> list[Effect]:
-        kind = MESSAGES[name].kind if name in MESSAGES else ""
+        spec = MESSAGES.get(name)
+        kind = spec.kind if spec is not None else ""
         effects: list[Effect] = [Emit(message)]
         if kind == "account":
             try:
