@@ -112,6 +112,15 @@ def remove_leftovers(root: Path) -> list[Path]:
     return removed
 
 
+def _keep_mtime_if_unchanged(before: Path, after: Path) -> None:
+    """An unchanged file keeps its modification time, so make, pip and editors see no change where there is none."""
+    try:
+        if before.is_file() and before.read_bytes() == after.read_bytes():
+            shutil.copystat(before, after)
+    except OSError:
+        pass  # only a nicety: the content is what counts
+
+
 def write_tree(root: Path, files: dict[str, str]) -> None:
     """Replace ``root`` with exactly ``files``, in one atomic step; ignored build output is carried over.
 
@@ -129,6 +138,7 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         path = staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        _keep_mtime_if_unchanged(root / relative, path)
         _pause(f"staging:{count}")
     if root.is_dir():
         for path in sorted(root.rglob("*")):
