@@ -344,6 +344,11 @@ _T = TypeVar("_T")
 # --- the comparison ---------------------------------------------------------------------------------------
 
 
+class _HasOrigin(Protocol):
+    @property
+    def origin(self) -> Origin | None: ...
+
+
 def _location(origin: Origin | None, side: Side, *extra: str | int) -> Location | None:
     if origin is None:
         return None
@@ -372,6 +377,14 @@ class _Differ:
 
     def use_of(self, name: str) -> Use:
         return self.use.get(name, Use.BOTH)
+
+    def added(self, area: Area, name: str, after: _HasOrigin, summary: str, new: object = None) -> None:
+        """A definition that only the new schema has: a feature."""
+        self.add(Impact.FEATURE, "added", area, name, summary, location=_location(after.origin, "new"), new=new)
+
+    def removed(self, area: Area, name: str, before: _HasOrigin, summary: str, reason: str, old: object = None) -> None:
+        """A definition that only the old schema has: breaking for whoever used it."""
+        self.add(Impact.BREAKING, "removed", area, name, summary, reason, _location(before.origin, "old"), old=old)
 
     def add(
         self,
@@ -610,24 +623,15 @@ class _Differ:
         for name, before, after in _paired(self.old.commands, self.new.commands):
             if before is None:
                 assert after is not None
-                self.add(
-                    Impact.FEATURE,
-                    "added",
-                    "command",
-                    name,
-                    f"new command {name}: `client.{after.resource}.{after.method}()`",
-                    location=_location(after.origin, "new"),
-                )
+                self.added("command", name, after, f"new command {name}: `client.{after.resource}.{after.method}()`")
             elif after is None:
-                self.add(
-                    Impact.BREAKING,
-                    "removed",
+                self.removed(
                     "command",
                     name,
+                    before,
                     f"command {name} removed",
                     f"`client.{before.resource}.{before.method}()`, {before.request_class} and "
                     f"{before.response_class} no longer exist",
-                    _location(before.origin, "old"),
                 )
             else:
                 self.command(before, after)
@@ -831,19 +835,9 @@ class _Differ:
         for name, before, after in _paired(self.old.types, self.new.types):
             if before is None:
                 assert after is not None
-                self.add(
-                    Impact.FEATURE, "added", "type", name, f"new type {name}", location=_location(after.origin, "new")
-                )
+                self.added("type", name, after, f"new type {name}")
             elif after is None:
-                self.add(
-                    Impact.BREAKING,
-                    "removed",
-                    "type",
-                    name,
-                    f"type {name} removed",
-                    f"code importing or building {name} fails",
-                    _location(before.origin, "old"),
-                )
+                self.removed("type", name, before, f"type {name} removed", f"code importing or building {name} fails")
             else:
                 self.object_type(before, after)
 
@@ -913,19 +907,9 @@ class _Differ:
         for name, before, after in _paired(old, new):
             if before is None:
                 assert after is not None
-                self.add(
-                    Impact.FEATURE, "added", "enum", name, f"new enum {name}", location=_location(after.origin, "new")
-                )
+                self.added("enum", name, after, f"new enum {name}")
             elif after is None:
-                self.add(
-                    Impact.BREAKING,
-                    "removed",
-                    "enum",
-                    name,
-                    f"enum {name} removed",
-                    f"code importing {name} fails",
-                    _location(before.origin, "old"),
-                )
+                self.removed("enum", name, before, f"enum {name} removed", f"code importing {name} fails")
             else:
                 self.enum(before, after)
 
@@ -1046,24 +1030,15 @@ class _Differ:
         for name, before, after in _paired(self.old.errors, self.new.errors):
             if before is None:
                 assert after is not None
-                self.add(
-                    Impact.FEATURE,
-                    "added",
-                    "error code",
-                    name,
-                    f"new error code {name} = {after.code} ({package}.errors.{after.exception_name})",
-                    location=_location(after.origin, "new"),
-                    new=after.code,
-                )
+                summary = f"new error code {name} = {after.code} ({package}.errors.{after.exception_name})"
+                self.added("error code", name, after, summary, new=after.code)
             elif after is None:
-                self.add(
-                    Impact.BREAKING,
-                    "removed",
+                self.removed(
                     "error code",
                     name,
+                    before,
                     f"error code {name} ({before.code}) removed",
                     f"ErrorCode.{before.python_name} and {before.exception_name} no longer exist",
-                    _location(before.origin, "old"),
                     old=before.code,
                 )
             else:
@@ -1128,23 +1103,15 @@ class _Differ:
         for name, before, after in _paired(self.old.subscriptions, self.new.subscriptions):
             if before is None:
                 assert after is not None
-                self.add(
-                    Impact.FEATURE,
-                    "added",
-                    "subscription type",
-                    name,
-                    f"new subscription type {name} (SubscriptionType.{after.python_name})",
-                    location=_location(after.origin, "new"),
-                )
+                summary = f"new subscription type {name} (SubscriptionType.{after.python_name})"
+                self.added("subscription type", name, after, summary)
             elif after is None:
-                self.add(
-                    Impact.BREAKING,
-                    "removed",
+                self.removed(
                     "subscription type",
                     name,
+                    before,
                     f"subscription type {name} removed",
                     f"SubscriptionType.{before.python_name} no longer exists and subscribing to it is refused",
-                    _location(before.origin, "old"),
                 )
             else:
                 self.subscription(before, after)
@@ -1218,23 +1185,16 @@ class _Differ:
         for name, before, after in _paired(self.old.messages, self.new.messages):
             if before is None:
                 assert after is not None
-                self.add(
-                    Impact.FEATURE,
-                    "added",
-                    "message",
-                    name,
-                    f"new message {name} (event {after.event_class}, payload {after.payload})",
-                    location=_location(after.origin, "new"),
+                self.added(
+                    "message", name, after, f"new message {name} (event {after.event_class}, payload {after.payload})"
                 )
             elif after is None:
-                self.add(
-                    Impact.BREAKING,
-                    "removed",
+                self.removed(
                     "message",
                     name,
+                    before,
                     f"message {name} removed",
                     f"event class {before.event_class} no longer exists",
-                    _location(before.origin, "old"),
                 )
             else:
                 self.message(before, after)
