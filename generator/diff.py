@@ -841,25 +841,29 @@ class _Differ:
             else:
                 self.object_type(before, after)
 
-    def object_type(self, before: ObjectType, after: ObjectType) -> None:
-        name = after.name
-        use = self.use_of(name)
-        where = _location(after.origin, "new")
-        what = f"type {name}"
-        old_module = self.module("models", self.old, before.section)
-        new_module = self.module("models", self.new, after.section)
+    def moved(self, area: Area, name: str, old_section: str, new_section: str, where: Location | None) -> None:
+        """A model class that moved to another section's module breaks imports from the old module."""
+        old_module = self.module("models", self.old, old_section)
+        new_module = self.module("models", self.new, new_section)
         if old_module != new_module:
             self.add(
                 Impact.BREAKING,
                 "changed",
-                "type",
+                area,
                 name,
-                f"{what} moved from {old_module} to {new_module}",
+                f"{area} {name} moved from {old_module} to {new_module}",
                 f"imports from {old_module} fail ({self.new.service.package}.models still exports it)",
                 where,
                 old_module,
                 new_module,
             )
+
+    def object_type(self, before: ObjectType, after: ObjectType) -> None:
+        name = after.name
+        use = self.use_of(name)
+        where = _location(after.origin, "new")
+        what = f"type {name}"
+        self.moved("type", name, before.section, after.section, where)
         if before.key_ref and not after.key_ref:
             self.add(
                 Impact.BREAKING,
@@ -918,20 +922,7 @@ class _Differ:
         use = self.use_of(name)
         where = _location(after.origin, "new")
         what = f"enum {name}"
-        old_module = self.module("models", self.old, before.section)
-        new_module = self.module("models", self.new, after.section)
-        if old_module != new_module:
-            self.add(
-                Impact.BREAKING,
-                "changed",
-                "enum",
-                name,
-                f"{what} moved from {old_module} to {new_module}",
-                f"imports from {old_module} fail ({self.new.service.package}.models still exports it)",
-                where,
-                old_module,
-                new_module,
-            )
+        self.moved("enum", name, before.section, after.section, where)
         if before.json_type != after.json_type:
             self.add(
                 Impact.BREAKING,
