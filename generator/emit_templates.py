@@ -211,18 +211,6 @@ def context(api: Api) -> dict[str, Any]:
     def class_path(type_name: str) -> str:
         return bundle.class_path(api, package, type_name)
 
-    def command_class_path(command_name: str, which: str) -> str:
-        c = api.commands_by_name[command_name]
-        cls = c.request_class if which == "request" else c.response_class
-        return f"{package}.commands.{api.sections_by_id[c.section].module}:{cls}"
-
-    def message_payload_path(message_name: str) -> str:
-        m = api.messages_by_name[message_name]
-        return f"{package}.{bundle.model_module(api, m.payload)}:{m.payload_class}"
-
-    def fields_of(field_set: Any) -> Any:
-        return bundle.fields_of(api, field_set.fields, field_set.from_type)
-
     return {
         "model_exports": _model_exports(api),
         "command_exports": _command_exports(api),
@@ -235,11 +223,7 @@ def context(api: Api) -> dict[str, Any]:
         "service": api.service,
         "package": package,
         "class_path": class_path,
-        "command_class_path": command_class_path,
-        "message_payload_path": message_payload_path,
         "model_module": lambda name: bundle.model_module(api, name),
-        "fields_of": fields_of,
-        "reply_path": class_path("Reply"),
         "resources": ResourcePlan(api),
     }
 
