@@ -1,7 +1,7 @@
 """``python -m generator``: generate, check, diff and release the SDK from schema/.
 
 Exit codes: 0 success; 1 ``check`` found a difference, ``diff --fail-on-breaking`` found a breaking change, or
-``coverage`` found something not covered; 2 the schema (or the catalogue) has problems or an argument names
+``coverage`` found something not covered or ``wire`` an unexplained difference; 2 the schema (or the catalogue) has problems or an argument names
 something unusable (nothing written).
 """
 
@@ -22,6 +22,9 @@ from .diagnostics import SchemaError
 from .diff import diff_apis
 from .pipeline import DEFAULT_CACHE, DEFAULT_CATALOGUE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files, load_api
 from .revisions import SideSchemaError, SourceError, load_side
+from .wire_compare import ReferenceError_, compare, load_reference
+from .wire_compare import render as render_wire
+from .wire_compare import to_json as wire_json
 from .write import diff_trees, read_tree, write_tree
 
 
@@ -138,6 +141,39 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_wire(args: argparse.Namespace) -> int:
+    try:
+        report = compare(load_api(args.schema), load_reference(args.reference))
+    except ReferenceError_ as exc:
+        print(f"wire: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(wire_json(report), indent=2))
+    else:
+        print(render_wire(report, verbose=args.verbose), end="")
+    return 0 if report.ok else 1
+
+
+def _add_wire(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    wire = commands.add_parser(
+        "wire",
+        help="compare schema/ key by key with the vendor's own clients; exit 1 on an unexplained difference",
+        description="Compare the schema with reference/vendor-wire (the keys and kinds the vendor's TypeScript "
+        "and C# clients read and write). Differences are fixed in the schema or explained there with x-wire.",
+    )
+    wire.add_argument(
+        "reference",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_CATALOGUE,
+        help="reference folder holding vendor-wire/ and commands.json (default: ../shared/reference)",
+    )
+    wire.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="schema folder (default: schema/)")
+    wire.add_argument("--json", action="store_true", help="print the report as JSON")
+    wire.add_argument("--verbose", "-v", action="store_true", help="also list the keys only the schema has")
+    wire.set_defaults(run=_cmd_wire)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cov.add_argument("--json", action="store_true", help="print the report as JSON")
     cov.add_argument("--verbose", "-v", action="store_true", help="also list what only the schema has")
     cov.set_defaults(run=_cmd_coverage)
+    _add_wire(commands)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -53,7 +53,14 @@ class AnyValue:
     pass
 
 
-TypeExpr = Primitive | ArrayOf | MapOf | Named | AnyValue
+@dataclass(frozen=True)
+class UnionOf:
+    """A value the wire carries in more than one shape (``anyOf``), e.g. a polyline string or a list of points."""
+
+    options: tuple[TypeExpr, ...]
+
+
+TypeExpr = Primitive | ArrayOf | MapOf | Named | AnyValue | UnionOf
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,15 @@ class Constraints:
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class WireNote:
+    """``x-wire`` on a field: why the schema differs from what the vendor's clients read (see wire_compare.py)."""
+
+    note: str
+    ts: str | None = None  # what the TypeScript client reads, in the vendor-wire kind grammar
+    cs: str | None = None  # what the C# client reads
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,7 @@ class Field:
     default: Any = None
     has_default: bool = False
     constraints: Constraints = Constraints()
+    wire: WireNote | None = field(default=None, compare=False)
     origin: Origin | None = field(default=None, compare=False)
 
 
@@ -84,6 +101,8 @@ class FieldSet:
 
     fields: tuple[Field, ...]
     from_type: str | None = None
+    # x-wire absent: vendor keys this body leaves out on purpose, with the reason (see wire_compare.py)
+    wire_absent: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 # --- definitions ------------------------------------------------------------------------------------
@@ -151,6 +170,7 @@ class ObjectType:
     replaced_by: str | None = None
     note: str | None = None
     parts: tuple[str | None, ...] = ()  # for composites: part type per v slot (None = reserved slot)
+    wire_absent: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # as FieldSet.wire_absent
     origin: Origin | None = field(default=None, compare=False)
 
     def field(self, wire_name: str) -> Field | None:
