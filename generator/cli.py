@@ -1,8 +1,8 @@
 """``python -m generator``: generate, check, diff and release the SDK from schema/.
 
-Exit codes: 0 success; 1 ``check`` found a difference, ``diff --fail-on-breaking`` found a breaking change, or
-``coverage`` found something not covered or ``wire`` an unexplained difference; 2 the schema (or the catalogue) has problems or an argument names
-something unusable (nothing written).
+Exit codes: 0 success; 1 ``check`` found a difference, ``diff --fail-on-breaking`` found a breaking change,
+``coverage`` found something not covered, or ``wire`` an unexplained difference; 2 the schema (or the catalogue)
+has problems or an argument names something unusable (nothing written).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .diagnostics import SchemaError
 from .diff import diff_apis
 from .pipeline import DEFAULT_CACHE, DEFAULT_CATALOGUE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files, load_api
 from .revisions import SideSchemaError, SourceError, load_side
-from .wire_compare import ReferenceError_, compare, load_reference
+from .wire_compare import WireReferenceError, compare, load_reference
 from .wire_compare import render as render_wire
 from .wire_compare import to_json as wire_json
 from .write import diff_trees, read_tree, write_tree
@@ -144,7 +144,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def _cmd_wire(args: argparse.Namespace) -> int:
     try:
         report = compare(load_api(args.schema), load_reference(args.reference))
-    except ReferenceError_ as exc:
+    except WireReferenceError as exc:
         print(f"wire: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -65,7 +65,7 @@ _CLASS_SPELLINGS = {"CompanyPolicy": "CompanyPolicies", "CompanyStyle": "Company
 _COPIED_FROM = "ParamContactMerge"
 
 
-class ReferenceError_(Exception):
+class WireReferenceError(Exception):
     """The vendor-wire folder is absent or unreadable."""
 
 
@@ -219,7 +219,7 @@ def load_reference(folder: Path) -> Reference:
         ts = json.loads(wire.read_text(encoding="utf-8"))
         commands = json.loads(catalogue.read_text(encoding="utf-8"))["commands"]
     except (OSError, ValueError, KeyError) as exc:
-        raise ReferenceError_(f"cannot read the vendor wire facts under {folder}: {exc}") from exc
+        raise WireReferenceError(f"cannot read the vendor wire facts under {folder}: {exc}") from exc
     payloads = {c["name"]: c["ts_payloads"][0] for c in commands if c.get("ts_payloads")}
     return Reference(ts["objects"], ts["commands"], ts.get("cs_witness", {}), payloads)
 
@@ -317,9 +317,7 @@ def _command_classes(name: str, ref: Reference) -> tuple[str | None, str | None]
         stem = stem.replace(wrong, right) if f"Req{stem}" not in ref.commands else stem
     request = f"Req{stem}"
     # A restore answers like a delete in the vendor's client (one reply class for both).
-    reply = next(
-        (f"Resp{s}" for s in (stem, stem.replace("Restore", "Delete")) if f"Resp{s}" in ref.commands), None
-    )
+    reply = next((f"Resp{s}" for s in (stem, stem.replace("Restore", "Delete")) if f"Resp{s}" in ref.commands), None)
     return (request if request in ref.commands else None), reply
 
 
@@ -351,8 +349,12 @@ def compare(api: Api, ref: Reference) -> WireReport:
             f = ours.get(key)
             if f is None:
                 report.differences.append(
-                    Difference(where, key, f"the vendor uses it ({v.kind}); the schema has no such key",
-                               _explained(None, body.absent, key))
+                    Difference(
+                        where,
+                        key,
+                        f"the vendor uses it ({v.kind}); the schema has no such key",
+                        _explained(None, body.absent, key),
+                    )
                 )
                 continue
             report.shared += 1
@@ -445,4 +447,3 @@ def to_json(report: WireReport) -> dict[str, Any]:
         "skipped": report.skipped,
         "ok": report.ok,
     }
-
