@@ -37,6 +37,8 @@ from .model import (
     Service,
     Subscription,
     TypeExpr,
+    UnionOf,
+    WireNote,
 )
 from .source import SourceDocument
 
@@ -75,6 +77,10 @@ class _Builder:
     # --- fields -------------------------------------------------------------------------------------
 
     def type_expr(self, raw: Mapping[str, Any], doc: SourceDocument, path: JsonPath) -> TypeExpr:
+        if "anyOf" in raw:
+            return UnionOf(
+                tuple(self.type_expr(option, doc, (*path, "anyOf", i)) for i, option in enumerate(raw["anyOf"]))
+            )
         if "$ref" in raw:
             return Named(str(raw["$ref"]))
         json_type = raw.get("type")
@@ -135,15 +141,17 @@ class _Builder:
                     default=raw.get("default"),
                     has_default="default" in raw,
                     constraints=Constraints(raw.get("minimum"), raw.get("maximum"), raw.get("maxLength")),
+                    wire=_wire_note(raw.get("x-wire")),
                     origin=self.origin(doc, field_path),
                 )
             )
         return tuple(result)
 
     def field_set(self, raw: Mapping[str, Any], doc: SourceDocument, path: JsonPath) -> FieldSet:
+        absent = _wire_absent(raw)
         if "$ref" in raw:
-            return FieldSet(fields=(), from_type=str(raw["$ref"]))
-        return FieldSet(self.fields(raw.get("properties", {}), raw.get("required", []), doc, path))
+            return FieldSet(fields=(), from_type=str(raw["$ref"]), wire_absent=absent)
+        return FieldSet(self.fields(raw.get("properties", {}), raw.get("required", []), doc, path), wire_absent=absent)
 
     # --- definitions --------------------------------------------------------------------------------
 
@@ -299,6 +307,7 @@ class _Builder:
                         deprecated=bool(raw.get("deprecated", False)),
                         replaced_by=raw.get("x-replaced-by"),
                         note=raw.get("x-note"),
+                        wire_absent=_wire_absent(raw),
                         origin=self.origin(doc, path),
                     )
                 )
@@ -373,6 +382,7 @@ class _Builder:
                     event_class=naming.event_class(name),
                     payload_class=naming.envelope_payload_class(name) if envelope else str(raw["payload"]),
                     subscriptions=tuple(delivered_by.get(name, ())),
+                    aliases=tuple(raw.get("x-wire", {}).get("aliases", ())),
                     deprecated=bool(raw.get("deprecated", False)),
                     replaced_by=raw.get("x-replaced-by"),
                     origin=self.origin(doc, path),
@@ -445,6 +455,9 @@ class _Builder:
             elif isinstance(expr, MapOf):
                 check_expr(expr.values, doc, path)
                 check_expr(expr.keys, doc, path)
+            elif isinstance(expr, UnionOf):
+                for option in expr.options:
+                    check_expr(option, doc, path)
 
         def check_fields(fields: Iterable[Field], doc: SourceDocument) -> None:
             for f in fields:
@@ -619,6 +632,18 @@ class _Builder:
 
 
 _SESSION_OBJECTS = frozenset({"Self", "Session", "Subscription"})
+
+
+def _wire_note(raw: Mapping[str, Any] | None) -> WireNote | None:
+    """A field's ``x-wire``; only its note explains a difference (aliases alone are not an explanation)."""
+    if not raw:
+        return None
+    note = raw.get("note")
+    return WireNote(None if note is None else str(note), raw.get("ts"), raw.get("cs"), tuple(raw.get("aliases", ())))
+
+
+def _wire_absent(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in raw.get("x-wire", {}).get("absent", {}).items()))
 
 
 def _all_field_sets(api: Api) -> Iterable[tuple[str, tuple[Field, ...]]]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .build import ERROR_CODE_ENUM, REPLY_ENVELOPE_TYPE
-from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr
+from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr, UnionOf
 
 BASE = "fleetfreedom._base"
 ENVELOPE_SECTION = "api"
@@ -49,6 +49,8 @@ def type_schema(api: Api, expr: TypeExpr) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": type_schema(api, expr.values)}
     if isinstance(expr, AnyValue):
         return {}
+    if isinstance(expr, UnionOf):
+        return {"anyOf": [type_schema(api, option) for option in expr.options]}
     assert isinstance(expr, Primitive)
     out: dict[str, Any] = {"type": expr.json_type}
     if expr.format in _STRING_FORMATS:

@@ -85,6 +85,7 @@ from .model import (
     Primitive,
     Subscription,
     TypeExpr,
+    UnionOf,
 )
 
 
@@ -261,6 +262,8 @@ def describe(expr: TypeExpr) -> str:
         return f"map<{describe(expr.keys)}, {describe(expr.values)}>"
     if isinstance(expr, AnyValue):
         return "any"
+    if isinstance(expr, UnionOf):
+        return " | ".join(describe(option) for option in expr.options)
     return f"{expr.json_type}({expr.format})" if expr.format else expr.json_type
 
 
@@ -278,6 +281,10 @@ class _Types:
     def accepts(self, wide: TypeExpr, narrow: TypeExpr) -> bool:
         if wide == narrow or isinstance(wide, AnyValue):
             return True
+        if isinstance(narrow, UnionOf):
+            return all(self.accepts(wide, option) for option in narrow.options)
+        if isinstance(wide, UnionOf):
+            return any(self.accepts(option, narrow) for option in wide.options)
         if isinstance(wide, ArrayOf) and isinstance(narrow, ArrayOf):
             return self.accepts(wide.items, narrow.items)
         if isinstance(wide, MapOf) and isinstance(narrow, MapOf):

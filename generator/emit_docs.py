@@ -34,6 +34,7 @@ from .model import (
     Primitive,
     Subscription,
     TypeExpr,
+    UnionOf,
     is_confirmed,
 )
 from .signatures import Signature, request_fields, response_fields, signature
@@ -209,6 +210,8 @@ class Links:
             return f"map of {keys} to {self.type_expr(expr.values)}"
         if isinstance(expr, AnyValue):
             return "any JSON value"
+        if isinstance(expr, UnionOf):
+            return " or ".join(self.type_expr(option) for option in expr.options)
         assert isinstance(expr, Primitive)
         text = code(expr.json_type)
         return f"{text} ({code(expr.format)})" if expr.format else text

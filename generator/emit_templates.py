@@ -15,7 +15,7 @@ import jinja2
 
 from . import bundle, naming
 from .emit_registry import render_registry
-from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, Resource, Section, TypeExpr
+from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, Resource, Section, TypeExpr, UnionOf
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PACKAGE_TEMPLATES = TEMPLATES / "package"
@@ -53,6 +53,8 @@ def annotation(expr: TypeExpr) -> str:
         return f"dict[str, {annotation(expr.values)}]"
     if isinstance(expr, AnyValue):
         return "Any"
+    if isinstance(expr, UnionOf):
+        return " | ".join(annotation(option) for option in expr.options)
     assert isinstance(expr, Primitive)
     if expr.format == "datetime":
         return "datetime"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, TypeExpr
+from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, TypeExpr, UnionOf
 from .signatures import Signature, key_annotation, response_fields, signature
 
 _MAX_DEPTH = 3
@@ -61,6 +61,8 @@ class _Builder:
             return f"[{self.value(expr.items, depth + 1)}]"
         if isinstance(expr, MapOf | AnyValue):
             return "{}"
+        if isinstance(expr, UnionOf):
+            return self.value(expr.options[0], depth)
         return self.primitive(expr)
 
     def primitive(self, expr: Primitive) -> str:

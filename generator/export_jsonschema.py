@@ -13,7 +13,7 @@ from typing import Any
 
 from . import bundle
 from .formats import INTEGER_RANGES
-from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr
+from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr, UnionOf
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BUNDLE_PREFIX = "#/$defs/"
@@ -47,6 +47,8 @@ def type_schema(expr: TypeExpr, ref_prefix: str = BUNDLE_PREFIX) -> dict[str, An
         return out
     if isinstance(expr, AnyValue):
         return {}
+    if isinstance(expr, UnionOf):
+        return {"anyOf": [type_schema(option, ref_prefix) for option in expr.options]}
     return _primitive(expr)
 
 

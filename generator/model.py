@@ -74,9 +74,10 @@ class Constraints:
 class WireNote:
     """``x-wire`` on a field: why the schema differs from what the vendor's clients read (see wire_compare.py)."""
 
-    note: str
+    note: str | None = None  # why; absent when x-wire only lists aliases
     ts: str | None = None  # what the TypeScript client reads, in the vendor-wire kind grammar
     cs: str | None = None  # what the C# client reads
+    aliases: tuple[str, ...] = ()  # other spellings of the key accepted on receipt
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,7 @@ class Message:
     event_class: str
     payload_class: str  # the pydantic class the body validates into (payload, or payload + envelope)
     subscriptions: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # x-wire aliases: other names the vendor's sources give this message
     deprecated: bool = False
     replaced_by: str | None = None
     origin: Origin | None = field(default=None, compare=False)

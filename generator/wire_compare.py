@@ -103,6 +103,8 @@ def vendor_kind(text: str | None) -> Kind:
         return ("integer",)
     if head == "number":
         return ("number",)
+    if text == "object:Uri":  # the C# library's address class; it travels as a string
+        return ("string",)
     if head in ("enum", "object"):
         return (head, rest)
     if text == "weekdays":  # the "0101010" string form
@@ -191,10 +193,8 @@ class Reference:
         out: dict[str, VendorKey] = {}
         if cls in self.objects:
             for name, fact in self.objects[cls]["keys"].items():
-                kind = fact.get("kind_read") if fact.get("read") else fact.get("kind_write")
-                out[name] = VendorKey(
-                    name, kind or fact.get("kind") or "any", bool(fact.get("optional", True)), _cs(cs_keys, name)
-                )
+                kind = str(fact.get("kind_read") if fact.get("read") else fact.get("kind_write") or fact.get("kind"))
+                out[name] = VendorKey(name, kind, bool(fact.get("optional", True)), _cs(cs_keys, name))
         else:
             for name, fact in self.commands[cls]["keys"].items():
                 out[name] = VendorKey(name, fact["kind"], bool(fact["optional"]), _cs(cs_keys, name))
@@ -285,20 +285,20 @@ def _pairs(api: Api, ref: Reference) -> Iterator[tuple[str, Body]]:
             yield cls, _type_body(api, cls)
     for command in api.commands:
         request_cls, reply_cls = _command_classes(command.name, ref)
-        for cls, side, body in (
+        for command_cls, side, body in (
             (request_cls, "request", command.request),
             (reply_cls, "response", command.response),
         ):
-            if cls and cls in ref.commands:
+            if command_cls and command_cls in ref.commands:
                 fields = bundle.fields_of(api, body.fields, body.from_type)
                 absent = dict(body.wire_absent)
                 if body.from_type:
                     absent.update(api.types_by_name[body.from_type].wire_absent)
-                yield cls, Body(f"{command.name} {side}", fields, absent)
+                yield command_cls, Body(f"{command.name} {side}", fields, absent)
     for message in api.messages:
-        cls = MESSAGE_CLASSES.get(message.name) or (message.payload if message.kind == "merged" else None)
-        if cls and ref.has(cls) and cls != message.payload:
-            yield cls, Body(f"{message.name} payload", *_payload(api, message.payload))
+        message_cls = MESSAGE_CLASSES.get(message.name) or (message.payload if message.kind == "merged" else None)
+        if message_cls and ref.has(message_cls) and message_cls != message.payload:
+            yield message_cls, Body(f"{message.name} payload", *_payload(api, message.payload))
 
 
 def _payload(api: Api, name: str) -> tuple[tuple[Field, ...], dict[str, str]]:
@@ -322,7 +322,7 @@ def _command_classes(name: str, ref: Reference) -> tuple[str | None, str | None]
 
 
 def _explained(f: Field | None, absent: Mapping[str, str], key: str) -> str | None:
-    if f is not None and f.wire is not None:
+    if f is not None and f.wire is not None and f.wire.note:
         return f.wire.note
     return absent.get(key)
 
@@ -360,8 +360,11 @@ def compare(api: Api, ref: Reference) -> WireReport:
             report.shared += 1
             problems, nested = _key_problems(api, v, f)
             for vendor_cls, schema_type in nested:
-                if ref.has(vendor_cls) and schema_type in api.types_by_name and vendor_cls != schema_type:
-                    queue.append((vendor_cls, _with_label(_type_body(api, schema_type), vendor_cls)))
+                if ref.has(vendor_cls) and schema_type in api.types_by_name:
+                    body_of = _type_body(api, schema_type)
+                    queue.append(
+                        (vendor_cls, body_of if vendor_cls == schema_type else _with_label(body_of, vendor_cls))
+                    )
             if problems:
                 report.differences.append(Difference(where, key, "; ".join(problems), _explained(f, {}, key)))
             else:

@@ -721,7 +721,7 @@ class CompanyResellerDeleted(Deleted["_white_labelling.CompanyResellerDeleted"])
 
 
 @dataclass(frozen=True, slots=True)
-class SessionGeneralMerged(AccountChanged["_users.UserGeneral"]):
+class SessionGeneralMerged(AccountChanged["_users.SelfUserGeneral"]):
     """Pushed without a subscription whenever the general part of the connected user's own account changes (with its contact)."""
 
     name: ClassVar[str] = "sessionGeneralMerged"
@@ -729,7 +729,7 @@ class SessionGeneralMerged(AccountChanged["_users.UserGeneral"]):
 
 
 @dataclass(frozen=True, slots=True)
-class SessionAdvancedMerged(AccountChanged["_users.UserAdvanced"]):
+class SessionAdvancedMerged(AccountChanged["_users.SelfUserAdvanced"]):
     """Pushed without a subscription whenever the advanced part changes (groups, permissions) of the connected user's own account."""
 
     name: ClassVar[str] = "sessionAdvancedMerged"
@@ -761,7 +761,7 @@ class SessionStateMerged(AccountChanged["_users.UserSetting"]):
 
 
 @dataclass(frozen=True, slots=True)
-class SessionMachineMerged(AccountChanged["_users.Machine"]):
+class SessionMachineMerged(AccountChanged["_users.SelfMachine"]):
     """Pushed without a subscription whenever the connected machine account itself changes."""
 
     name: ClassVar[str] = "sessionMachineMerged"

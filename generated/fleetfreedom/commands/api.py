@@ -5,7 +5,7 @@ from __future__ import annotations
 from fleetfreedom._base import RequestModel
 from typing import Annotated
 from pydantic import Field
-from ..models.api import CodeKey, IdKey, Reply, SubscriptionEntry, SubscriptionType, Timezone
+from ..models._internal import CodeKey, IdKey, Reply, SubscriptionEntry, SubscriptionType, Timezone
 from ..models.providers import ProviderConfigurationType
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetfreedom._base import RequestModel
-from ..models.api import IdCompany, IdCompanyDeleted, IdKey, Reply
+from ..models._internal import IdCompany, IdCompanyDeleted, IdKey, Reply
 from typing import Annotated
 from pydantic import Field
 from ..models.behaviours import Behaviour, BehaviourLog, BehaviourScript

@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from pydantic import Field
 from fleetfreedom._base import RequestModel
-from ..models.api import IdKey, IdParent, IdParentDeleted, Reply
-from ..models.companies import Company, CompanyDirectory, CompanyGeneral, CompanyPolicy, CompanyStyle
+from ..models._internal import (
+    Company,
+    CompanyDirectory,
+    CompanyGeneral,
+    CompanyPolicy,
+    CompanyStyle,
+    IdKey,
+    IdParent,
+    IdParentDeleted,
+    Reply,
+)
 
 
 class GetCompaniesListRequest(RequestModel):

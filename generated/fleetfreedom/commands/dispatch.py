@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from pydantic import Field
 from fleetfreedom._base import RequestModel
-from ..models.api import DispatchJobCancel, DispatchJobChange, IdCompany, IdCompanyDeleted, IdKey, Reply
+from ..models._internal import DispatchJobCancel, DispatchJobChange, IdCompany, IdCompanyDeleted, IdKey, Reply
 from ..models.dispatch import DispatchJob, DispatchTask
 
 

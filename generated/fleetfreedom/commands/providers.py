@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetfreedom._base import RequestModel
-from ..models.api import (
+from ..models._internal import (
     CodeCompany,
     CodeCompanyDeleted,
     CodeKey,

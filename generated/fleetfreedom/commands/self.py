@@ -5,10 +5,17 @@ from __future__ import annotations
 from fleetfreedom._base import RequestModel
 from typing import Annotated
 from pydantic import Field
-from ..models.api import OwnContactUpdate, Reply
+from ..models._internal import (
+    OwnContactUpdate,
+    PasswordPolicy,
+    Reply,
+    SelfMachine,
+    SelfUser,
+    SessionPolicy,
+    SystemsOfUnits,
+    UserNotifications,
+)
 from datetime import datetime
-from ..models.companies import PasswordPolicy, SessionPolicy
-from ..models.users import Machine, SystemsOfUnits, User, UserNotifications
 
 
 class GetSessionDetailsRequest(RequestModel):
@@ -34,8 +41,8 @@ class GetSessionDetailsResponse(Reply):
     """
     When the session expires unless it is used again.
     """
-    user: User | None = None
-    machine: Machine | None = None
+    user: SelfUser | None = None
+    machine: SelfMachine | None = None
     session_policy: Annotated[SessionPolicy | None, Field(alias="sessionPolicy")] = None
     password_policy: Annotated[PasswordPolicy | None, Field(alias="passwordPolicy")] = None
 
@@ -76,8 +83,8 @@ class LoginResponse(Reply):
     """
     When the session expires unless it is used again.
     """
-    user: User | None = None
-    machine: Machine | None = None
+    user: SelfUser | None = None
+    machine: SelfMachine | None = None
     session_policy: Annotated[SessionPolicy | None, Field(alias="sessionPolicy")] = None
     password_policy: Annotated[PasswordPolicy | None, Field(alias="passwordPolicy")] = None
 

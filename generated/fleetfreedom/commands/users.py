@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fleetfreedom._base import RequestModel
-from ..models.api import (
+from ..models._internal import (
+    Contact,
     HandleKey,
     IdCompany,
     IdCompanyDeleted,
@@ -13,14 +14,9 @@ from ..models.api import (
     LoginCompany,
     LoginCompanyDeleted,
     LoginKey,
+    Machine,
     MachineKey,
     Reply,
-)
-from typing import Annotated
-from pydantic import Field
-from ..models.users import (
-    Contact,
-    Machine,
     Session,
     User,
     UserAdvanced,
@@ -29,6 +25,8 @@ from ..models.users import (
     UserGroup,
     UserSetting,
 )
+from typing import Annotated
+from pydantic import Field
 
 
 class GetContactRequest(RequestModel):

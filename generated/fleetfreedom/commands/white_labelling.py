@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetfreedom._base import RequestModel
-from ..models.api import IdKey, IdParent, IdParentDeleted, Reply
+from ..models._internal import IdKey, IdParent, IdParentDeleted, Reply
 from typing import Annotated
 from pydantic import Field
 from ..models.white_labelling import CompanyReseller

@@ -8,7 +8,7 @@ from pydantic import Field
 from fleetfreedom._base import WireModel
 from enum import StrEnum
 from .dispatch import DispatchDirection
-from .api import Position
+from ._internal import Position
 
 
 class Asset(WireModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetfreedom._base import WireModel
-from .api import LatLng
+from ._internal import LatLng
 from enum import StrEnum
 from datetime import datetime
 from typing import Annotated

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 from pydantic import Field
-from .api import LatLng, Point, Size, Square
+from ._internal import LatLng, Point, Size, Square
 
 
 class Dashcam(WireModel):

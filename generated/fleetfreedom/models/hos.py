@@ -6,7 +6,7 @@ from fleetfreedom._base import WireModel
 from enum import IntEnum, StrEnum
 from typing import Annotated
 from pydantic import Field
-from .api import LatLng, StreetAddress
+from ._internal import LatLng, StreetAddress
 from datetime import datetime
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fleetfreedom._base import WireModel
 from enum import StrEnum
 from datetime import datetime
-from .api import LatLng
+from ._internal import LatLng
 
 
 class Place(WireModel):

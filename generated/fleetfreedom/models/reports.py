@@ -10,7 +10,7 @@ from datetime import datetime
 from .assets import Asset, AssetAdvanced, AssetGeneral
 from .messaging import AssetMessage
 from .dispatch import DispatchTask
-from .api import LatLng, LatLngBounds
+from ._internal import LatLng, LatLngBounds
 
 
 class ReportBreakdown(WireModel):
