@@ -157,6 +157,8 @@ def _matches(vendor: Kind, ours: Kind, nested: list[tuple[str, str]]) -> bool:
         return all(_matches(option, ours, nested) for option in vendor[1:])
     if ours[0] == "union":
         return any(_matches(vendor, option, nested) for option in ours[1:])
+    if vendor[0] == "integer" and ours[0] == "number":  # a number field takes an integer as it is
+        return True
     if vendor[0] != ours[0]:
         return False
     if vendor[0] in ("list", "map"):
@@ -194,6 +196,8 @@ class Reference:
         if cls in self.objects:
             for name, fact in self.objects[cls]["keys"].items():
                 kind = str(fact.get("kind_read") if fact.get("read") else fact.get("kind_write") or fact.get("kind"))
+                if fact.get("alt_kinds"):  # a reader that accepts more than one shape
+                    kind = f"union({'|'.join([kind, *fact['alt_kinds']])})"
                 out[name] = VendorKey(name, kind, bool(fact.get("optional", True)), _cs(cs_keys, name))
         else:
             for name, fact in self.commands[cls]["keys"].items():

@@ -135,6 +135,10 @@ class GetBehaviourRequest(RequestModel):
     """
 
     behaviour: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetBehaviourResponse(Reply):
@@ -151,6 +155,10 @@ class GetBehaviourScriptRequest(RequestModel):
     """
 
     behaviour_script: Annotated[IdKey, Field(alias="behaviourScript")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetBehaviourScriptResponse(Reply):

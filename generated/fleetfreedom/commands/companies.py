@@ -28,6 +28,14 @@ class GetCompaniesListRequest(RequestModel):
     """
     Also return deleted companies.
     """
+    tree: bool | None = None
+    """
+    Also list the companies below the child companies, the whole tree under the given company.
+    """
+    include_parent: Annotated[bool | None, Field(alias="includeParent")] = None
+    """
+    Also include the given (parent) company itself in the list.
+    """
 
 
 class GetCompaniesListResponse(Reply):
@@ -72,6 +80,10 @@ class GetCompanyDirectoryRequest(RequestModel):
     """
 
     company: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetCompanyDirectoryResponse(Reply):
@@ -88,6 +100,10 @@ class GetCompanyGeneralRequest(RequestModel):
     """
 
     company: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetCompanyGeneralResponse(Reply):
@@ -152,6 +168,10 @@ class GetCompanyPolicyRequest(RequestModel):
     """
 
     company: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetCompanyPolicyResponse(Reply):
@@ -168,6 +188,10 @@ class GetCompanyRequest(RequestModel):
     """
 
     company: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetCompanyResponse(Reply):
@@ -184,6 +208,10 @@ class GetCompanyStyleRequest(RequestModel):
     """
 
     company: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetCompanyStyleResponse(Reply):

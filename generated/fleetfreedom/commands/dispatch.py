@@ -47,6 +47,10 @@ class GetDispatchJobRequest(RequestModel):
     """
 
     dispatch_job: Annotated[IdKey, Field(alias="dispatchJob")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetDispatchJobResponse(Reply):
@@ -327,6 +331,10 @@ class GetDispatchTaskRequest(RequestModel):
     """
 
     dispatch_task: Annotated[IdKey, Field(alias="dispatchTask")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetDispatchTaskResponse(Reply):

@@ -39,6 +39,10 @@ class GetDashcamRequest(RequestModel):
     """
 
     dashcam: GuidKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetDashcamResponse(Reply):
@@ -79,6 +83,10 @@ class GetDocumentRequest(RequestModel):
     """
 
     document: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetDocumentResponse(Reply):
@@ -119,6 +127,10 @@ class GetFormResultRequest(RequestModel):
     """
 
     form_result: Annotated[IdKey, Field(alias="formResult")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetFormResultResponse(Reply):
@@ -159,6 +171,10 @@ class GetFormTemplateRequest(RequestModel):
     """
 
     form_template: Annotated[IdKey, Field(alias="formTemplate")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetFormTemplateResponse(Reply):
@@ -199,6 +215,10 @@ class GetIconRequest(RequestModel):
     """
 
     icon: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetIconResponse(Reply):
@@ -239,6 +259,10 @@ class GetPictureRequest(RequestModel):
     """
 
     picture: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetPictureResponse(Reply):

@@ -15,6 +15,10 @@ class GetMaintenanceJobRequest(RequestModel):
     """
 
     maintenance_job: Annotated[IdKey, Field(alias="maintenanceJob")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetMaintenanceJobResponse(Reply):
@@ -55,6 +59,10 @@ class GetMaintenanceScheduleRequest(RequestModel):
     """
 
     maintenance_schedule: Annotated[IdKey, Field(alias="maintenanceSchedule")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetMaintenanceScheduleResponse(Reply):

@@ -15,6 +15,10 @@ class GetAssetMessageRequest(RequestModel):
     """
 
     asset_message: Annotated[IdKey, Field(alias="assetMessage")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetAssetMessageResponse(Reply):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fleetfreedom._base import RequestModel
-from ..models._internal import IdCompany, IdCompanyDeleted, IdKey, Reply
 from typing import Annotated
 from pydantic import Field
+from fleetfreedom._base import RequestModel
+from ..models._internal import IdCompany, IdCompanyDeleted, IdKey, Reply
 from ..models.places import Place
 
 
@@ -15,6 +15,10 @@ class GetPlaceRequest(RequestModel):
     """
 
     place: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetPlaceResponse(Reply):

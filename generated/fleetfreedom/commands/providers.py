@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+from pydantic import Field
 from fleetfreedom._base import RequestModel
 from ..models._internal import (
     CodeCompany,
@@ -15,8 +17,6 @@ from ..models._internal import (
     ProviderKey,
     Reply,
 )
-from typing import Annotated
-from pydantic import Field
 from ..models.providers import (
     Provider,
     ProviderAdvanced,
@@ -36,6 +36,10 @@ class GetProviderAdvancedRequest(RequestModel):
     """
 
     provider: ProviderKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderAdvancedResponse(Reply):
@@ -108,6 +112,10 @@ class GetProviderConfigRequest(RequestModel):
     """
 
     provider_config: Annotated[IdKey, Field(alias="providerConfig")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderConfigResponse(Reply):
@@ -148,6 +156,10 @@ class GetProviderConfigurationRequest(RequestModel):
     """
 
     provider_configuration: Annotated[IdKey, Field(alias="providerConfiguration")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderConfigurationResponse(Reply):
@@ -164,6 +176,10 @@ class GetProviderConfigurationTypeRequest(RequestModel):
     """
 
     provider_configuration_type: Annotated[IdKey, Field(alias="providerConfigurationType")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderConfigurationTypeResponse(Reply):
@@ -232,6 +248,10 @@ class GetProviderControlRequest(RequestModel):
     """
 
     provider: ProviderKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderControlResponse(Reply):
@@ -304,6 +324,10 @@ class GetProviderGeneralRequest(RequestModel):
     """
 
     provider: ProviderKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderGeneralResponse(Reply):
@@ -376,6 +400,10 @@ class GetProviderRegistrationRequest(RequestModel):
     """
 
     provider_registration: Annotated[CodeKey, Field(alias="providerRegistration")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderRegistrationResponse(Reply):
@@ -416,6 +444,10 @@ class GetProviderRequest(RequestModel):
     """
 
     provider: ProviderKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderResponse(Reply):
@@ -432,6 +464,10 @@ class GetProviderScriptRequest(RequestModel):
     """
 
     provider_script: Annotated[IdKey, Field(alias="providerScript")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetProviderScriptResponse(Reply):

@@ -15,6 +15,10 @@ class GetReportResultRequest(RequestModel):
     """
 
     report_result: Annotated[IdKey, Field(alias="reportResult")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetReportResultResponse(Reply):
@@ -55,6 +59,10 @@ class GetReportScheduleRequest(RequestModel):
     """
 
     report_schedule: Annotated[IdKey, Field(alias="reportSchedule")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetReportScheduleResponse(Reply):
@@ -95,6 +103,10 @@ class GetReportTemplateRequest(RequestModel):
     """
 
     report_template: Annotated[IdKey, Field(alias="reportTemplate")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetReportTemplateResponse(Reply):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+from pydantic import Field
 from fleetfreedom._base import RequestModel
 from ..models._internal import (
     Contact,
@@ -25,8 +27,6 @@ from ..models._internal import (
     UserGroup,
     UserSetting,
 )
-from typing import Annotated
-from pydantic import Field
 
 
 class GetContactRequest(RequestModel):
@@ -35,6 +35,10 @@ class GetContactRequest(RequestModel):
     """
 
     contact: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetContactResponse(Reply):
@@ -75,6 +79,10 @@ class GetMachineRequest(RequestModel):
     """
 
     machine: MachineKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetMachineResponse(Reply):
@@ -179,6 +187,10 @@ class GetUserAdvancedRequest(RequestModel):
     """
 
     user: LoginKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetUserAdvancedResponse(Reply):
@@ -283,6 +295,10 @@ class GetUserGeneralRequest(RequestModel):
     """
 
     user: LoginKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetUserGeneralResponse(Reply):
@@ -347,6 +363,10 @@ class GetUserGroupRequest(RequestModel):
     """
 
     user_group: Annotated[IdKey, Field(alias="userGroup")]
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetUserGroupResponse(Reply):
@@ -387,6 +407,10 @@ class GetUserRequest(RequestModel):
     """
 
     user: LoginKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetUserResponse(Reply):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fleetfreedom._base import RequestModel
-from ..models._internal import IdKey, IdParent, IdParentDeleted, Reply
 from typing import Annotated
 from pydantic import Field
+from fleetfreedom._base import RequestModel
+from ..models._internal import IdKey, IdParent, IdParentDeleted, Reply
 from ..models.white_labelling import CompanyReseller
 
 
@@ -15,6 +15,10 @@ class GetCompanyResellerRequest(RequestModel):
     """
 
     company: IdKey
+    include_deleted: Annotated[bool | None, Field(alias="includeDeleted")] = None
+    """
+    Also return it when it has been deleted (deleted objects are otherwise not found).
+    """
 
 
 class GetCompanyResellerResponse(Reply):

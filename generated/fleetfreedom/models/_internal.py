@@ -178,10 +178,6 @@ class Company(WireModel):
     """
     Free-form key/value references for the company, such as an account number in another system.
     """
-    employees: dict[str, list[int]] | None = None
-    """
-    Named lists of contact identifiers for the people who work for the company.
-    """
     session_policy: Annotated[SessionPolicy | None, Field(alias="sessionPolicy")] = None
     password_policy: Annotated[PasswordPolicy | None, Field(alias="passwordPolicy")] = None
     labels: dict[str, LabelStyle] | None = None
@@ -204,6 +200,10 @@ class Company(WireModel):
     v: list[int] | None = None
     """
     Version numbers of the company's parts in slot order: general, reserved, directory, style, policy, reseller.
+    """
+    directory: dict[str, list[int]] | None = None
+    """
+    The company's employee directory: contact identifiers grouped under codified role names.
     """
 
 
@@ -2508,6 +2508,10 @@ class User(WireModel):
     """
     Version numbers of the user's parts, one per part in slot order (general, advanced, then authentication and setting where sent).
     """
+    password: str | None = None
+    """
+    Write-only: the password to set when creating or updating the user; the server never sends it back.
+    """
 
 
 class UserAdvanced(WireModel):
@@ -2742,9 +2746,9 @@ class UserNotifications(WireModel):
     """
     Whether the rule is active.
     """
-    weekdays: list[bool] | None = None
+    weekdays: list[bool] | str | None = None
     """
-    Days of the week the rule applies, Sunday first.
+    Days of the week the rule applies, Sunday first: seven booleans, or a string of seven 0/1 digits such as "0111110".
     """
     start: str | None = None
     """

@@ -467,6 +467,18 @@ class PersonGeneral(WireModel):
     """
     Version number of this person, as a one-element array; it grows with every change.
     """
+    references: dict[str, str] | None = None
+    """
+    External reference codes of the asset (for example from another system), keyed by reference name.
+    """
+    suspended: bool | None = None
+    """
+    True while the asset is suspended (kept but not tracked or billed).
+    """
+    since: datetime | None = None
+    """
+    When the asset was deleted or suspended; absent while it is active.
+    """
 
 
 class TrailerGeneral(WireModel):
@@ -538,6 +550,18 @@ class TrailerGeneral(WireModel):
     year: int | None = None
     """
     Model year.
+    """
+    references: dict[str, str] | None = None
+    """
+    External reference codes of the asset (for example from another system), keyed by reference name.
+    """
+    suspended: bool | None = None
+    """
+    True while the asset is suspended (kept but not tracked or billed).
+    """
+    since: datetime | None = None
+    """
+    When the asset was deleted or suspended; absent while it is active.
     """
 
 
@@ -658,4 +682,16 @@ class VehicleGeneral(WireModel):
     year: int | None = None
     """
     Model year.
+    """
+    references: dict[str, str] | None = None
+    """
+    External reference codes of the asset (for example from another system), keyed by reference name.
+    """
+    suspended: bool | None = None
+    """
+    True while the asset is suspended (kept but not tracked or billed).
+    """
+    since: datetime | None = None
+    """
+    When the asset was deleted or suspended; absent while it is active.
     """

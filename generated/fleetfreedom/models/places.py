@@ -59,9 +59,9 @@ class Place(WireModel):
     """
     Radius of a radial place, in metres.
     """
-    points: list[LatLng] | None = None
+    points: list[LatLng] | str | None = None
     """
-    Outline of a polygon or rectangle place, as coordinates.
+    Outline of a polygon or rectangle place: a list of coordinates, or the same points as an encoded polyline string.
     """
     deleted: bool | None = None
     """
@@ -75,9 +75,9 @@ class Place(WireModel):
     """
     Version number of this place, as a one-element array; it grows with every change.
     """
-    shape: list[LatLng] | None = None
+    shape: list[LatLng] | str | None = None
     """
-    Outline of the place as coordinates; the 2018 name of `points`.
+    Outline of the place as a list of coordinates or an encoded polyline string; the 2018 name of `points`.
     """
 
 

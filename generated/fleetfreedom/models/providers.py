@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from pydantic import Field
 from fleetfreedom._base import WireModel
-from .places import ShapeType
+from .places import PlaceType, ShapeType
 from enum import StrEnum
 from datetime import datetime
 
@@ -412,9 +412,9 @@ class ProviderConfigurationType(WireModel):
     A kind of device configuration in the older model: what options and geofences a device type accepts.
     """
 
-    geofence_types: Annotated[list[GeofenceType] | None, Field(alias="geofenceTypes")] = None
+    geofence_types: Annotated[list[PlaceType] | None, Field(alias="geofenceTypes")] = None
     """
-    The geofence types of this provider configuration type, each a GeofenceType.
+    The kinds of place (geofence shapes) devices of this configuration type can hold.
     """
     id: int | None = None
     """

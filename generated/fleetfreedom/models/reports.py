@@ -205,9 +205,9 @@ class ReportRecurrence(WireModel):
     """
 
     kind: ReportRecurrenceType | None = None
-    weekdays: list[bool] | None = None
+    weekdays: list[bool] | str | None = None
     """
-    Days of the week the rule applies, Sunday first.
+    Days of the week the rule applies, Sunday first: seven booleans, or a string of seven 0/1 digits such as "0111110".
     """
     weekday: int | None = None
     """

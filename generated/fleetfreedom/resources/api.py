@@ -101,7 +101,11 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
         )
 
     async def get(
-        self, provider_configuration_type: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration_type: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationTypeResponse:
         """Fetches one provider configuration type by its key.
 
@@ -111,7 +115,7 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
             "GetProviderConfigurationTypeResponse",
             await self._client._call(
                 "getProviderConfigurationType",
-                params({"providerConfigurationType": provider_configuration_type}),
+                params({"providerConfigurationType": provider_configuration_type, "includeDeleted": include_deleted}),
                 timeout,
             ),
         )
@@ -163,7 +167,11 @@ class ProviderConfigurationTypesResource(SyncResource):
         )
 
     def get(
-        self, provider_configuration_type: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration_type: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationTypeResponse:
         """Fetches one provider configuration type by its key.
 
@@ -173,7 +181,7 @@ class ProviderConfigurationTypesResource(SyncResource):
             "GetProviderConfigurationTypeResponse",
             self._client._call(
                 "getProviderConfigurationType",
-                params({"providerConfigurationType": provider_configuration_type}),
+                params({"providerConfigurationType": provider_configuration_type, "includeDeleted": include_deleted}),
                 timeout,
             ),
         )

@@ -233,14 +233,20 @@ class AsyncBehaviourScriptsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, behaviour_script: IdKey | int, *, timeout: float | None = None) -> GetBehaviourScriptResponse:
+    async def get(
+        self, behaviour_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetBehaviourScriptResponse:
         """Fetches one behaviour script by its key.
 
         Sends ``getBehaviourScript``; may raise BehaviourScriptNotFound.
         """
         return cast(
             "GetBehaviourScriptResponse",
-            await self._client._call("getBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            await self._client._call(
+                "getBehaviourScript",
+                params({"behaviourScript": behaviour_script, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     async def list(
@@ -327,14 +333,20 @@ class BehaviourScriptsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, behaviour_script: IdKey | int, *, timeout: float | None = None) -> GetBehaviourScriptResponse:
+    def get(
+        self, behaviour_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetBehaviourScriptResponse:
         """Fetches one behaviour script by its key.
 
         Sends ``getBehaviourScript``; may raise BehaviourScriptNotFound.
         """
         return cast(
             "GetBehaviourScriptResponse",
-            self._client._call("getBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            self._client._call(
+                "getBehaviourScript",
+                params({"behaviourScript": behaviour_script, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     def list(
@@ -413,13 +425,18 @@ class AsyncBehavioursResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, behaviour: IdKey | int, *, timeout: float | None = None) -> GetBehaviourResponse:
+    async def get(
+        self, behaviour: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetBehaviourResponse:
         """Fetches one behaviour by its key.
 
         Sends ``getBehaviour``; may raise BehaviourNotFound.
         """
         return cast(
-            "GetBehaviourResponse", await self._client._call("getBehaviour", params({"behaviour": behaviour}), timeout)
+            "GetBehaviourResponse",
+            await self._client._call(
+                "getBehaviour", params({"behaviour": behaviour, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -498,13 +515,18 @@ class BehavioursResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, behaviour: IdKey | int, *, timeout: float | None = None) -> GetBehaviourResponse:
+    def get(
+        self, behaviour: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetBehaviourResponse:
         """Fetches one behaviour by its key.
 
         Sends ``getBehaviour``; may raise BehaviourNotFound.
         """
         return cast(
-            "GetBehaviourResponse", self._client._call("getBehaviour", params({"behaviour": behaviour}), timeout)
+            "GetBehaviourResponse",
+            self._client._call(
+                "getBehaviour", params({"behaviour": behaviour, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(

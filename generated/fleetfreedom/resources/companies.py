@@ -57,12 +57,19 @@ class AsyncCompaniesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResponse:
+    async def get(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyResponse:
         """Fetches one company with all its parts.
 
         Sends ``getCompany``; may raise CompanyNotFound.
         """
-        return cast("GetCompanyResponse", await self._client._call("getCompany", params({"company": company}), timeout))
+        return cast(
+            "GetCompanyResponse",
+            await self._client._call(
+                "getCompany", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
+        )
 
     async def merge(
         self, company: Company | Mapping[str, Any], *, timeout: float | None = None
@@ -118,7 +125,13 @@ class AsyncCompaniesResource(AsyncResource):
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        tree: bool | None = None,
+        include_parent: bool | None = None,
+        timeout: float | None = None,
     ) -> GetCompaniesListResponse:
         """Lists the companies under a company with all their parts.
 
@@ -127,18 +140,31 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompaniesListResponse",
             await self._client._call(
-                "getCompaniesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompaniesList",
+                params(
+                    {
+                        "company": company,
+                        "includeDeleted": include_deleted,
+                        "tree": tree,
+                        "includeParent": include_parent,
+                    }
+                ),
+                timeout,
             ),
         )
 
-    async def get_general(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyGeneralResponse:
+    async def get_general(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyGeneralResponse:
         """Fetches the general part of a company by the company's key.
 
         Sends ``getCompanyGeneral``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyGeneralResponse",
-            await self._client._call("getCompanyGeneral", params({"company": company}), timeout),
+            await self._client._call(
+                "getCompanyGeneral", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_general(
@@ -155,14 +181,18 @@ class AsyncCompaniesResource(AsyncResource):
             ),
         )
 
-    async def get_directory(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyDirectoryResponse:
+    async def get_directory(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyDirectoryResponse:
         """Fetches the directory part of a company by the company's key.
 
         Sends ``getCompanyDirectory``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyDirectoryResponse",
-            await self._client._call("getCompanyDirectory", params({"company": company}), timeout),
+            await self._client._call(
+                "getCompanyDirectory", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_directory(
@@ -179,14 +209,18 @@ class AsyncCompaniesResource(AsyncResource):
             ),
         )
 
-    async def get_policy(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyPolicyResponse:
+    async def get_policy(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyPolicyResponse:
         """Fetches the policy part of a company by the company's key.
 
         Sends ``getCompanyPolicy``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyPolicyResponse",
-            await self._client._call("getCompanyPolicy", params({"company": company}), timeout),
+            await self._client._call(
+                "getCompanyPolicy", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_policy(
@@ -203,14 +237,18 @@ class AsyncCompaniesResource(AsyncResource):
             ),
         )
 
-    async def get_style(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyStyleResponse:
+    async def get_style(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyStyleResponse:
         """Fetches the style part of a company by the company's key.
 
         Sends ``getCompanyStyle``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyStyleResponse",
-            await self._client._call("getCompanyStyle", params({"company": company}), timeout),
+            await self._client._call(
+                "getCompanyStyle", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_style(
@@ -227,14 +265,18 @@ class AsyncCompaniesResource(AsyncResource):
             ),
         )
 
-    async def get_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResellerResponse:
+    async def get_reseller(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyResellerResponse:
         """Fetches the reseller part of a company by the company's key.
 
         Sends ``getCompanyReseller``; may raise ResellerNotFound.
         """
         return cast(
             "GetCompanyResellerResponse",
-            await self._client._call("getCompanyReseller", params({"company": company}), timeout),
+            await self._client._call(
+                "getCompanyReseller", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_reseller(
@@ -293,12 +335,17 @@ class CompaniesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResponse:
+    def get(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyResponse:
         """Fetches one company with all its parts.
 
         Sends ``getCompany``; may raise CompanyNotFound.
         """
-        return cast("GetCompanyResponse", self._client._call("getCompany", params({"company": company}), timeout))
+        return cast(
+            "GetCompanyResponse",
+            self._client._call("getCompany", params({"company": company, "includeDeleted": include_deleted}), timeout),
+        )
 
     def merge(self, company: Company | Mapping[str, Any], *, timeout: float | None = None) -> MergeCompanyResponse:
         """Creates a company under a parent when id is 0 or absent, otherwise updates it when `v` matches the stored versions. The reply carries only the id and parent.
@@ -348,7 +395,13 @@ class CompaniesResource(SyncResource):
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        tree: bool | None = None,
+        include_parent: bool | None = None,
+        timeout: float | None = None,
     ) -> GetCompaniesListResponse:
         """Lists the companies under a company with all their parts.
 
@@ -357,17 +410,31 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompaniesListResponse",
             self._client._call(
-                "getCompaniesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompaniesList",
+                params(
+                    {
+                        "company": company,
+                        "includeDeleted": include_deleted,
+                        "tree": tree,
+                        "includeParent": include_parent,
+                    }
+                ),
+                timeout,
             ),
         )
 
-    def get_general(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyGeneralResponse:
+    def get_general(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyGeneralResponse:
         """Fetches the general part of a company by the company's key.
 
         Sends ``getCompanyGeneral``; may raise CompanyNotFound.
         """
         return cast(
-            "GetCompanyGeneralResponse", self._client._call("getCompanyGeneral", params({"company": company}), timeout)
+            "GetCompanyGeneralResponse",
+            self._client._call(
+                "getCompanyGeneral", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_general(
@@ -384,14 +451,18 @@ class CompaniesResource(SyncResource):
             ),
         )
 
-    def get_directory(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyDirectoryResponse:
+    def get_directory(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyDirectoryResponse:
         """Fetches the directory part of a company by the company's key.
 
         Sends ``getCompanyDirectory``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyDirectoryResponse",
-            self._client._call("getCompanyDirectory", params({"company": company}), timeout),
+            self._client._call(
+                "getCompanyDirectory", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_directory(
@@ -408,13 +479,18 @@ class CompaniesResource(SyncResource):
             ),
         )
 
-    def get_policy(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyPolicyResponse:
+    def get_policy(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyPolicyResponse:
         """Fetches the policy part of a company by the company's key.
 
         Sends ``getCompanyPolicy``; may raise CompanyNotFound.
         """
         return cast(
-            "GetCompanyPolicyResponse", self._client._call("getCompanyPolicy", params({"company": company}), timeout)
+            "GetCompanyPolicyResponse",
+            self._client._call(
+                "getCompanyPolicy", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_policy(
@@ -431,13 +507,18 @@ class CompaniesResource(SyncResource):
             ),
         )
 
-    def get_style(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyStyleResponse:
+    def get_style(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyStyleResponse:
         """Fetches the style part of a company by the company's key.
 
         Sends ``getCompanyStyle``; may raise CompanyNotFound.
         """
         return cast(
-            "GetCompanyStyleResponse", self._client._call("getCompanyStyle", params({"company": company}), timeout)
+            "GetCompanyStyleResponse",
+            self._client._call(
+                "getCompanyStyle", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_style(
@@ -454,14 +535,18 @@ class CompaniesResource(SyncResource):
             ),
         )
 
-    def get_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResellerResponse:
+    def get_reseller(
+        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetCompanyResellerResponse:
         """Fetches the reseller part of a company by the company's key.
 
         Sends ``getCompanyReseller``; may raise ResellerNotFound.
         """
         return cast(
             "GetCompanyResellerResponse",
-            self._client._call("getCompanyReseller", params({"company": company}), timeout),
+            self._client._call(
+                "getCompanyReseller", params({"company": company, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_reseller(

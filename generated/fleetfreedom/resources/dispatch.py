@@ -64,14 +64,18 @@ class AsyncDispatchJobsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> GetDispatchJobResponse:
+    async def get(
+        self, dispatch_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDispatchJobResponse:
         """Fetches one dispatch job by its key.
 
         Sends ``getDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "GetDispatchJobResponse",
-            await self._client._call("getDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call(
+                "getDispatchJob", params({"dispatchJob": dispatch_job, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -330,14 +334,18 @@ class DispatchJobsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> GetDispatchJobResponse:
+    def get(
+        self, dispatch_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDispatchJobResponse:
         """Fetches one dispatch job by its key.
 
         Sends ``getDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "GetDispatchJobResponse",
-            self._client._call("getDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call(
+                "getDispatchJob", params({"dispatchJob": dispatch_job, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(
@@ -596,14 +604,18 @@ class AsyncDispatchTasksResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> GetDispatchTaskResponse:
+    async def get(
+        self, dispatch_task: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDispatchTaskResponse:
         """Fetches one dispatch task by its key.
 
         Sends ``getDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "GetDispatchTaskResponse",
-            await self._client._call("getDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call(
+                "getDispatchTask", params({"dispatchTask": dispatch_task, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -738,14 +750,18 @@ class DispatchTasksResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> GetDispatchTaskResponse:
+    def get(
+        self, dispatch_task: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDispatchTaskResponse:
         """Fetches one dispatch task by its key.
 
         Sends ``getDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "GetDispatchTaskResponse",
-            self._client._call("getDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call(
+                "getDispatchTask", params({"dispatchTask": dispatch_task, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(

@@ -127,12 +127,19 @@ class AsyncDashcamsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, dashcam: GuidKey | str, *, timeout: float | None = None) -> GetDashcamResponse:
+    async def get(
+        self, dashcam: GuidKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDashcamResponse:
         """Fetches one dashcam by its key.
 
         Sends ``getDashcam``.
         """
-        return cast("GetDashcamResponse", await self._client._call("getDashcam", params({"dashcam": dashcam}), timeout))
+        return cast(
+            "GetDashcamResponse",
+            await self._client._call(
+                "getDashcam", params({"dashcam": dashcam, "includeDeleted": include_deleted}), timeout
+            ),
+        )
 
     async def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -154,12 +161,17 @@ class DashcamsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, dashcam: GuidKey | str, *, timeout: float | None = None) -> GetDashcamResponse:
+    def get(
+        self, dashcam: GuidKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDashcamResponse:
         """Fetches one dashcam by its key.
 
         Sends ``getDashcam``.
         """
-        return cast("GetDashcamResponse", self._client._call("getDashcam", params({"dashcam": dashcam}), timeout))
+        return cast(
+            "GetDashcamResponse",
+            self._client._call("getDashcam", params({"dashcam": dashcam, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -181,13 +193,18 @@ class AsyncDocumentsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, document: IdKey | int, *, timeout: float | None = None) -> GetDocumentResponse:
+    async def get(
+        self, document: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDocumentResponse:
         """Fetches one document by its key.
 
         Sends ``getDocument``; may raise DocumentNotFound.
         """
         return cast(
-            "GetDocumentResponse", await self._client._call("getDocument", params({"document": document}), timeout)
+            "GetDocumentResponse",
+            await self._client._call(
+                "getDocument", params({"document": document, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -265,12 +282,19 @@ class DocumentsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, document: IdKey | int, *, timeout: float | None = None) -> GetDocumentResponse:
+    def get(
+        self, document: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetDocumentResponse:
         """Fetches one document by its key.
 
         Sends ``getDocument``; may raise DocumentNotFound.
         """
-        return cast("GetDocumentResponse", self._client._call("getDocument", params({"document": document}), timeout))
+        return cast(
+            "GetDocumentResponse",
+            self._client._call(
+                "getDocument", params({"document": document, "includeDeleted": include_deleted}), timeout
+            ),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -343,14 +367,18 @@ class AsyncFormResultsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, form_result: IdKey | int, *, timeout: float | None = None) -> GetFormResultResponse:
+    async def get(
+        self, form_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetFormResultResponse:
         """Fetches one form result by its key.
 
         Sends ``getFormResult``; may raise FormResultNotFound.
         """
         return cast(
             "GetFormResultResponse",
-            await self._client._call("getFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call(
+                "getFormResult", params({"formResult": form_result, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -429,13 +457,18 @@ class FormResultsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, form_result: IdKey | int, *, timeout: float | None = None) -> GetFormResultResponse:
+    def get(
+        self, form_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetFormResultResponse:
         """Fetches one form result by its key.
 
         Sends ``getFormResult``; may raise FormResultNotFound.
         """
         return cast(
-            "GetFormResultResponse", self._client._call("getFormResult", params({"formResult": form_result}), timeout)
+            "GetFormResultResponse",
+            self._client._call(
+                "getFormResult", params({"formResult": form_result, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(
@@ -514,14 +547,18 @@ class AsyncFormTemplatesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, form_template: IdKey | int, *, timeout: float | None = None) -> GetFormTemplateResponse:
+    async def get(
+        self, form_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetFormTemplateResponse:
         """Fetches one form template by its key.
 
         Sends ``getFormTemplate``; may raise FormTemplateNotFound.
         """
         return cast(
             "GetFormTemplateResponse",
-            await self._client._call("getFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call(
+                "getFormTemplate", params({"formTemplate": form_template, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -600,14 +637,18 @@ class FormTemplatesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, form_template: IdKey | int, *, timeout: float | None = None) -> GetFormTemplateResponse:
+    def get(
+        self, form_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetFormTemplateResponse:
         """Fetches one form template by its key.
 
         Sends ``getFormTemplate``; may raise FormTemplateNotFound.
         """
         return cast(
             "GetFormTemplateResponse",
-            self._client._call("getFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call(
+                "getFormTemplate", params({"formTemplate": form_template, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(
@@ -686,12 +727,17 @@ class AsyncIconsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, icon: IdKey | int, *, timeout: float | None = None) -> GetIconResponse:
+    async def get(
+        self, icon: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetIconResponse:
         """Fetches one icon by its key.
 
         Sends ``getIcon``; may raise IconNotFound.
         """
-        return cast("GetIconResponse", await self._client._call("getIcon", params({"icon": icon}), timeout))
+        return cast(
+            "GetIconResponse",
+            await self._client._call("getIcon", params({"icon": icon, "includeDeleted": include_deleted}), timeout),
+        )
 
     async def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -756,12 +802,17 @@ class IconsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, icon: IdKey | int, *, timeout: float | None = None) -> GetIconResponse:
+    def get(
+        self, icon: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetIconResponse:
         """Fetches one icon by its key.
 
         Sends ``getIcon``; may raise IconNotFound.
         """
-        return cast("GetIconResponse", self._client._call("getIcon", params({"icon": icon}), timeout))
+        return cast(
+            "GetIconResponse",
+            self._client._call("getIcon", params({"icon": icon, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -820,12 +871,19 @@ class AsyncPicturesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, picture: IdKey | int, *, timeout: float | None = None) -> GetPictureResponse:
+    async def get(
+        self, picture: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetPictureResponse:
         """Fetches one picture by its key.
 
         Sends ``getPicture``; may raise PictureNotFound.
         """
-        return cast("GetPictureResponse", await self._client._call("getPicture", params({"picture": picture}), timeout))
+        return cast(
+            "GetPictureResponse",
+            await self._client._call(
+                "getPicture", params({"picture": picture, "includeDeleted": include_deleted}), timeout
+            ),
+        )
 
     async def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -900,12 +958,17 @@ class PicturesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, picture: IdKey | int, *, timeout: float | None = None) -> GetPictureResponse:
+    def get(
+        self, picture: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetPictureResponse:
         """Fetches one picture by its key.
 
         Sends ``getPicture``; may raise PictureNotFound.
         """
-        return cast("GetPictureResponse", self._client._call("getPicture", params({"picture": picture}), timeout))
+        return cast(
+            "GetPictureResponse",
+            self._client._call("getPicture", params({"picture": picture, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None

@@ -49,14 +49,20 @@ class AsyncMaintenanceJobsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, maintenance_job: IdKey | int, *, timeout: float | None = None) -> GetMaintenanceJobResponse:
+    async def get(
+        self, maintenance_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetMaintenanceJobResponse:
         """Fetches one maintenance job by its key.
 
         Sends ``getMaintenanceJob``; may raise MaintenanceJobNotFound.
         """
         return cast(
             "GetMaintenanceJobResponse",
-            await self._client._call("getMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            await self._client._call(
+                "getMaintenanceJob",
+                params({"maintenanceJob": maintenance_job, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     async def list(
@@ -143,14 +149,20 @@ class MaintenanceJobsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, maintenance_job: IdKey | int, *, timeout: float | None = None) -> GetMaintenanceJobResponse:
+    def get(
+        self, maintenance_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetMaintenanceJobResponse:
         """Fetches one maintenance job by its key.
 
         Sends ``getMaintenanceJob``; may raise MaintenanceJobNotFound.
         """
         return cast(
             "GetMaintenanceJobResponse",
-            self._client._call("getMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            self._client._call(
+                "getMaintenanceJob",
+                params({"maintenanceJob": maintenance_job, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     def list(
@@ -230,7 +242,7 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, maintenance_schedule: IdKey | int, *, timeout: float | None = None
+        self, maintenance_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetMaintenanceScheduleResponse:
         """Fetches one maintenance schedule by its key.
 
@@ -239,7 +251,9 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
         return cast(
             "GetMaintenanceScheduleResponse",
             await self._client._call(
-                "getMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "getMaintenanceSchedule",
+                params({"maintenanceSchedule": maintenance_schedule, "includeDeleted": include_deleted}),
+                timeout,
             ),
         )
 
@@ -333,7 +347,9 @@ class MaintenanceSchedulesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, maintenance_schedule: IdKey | int, *, timeout: float | None = None) -> GetMaintenanceScheduleResponse:
+    def get(
+        self, maintenance_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetMaintenanceScheduleResponse:
         """Fetches one maintenance schedule by its key.
 
         Sends ``getMaintenanceSchedule``; may raise MaintenanceScheduleNotFound.
@@ -341,7 +357,9 @@ class MaintenanceSchedulesResource(SyncResource):
         return cast(
             "GetMaintenanceScheduleResponse",
             self._client._call(
-                "getMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "getMaintenanceSchedule",
+                params({"maintenanceSchedule": maintenance_schedule, "includeDeleted": include_deleted}),
+                timeout,
             ),
         )
 

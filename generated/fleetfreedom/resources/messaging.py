@@ -40,14 +40,18 @@ class AsyncAssetMessagesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, asset_message: IdKey | int, *, timeout: float | None = None) -> GetAssetMessageResponse:
+    async def get(
+        self, asset_message: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetAssetMessageResponse:
         """Fetches one asset message by its key.
 
         Sends ``getAssetMessage``; may raise AssetMessageNotFound.
         """
         return cast(
             "GetAssetMessageResponse",
-            await self._client._call("getAssetMessage", params({"assetMessage": asset_message}), timeout),
+            await self._client._call(
+                "getAssetMessage", params({"assetMessage": asset_message, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -140,14 +144,18 @@ class AssetMessagesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, asset_message: IdKey | int, *, timeout: float | None = None) -> GetAssetMessageResponse:
+    def get(
+        self, asset_message: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetAssetMessageResponse:
         """Fetches one asset message by its key.
 
         Sends ``getAssetMessage``; may raise AssetMessageNotFound.
         """
         return cast(
             "GetAssetMessageResponse",
-            self._client._call("getAssetMessage", params({"assetMessage": asset_message}), timeout),
+            self._client._call(
+                "getAssetMessage", params({"assetMessage": asset_message, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(

@@ -39,12 +39,17 @@ class AsyncPlacesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, place: IdKey | int, *, timeout: float | None = None) -> GetPlaceResponse:
+    async def get(
+        self, place: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetPlaceResponse:
         """Fetches one place by its key.
 
         Sends ``getPlace``; may raise PlaceNotFound.
         """
-        return cast("GetPlaceResponse", await self._client._call("getPlace", params({"place": place}), timeout))
+        return cast(
+            "GetPlaceResponse",
+            await self._client._call("getPlace", params({"place": place, "includeDeleted": include_deleted}), timeout),
+        )
 
     async def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -110,12 +115,17 @@ class PlacesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, place: IdKey | int, *, timeout: float | None = None) -> GetPlaceResponse:
+    def get(
+        self, place: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetPlaceResponse:
         """Fetches one place by its key.
 
         Sends ``getPlace``; may raise PlaceNotFound.
         """
-        return cast("GetPlaceResponse", self._client._call("getPlace", params({"place": place}), timeout))
+        return cast(
+            "GetPlaceResponse",
+            self._client._call("getPlace", params({"place": place, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None

@@ -90,14 +90,20 @@ class AsyncProviderConfigsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, provider_config: IdKey | int, *, timeout: float | None = None) -> GetProviderConfigResponse:
+    async def get(
+        self, provider_config: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderConfigResponse:
         """Fetches one provider configuration by its key.
 
         Sends ``getProviderConfig``.
         """
         return cast(
             "GetProviderConfigResponse",
-            await self._client._call("getProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "getProviderConfig",
+                params({"providerConfig": provider_config, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     async def list(
@@ -184,14 +190,20 @@ class ProviderConfigsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, provider_config: IdKey | int, *, timeout: float | None = None) -> GetProviderConfigResponse:
+    def get(
+        self, provider_config: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderConfigResponse:
         """Fetches one provider configuration by its key.
 
         Sends ``getProviderConfig``.
         """
         return cast(
             "GetProviderConfigResponse",
-            self._client._call("getProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call(
+                "getProviderConfig",
+                params({"providerConfig": provider_config, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     def list(
@@ -271,7 +283,7 @@ class AsyncProviderConfigurationsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self, provider_configuration: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetProviderConfigurationResponse:
         """Fetches one older-model provider configuration by its key.
 
@@ -280,7 +292,9 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "GetProviderConfigurationResponse",
             await self._client._call(
-                "getProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "getProviderConfiguration",
+                params({"providerConfiguration": provider_configuration, "includeDeleted": include_deleted}),
+                timeout,
             ),
         )
 
@@ -380,7 +394,7 @@ class ProviderConfigurationsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self, provider_configuration: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetProviderConfigurationResponse:
         """Fetches one older-model provider configuration by its key.
 
@@ -389,7 +403,9 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "GetProviderConfigurationResponse",
             self._client._call(
-                "getProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "getProviderConfiguration",
+                params({"providerConfiguration": provider_configuration, "includeDeleted": include_deleted}),
+                timeout,
             ),
         )
 
@@ -489,7 +505,7 @@ class AsyncProviderRegistrationsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self, provider_registration: CodeKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetProviderRegistrationResponse:
         """Fetches one provider registration by its key.
 
@@ -498,7 +514,9 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "GetProviderRegistrationResponse",
             await self._client._call(
-                "getProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "getProviderRegistration",
+                params({"providerRegistration": provider_registration, "includeDeleted": include_deleted}),
+                timeout,
             ),
         )
 
@@ -596,7 +614,7 @@ class ProviderRegistrationsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self, provider_registration: CodeKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetProviderRegistrationResponse:
         """Fetches one provider registration by its key.
 
@@ -605,7 +623,9 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "GetProviderRegistrationResponse",
             self._client._call(
-                "getProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "getProviderRegistration",
+                params({"providerRegistration": provider_registration, "includeDeleted": include_deleted}),
+                timeout,
             ),
         )
 
@@ -702,14 +722,20 @@ class AsyncProviderScriptsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, provider_script: IdKey | int, *, timeout: float | None = None) -> GetProviderScriptResponse:
+    async def get(
+        self, provider_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderScriptResponse:
         """Fetches one provider script by its key.
 
         Sends ``getProviderScript``; may raise ProviderScriptNotFound.
         """
         return cast(
             "GetProviderScriptResponse",
-            await self._client._call("getProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "getProviderScript",
+                params({"providerScript": provider_script, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     async def list(
@@ -796,14 +822,20 @@ class ProviderScriptsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, provider_script: IdKey | int, *, timeout: float | None = None) -> GetProviderScriptResponse:
+    def get(
+        self, provider_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderScriptResponse:
         """Fetches one provider script by its key.
 
         Sends ``getProviderScript``; may raise ProviderScriptNotFound.
         """
         return cast(
             "GetProviderScriptResponse",
-            self._client._call("getProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call(
+                "getProviderScript",
+                params({"providerScript": provider_script, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     def list(
@@ -882,13 +914,18 @@ class AsyncProvidersResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderResponse:
+    async def get(
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderResponse:
         """Fetches one provider by its key.
 
         Sends ``getProvider``; may raise ProviderNotFound.
         """
         return cast(
-            "GetProviderResponse", await self._client._call("getProvider", params({"provider": provider}), timeout)
+            "GetProviderResponse",
+            await self._client._call(
+                "getProvider", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -968,7 +1005,7 @@ class AsyncProvidersResource(AsyncResource):
         )
 
     async def get_general(
-        self, provider: ProviderKey | str, *, timeout: float | None = None
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetProviderGeneralResponse:
         """Fetches the general part of a provider by the provider's key.
 
@@ -976,7 +1013,9 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "GetProviderGeneralResponse",
-            await self._client._call("getProviderGeneral", params({"provider": provider}), timeout),
+            await self._client._call(
+                "getProviderGeneral", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_general(
@@ -1022,7 +1061,7 @@ class AsyncProvidersResource(AsyncResource):
         )
 
     async def get_advanced(
-        self, provider: ProviderKey | str, *, timeout: float | None = None
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetProviderAdvancedResponse:
         """Fetches the advanced part of a provider by the provider's key.
 
@@ -1030,7 +1069,9 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "GetProviderAdvancedResponse",
-            await self._client._call("getProviderAdvanced", params({"provider": provider}), timeout),
+            await self._client._call(
+                "getProviderAdvanced", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_advanced(
@@ -1076,7 +1117,7 @@ class AsyncProvidersResource(AsyncResource):
         )
 
     async def get_control(
-        self, provider: ProviderKey | str, *, timeout: float | None = None
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
     ) -> GetProviderControlResponse:
         """Fetches the control part of a provider by the provider's key.
 
@@ -1084,7 +1125,9 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "GetProviderControlResponse",
-            await self._client._call("getProviderControl", params({"provider": provider}), timeout),
+            await self._client._call(
+                "getProviderControl", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_control(
@@ -1135,12 +1178,19 @@ class ProvidersResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderResponse:
+    def get(
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderResponse:
         """Fetches one provider by its key.
 
         Sends ``getProvider``; may raise ProviderNotFound.
         """
-        return cast("GetProviderResponse", self._client._call("getProvider", params({"provider": provider}), timeout))
+        return cast(
+            "GetProviderResponse",
+            self._client._call(
+                "getProvider", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
+        )
 
     def list(
         self,
@@ -1214,14 +1264,18 @@ class ProvidersResource(SyncResource):
             self._client._call("multiRemoveProvider", params({"providers": providers}), timeout),
         )
 
-    def get_general(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderGeneralResponse:
+    def get_general(
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderGeneralResponse:
         """Fetches the general part of a provider by the provider's key.
 
         Sends ``getProviderGeneral``; may raise ProviderNotFound.
         """
         return cast(
             "GetProviderGeneralResponse",
-            self._client._call("getProviderGeneral", params({"provider": provider}), timeout),
+            self._client._call(
+                "getProviderGeneral", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_general(
@@ -1266,14 +1320,18 @@ class ProvidersResource(SyncResource):
             ),
         )
 
-    def get_advanced(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderAdvancedResponse:
+    def get_advanced(
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderAdvancedResponse:
         """Fetches the advanced part of a provider by the provider's key.
 
         Sends ``getProviderAdvanced``; may raise ProviderNotFound.
         """
         return cast(
             "GetProviderAdvancedResponse",
-            self._client._call("getProviderAdvanced", params({"provider": provider}), timeout),
+            self._client._call(
+                "getProviderAdvanced", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_advanced(
@@ -1318,14 +1376,18 @@ class ProvidersResource(SyncResource):
             ),
         )
 
-    def get_control(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderControlResponse:
+    def get_control(
+        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetProviderControlResponse:
         """Fetches the control part of a provider by the provider's key.
 
         Sends ``getProviderControl``; may raise ProviderNotFound.
         """
         return cast(
             "GetProviderControlResponse",
-            self._client._call("getProviderControl", params({"provider": provider}), timeout),
+            self._client._call(
+                "getProviderControl", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list_control(

@@ -59,14 +59,18 @@ class AsyncReportResultsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, report_result: IdKey | int, *, timeout: float | None = None) -> GetReportResultResponse:
+    async def get(
+        self, report_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetReportResultResponse:
         """Fetches one report result by its key.
 
         Sends ``getReportResult``; may raise ReportResultNotFound.
         """
         return cast(
             "GetReportResultResponse",
-            await self._client._call("getReportResult", params({"reportResult": report_result}), timeout),
+            await self._client._call(
+                "getReportResult", params({"reportResult": report_result, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -145,14 +149,18 @@ class ReportResultsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, report_result: IdKey | int, *, timeout: float | None = None) -> GetReportResultResponse:
+    def get(
+        self, report_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetReportResultResponse:
         """Fetches one report result by its key.
 
         Sends ``getReportResult``; may raise ReportResultNotFound.
         """
         return cast(
             "GetReportResultResponse",
-            self._client._call("getReportResult", params({"reportResult": report_result}), timeout),
+            self._client._call(
+                "getReportResult", params({"reportResult": report_result, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(
@@ -231,14 +239,20 @@ class AsyncReportSchedulesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, report_schedule: IdKey | int, *, timeout: float | None = None) -> GetReportScheduleResponse:
+    async def get(
+        self, report_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetReportScheduleResponse:
         """Fetches one report schedule by its key.
 
         Sends ``getReportSchedule``; may raise ReportScheduleNotFound.
         """
         return cast(
             "GetReportScheduleResponse",
-            await self._client._call("getReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            await self._client._call(
+                "getReportSchedule",
+                params({"reportSchedule": report_schedule, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     async def list(
@@ -325,14 +339,20 @@ class ReportSchedulesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, report_schedule: IdKey | int, *, timeout: float | None = None) -> GetReportScheduleResponse:
+    def get(
+        self, report_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetReportScheduleResponse:
         """Fetches one report schedule by its key.
 
         Sends ``getReportSchedule``; may raise ReportScheduleNotFound.
         """
         return cast(
             "GetReportScheduleResponse",
-            self._client._call("getReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            self._client._call(
+                "getReportSchedule",
+                params({"reportSchedule": report_schedule, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     def list(
@@ -411,14 +431,20 @@ class AsyncReportTemplatesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, report_template: IdKey | int, *, timeout: float | None = None) -> GetReportTemplateResponse:
+    async def get(
+        self, report_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetReportTemplateResponse:
         """Fetches one report template by its key.
 
         Sends ``getReportTemplate``; may raise ReportTemplateNotFound.
         """
         return cast(
             "GetReportTemplateResponse",
-            await self._client._call("getReportTemplate", params({"reportTemplate": report_template}), timeout),
+            await self._client._call(
+                "getReportTemplate",
+                params({"reportTemplate": report_template, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     async def list(
@@ -505,14 +531,20 @@ class ReportTemplatesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, report_template: IdKey | int, *, timeout: float | None = None) -> GetReportTemplateResponse:
+    def get(
+        self, report_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetReportTemplateResponse:
         """Fetches one report template by its key.
 
         Sends ``getReportTemplate``; may raise ReportTemplateNotFound.
         """
         return cast(
             "GetReportTemplateResponse",
-            self._client._call("getReportTemplate", params({"reportTemplate": report_template}), timeout),
+            self._client._call(
+                "getReportTemplate",
+                params({"reportTemplate": report_template, "includeDeleted": include_deleted}),
+                timeout,
+            ),
         )
 
     def list(

@@ -89,12 +89,19 @@ class AsyncContactsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, contact: IdKey | int, *, timeout: float | None = None) -> GetContactResponse:
+    async def get(
+        self, contact: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetContactResponse:
         """Fetches one contact by its key.
 
         Sends ``getContact``; may raise ContactNotFound.
         """
-        return cast("GetContactResponse", await self._client._call("getContact", params({"contact": contact}), timeout))
+        return cast(
+            "GetContactResponse",
+            await self._client._call(
+                "getContact", params({"contact": contact, "includeDeleted": include_deleted}), timeout
+            ),
+        )
 
     async def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -169,12 +176,17 @@ class ContactsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, contact: IdKey | int, *, timeout: float | None = None) -> GetContactResponse:
+    def get(
+        self, contact: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetContactResponse:
         """Fetches one contact by its key.
 
         Sends ``getContact``; may raise ContactNotFound.
         """
-        return cast("GetContactResponse", self._client._call("getContact", params({"contact": contact}), timeout))
+        return cast(
+            "GetContactResponse",
+            self._client._call("getContact", params({"contact": contact, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -243,12 +255,19 @@ class AsyncMachinesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, machine: MachineKey | str, *, timeout: float | None = None) -> GetMachineResponse:
+    async def get(
+        self, machine: MachineKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetMachineResponse:
         """Fetches one machine account by its key.
 
         Sends ``getMachine``; may raise MachineNotFound.
         """
-        return cast("GetMachineResponse", await self._client._call("getMachine", params({"machine": machine}), timeout))
+        return cast(
+            "GetMachineResponse",
+            await self._client._call(
+                "getMachine", params({"machine": machine, "includeDeleted": include_deleted}), timeout
+            ),
+        )
 
     async def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -323,12 +342,17 @@ class MachinesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, machine: MachineKey | str, *, timeout: float | None = None) -> GetMachineResponse:
+    def get(
+        self, machine: MachineKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetMachineResponse:
         """Fetches one machine account by its key.
 
         Sends ``getMachine``; may raise MachineNotFound.
         """
-        return cast("GetMachineResponse", self._client._call("getMachine", params({"machine": machine}), timeout))
+        return cast(
+            "GetMachineResponse",
+            self._client._call("getMachine", params({"machine": machine, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -495,13 +519,18 @@ class AsyncUserGroupsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, user_group: IdKey | int, *, timeout: float | None = None) -> GetUserGroupResponse:
+    async def get(
+        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserGroupResponse:
         """Fetches one user group by its key.
 
         Sends ``getUserGroup``; may raise UserGroupNotFound.
         """
         return cast(
-            "GetUserGroupResponse", await self._client._call("getUserGroup", params({"userGroup": user_group}), timeout)
+            "GetUserGroupResponse",
+            await self._client._call(
+                "getUserGroup", params({"userGroup": user_group, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list(
@@ -580,13 +609,18 @@ class UserGroupsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, user_group: IdKey | int, *, timeout: float | None = None) -> GetUserGroupResponse:
+    def get(
+        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserGroupResponse:
         """Fetches one user group by its key.
 
         Sends ``getUserGroup``; may raise UserGroupNotFound.
         """
         return cast(
-            "GetUserGroupResponse", self._client._call("getUserGroup", params({"userGroup": user_group}), timeout)
+            "GetUserGroupResponse",
+            self._client._call(
+                "getUserGroup", params({"userGroup": user_group, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     def list(
@@ -663,12 +697,17 @@ class AsyncUsersResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserResponse:
+    async def get(
+        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserResponse:
         """Fetches one user, by login, with all its parts.
 
         Sends ``getUser``; may raise UserNotFound.
         """
-        return cast("GetUserResponse", await self._client._call("getUser", params({"user": user}), timeout))
+        return cast(
+            "GetUserResponse",
+            await self._client._call("getUser", params({"user": user, "includeDeleted": include_deleted}), timeout),
+        )
 
     async def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -727,13 +766,18 @@ class AsyncUsersResource(AsyncResource):
             "MultiRemoveUserResponse", await self._client._call("multiRemoveUser", params({"users": users}), timeout)
         )
 
-    async def get_general(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserGeneralResponse:
+    async def get_general(
+        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserGeneralResponse:
         """Fetches the general part of an user by the user's key.
 
         Sends ``getUserGeneral``; may raise UserNotFound.
         """
         return cast(
-            "GetUserGeneralResponse", await self._client._call("getUserGeneral", params({"user": user}), timeout)
+            "GetUserGeneralResponse",
+            await self._client._call(
+                "getUserGeneral", params({"user": user, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_general(
@@ -766,13 +810,18 @@ class AsyncUsersResource(AsyncResource):
             ),
         )
 
-    async def get_advanced(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserAdvancedResponse:
+    async def get_advanced(
+        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserAdvancedResponse:
         """Fetches the advanced part of an user by the user's key.
 
         Sends ``getUserAdvanced``; may raise UserNotFound.
         """
         return cast(
-            "GetUserAdvancedResponse", await self._client._call("getUserAdvanced", params({"user": user}), timeout)
+            "GetUserAdvancedResponse",
+            await self._client._call(
+                "getUserAdvanced", params({"user": user, "includeDeleted": include_deleted}), timeout
+            ),
         )
 
     async def list_advanced(
@@ -874,12 +923,17 @@ class UsersResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserResponse:
+    def get(
+        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserResponse:
         """Fetches one user, by login, with all its parts.
 
         Sends ``getUser``; may raise UserNotFound.
         """
-        return cast("GetUserResponse", self._client._call("getUser", params({"user": user}), timeout))
+        return cast(
+            "GetUserResponse",
+            self._client._call("getUser", params({"user": user, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -932,12 +986,17 @@ class UsersResource(SyncResource):
         """
         return cast("MultiRemoveUserResponse", self._client._call("multiRemoveUser", params({"users": users}), timeout))
 
-    def get_general(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserGeneralResponse:
+    def get_general(
+        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserGeneralResponse:
         """Fetches the general part of an user by the user's key.
 
         Sends ``getUserGeneral``; may raise UserNotFound.
         """
-        return cast("GetUserGeneralResponse", self._client._call("getUserGeneral", params({"user": user}), timeout))
+        return cast(
+            "GetUserGeneralResponse",
+            self._client._call("getUserGeneral", params({"user": user, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list_general(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
@@ -969,12 +1028,17 @@ class UsersResource(SyncResource):
             ),
         )
 
-    def get_advanced(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserAdvancedResponse:
+    def get_advanced(
+        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+    ) -> GetUserAdvancedResponse:
         """Fetches the advanced part of an user by the user's key.
 
         Sends ``getUserAdvanced``; may raise UserNotFound.
         """
-        return cast("GetUserAdvancedResponse", self._client._call("getUserAdvanced", params({"user": user}), timeout))
+        return cast(
+            "GetUserAdvancedResponse",
+            self._client._call("getUserAdvanced", params({"user": user, "includeDeleted": include_deleted}), timeout),
+        )
 
     def list_advanced(
         self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
