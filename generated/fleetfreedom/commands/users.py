@@ -20,6 +20,7 @@ from ..models._internal import (
     MachineKey,
     Reply,
     Session,
+    SessionHandle,
     User,
     UserAdvanced,
     UserAuthentication,
@@ -522,7 +523,7 @@ class KillSessionResponse(Reply):
     Reply to killSession.
     """
 
-    session: HandleKey | None = None
+    session: SessionHandle | None = None
 
 
 class MergeContactRequest(RequestModel):

@@ -2059,6 +2059,10 @@ class SessionHandle(WireModel):
     """
     Client application name.
     """
+    expiry: datetime | None = None
+    """
+    When the session expires (or expired) unless it is used again.
+    """
 
 
 class SessionMultiUser(StrEnum):
