@@ -297,6 +297,8 @@ def _fields_table_rows(links: Links, fields: tuple[Field, ...]) -> list[dict[str
             limits.append(f"default {code(_json(f.default))}")
         if limits:
             description = f"{description} ({'; '.join(limits)})".strip()
+        if f.wire is not None and f.wire.note:  # x-wire: why the schema differs from the vendor's clients here
+            description = f"{description} *Vendor clients:* {mdtext(f.wire.note)}".strip()
         rows.append(
             {
                 "name": name,

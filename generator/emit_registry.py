@@ -47,6 +47,7 @@ def registry_data(api: Api) -> dict[str, Any]:
             "payload_path": f"{package}.{bundle.model_module(api, m.payload)}:{m.payload_class}",
             "event_path": f"{package}.events:{m.event_class}",
             "subscriptions": list(m.subscriptions),
+            **({"aliases": list(m.aliases)} if m.aliases else {}),
         }
         for m in api.messages
     ]

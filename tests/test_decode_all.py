@@ -17,7 +17,7 @@ from fleetfreedom import _registry
 from fleetfreedom._events import ServerMessage, UnknownFrame
 from pydantic import BaseModel
 
-from generator.model import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr
+from generator.model import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
 from generator.pipeline import load_api
 
 # One valid example per wire format (the catalogue's primitives).
@@ -59,6 +59,8 @@ class Examples:
             return {str(key): self.value(expr.values, stack)}
         if isinstance(expr, Named):
             return self.named(expr.name, stack)
+        if isinstance(expr, UnionOf):  # any one shape will do; the last is the least like the others' defaults
+            return self.value(expr.options[-1], stack)
         assert isinstance(expr, AnyValue)
         return {"anything": [1, "two"]}
 

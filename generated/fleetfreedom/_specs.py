@@ -76,6 +76,7 @@ class MessageSpec:
     payload_path: str
     event_path: str
     subscriptions: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names the vendor's sources give this message; decoded as this one
     _payload: _Lazy = field(init=False, repr=False, compare=False)
     _event: _Lazy = field(init=False, repr=False, compare=False)
 
