@@ -233,10 +233,11 @@ def load_reference(folder: Path) -> Reference:
 
 @dataclass(frozen=True)
 class Difference:
-    where: str  # "type Asset", "getAsset request", "getAsset request > ParamAssetMerge"
+    where: str  # "type Asset", "getAsset request (ReqAssetGet)", "type Machine as SelfMachine"
     key: str
     problem: str
     explanation: str | None = None
+    vendor_class: str = ""  # the vendor class the key belongs to
 
     def render(self) -> str:
         tail = f"  [explained: {self.explanation}]" if self.explanation else ""
@@ -251,6 +252,7 @@ class WireReport:
     schema_only: list[str] = field(default_factory=list)
     not_compared: list[str] = field(default_factory=list)  # vendor classes with no schema counterpart
     skipped: list[str] = field(default_factory=list)  # vendor classes known to be wrong
+    agreed: set[tuple[str, str]] = field(default_factory=set)  # (vendor class, key) agreeing in some comparison
 
     @property
     def unexplained(self) -> list[Difference]:
@@ -358,6 +360,7 @@ def compare(api: Api, ref: Reference) -> WireReport:
                         key,
                         f"the vendor uses it ({v.kind}); the schema has no such key",
                         _explained(None, body.absent, key),
+                        cls,
                     )
                 )
                 continue
@@ -370,11 +373,17 @@ def compare(api: Api, ref: Reference) -> WireReport:
                         (vendor_cls, body_of if vendor_cls == schema_type else _with_label(body_of, vendor_cls))
                     )
             if problems:
-                report.differences.append(Difference(where, key, "; ".join(problems), _explained(f, {}, key)))
+                report.differences.append(Difference(where, key, "; ".join(problems), _explained(f, {}, key), cls))
             else:
                 report.agreeing += 1
+                report.agreed.add((cls, key))
         for key in sorted(set(ours) - set(vendor)):
-            report.schema_only.append(f"{where}.{key}")
+            f = ours[key]
+            if f.required and body.label.endswith(" request"):  # the SDK would refuse what the vendor sends
+                problem = "the schema requires it; the vendor's request class does not send it"
+                report.differences.append(Difference(where, key, problem, _explained(f, {}, key), cls))
+            else:
+                report.schema_only.append(f"{where}.{key}")
     compared = {cls for cls, _ in done}
     for cls in sorted(ref.objects):
         if cls not in compared:

@@ -26,6 +26,7 @@ VERSION: str = _DATA["version"]
 DEFAULT_URL: str = _DATA["default_url"]
 REPLY_PATH: str = _DATA["reply_path"]
 
+
 class _Messages(dict[str, MessageSpec]):
     """Message specs by name; ``get`` and ``[]`` also answer to a message's other spellings (``x-wire`` aliases),
     so a frame named either way decodes to the same typed event, while iteration sees each message once."""
@@ -37,7 +38,7 @@ class _Messages(dict[str, MessageSpec]):
     def __missing__(self, name: str) -> MessageSpec:
         return self.aliases[name]
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(name) or self.aliases.get(name, default)
 
     def __contains__(self, name: object) -> bool:
