@@ -145,10 +145,20 @@ class _Builder:
                     origin=self.origin(doc, field_path),
                 )
             )
+        names = {f.wire_name for f in result}
+        for f in result:
+            for alias in f.wire.aliases if f.wire else ():
+                if alias in names:
+                    self.problem(
+                        doc, (*path, "properties", f.wire_name, "x-wire", "aliases"), f"alias {alias!r} is a field"
+                    )
         return tuple(result)
 
     def field_set(self, raw: Mapping[str, Any], doc: SourceDocument, path: JsonPath) -> FieldSet:
         absent = _wire_absent(raw)
+        for name, field_raw in raw.get("properties", {}).items():
+            if field_raw.get("x-wire", {}).get("aliases"):  # received bodies are types; see fleetfreedom/_aliases.py
+                self.problem(doc, (*path, "properties", name, "x-wire"), "x-wire aliases are supported on type fields")
         if "$ref" in raw:
             return FieldSet(fields=(), from_type=str(raw["$ref"]), wire_absent=absent)
         return FieldSet(self.fields(raw.get("properties", {}), raw.get("required", []), doc, path), wire_absent=absent)

@@ -93,10 +93,17 @@ def _enum_schema(enum: EnumType) -> dict[str, Any]:
     }
 
 
+def wire_aliases(t: ObjectType) -> list[list[str]]:
+    """[alternate spelling, wire name] for every ``x-wire`` alias of the type's fields."""
+    return [[alias, f.wire_name] for f in t.fields if f.wire is not None for alias in f.wire.aliases]
+
+
 def _type_def(api: Api, t: ObjectType) -> dict[str, Any]:
     out = object_schema(api, t.fields, t.description)
     if t.key_ref:
         out["customBasePath"] = f"{BASE}.KeyRefModel"
+    elif wire_aliases(t):  # accepts the alternate spellings on receipt (fleetfreedom/_aliases.py)
+        out["customBasePath"] = "fleetfreedom._aliases.AliasedModel"
     return out
 
 

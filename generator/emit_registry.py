@@ -61,6 +61,7 @@ def registry_data(api: Api) -> dict[str, Any]:
             "version_slot": t.version_slot,
             "parts": list(t.parts),
             "fields": [f.wire_name for f in t.fields],
+            **({"aliases": aliases} if (aliases := bundle.wire_aliases(t)) else {}),
         }
         for t in api.types
     ]

@@ -38,6 +38,7 @@ _RESERVED_ATTRIBUTES = frozenset(
 RESERVED_CLASS_NAMES = frozenset(
     {
         *(k for k in (*keyword.kwlist, *keyword.softkwlist) if k[:1].isupper()),
+        "AliasedModel",
         "Annotated",
         "Any",
         "BaseModel",

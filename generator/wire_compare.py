@@ -346,13 +346,14 @@ def compare(api: Api, ref: Reference) -> WireReport:
             report.skipped.append(f"{cls} (repeats {_COPIED_FROM}'s keys; compared as {body.label})")
             continue
         ours = {f.wire_name: f for f in body.fields}
+        spelt = {alias: f for f in body.fields if f.wire is not None for alias in f.wire.aliases}
         vendor = ref.keys(cls)
         where = body.label if body.label.endswith(cls) or body.label == f"type {cls}" else f"{body.label} ({cls})"
         for key in sorted(vendor):
             v = vendor[key]
             if key in ENVELOPE_KEYS and not body.label.startswith("type "):
                 continue
-            f = ours.get(key)
+            f = ours.get(key) or spelt.get(key)  # an x-wire alias is the same field under another spelling
             if f is None:
                 report.differences.append(
                     Difference(

@@ -270,3 +270,13 @@ def test_login_with_vendor_self_user(frames: VendorFrames) -> None:
                 assert user.contact.name == "text" and user.groups[0].id == 7
 
     asyncio.run(scenario())
+
+
+def test_alternate_key_spellings_land_on_the_typed_field() -> None:
+    session = _registry.TYPES["Session"].cls.model_validate({"handle": "h1", "expiry": "2024-01-31T13:45:00Z"})
+    assert session.expires is not None and session.expires.year == 2024 and not session.model_extra
+    company = _registry.TYPES["Company"].cls.model_validate({"id": 7, "employees": {"drivers": [1, 2]}})
+    assert company.directory == {"drivers": [1, 2]}
+    both = _registry.TYPES["Company"].cls.model_validate({"id": 7, "directory": {"a": [1]}, "employees": {"b": [2]}})
+    assert both.directory == {"a": [1]}  # the wire name wins
+    assert company.to_wire() == {"id": 7, "directory": {"drivers": [1, 2]}}  # sent under the wire name only

@@ -103,6 +103,7 @@ class TypeSpec:
     version_slot: int | None = None
     parts: tuple[str | None, ...] = ()
     fields: tuple[str, ...] = ()  # wire names
+    aliases: tuple[tuple[str, str], ...] = ()  # (alternate spelling, wire name) accepted on receipt
     _class: _Lazy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from pydantic import Field
 from fleetfreedom._base import KeyRefModel, WireModel
+from fleetfreedom._aliases import AliasedModel
 from .white_labelling import CompanyReseller
 
 
@@ -153,7 +154,7 @@ class CodeKey(KeyRefModel):
     """
 
 
-class Company(WireModel):
+class Company(AliasedModel):
     """
     A company (account) in the hierarchy of companies; the composite of its general, directory, style, policy and reseller parts.
     """
@@ -1913,7 +1914,7 @@ class SelfUserGeneral(WireModel):
     """
 
 
-class Session(WireModel):
+class Session(AliasedModel):
     """
     Someone's login session as seen by an administrator, keyed by its handle.
     """
