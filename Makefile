@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test generate check coverage bench lint typecheck clean docs docs-serve
+.PHONY: setup run test generate check coverage wire bench lint typecheck clean docs docs-serve
 
 $(STAMP): pyproject.toml generated/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: setup
 # How much of the reference catalogue (../shared/reference) the schema covers; exit 1 on an unexplained gap.
 coverage: setup
 	$(PY) -m generator coverage
+
+# The schema against the vendor's own clients, key by key (needs ../shared/reference/vendor-wire).
+wire: setup
+	$(PY) -m generator wire
 
 # Speed figures as ratios against baselines measured in the same run (not part of `make test`).
 bench: setup

@@ -280,3 +280,9 @@ def test_alternate_key_spellings_land_on_the_typed_field() -> None:
     both = _registry.TYPES["Company"].cls.model_validate({"id": 7, "directory": {"a": [1]}, "employees": {"b": [2]}})
     assert both.directory == {"a": [1]}  # the wire name wins
     assert company.to_wire() == {"id": 7, "directory": {"drivers": [1, 2]}}  # sent under the wire name only
+
+
+def test_the_write_only_user_password_is_masked() -> None:
+    request = fleetfreedom.build_request("mergeUser", {"user": {"login": "a@example.com", "password": "hunter2"}})
+    assert "hunter2" not in repr(request) and "hunter2" not in str(request)
+    assert "hunter2" in fleetfreedom.encode_frame(request, 1)  # sent, never shown
