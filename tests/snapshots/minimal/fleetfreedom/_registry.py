@@ -26,8 +26,27 @@ VERSION: str = _DATA["version"]
 DEFAULT_URL: str = _DATA["default_url"]
 REPLY_PATH: str = _DATA["reply_path"]
 
+
+class _Messages(dict[str, MessageSpec]):
+    """Message specs by name; ``get`` and ``[]`` also answer to a message's other spellings (``x-wire`` aliases),
+    so a frame named either way decodes to the same typed event, while iteration sees each message once."""
+
+    def __init__(self, specs: dict[str, MessageSpec]) -> None:
+        super().__init__(specs)
+        self.aliases = {alias: spec for spec in specs.values() for alias in spec.aliases}
+
+    def __missing__(self, name: str) -> MessageSpec:
+        return self.aliases[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name) or self.aliases.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or name in self.aliases
+
+
 COMMANDS: dict[str, CommandSpec] = {e["name"]: _spec(CommandSpec, e) for e in _DATA["commands"]}
-MESSAGES: dict[str, MessageSpec] = {e["name"]: _spec(MessageSpec, e) for e in _DATA["messages"]}
+MESSAGES: dict[str, MessageSpec] = _Messages({e["name"]: _spec(MessageSpec, e) for e in _DATA["messages"]})
 TYPES: dict[str, TypeSpec] = {e["name"]: _spec(TypeSpec, e) for e in _DATA["types"]}
 SUBSCRIPTIONS: dict[str, SubscriptionSpec] = {e["name"]: _spec(SubscriptionSpec, e) for e in _DATA["subscriptions"]}
 ERRORS: dict[int, ErrorSpec] = {e["code"]: _spec(ErrorSpec, e) for e in _DATA["errors"]}

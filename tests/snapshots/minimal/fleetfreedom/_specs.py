@@ -76,6 +76,7 @@ class MessageSpec:
     payload_path: str
     event_path: str
     subscriptions: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names the vendor's sources give this message; decoded as this one
     _payload: _Lazy = field(init=False, repr=False, compare=False)
     _event: _Lazy = field(init=False, repr=False, compare=False)
 
@@ -102,6 +103,7 @@ class TypeSpec:
     version_slot: int | None = None
     parts: tuple[str | None, ...] = ()
     fields: tuple[str, ...] = ()  # wire names
+    aliases: tuple[tuple[str, str], ...] = ()  # (alternate spelling, wire name) accepted on receipt
     _class: _Lazy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -164,6 +164,21 @@ class Semantics:
                 out["v"] = list(record.versions)
         return out
 
+    def self_view(self, record: Record, type_name: str) -> dict[str, Any]:
+        """The logged-in account as the vendor's session replies carry it (SelfUser and its parts): ``contact``
+        is the whole Contact and ``groups`` the whole UserGroups, not their ids."""
+        out = self.view(record, type_name)
+        contact = self.store.get("Contact", out.get("contact")) if "contact" in out else None
+        if "contact" in out:
+            if contact is not None:
+                out["contact"] = self.view(contact, "Contact")
+            else:
+                del out["contact"]
+        if "groups" in out:
+            groups = (self.store.get("UserGroup", group) for group in out["groups"] or ())
+            out["groups"] = [self.view(group, "UserGroup") for group in groups if group is not None]
+        return out
+
     @staticmethod
     def _owner_field(root: str) -> str | None:
         spec = TYPES.get(root)
@@ -256,8 +271,9 @@ class Semantics:
                 pushes.append(Push(message, self.view(record, part), companies))
             if record.root == "User":  # the user's own sessions hear about their account without subscribing
                 for account in MESSAGES.values():
-                    if account.kind == "account" and account.payload == part:
-                        pushes.append(Push(account.name, self.view(record, part), login=record.key))
+                    # the session messages carry the Self* form of a part (contact and groups embedded)
+                    if account.kind == "account" and account.payload in (part, f"Self{part}"):
+                        pushes.append(Push(account.name, self.self_view(record, account.payload), login=record.key))
                         break
         return pushes
 
@@ -581,7 +597,7 @@ class Semantics:
         out: dict[str, Any] = {"serverTime": iso(utcnow()), "ghostId": session.ghost_id, "expiry": session.expiry}
         user = self.store.get("User", session.login) if session.login else None
         if user is not None:
-            out["user"] = self.view(user, "User")
+            out["user"] = self.self_view(user, "SelfUser")
             company = self.store.get("Company", session.company)
             data = company.data if company is not None else {}
             out["sessionPolicy"] = data.get("sessionPolicy") or dict(DEFAULT_SESSION_POLICY)
@@ -628,7 +644,7 @@ class Semantics:
             "login": session.login,
             "userAgent": session.user_agent,
             "created": session.created,
-            "expiry": session.expiry,
+            "expires": session.expiry,  # Session reads `expires` in both vendor clients
         }
         self.store.put(Record("Session", session.handle, {k: v for k, v in data.items() if v is not None}, [1]))
 
@@ -760,5 +776,6 @@ class Semantics:
                 and target.company in self.company_tree(session.company)
             ):
                 self.store.discard("Session", target.handle)
-                return Outcome({"session": {"handle": handle}}, ended=[(target, "sessionKilled")])
+                answer = {"handle": handle, "company": target.company, "login": target.login, "expiry": iso(utcnow())}
+                return Outcome({"session": answer}, ended=[(target, "sessionKilled")])
         raise Failure("killSessionFailed", f"no live session with handle {handle!r}")
