@@ -168,6 +168,23 @@ def _matches(vendor: Kind, ours: Kind, nested: list[tuple[str, str]]) -> bool:
     return True
 
 
+def _renamed(vendor: Kind, ours: Kind) -> list[str]:
+    """Enums and embedded objects of matching kinds whose names differ (the "of which type" of a kind).
+
+    The vendor's request parameter and generic reply classes (Param*, Resp*) have no schema twin by name; they are
+    compared key by key instead.
+    """
+    if vendor[0] == "union" or ours[0] == "union" or vendor[0] != ours[0]:
+        return []
+    if vendor[0] in ("list", "map"):
+        return _renamed(vendor[1], ours[1])
+    if vendor[0] == "enum" and vendor[1] != ours[1]:
+        return [f"enum: vendor {vendor[1]}, schema {ours[1]}"]
+    if vendor[0] == "object" and vendor[1] != ours[1] and not vendor[1].startswith(("Param", "Resp")):
+        return [f"embedded object: vendor {vendor[1]}, schema {ours[1]}"]
+    return []
+
+
 # --- the vendor side -------------------------------------------------------------------------------------------
 
 
@@ -403,6 +420,8 @@ def _key_problems(api: Api, v: VendorKey, f: Field) -> tuple[list[str], list[tup
     ts = vendor_kind(v.kind)
     if not _matches(ts, ours, nested):
         problems.append(f"kind: vendor {show(ts)}, schema {show(ours)}")
+    else:
+        problems.extend(_renamed(ts, ours))
     if v.cs_kind is not None:
         cs = vendor_kind(v.cs_kind)
         if not _matches(cs, ts, []) and not _matches(cs, ours, []):

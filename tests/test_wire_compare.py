@@ -63,6 +63,7 @@ def test_each_kind_of_difference_is_reported(api: Api, tmp_path: Path) -> None:
         "name": _key("int:int"),  # kind
         "inventedKey": _key("string"),  # missing from the schema
         "labels": _key("array<string>"),
+        "kind": _key("enum:ThingType"),  # an enum of another name
     }
     cs = {"labels": {"kind": "map<string,string>"}}  # the C# witness disagrees with both
     report = compare(api, load_reference(reference(tmp_path, keys, cs)))
@@ -70,6 +71,7 @@ def test_each_kind_of_difference_is_reported(api: Api, tmp_path: Path) -> None:
     assert "kind: vendor integer, schema string" in problems["name"]
     assert "the schema has no such key" in problems["inventedKey"]
     assert "C# library reads map of string" in problems["labels"]
+    assert problems["kind"] == "enum: vendor ThingType, schema AssetType"
     assert not report.ok and report.agreement < 100
 
 
