@@ -87,11 +87,15 @@ class Method:
 
     @property
     def signature(self) -> str:
-        """``asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None``."""
+        """``asset: IdKey | int, *, include_deleted: bool | None = None, extra_body: ... = None, timeout: ...``.
+
+        ``extra_body`` takes top-level fields the schema does not know yet; they are sent as given (the escape
+        hatch beside the typed, strictly checked arguments, named as in Stainless SDKs)."""
         parts = [f"{p.python_name}: {p.annotation}" for p in self.parameters if p.positional]
         parts.append("*")
         parts += [f"{p.python_name}: {p.annotation}" for p in self.parameters if not p.positional and p.required]
         parts += [f"{p.python_name}: {p.annotation} | None = None" for p in self.parameters if not p.required]
+        parts.append("extra_body: Mapping[str, Any] | None = None")
         parts.append("timeout: float | None = None")
         return ", ".join(parts)
 
@@ -131,7 +135,7 @@ class ResourcePlan:
             for f in fields
         )
         names = [p.python_name for p in params]
-        if "timeout" in names or len(set(names)) != len(names):
+        if {"timeout", "extra_body"} & set(names) or len(set(names)) != len(names):
             raise ValueError(f"{command_name}: request field names clash with the method's own arguments")
         return Method(c, params)
 

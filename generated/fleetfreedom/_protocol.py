@@ -416,12 +416,20 @@ class Protocol:
                 raise NotConnected(f"the client is closed: {self.closed_reason}")
             raise NotConnected(f"the client is not ready to send (state: {self.state.value})")
 
-    def prepare(self, command: str, params: BaseModel | Mapping[str, Any] | None, now: float) -> Outgoing:
-        """Validate and encode a command, and register the reply it waits for. Raises RequestError or NotConnected."""
+    def prepare(
+        self,
+        command: str,
+        params: BaseModel | Mapping[str, Any] | None,
+        now: float,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Outgoing:
+        """Validate and encode a command, and register the reply it waits for. Raises RequestError or NotConnected.
+
+        ``extra_body``: top-level fields sent as given beside the validated ones (see ``encode_frame``)."""
         request = build_request(command, dict(params) if isinstance(params, Mapping) else params)
         self._check_can_send()
         req_id = self._new_req_id()
-        frame = encode_frame(request, req_id)
+        frame = encode_frame(request, req_id, extra_body)
         self._pending[req_id] = Pending(req_id, command, internal=False)
         self._sent(now)
         return Outgoing(req_id, command, frame)

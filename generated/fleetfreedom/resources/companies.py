@@ -57,44 +57,64 @@ class AsyncCompaniesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResponse:
+    async def get(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyResponse:
         """Fetches one company with all its parts.
 
         Sends ``getCompany``; may raise CompanyNotFound.
         """
-        return cast("GetCompanyResponse", await self._client._call("getCompany", params({"company": company}), timeout))
+        return cast(
+            "GetCompanyResponse",
+            await self._client._call("getCompany", params({"company": company}), timeout, extra_body),
+        )
 
     async def merge(
-        self, company: Company | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        company: Company | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeCompanyResponse:
         """Creates a company under a parent when id is 0 or absent, otherwise updates it when `v` matches the stored versions. The reply carries only the id and parent.
 
         Sends ``mergeCompany``; may raise CompanyNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeCompanyResponse", await self._client._call("mergeCompany", params({"company": company}), timeout)
+            "MergeCompanyResponse",
+            await self._client._call("mergeCompany", params({"company": company}), timeout, extra_body),
         )
 
-    async def remove(self, company: IdKey | int, *, timeout: float | None = None) -> RemoveCompanyResponse:
+    async def remove(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveCompanyResponse:
         """Deletes a company; it is kept and can be restored.
 
         Sends ``removeCompany``; may raise CompanyNotFound.
         """
         return cast(
-            "RemoveCompanyResponse", await self._client._call("removeCompany", params({"company": company}), timeout)
+            "RemoveCompanyResponse",
+            await self._client._call("removeCompany", params({"company": company}), timeout, extra_body),
         )
 
-    async def restore(self, company: IdKey | int, *, timeout: float | None = None) -> RestoreCompanyResponse:
+    async def restore(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreCompanyResponse:
         """Restores a deleted company.
 
         Sends ``restoreCompany``; may raise CompanyNotFound, CompanyNotDeleted.
         """
         return cast(
-            "RestoreCompanyResponse", await self._client._call("restoreCompany", params({"company": company}), timeout)
+            "RestoreCompanyResponse",
+            await self._client._call("restoreCompany", params({"company": company}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, companies: Sequence[Company | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        companies: Sequence[Company | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeCompanyResponse:
         """Creates or updates several companies in one command, each as mergeCompany would.
 
@@ -102,11 +122,15 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "MultiMergeCompanyResponse",
-            await self._client._call("multiMergeCompany", params({"companies": companies}), timeout),
+            await self._client._call("multiMergeCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, companies: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        companies: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveCompanyResponse:
         """Deletes several companies in one command; they can be restored.
 
@@ -114,11 +138,16 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "MultiRemoveCompanyResponse",
-            await self._client._call("multiRemoveCompany", params({"companies": companies}), timeout),
+            await self._client._call("multiRemoveCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompaniesListResponse:
         """Lists the companies under a company with all their parts.
 
@@ -127,22 +156,29 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompaniesListResponse",
             await self._client._call(
-                "getCompaniesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompaniesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    async def get_general(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyGeneralResponse:
+    async def get_general(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyGeneralResponse:
         """Fetches the general part of a company by the company's key.
 
         Sends ``getCompanyGeneral``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyGeneralResponse",
-            await self._client._call("getCompanyGeneral", params({"company": company}), timeout),
+            await self._client._call("getCompanyGeneral", params({"company": company}), timeout, extra_body),
         )
 
     async def list_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyGeneralsListResponse:
         """Lists the general parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -151,22 +187,32 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyGeneralsListResponse",
             await self._client._call(
-                "getCompanyGeneralsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyGeneralsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    async def get_directory(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyDirectoryResponse:
+    async def get_directory(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyDirectoryResponse:
         """Fetches the directory part of a company by the company's key.
 
         Sends ``getCompanyDirectory``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyDirectoryResponse",
-            await self._client._call("getCompanyDirectory", params({"company": company}), timeout),
+            await self._client._call("getCompanyDirectory", params({"company": company}), timeout, extra_body),
         )
 
     async def list_directory(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyDirectoriesListResponse:
         """Lists the directory parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -175,22 +221,32 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyDirectoriesListResponse",
             await self._client._call(
-                "getCompanyDirectoriesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyDirectoriesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    async def get_policy(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyPolicyResponse:
+    async def get_policy(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyPolicyResponse:
         """Fetches the policy part of a company by the company's key.
 
         Sends ``getCompanyPolicy``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyPolicyResponse",
-            await self._client._call("getCompanyPolicy", params({"company": company}), timeout),
+            await self._client._call("getCompanyPolicy", params({"company": company}), timeout, extra_body),
         )
 
     async def list_policy(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyPoliciesListResponse:
         """Lists the policy parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -199,22 +255,32 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyPoliciesListResponse",
             await self._client._call(
-                "getCompanyPoliciesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyPoliciesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    async def get_style(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyStyleResponse:
+    async def get_style(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyStyleResponse:
         """Fetches the style part of a company by the company's key.
 
         Sends ``getCompanyStyle``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyStyleResponse",
-            await self._client._call("getCompanyStyle", params({"company": company}), timeout),
+            await self._client._call("getCompanyStyle", params({"company": company}), timeout, extra_body),
         )
 
     async def list_style(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyStylesListResponse:
         """Lists the style parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -223,22 +289,32 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyStylesListResponse",
             await self._client._call(
-                "getCompanyStylesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyStylesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    async def get_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResellerResponse:
+    async def get_reseller(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyResellerResponse:
         """Fetches the reseller part of a company by the company's key.
 
         Sends ``getCompanyReseller``; may raise ResellerNotFound.
         """
         return cast(
             "GetCompanyResellerResponse",
-            await self._client._call("getCompanyReseller", params({"company": company}), timeout),
+            await self._client._call("getCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
     async def list_reseller(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResellersListResponse:
         """Lists the reseller parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -247,12 +323,19 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyResellersListResponse",
             await self._client._call(
-                "getCompanyResellersList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyResellersList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge_reseller(
-        self, company: CompanyReseller | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        company: CompanyReseller | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeCompanyResellerResponse:
         """Updates the reseller part of a company when `v` matches the stored version; the reply carries only the key and owner, the full part arrives through sync messages.
 
@@ -260,11 +343,11 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "MergeCompanyResellerResponse",
-            await self._client._call("mergeCompanyReseller", params({"company": company}), timeout),
+            await self._client._call("mergeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
     async def remove_reseller(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveCompanyResellerResponse:
         """Deletes the reseller part of a company; it is kept and can be restored.
 
@@ -272,11 +355,11 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "RemoveCompanyResellerResponse",
-            await self._client._call("removeCompanyReseller", params({"company": company}), timeout),
+            await self._client._call("removeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
     async def restore_reseller(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreCompanyResellerResponse:
         """Restores a deleted company.
 
@@ -284,7 +367,7 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "RestoreCompanyResellerResponse",
-            await self._client._call("restoreCompanyReseller", params({"company": company}), timeout),
+            await self._client._call("restoreCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
 
@@ -293,38 +376,63 @@ class CompaniesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResponse:
+    def get(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyResponse:
         """Fetches one company with all its parts.
 
         Sends ``getCompany``; may raise CompanyNotFound.
         """
-        return cast("GetCompanyResponse", self._client._call("getCompany", params({"company": company}), timeout))
+        return cast(
+            "GetCompanyResponse", self._client._call("getCompany", params({"company": company}), timeout, extra_body)
+        )
 
-    def merge(self, company: Company | Mapping[str, Any], *, timeout: float | None = None) -> MergeCompanyResponse:
+    def merge(
+        self,
+        company: Company | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeCompanyResponse:
         """Creates a company under a parent when id is 0 or absent, otherwise updates it when `v` matches the stored versions. The reply carries only the id and parent.
 
         Sends ``mergeCompany``; may raise CompanyNotFound, WrongVersionKey.
         """
-        return cast("MergeCompanyResponse", self._client._call("mergeCompany", params({"company": company}), timeout))
+        return cast(
+            "MergeCompanyResponse",
+            self._client._call("mergeCompany", params({"company": company}), timeout, extra_body),
+        )
 
-    def remove(self, company: IdKey | int, *, timeout: float | None = None) -> RemoveCompanyResponse:
+    def remove(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveCompanyResponse:
         """Deletes a company; it is kept and can be restored.
 
         Sends ``removeCompany``; may raise CompanyNotFound.
         """
-        return cast("RemoveCompanyResponse", self._client._call("removeCompany", params({"company": company}), timeout))
+        return cast(
+            "RemoveCompanyResponse",
+            self._client._call("removeCompany", params({"company": company}), timeout, extra_body),
+        )
 
-    def restore(self, company: IdKey | int, *, timeout: float | None = None) -> RestoreCompanyResponse:
+    def restore(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreCompanyResponse:
         """Restores a deleted company.
 
         Sends ``restoreCompany``; may raise CompanyNotFound, CompanyNotDeleted.
         """
         return cast(
-            "RestoreCompanyResponse", self._client._call("restoreCompany", params({"company": company}), timeout)
+            "RestoreCompanyResponse",
+            self._client._call("restoreCompany", params({"company": company}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, companies: Sequence[Company | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        companies: Sequence[Company | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeCompanyResponse:
         """Creates or updates several companies in one command, each as mergeCompany would.
 
@@ -332,11 +440,15 @@ class CompaniesResource(SyncResource):
         """
         return cast(
             "MultiMergeCompanyResponse",
-            self._client._call("multiMergeCompany", params({"companies": companies}), timeout),
+            self._client._call("multiMergeCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, companies: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        companies: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveCompanyResponse:
         """Deletes several companies in one command; they can be restored.
 
@@ -344,11 +456,16 @@ class CompaniesResource(SyncResource):
         """
         return cast(
             "MultiRemoveCompanyResponse",
-            self._client._call("multiRemoveCompany", params({"companies": companies}), timeout),
+            self._client._call("multiRemoveCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompaniesListResponse:
         """Lists the companies under a company with all their parts.
 
@@ -357,21 +474,29 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompaniesListResponse",
             self._client._call(
-                "getCompaniesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompaniesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def get_general(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyGeneralResponse:
+    def get_general(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyGeneralResponse:
         """Fetches the general part of a company by the company's key.
 
         Sends ``getCompanyGeneral``; may raise CompanyNotFound.
         """
         return cast(
-            "GetCompanyGeneralResponse", self._client._call("getCompanyGeneral", params({"company": company}), timeout)
+            "GetCompanyGeneralResponse",
+            self._client._call("getCompanyGeneral", params({"company": company}), timeout, extra_body),
         )
 
     def list_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyGeneralsListResponse:
         """Lists the general parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -380,22 +505,32 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyGeneralsListResponse",
             self._client._call(
-                "getCompanyGeneralsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyGeneralsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def get_directory(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyDirectoryResponse:
+    def get_directory(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyDirectoryResponse:
         """Fetches the directory part of a company by the company's key.
 
         Sends ``getCompanyDirectory``; may raise CompanyNotFound.
         """
         return cast(
             "GetCompanyDirectoryResponse",
-            self._client._call("getCompanyDirectory", params({"company": company}), timeout),
+            self._client._call("getCompanyDirectory", params({"company": company}), timeout, extra_body),
         )
 
     def list_directory(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyDirectoriesListResponse:
         """Lists the directory parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -404,21 +539,32 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyDirectoriesListResponse",
             self._client._call(
-                "getCompanyDirectoriesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyDirectoriesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def get_policy(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyPolicyResponse:
+    def get_policy(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyPolicyResponse:
         """Fetches the policy part of a company by the company's key.
 
         Sends ``getCompanyPolicy``; may raise CompanyNotFound.
         """
         return cast(
-            "GetCompanyPolicyResponse", self._client._call("getCompanyPolicy", params({"company": company}), timeout)
+            "GetCompanyPolicyResponse",
+            self._client._call("getCompanyPolicy", params({"company": company}), timeout, extra_body),
         )
 
     def list_policy(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyPoliciesListResponse:
         """Lists the policy parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -427,21 +573,32 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyPoliciesListResponse",
             self._client._call(
-                "getCompanyPoliciesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyPoliciesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def get_style(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyStyleResponse:
+    def get_style(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyStyleResponse:
         """Fetches the style part of a company by the company's key.
 
         Sends ``getCompanyStyle``; may raise CompanyNotFound.
         """
         return cast(
-            "GetCompanyStyleResponse", self._client._call("getCompanyStyle", params({"company": company}), timeout)
+            "GetCompanyStyleResponse",
+            self._client._call("getCompanyStyle", params({"company": company}), timeout, extra_body),
         )
 
     def list_style(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyStylesListResponse:
         """Lists the style parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -450,22 +607,32 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyStylesListResponse",
             self._client._call(
-                "getCompanyStylesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyStylesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def get_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> GetCompanyResellerResponse:
+    def get_reseller(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetCompanyResellerResponse:
         """Fetches the reseller part of a company by the company's key.
 
         Sends ``getCompanyReseller``; may raise ResellerNotFound.
         """
         return cast(
             "GetCompanyResellerResponse",
-            self._client._call("getCompanyReseller", params({"company": company}), timeout),
+            self._client._call("getCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
     def list_reseller(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResellersListResponse:
         """Lists the reseller parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -474,12 +641,19 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyResellersListResponse",
             self._client._call(
-                "getCompanyResellersList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyResellersList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge_reseller(
-        self, company: CompanyReseller | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        company: CompanyReseller | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeCompanyResellerResponse:
         """Updates the reseller part of a company when `v` matches the stored version; the reply carries only the key and owner, the full part arrives through sync messages.
 
@@ -487,25 +661,29 @@ class CompaniesResource(SyncResource):
         """
         return cast(
             "MergeCompanyResellerResponse",
-            self._client._call("mergeCompanyReseller", params({"company": company}), timeout),
+            self._client._call("mergeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
-    def remove_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> RemoveCompanyResellerResponse:
+    def remove_reseller(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveCompanyResellerResponse:
         """Deletes the reseller part of a company; it is kept and can be restored.
 
         Sends ``removeCompanyReseller``; may raise ResellerNotFound.
         """
         return cast(
             "RemoveCompanyResellerResponse",
-            self._client._call("removeCompanyReseller", params({"company": company}), timeout),
+            self._client._call("removeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
-    def restore_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> RestoreCompanyResellerResponse:
+    def restore_reseller(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreCompanyResellerResponse:
         """Restores a deleted company.
 
         Sends ``restoreCompanyReseller``; may raise ResellerNotFound, ResellerNotDeleted.
         """
         return cast(
             "RestoreCompanyResellerResponse",
-            self._client._call("restoreCompanyReseller", params({"company": company}), timeout),
+            self._client._call("restoreCompanyReseller", params({"company": company}), timeout, extra_body),
         )

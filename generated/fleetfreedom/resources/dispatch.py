@@ -64,18 +64,25 @@ class AsyncDispatchJobsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> GetDispatchJobResponse:
+    async def get(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDispatchJobResponse:
         """Fetches one dispatch job by its key.
 
         Sends ``getDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "GetDispatchJobResponse",
-            await self._client._call("getDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("getDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListResponse:
         """Lists the dispatch jobs of a company; the reply replaces what the client knows of them.
 
@@ -84,7 +91,10 @@ class AsyncDispatchJobsResource(AsyncResource):
         return cast(
             "GetDispatchJobsListResponse",
             await self._client._call(
-                "getDispatchJobsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -94,6 +104,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndLabelsResponse:
         """Lists the dispatch jobs of a company that carry every given label; the reply replaces what the client knows of them.
@@ -106,6 +117,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByCompanyAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -115,6 +127,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndRefPairsResponse:
         """Lists the dispatch jobs of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -127,11 +140,17 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetResponse:
         """Lists the dispatch jobs of one asset; the reply replaces what the client knows of them.
 
@@ -140,7 +159,10 @@ class AsyncDispatchJobsResource(AsyncResource):
         return cast(
             "GetDispatchJobsListByAssetResponse",
             await self._client._call(
-                "getDispatchJobsListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -150,6 +172,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndLabelsResponse:
         """Lists the dispatch jobs of one asset that carry every given label; the reply replaces what the client knows of them.
@@ -162,6 +185,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByAssetAndLabels",
                 params({"asset": asset, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -171,6 +195,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndRefPairsResponse:
         """Lists the dispatch jobs of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -183,11 +208,17 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list_by_unassigned(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset; the reply replaces what the client knows of them.
 
@@ -199,6 +230,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByUnassigned",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -208,6 +240,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndLabelsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset that carry every given label; the reply replaces what the client knows of them.
@@ -220,6 +253,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByUnassignedAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -229,6 +263,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndRefPairsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -241,11 +276,16 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByUnassignedAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, dispatch_job: DispatchJob | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJob | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchJobResponse:
         """Creates a dispatch job when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -253,31 +293,39 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "MergeDispatchJobResponse",
-            await self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    async def remove(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchJobResponse:
+    async def remove(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchJobResponse:
         """Deletes a dispatch job; it is kept and can be restored.
 
         Sends ``removeDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "RemoveDispatchJobResponse",
-            await self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    async def restore(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchJobResponse:
+    async def restore(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchJobResponse:
         """Restores a deleted dispatch job.
 
         Sends ``restoreDispatchJob``; may raise DispatchJobNotFound, DispatchJobNotDeleted.
         """
         return cast(
             "RestoreDispatchJobResponse",
-            await self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchJobResponse:
         """Creates or updates several dispatch jobs in one command, each as mergeDispatchJob would.
 
@@ -285,11 +333,17 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "MultiMergeDispatchJobResponse",
-            await self._client._call("multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            await self._client._call(
+                "multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, dispatch_jobs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchJobResponse:
         """Deletes several dispatch jobs in one command; they can be restored.
 
@@ -297,11 +351,17 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveDispatchJobResponse",
-            await self._client._call("multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            await self._client._call(
+                "multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body
+            ),
         )
 
     async def cancel(
-        self, dispatch_job: DispatchJobCancel | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobCancel | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> CancelDispatchJobResponse:
         """Cancels a dispatch job: the server adds the `cancelled` tag and stores the reason.
 
@@ -309,11 +369,15 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "CancelDispatchJobResponse",
-            await self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     async def change(
-        self, dispatch_job: DispatchJobChange | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobChange | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> ChangeDispatchJobResponse:
         """Updates a dispatch job from the driver's side, for example to complete its steps.
 
@@ -321,7 +385,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "ChangeDispatchJobResponse",
-            await self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
 
@@ -330,18 +394,25 @@ class DispatchJobsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> GetDispatchJobResponse:
+    def get(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDispatchJobResponse:
         """Fetches one dispatch job by its key.
 
         Sends ``getDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "GetDispatchJobResponse",
-            self._client._call("getDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("getDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListResponse:
         """Lists the dispatch jobs of a company; the reply replaces what the client knows of them.
 
@@ -350,7 +421,10 @@ class DispatchJobsResource(SyncResource):
         return cast(
             "GetDispatchJobsListResponse",
             self._client._call(
-                "getDispatchJobsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -360,6 +434,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndLabelsResponse:
         """Lists the dispatch jobs of a company that carry every given label; the reply replaces what the client knows of them.
@@ -372,6 +447,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByCompanyAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -381,6 +457,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndRefPairsResponse:
         """Lists the dispatch jobs of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -393,11 +470,17 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetResponse:
         """Lists the dispatch jobs of one asset; the reply replaces what the client knows of them.
 
@@ -406,7 +489,10 @@ class DispatchJobsResource(SyncResource):
         return cast(
             "GetDispatchJobsListByAssetResponse",
             self._client._call(
-                "getDispatchJobsListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -416,6 +502,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndLabelsResponse:
         """Lists the dispatch jobs of one asset that carry every given label; the reply replaces what the client knows of them.
@@ -428,6 +515,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByAssetAndLabels",
                 params({"asset": asset, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -437,6 +525,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndRefPairsResponse:
         """Lists the dispatch jobs of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -449,11 +538,17 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list_by_unassigned(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset; the reply replaces what the client knows of them.
 
@@ -465,6 +560,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByUnassigned",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -474,6 +570,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndLabelsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset that carry every given label; the reply replaces what the client knows of them.
@@ -486,6 +583,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByUnassignedAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -495,6 +593,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndRefPairsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -507,11 +606,16 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByUnassignedAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, dispatch_job: DispatchJob | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJob | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchJobResponse:
         """Creates a dispatch job when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -519,31 +623,39 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "MergeDispatchJobResponse",
-            self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    def remove(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchJobResponse:
+    def remove(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchJobResponse:
         """Deletes a dispatch job; it is kept and can be restored.
 
         Sends ``removeDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "RemoveDispatchJobResponse",
-            self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    def restore(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchJobResponse:
+    def restore(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchJobResponse:
         """Restores a deleted dispatch job.
 
         Sends ``restoreDispatchJob``; may raise DispatchJobNotFound, DispatchJobNotDeleted.
         """
         return cast(
             "RestoreDispatchJobResponse",
-            self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchJobResponse:
         """Creates or updates several dispatch jobs in one command, each as mergeDispatchJob would.
 
@@ -551,11 +663,15 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "MultiMergeDispatchJobResponse",
-            self._client._call("multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            self._client._call("multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, dispatch_jobs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchJobResponse:
         """Deletes several dispatch jobs in one command; they can be restored.
 
@@ -563,11 +679,15 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "MultiRemoveDispatchJobResponse",
-            self._client._call("multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            self._client._call("multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body),
         )
 
     def cancel(
-        self, dispatch_job: DispatchJobCancel | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobCancel | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> CancelDispatchJobResponse:
         """Cancels a dispatch job: the server adds the `cancelled` tag and stores the reason.
 
@@ -575,11 +695,15 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "CancelDispatchJobResponse",
-            self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     def change(
-        self, dispatch_job: DispatchJobChange | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobChange | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> ChangeDispatchJobResponse:
         """Updates a dispatch job from the driver's side, for example to complete its steps.
 
@@ -587,7 +711,7 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "ChangeDispatchJobResponse",
-            self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
 
@@ -596,18 +720,25 @@ class AsyncDispatchTasksResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> GetDispatchTaskResponse:
+    async def get(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDispatchTaskResponse:
         """Fetches one dispatch task by its key.
 
         Sends ``getDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "GetDispatchTaskResponse",
-            await self._client._call("getDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call("getDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListResponse:
         """Lists the dispatch tasks of a company; the reply replaces what the client knows of them.
 
@@ -616,7 +747,10 @@ class AsyncDispatchTasksResource(AsyncResource):
         return cast(
             "GetDispatchTasksListResponse",
             await self._client._call(
-                "getDispatchTasksList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -626,6 +760,7 @@ class AsyncDispatchTasksResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByCompanyAndRefPairsResponse:
         """Lists the dispatch tasks of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -638,11 +773,17 @@ class AsyncDispatchTasksResource(AsyncResource):
                 "getDispatchTasksListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetResponse:
         """Lists the dispatch tasks of one asset; the reply replaces what the client knows of them.
 
@@ -651,7 +792,10 @@ class AsyncDispatchTasksResource(AsyncResource):
         return cast(
             "GetDispatchTasksListByAssetResponse",
             await self._client._call(
-                "getDispatchTasksListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -661,6 +805,7 @@ class AsyncDispatchTasksResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetAndRefPairsResponse:
         """Lists the dispatch tasks of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -673,11 +818,16 @@ class AsyncDispatchTasksResource(AsyncResource):
                 "getDispatchTasksListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, dispatch_task: DispatchTask | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_task: DispatchTask | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchTaskResponse:
         """Creates a dispatch task when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -685,31 +835,43 @@ class AsyncDispatchTasksResource(AsyncResource):
         """
         return cast(
             "MergeDispatchTaskResponse",
-            await self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
-    async def remove(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchTaskResponse:
+    async def remove(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchTaskResponse:
         """Deletes a dispatch task; it is kept and can be restored.
 
         Sends ``removeDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "RemoveDispatchTaskResponse",
-            await self._client._call("removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call(
+                "removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body
+            ),
         )
 
-    async def restore(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchTaskResponse:
+    async def restore(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchTaskResponse:
         """Restores a deleted dispatch task.
 
         Sends ``restoreDispatchTask``; may raise DispatchTaskNotFound, DispatchTaskNotDeleted.
         """
         return cast(
             "RestoreDispatchTaskResponse",
-            await self._client._call("restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call(
+                "restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchTaskResponse:
         """Creates or updates several dispatch tasks in one command, each as mergeDispatchTask would.
 
@@ -717,11 +879,17 @@ class AsyncDispatchTasksResource(AsyncResource):
         """
         return cast(
             "MultiMergeDispatchTaskResponse",
-            await self._client._call("multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            await self._client._call(
+                "multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, dispatch_tasks: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchTaskResponse:
         """Deletes several dispatch tasks in one command; they can be restored.
 
@@ -729,7 +897,9 @@ class AsyncDispatchTasksResource(AsyncResource):
         """
         return cast(
             "MultiRemoveDispatchTaskResponse",
-            await self._client._call("multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            await self._client._call(
+                "multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )
 
 
@@ -738,18 +908,25 @@ class DispatchTasksResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> GetDispatchTaskResponse:
+    def get(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDispatchTaskResponse:
         """Fetches one dispatch task by its key.
 
         Sends ``getDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "GetDispatchTaskResponse",
-            self._client._call("getDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call("getDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListResponse:
         """Lists the dispatch tasks of a company; the reply replaces what the client knows of them.
 
@@ -758,7 +935,10 @@ class DispatchTasksResource(SyncResource):
         return cast(
             "GetDispatchTasksListResponse",
             self._client._call(
-                "getDispatchTasksList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -768,6 +948,7 @@ class DispatchTasksResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByCompanyAndRefPairsResponse:
         """Lists the dispatch tasks of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -780,11 +961,17 @@ class DispatchTasksResource(SyncResource):
                 "getDispatchTasksListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetResponse:
         """Lists the dispatch tasks of one asset; the reply replaces what the client knows of them.
 
@@ -793,7 +980,10 @@ class DispatchTasksResource(SyncResource):
         return cast(
             "GetDispatchTasksListByAssetResponse",
             self._client._call(
-                "getDispatchTasksListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -803,6 +993,7 @@ class DispatchTasksResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetAndRefPairsResponse:
         """Lists the dispatch tasks of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -815,11 +1006,16 @@ class DispatchTasksResource(SyncResource):
                 "getDispatchTasksListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, dispatch_task: DispatchTask | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_task: DispatchTask | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchTaskResponse:
         """Creates a dispatch task when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -827,31 +1023,39 @@ class DispatchTasksResource(SyncResource):
         """
         return cast(
             "MergeDispatchTaskResponse",
-            self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
-    def remove(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchTaskResponse:
+    def remove(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchTaskResponse:
         """Deletes a dispatch task; it is kept and can be restored.
 
         Sends ``removeDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "RemoveDispatchTaskResponse",
-            self._client._call("removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call("removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
-    def restore(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchTaskResponse:
+    def restore(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchTaskResponse:
         """Restores a deleted dispatch task.
 
         Sends ``restoreDispatchTask``; may raise DispatchTaskNotFound, DispatchTaskNotDeleted.
         """
         return cast(
             "RestoreDispatchTaskResponse",
-            self._client._call("restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call("restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchTaskResponse:
         """Creates or updates several dispatch tasks in one command, each as mergeDispatchTask would.
 
@@ -859,11 +1063,17 @@ class DispatchTasksResource(SyncResource):
         """
         return cast(
             "MultiMergeDispatchTaskResponse",
-            self._client._call("multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            self._client._call(
+                "multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, dispatch_tasks: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchTaskResponse:
         """Deletes several dispatch tasks in one command; they can be restored.
 
@@ -871,5 +1081,7 @@ class DispatchTasksResource(SyncResource):
         """
         return cast(
             "MultiRemoveDispatchTaskResponse",
-            self._client._call("multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            self._client._call(
+                "multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )

@@ -88,7 +88,12 @@ class AsyncDashcamLivesResource(AsyncResource):
     __slots__ = ()
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamLivesListResponse:
         """Lists the dashcam lives of a company; the reply replaces what the client knows of them.
 
@@ -97,7 +102,10 @@ class AsyncDashcamLivesResource(AsyncResource):
         return cast(
             "GetDashcamLivesListResponse",
             await self._client._call(
-                "getDashcamLivesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamLivesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -108,7 +116,12 @@ class DashcamLivesResource(SyncResource):
     __slots__ = ()
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamLivesListResponse:
         """Lists the dashcam lives of a company; the reply replaces what the client knows of them.
 
@@ -117,7 +130,10 @@ class DashcamLivesResource(SyncResource):
         return cast(
             "GetDashcamLivesListResponse",
             self._client._call(
-                "getDashcamLivesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamLivesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -127,15 +143,25 @@ class AsyncDashcamsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, dashcam: GuidKey | str, *, timeout: float | None = None) -> GetDashcamResponse:
+    async def get(
+        self, dashcam: GuidKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDashcamResponse:
         """Fetches one dashcam by its key.
 
         Sends ``getDashcam``.
         """
-        return cast("GetDashcamResponse", await self._client._call("getDashcam", params({"dashcam": dashcam}), timeout))
+        return cast(
+            "GetDashcamResponse",
+            await self._client._call("getDashcam", params({"dashcam": dashcam}), timeout, extra_body),
+        )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamsListResponse:
         """Lists the dashcams of a company; the reply replaces what the client knows of them.
 
@@ -144,7 +170,7 @@ class AsyncDashcamsResource(AsyncResource):
         return cast(
             "GetDashcamsListResponse",
             await self._client._call(
-                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
@@ -154,15 +180,24 @@ class DashcamsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, dashcam: GuidKey | str, *, timeout: float | None = None) -> GetDashcamResponse:
+    def get(
+        self, dashcam: GuidKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDashcamResponse:
         """Fetches one dashcam by its key.
 
         Sends ``getDashcam``.
         """
-        return cast("GetDashcamResponse", self._client._call("getDashcam", params({"dashcam": dashcam}), timeout))
+        return cast(
+            "GetDashcamResponse", self._client._call("getDashcam", params({"dashcam": dashcam}), timeout, extra_body)
+        )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamsListResponse:
         """Lists the dashcams of a company; the reply replaces what the client knows of them.
 
@@ -171,7 +206,7 @@ class DashcamsResource(SyncResource):
         return cast(
             "GetDashcamsListResponse",
             self._client._call(
-                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
@@ -181,17 +216,25 @@ class AsyncDocumentsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, document: IdKey | int, *, timeout: float | None = None) -> GetDocumentResponse:
+    async def get(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDocumentResponse:
         """Fetches one document by its key.
 
         Sends ``getDocument``; may raise DocumentNotFound.
         """
         return cast(
-            "GetDocumentResponse", await self._client._call("getDocument", params({"document": document}), timeout)
+            "GetDocumentResponse",
+            await self._client._call("getDocument", params({"document": document}), timeout, extra_body),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDocumentsListResponse:
         """Lists the documents of a company; the reply replaces what the client knows of them.
 
@@ -200,43 +243,56 @@ class AsyncDocumentsResource(AsyncResource):
         return cast(
             "GetDocumentsListResponse",
             await self._client._call(
-                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def merge(
-        self, document: Document | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        document: Document | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDocumentResponse:
         """Creates a document when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeDocument``; may raise DocumentNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeDocumentResponse", await self._client._call("mergeDocument", params({"document": document}), timeout)
+            "MergeDocumentResponse",
+            await self._client._call("mergeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    async def remove(self, document: IdKey | int, *, timeout: float | None = None) -> RemoveDocumentResponse:
+    async def remove(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDocumentResponse:
         """Deletes a document; it is kept and can be restored.
 
         Sends ``removeDocument``; may raise DocumentNotFound.
         """
         return cast(
             "RemoveDocumentResponse",
-            await self._client._call("removeDocument", params({"document": document}), timeout),
+            await self._client._call("removeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    async def restore(self, document: IdKey | int, *, timeout: float | None = None) -> RestoreDocumentResponse:
+    async def restore(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDocumentResponse:
         """Restores a deleted document.
 
         Sends ``restoreDocument``; may raise DocumentNotFound, DocumentNotDeleted.
         """
         return cast(
             "RestoreDocumentResponse",
-            await self._client._call("restoreDocument", params({"document": document}), timeout),
+            await self._client._call("restoreDocument", params({"document": document}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, documents: Sequence[Document | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        documents: Sequence[Document | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDocumentResponse:
         """Creates or updates several documents in one command, each as mergeDocument would.
 
@@ -244,11 +300,15 @@ class AsyncDocumentsResource(AsyncResource):
         """
         return cast(
             "MultiMergeDocumentResponse",
-            await self._client._call("multiMergeDocument", params({"documents": documents}), timeout),
+            await self._client._call("multiMergeDocument", params({"documents": documents}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, documents: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        documents: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDocumentResponse:
         """Deletes several documents in one command; they can be restored.
 
@@ -256,7 +316,7 @@ class AsyncDocumentsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveDocumentResponse",
-            await self._client._call("multiRemoveDocument", params({"documents": documents}), timeout),
+            await self._client._call("multiRemoveDocument", params({"documents": documents}), timeout, extra_body),
         )
 
 
@@ -265,15 +325,25 @@ class DocumentsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, document: IdKey | int, *, timeout: float | None = None) -> GetDocumentResponse:
+    def get(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetDocumentResponse:
         """Fetches one document by its key.
 
         Sends ``getDocument``; may raise DocumentNotFound.
         """
-        return cast("GetDocumentResponse", self._client._call("getDocument", params({"document": document}), timeout))
+        return cast(
+            "GetDocumentResponse",
+            self._client._call("getDocument", params({"document": document}), timeout, extra_body),
+        )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDocumentsListResponse:
         """Lists the documents of a company; the reply replaces what the client knows of them.
 
@@ -282,39 +352,56 @@ class DocumentsResource(SyncResource):
         return cast(
             "GetDocumentsListResponse",
             self._client._call(
-                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, document: Document | Mapping[str, Any], *, timeout: float | None = None) -> MergeDocumentResponse:
+    def merge(
+        self,
+        document: Document | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeDocumentResponse:
         """Creates a document when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeDocument``; may raise DocumentNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeDocumentResponse", self._client._call("mergeDocument", params({"document": document}), timeout)
+            "MergeDocumentResponse",
+            self._client._call("mergeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    def remove(self, document: IdKey | int, *, timeout: float | None = None) -> RemoveDocumentResponse:
+    def remove(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDocumentResponse:
         """Deletes a document; it is kept and can be restored.
 
         Sends ``removeDocument``; may raise DocumentNotFound.
         """
         return cast(
-            "RemoveDocumentResponse", self._client._call("removeDocument", params({"document": document}), timeout)
+            "RemoveDocumentResponse",
+            self._client._call("removeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    def restore(self, document: IdKey | int, *, timeout: float | None = None) -> RestoreDocumentResponse:
+    def restore(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDocumentResponse:
         """Restores a deleted document.
 
         Sends ``restoreDocument``; may raise DocumentNotFound, DocumentNotDeleted.
         """
         return cast(
-            "RestoreDocumentResponse", self._client._call("restoreDocument", params({"document": document}), timeout)
+            "RestoreDocumentResponse",
+            self._client._call("restoreDocument", params({"document": document}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, documents: Sequence[Document | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        documents: Sequence[Document | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDocumentResponse:
         """Creates or updates several documents in one command, each as mergeDocument would.
 
@@ -322,11 +409,15 @@ class DocumentsResource(SyncResource):
         """
         return cast(
             "MultiMergeDocumentResponse",
-            self._client._call("multiMergeDocument", params({"documents": documents}), timeout),
+            self._client._call("multiMergeDocument", params({"documents": documents}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, documents: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        documents: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDocumentResponse:
         """Deletes several documents in one command; they can be restored.
 
@@ -334,7 +425,7 @@ class DocumentsResource(SyncResource):
         """
         return cast(
             "MultiRemoveDocumentResponse",
-            self._client._call("multiRemoveDocument", params({"documents": documents}), timeout),
+            self._client._call("multiRemoveDocument", params({"documents": documents}), timeout, extra_body),
         )
 
 
@@ -343,18 +434,25 @@ class AsyncFormResultsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, form_result: IdKey | int, *, timeout: float | None = None) -> GetFormResultResponse:
+    async def get(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetFormResultResponse:
         """Fetches one form result by its key.
 
         Sends ``getFormResult``; may raise FormResultNotFound.
         """
         return cast(
             "GetFormResultResponse",
-            await self._client._call("getFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call("getFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormResultsListResponse:
         """Lists the form results of a company; the reply replaces what the client knows of them.
 
@@ -363,12 +461,19 @@ class AsyncFormResultsResource(AsyncResource):
         return cast(
             "GetFormResultsListResponse",
             await self._client._call(
-                "getFormResultsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormResultsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, form_result: FormResult | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_result: FormResult | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormResultResponse:
         """Creates a form result when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -376,31 +481,39 @@ class AsyncFormResultsResource(AsyncResource):
         """
         return cast(
             "MergeFormResultResponse",
-            await self._client._call("mergeFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call("mergeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    async def remove(self, form_result: IdKey | int, *, timeout: float | None = None) -> RemoveFormResultResponse:
+    async def remove(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormResultResponse:
         """Deletes a form result; it is kept and can be restored.
 
         Sends ``removeFormResult``; may raise FormResultNotFound.
         """
         return cast(
             "RemoveFormResultResponse",
-            await self._client._call("removeFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call("removeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    async def restore(self, form_result: IdKey | int, *, timeout: float | None = None) -> RestoreFormResultResponse:
+    async def restore(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormResultResponse:
         """Restores a deleted form result.
 
         Sends ``restoreFormResult``; may raise FormResultNotFound, FormResultNotDeleted.
         """
         return cast(
             "RestoreFormResultResponse",
-            await self._client._call("restoreFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call("restoreFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, form_results: Sequence[FormResult | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_results: Sequence[FormResult | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormResultResponse:
         """Creates or updates several form results in one command, each as mergeFormResult would.
 
@@ -408,11 +521,17 @@ class AsyncFormResultsResource(AsyncResource):
         """
         return cast(
             "MultiMergeFormResultResponse",
-            await self._client._call("multiMergeFormResult", params({"formResults": form_results}), timeout),
+            await self._client._call(
+                "multiMergeFormResult", params({"formResults": form_results}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, form_results: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_results: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormResultResponse:
         """Deletes several form results in one command; they can be restored.
 
@@ -420,7 +539,9 @@ class AsyncFormResultsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveFormResultResponse",
-            await self._client._call("multiRemoveFormResult", params({"formResults": form_results}), timeout),
+            await self._client._call(
+                "multiRemoveFormResult", params({"formResults": form_results}), timeout, extra_body
+            ),
         )
 
 
@@ -429,17 +550,25 @@ class FormResultsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, form_result: IdKey | int, *, timeout: float | None = None) -> GetFormResultResponse:
+    def get(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetFormResultResponse:
         """Fetches one form result by its key.
 
         Sends ``getFormResult``; may raise FormResultNotFound.
         """
         return cast(
-            "GetFormResultResponse", self._client._call("getFormResult", params({"formResult": form_result}), timeout)
+            "GetFormResultResponse",
+            self._client._call("getFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormResultsListResponse:
         """Lists the form results of a company; the reply replaces what the client knows of them.
 
@@ -448,12 +577,19 @@ class FormResultsResource(SyncResource):
         return cast(
             "GetFormResultsListResponse",
             self._client._call(
-                "getFormResultsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormResultsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, form_result: FormResult | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_result: FormResult | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormResultResponse:
         """Creates a form result when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -461,31 +597,39 @@ class FormResultsResource(SyncResource):
         """
         return cast(
             "MergeFormResultResponse",
-            self._client._call("mergeFormResult", params({"formResult": form_result}), timeout),
+            self._client._call("mergeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    def remove(self, form_result: IdKey | int, *, timeout: float | None = None) -> RemoveFormResultResponse:
+    def remove(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormResultResponse:
         """Deletes a form result; it is kept and can be restored.
 
         Sends ``removeFormResult``; may raise FormResultNotFound.
         """
         return cast(
             "RemoveFormResultResponse",
-            self._client._call("removeFormResult", params({"formResult": form_result}), timeout),
+            self._client._call("removeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    def restore(self, form_result: IdKey | int, *, timeout: float | None = None) -> RestoreFormResultResponse:
+    def restore(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormResultResponse:
         """Restores a deleted form result.
 
         Sends ``restoreFormResult``; may raise FormResultNotFound, FormResultNotDeleted.
         """
         return cast(
             "RestoreFormResultResponse",
-            self._client._call("restoreFormResult", params({"formResult": form_result}), timeout),
+            self._client._call("restoreFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, form_results: Sequence[FormResult | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_results: Sequence[FormResult | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormResultResponse:
         """Creates or updates several form results in one command, each as mergeFormResult would.
 
@@ -493,11 +637,15 @@ class FormResultsResource(SyncResource):
         """
         return cast(
             "MultiMergeFormResultResponse",
-            self._client._call("multiMergeFormResult", params({"formResults": form_results}), timeout),
+            self._client._call("multiMergeFormResult", params({"formResults": form_results}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, form_results: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_results: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormResultResponse:
         """Deletes several form results in one command; they can be restored.
 
@@ -505,7 +653,7 @@ class FormResultsResource(SyncResource):
         """
         return cast(
             "MultiRemoveFormResultResponse",
-            self._client._call("multiRemoveFormResult", params({"formResults": form_results}), timeout),
+            self._client._call("multiRemoveFormResult", params({"formResults": form_results}), timeout, extra_body),
         )
 
 
@@ -514,18 +662,25 @@ class AsyncFormTemplatesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, form_template: IdKey | int, *, timeout: float | None = None) -> GetFormTemplateResponse:
+    async def get(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetFormTemplateResponse:
         """Fetches one form template by its key.
 
         Sends ``getFormTemplate``; may raise FormTemplateNotFound.
         """
         return cast(
             "GetFormTemplateResponse",
-            await self._client._call("getFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call("getFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormTemplatesListResponse:
         """Lists the form templates of a company; the reply replaces what the client knows of them.
 
@@ -534,12 +689,19 @@ class AsyncFormTemplatesResource(AsyncResource):
         return cast(
             "GetFormTemplatesListResponse",
             await self._client._call(
-                "getFormTemplatesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormTemplatesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, form_template: FormTemplate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_template: FormTemplate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormTemplateResponse:
         """Creates a form template when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -547,31 +709,43 @@ class AsyncFormTemplatesResource(AsyncResource):
         """
         return cast(
             "MergeFormTemplateResponse",
-            await self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
-    async def remove(self, form_template: IdKey | int, *, timeout: float | None = None) -> RemoveFormTemplateResponse:
+    async def remove(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormTemplateResponse:
         """Deletes a form template; it is kept and can be restored.
 
         Sends ``removeFormTemplate``; may raise FormTemplateNotFound, FormTemplateInUse.
         """
         return cast(
             "RemoveFormTemplateResponse",
-            await self._client._call("removeFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call(
+                "removeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body
+            ),
         )
 
-    async def restore(self, form_template: IdKey | int, *, timeout: float | None = None) -> RestoreFormTemplateResponse:
+    async def restore(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormTemplateResponse:
         """Restores a deleted form template.
 
         Sends ``restoreFormTemplate``; may raise FormTemplateNotFound, FormTemplateNotDeleted.
         """
         return cast(
             "RestoreFormTemplateResponse",
-            await self._client._call("restoreFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call(
+                "restoreFormTemplate", params({"formTemplate": form_template}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, form_templates: Sequence[FormTemplate | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[FormTemplate | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormTemplateResponse:
         """Creates or updates several form templates in one command, each as mergeFormTemplate would.
 
@@ -579,11 +753,17 @@ class AsyncFormTemplatesResource(AsyncResource):
         """
         return cast(
             "MultiMergeFormTemplateResponse",
-            await self._client._call("multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout),
+            await self._client._call(
+                "multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, form_templates: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormTemplateResponse:
         """Deletes several form templates in one command; they can be restored.
 
@@ -591,7 +771,9 @@ class AsyncFormTemplatesResource(AsyncResource):
         """
         return cast(
             "MultiRemoveFormTemplateResponse",
-            await self._client._call("multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout),
+            await self._client._call(
+                "multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
 
@@ -600,18 +782,25 @@ class FormTemplatesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, form_template: IdKey | int, *, timeout: float | None = None) -> GetFormTemplateResponse:
+    def get(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetFormTemplateResponse:
         """Fetches one form template by its key.
 
         Sends ``getFormTemplate``; may raise FormTemplateNotFound.
         """
         return cast(
             "GetFormTemplateResponse",
-            self._client._call("getFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call("getFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormTemplatesListResponse:
         """Lists the form templates of a company; the reply replaces what the client knows of them.
 
@@ -620,12 +809,19 @@ class FormTemplatesResource(SyncResource):
         return cast(
             "GetFormTemplatesListResponse",
             self._client._call(
-                "getFormTemplatesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormTemplatesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, form_template: FormTemplate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_template: FormTemplate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormTemplateResponse:
         """Creates a form template when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -633,31 +829,39 @@ class FormTemplatesResource(SyncResource):
         """
         return cast(
             "MergeFormTemplateResponse",
-            self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
-    def remove(self, form_template: IdKey | int, *, timeout: float | None = None) -> RemoveFormTemplateResponse:
+    def remove(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormTemplateResponse:
         """Deletes a form template; it is kept and can be restored.
 
         Sends ``removeFormTemplate``; may raise FormTemplateNotFound, FormTemplateInUse.
         """
         return cast(
             "RemoveFormTemplateResponse",
-            self._client._call("removeFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call("removeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
-    def restore(self, form_template: IdKey | int, *, timeout: float | None = None) -> RestoreFormTemplateResponse:
+    def restore(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormTemplateResponse:
         """Restores a deleted form template.
 
         Sends ``restoreFormTemplate``; may raise FormTemplateNotFound, FormTemplateNotDeleted.
         """
         return cast(
             "RestoreFormTemplateResponse",
-            self._client._call("restoreFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call("restoreFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, form_templates: Sequence[FormTemplate | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[FormTemplate | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormTemplateResponse:
         """Creates or updates several form templates in one command, each as mergeFormTemplate would.
 
@@ -665,11 +869,17 @@ class FormTemplatesResource(SyncResource):
         """
         return cast(
             "MultiMergeFormTemplateResponse",
-            self._client._call("multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout),
+            self._client._call(
+                "multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, form_templates: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormTemplateResponse:
         """Deletes several form templates in one command; they can be restored.
 
@@ -677,7 +887,9 @@ class FormTemplatesResource(SyncResource):
         """
         return cast(
             "MultiRemoveFormTemplateResponse",
-            self._client._call("multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout),
+            self._client._call(
+                "multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
 
@@ -686,15 +898,22 @@ class AsyncIconsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, icon: IdKey | int, *, timeout: float | None = None) -> GetIconResponse:
+    async def get(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetIconResponse:
         """Fetches one icon by its key.
 
         Sends ``getIcon``; may raise IconNotFound.
         """
-        return cast("GetIconResponse", await self._client._call("getIcon", params({"icon": icon}), timeout))
+        return cast("GetIconResponse", await self._client._call("getIcon", params({"icon": icon}), timeout, extra_body))
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetIconsListResponse:
         """Lists the icons of a company; the reply replaces what the client knows of them.
 
@@ -703,51 +922,73 @@ class AsyncIconsResource(AsyncResource):
         return cast(
             "GetIconsListResponse",
             await self._client._call(
-                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    async def merge(self, icon: Icon | Mapping[str, Any], *, timeout: float | None = None) -> MergeIconResponse:
+    async def merge(
+        self,
+        icon: Icon | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeIconResponse:
         """Creates an icon when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
-        return cast("MergeIconResponse", await self._client._call("mergeIcon", params({"icon": icon}), timeout))
+        return cast(
+            "MergeIconResponse", await self._client._call("mergeIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
-    async def remove(self, icon: IdKey | int, *, timeout: float | None = None) -> RemoveIconResponse:
+    async def remove(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveIconResponse:
         """Deletes an icon; it is kept and can be restored.
 
         Sends ``removeIcon``; may raise IconNotFound.
         """
-        return cast("RemoveIconResponse", await self._client._call("removeIcon", params({"icon": icon}), timeout))
+        return cast(
+            "RemoveIconResponse", await self._client._call("removeIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
-    async def restore(self, icon: IdKey | int, *, timeout: float | None = None) -> RestoreIconResponse:
+    async def restore(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreIconResponse:
         """Restores a deleted icon.
 
         Sends ``restoreIcon``; may raise IconNotFound, IconNotDeleted.
         """
-        return cast("RestoreIconResponse", await self._client._call("restoreIcon", params({"icon": icon}), timeout))
+        return cast(
+            "RestoreIconResponse", await self._client._call("restoreIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
     async def multi_merge(
-        self, icons: Sequence[Icon | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        icons: Sequence[Icon | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeIconResponse:
         """Creates or updates several icons in one command, each as mergeIcon would.
 
         Sends ``multiMergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
         return cast(
-            "MultiMergeIconResponse", await self._client._call("multiMergeIcon", params({"icons": icons}), timeout)
+            "MultiMergeIconResponse",
+            await self._client._call("multiMergeIcon", params({"icons": icons}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, icons: Sequence[IdKey | int], *, timeout: float | None = None
+        self, icons: Sequence[IdKey | int], *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> MultiRemoveIconResponse:
         """Deletes several icons in one command; they can be restored.
 
         Sends ``multiRemoveIcon``; may raise IconNotFound.
         """
         return cast(
-            "MultiRemoveIconResponse", await self._client._call("multiRemoveIcon", params({"icons": icons}), timeout)
+            "MultiRemoveIconResponse",
+            await self._client._call("multiRemoveIcon", params({"icons": icons}), timeout, extra_body),
         )
 
 
@@ -756,15 +997,22 @@ class IconsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, icon: IdKey | int, *, timeout: float | None = None) -> GetIconResponse:
+    def get(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetIconResponse:
         """Fetches one icon by its key.
 
         Sends ``getIcon``; may raise IconNotFound.
         """
-        return cast("GetIconResponse", self._client._call("getIcon", params({"icon": icon}), timeout))
+        return cast("GetIconResponse", self._client._call("getIcon", params({"icon": icon}), timeout, extra_body))
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetIconsListResponse:
         """Lists the icons of a company; the reply replaces what the client knows of them.
 
@@ -773,46 +1021,70 @@ class IconsResource(SyncResource):
         return cast(
             "GetIconsListResponse",
             self._client._call(
-                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, icon: Icon | Mapping[str, Any], *, timeout: float | None = None) -> MergeIconResponse:
+    def merge(
+        self,
+        icon: Icon | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeIconResponse:
         """Creates an icon when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
-        return cast("MergeIconResponse", self._client._call("mergeIcon", params({"icon": icon}), timeout))
+        return cast("MergeIconResponse", self._client._call("mergeIcon", params({"icon": icon}), timeout, extra_body))
 
-    def remove(self, icon: IdKey | int, *, timeout: float | None = None) -> RemoveIconResponse:
+    def remove(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveIconResponse:
         """Deletes an icon; it is kept and can be restored.
 
         Sends ``removeIcon``; may raise IconNotFound.
         """
-        return cast("RemoveIconResponse", self._client._call("removeIcon", params({"icon": icon}), timeout))
+        return cast("RemoveIconResponse", self._client._call("removeIcon", params({"icon": icon}), timeout, extra_body))
 
-    def restore(self, icon: IdKey | int, *, timeout: float | None = None) -> RestoreIconResponse:
+    def restore(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreIconResponse:
         """Restores a deleted icon.
 
         Sends ``restoreIcon``; may raise IconNotFound, IconNotDeleted.
         """
-        return cast("RestoreIconResponse", self._client._call("restoreIcon", params({"icon": icon}), timeout))
+        return cast(
+            "RestoreIconResponse", self._client._call("restoreIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
     def multi_merge(
-        self, icons: Sequence[Icon | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        icons: Sequence[Icon | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeIconResponse:
         """Creates or updates several icons in one command, each as mergeIcon would.
 
         Sends ``multiMergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
-        return cast("MultiMergeIconResponse", self._client._call("multiMergeIcon", params({"icons": icons}), timeout))
+        return cast(
+            "MultiMergeIconResponse",
+            self._client._call("multiMergeIcon", params({"icons": icons}), timeout, extra_body),
+        )
 
-    def multi_remove(self, icons: Sequence[IdKey | int], *, timeout: float | None = None) -> MultiRemoveIconResponse:
+    def multi_remove(
+        self, icons: Sequence[IdKey | int], *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> MultiRemoveIconResponse:
         """Deletes several icons in one command; they can be restored.
 
         Sends ``multiRemoveIcon``; may raise IconNotFound.
         """
-        return cast("MultiRemoveIconResponse", self._client._call("multiRemoveIcon", params({"icons": icons}), timeout))
+        return cast(
+            "MultiRemoveIconResponse",
+            self._client._call("multiRemoveIcon", params({"icons": icons}), timeout, extra_body),
+        )
 
 
 class AsyncPicturesResource(AsyncResource):
@@ -820,15 +1092,25 @@ class AsyncPicturesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, picture: IdKey | int, *, timeout: float | None = None) -> GetPictureResponse:
+    async def get(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetPictureResponse:
         """Fetches one picture by its key.
 
         Sends ``getPicture``; may raise PictureNotFound.
         """
-        return cast("GetPictureResponse", await self._client._call("getPicture", params({"picture": picture}), timeout))
+        return cast(
+            "GetPictureResponse",
+            await self._client._call("getPicture", params({"picture": picture}), timeout, extra_body),
+        )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPicturesListResponse:
         """Lists the pictures of a company; the reply replaces what the client knows of them.
 
@@ -837,41 +1119,56 @@ class AsyncPicturesResource(AsyncResource):
         return cast(
             "GetPicturesListResponse",
             await self._client._call(
-                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def merge(
-        self, picture: Picture | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        picture: Picture | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergePictureResponse:
         """Creates a picture when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergePicture``; may raise PictureNotFound, WrongVersionKey.
         """
         return cast(
-            "MergePictureResponse", await self._client._call("mergePicture", params({"picture": picture}), timeout)
+            "MergePictureResponse",
+            await self._client._call("mergePicture", params({"picture": picture}), timeout, extra_body),
         )
 
-    async def remove(self, picture: IdKey | int, *, timeout: float | None = None) -> RemovePictureResponse:
+    async def remove(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemovePictureResponse:
         """Deletes a picture; it is kept and can be restored.
 
         Sends ``removePicture``; may raise PictureNotFound.
         """
         return cast(
-            "RemovePictureResponse", await self._client._call("removePicture", params({"picture": picture}), timeout)
+            "RemovePictureResponse",
+            await self._client._call("removePicture", params({"picture": picture}), timeout, extra_body),
         )
 
-    async def restore(self, picture: IdKey | int, *, timeout: float | None = None) -> RestorePictureResponse:
+    async def restore(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestorePictureResponse:
         """Restores a deleted picture.
 
         Sends ``restorePicture``; may raise PictureNotFound, PictureNotDeleted.
         """
         return cast(
-            "RestorePictureResponse", await self._client._call("restorePicture", params({"picture": picture}), timeout)
+            "RestorePictureResponse",
+            await self._client._call("restorePicture", params({"picture": picture}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, pictures: Sequence[Picture | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        pictures: Sequence[Picture | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergePictureResponse:
         """Creates or updates several pictures in one command, each as mergePicture would.
 
@@ -879,11 +1176,15 @@ class AsyncPicturesResource(AsyncResource):
         """
         return cast(
             "MultiMergePictureResponse",
-            await self._client._call("multiMergePicture", params({"pictures": pictures}), timeout),
+            await self._client._call("multiMergePicture", params({"pictures": pictures}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, pictures: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        pictures: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemovePictureResponse:
         """Deletes several pictures in one command; they can be restored.
 
@@ -891,7 +1192,7 @@ class AsyncPicturesResource(AsyncResource):
         """
         return cast(
             "MultiRemovePictureResponse",
-            await self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout),
+            await self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout, extra_body),
         )
 
 
@@ -900,15 +1201,24 @@ class PicturesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, picture: IdKey | int, *, timeout: float | None = None) -> GetPictureResponse:
+    def get(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetPictureResponse:
         """Fetches one picture by its key.
 
         Sends ``getPicture``; may raise PictureNotFound.
         """
-        return cast("GetPictureResponse", self._client._call("getPicture", params({"picture": picture}), timeout))
+        return cast(
+            "GetPictureResponse", self._client._call("getPicture", params({"picture": picture}), timeout, extra_body)
+        )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPicturesListResponse:
         """Lists the pictures of a company; the reply replaces what the client knows of them.
 
@@ -917,35 +1227,56 @@ class PicturesResource(SyncResource):
         return cast(
             "GetPicturesListResponse",
             self._client._call(
-                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, picture: Picture | Mapping[str, Any], *, timeout: float | None = None) -> MergePictureResponse:
+    def merge(
+        self,
+        picture: Picture | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergePictureResponse:
         """Creates a picture when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergePicture``; may raise PictureNotFound, WrongVersionKey.
         """
-        return cast("MergePictureResponse", self._client._call("mergePicture", params({"picture": picture}), timeout))
+        return cast(
+            "MergePictureResponse",
+            self._client._call("mergePicture", params({"picture": picture}), timeout, extra_body),
+        )
 
-    def remove(self, picture: IdKey | int, *, timeout: float | None = None) -> RemovePictureResponse:
+    def remove(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemovePictureResponse:
         """Deletes a picture; it is kept and can be restored.
 
         Sends ``removePicture``; may raise PictureNotFound.
         """
-        return cast("RemovePictureResponse", self._client._call("removePicture", params({"picture": picture}), timeout))
+        return cast(
+            "RemovePictureResponse",
+            self._client._call("removePicture", params({"picture": picture}), timeout, extra_body),
+        )
 
-    def restore(self, picture: IdKey | int, *, timeout: float | None = None) -> RestorePictureResponse:
+    def restore(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestorePictureResponse:
         """Restores a deleted picture.
 
         Sends ``restorePicture``; may raise PictureNotFound, PictureNotDeleted.
         """
         return cast(
-            "RestorePictureResponse", self._client._call("restorePicture", params({"picture": picture}), timeout)
+            "RestorePictureResponse",
+            self._client._call("restorePicture", params({"picture": picture}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, pictures: Sequence[Picture | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        pictures: Sequence[Picture | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergePictureResponse:
         """Creates or updates several pictures in one command, each as mergePicture would.
 
@@ -953,11 +1284,15 @@ class PicturesResource(SyncResource):
         """
         return cast(
             "MultiMergePictureResponse",
-            self._client._call("multiMergePicture", params({"pictures": pictures}), timeout),
+            self._client._call("multiMergePicture", params({"pictures": pictures}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, pictures: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        pictures: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemovePictureResponse:
         """Deletes several pictures in one command; they can be restored.
 
@@ -965,5 +1300,5 @@ class PicturesResource(SyncResource):
         """
         return cast(
             "MultiRemovePictureResponse",
-            self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout),
+            self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout, extra_body),
         )

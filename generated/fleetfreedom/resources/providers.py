@@ -90,18 +90,27 @@ class AsyncProviderConfigsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, provider_config: IdKey | int, *, timeout: float | None = None) -> GetProviderConfigResponse:
+    async def get(
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderConfigResponse:
         """Fetches one provider configuration by its key.
 
         Sends ``getProviderConfig``.
         """
         return cast(
             "GetProviderConfigResponse",
-            await self._client._call("getProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "getProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigsListResponse:
         """Lists the provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -110,12 +119,19 @@ class AsyncProviderConfigsResource(AsyncResource):
         return cast(
             "GetProviderConfigsListResponse",
             await self._client._call(
-                "getProviderConfigsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderConfigsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_config: ProviderConfig | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_config: ProviderConfig | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigResponse:
         """Creates a provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -123,11 +139,13 @@ class AsyncProviderConfigsResource(AsyncResource):
         """
         return cast(
             "MergeProviderConfigResponse",
-            await self._client._call("mergeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "mergeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, provider_config: IdKey | int, *, timeout: float | None = None
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveProviderConfigResponse:
         """Deletes a provider configuration; it is kept and can be restored.
 
@@ -135,11 +153,13 @@ class AsyncProviderConfigsResource(AsyncResource):
         """
         return cast(
             "RemoveProviderConfigResponse",
-            await self._client._call("removeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "removeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, provider_config: IdKey | int, *, timeout: float | None = None
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreProviderConfigResponse:
         """Restores a deleted provider configuration.
 
@@ -147,11 +167,17 @@ class AsyncProviderConfigsResource(AsyncResource):
         """
         return cast(
             "RestoreProviderConfigResponse",
-            await self._client._call("restoreProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "restoreProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, provider_configs: Sequence[ProviderConfig | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[ProviderConfig | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderConfigResponse:
         """Creates or updates several provider configurations in one command, each as mergeProviderConfig would.
 
@@ -160,12 +186,16 @@ class AsyncProviderConfigsResource(AsyncResource):
         return cast(
             "MultiMergeProviderConfigResponse",
             await self._client._call(
-                "multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout
+                "multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, provider_configs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigResponse:
         """Deletes several provider configurations in one command; they can be restored.
 
@@ -174,7 +204,7 @@ class AsyncProviderConfigsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderConfigResponse",
             await self._client._call(
-                "multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout
+                "multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
             ),
         )
 
@@ -184,18 +214,25 @@ class ProviderConfigsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, provider_config: IdKey | int, *, timeout: float | None = None) -> GetProviderConfigResponse:
+    def get(
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderConfigResponse:
         """Fetches one provider configuration by its key.
 
         Sends ``getProviderConfig``.
         """
         return cast(
             "GetProviderConfigResponse",
-            self._client._call("getProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call("getProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigsListResponse:
         """Lists the provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -204,12 +241,19 @@ class ProviderConfigsResource(SyncResource):
         return cast(
             "GetProviderConfigsListResponse",
             self._client._call(
-                "getProviderConfigsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderConfigsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_config: ProviderConfig | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_config: ProviderConfig | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigResponse:
         """Creates a provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -217,31 +261,43 @@ class ProviderConfigsResource(SyncResource):
         """
         return cast(
             "MergeProviderConfigResponse",
-            self._client._call("mergeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call("mergeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body),
         )
 
-    def remove(self, provider_config: IdKey | int, *, timeout: float | None = None) -> RemoveProviderConfigResponse:
+    def remove(
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderConfigResponse:
         """Deletes a provider configuration; it is kept and can be restored.
 
         Sends ``removeProviderConfig``.
         """
         return cast(
             "RemoveProviderConfigResponse",
-            self._client._call("removeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call(
+                "removeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
-    def restore(self, provider_config: IdKey | int, *, timeout: float | None = None) -> RestoreProviderConfigResponse:
+    def restore(
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderConfigResponse:
         """Restores a deleted provider configuration.
 
         Sends ``restoreProviderConfig``.
         """
         return cast(
             "RestoreProviderConfigResponse",
-            self._client._call("restoreProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call(
+                "restoreProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, provider_configs: Sequence[ProviderConfig | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[ProviderConfig | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderConfigResponse:
         """Creates or updates several provider configurations in one command, each as mergeProviderConfig would.
 
@@ -249,11 +305,17 @@ class ProviderConfigsResource(SyncResource):
         """
         return cast(
             "MultiMergeProviderConfigResponse",
-            self._client._call("multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout),
+            self._client._call(
+                "multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, provider_configs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigResponse:
         """Deletes several provider configurations in one command; they can be restored.
 
@@ -261,7 +323,9 @@ class ProviderConfigsResource(SyncResource):
         """
         return cast(
             "MultiRemoveProviderConfigResponse",
-            self._client._call("multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout),
+            self._client._call(
+                "multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
+            ),
         )
 
 
@@ -271,7 +335,11 @@ class AsyncProviderConfigurationsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationResponse:
         """Fetches one older-model provider configuration by its key.
 
@@ -280,12 +348,20 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "GetProviderConfigurationResponse",
             await self._client._call(
-                "getProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "getProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationsListResponse:
         """Lists the older-model provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -297,11 +373,16 @@ class AsyncProviderConfigurationsResource(AsyncResource):
                 "getProviderConfigurationsList",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_configuration: ProviderConfiguration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_configuration: ProviderConfiguration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigurationResponse:
         """Creates an older-model provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -310,12 +391,19 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "MergeProviderConfigurationResponse",
             await self._client._call(
-                "mergeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "mergeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def remove(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderConfigurationResponse:
         """Deletes an older-model provider configuration; it is kept and can be restored.
 
@@ -324,12 +412,19 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "RemoveProviderConfigurationResponse",
             await self._client._call(
-                "removeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "removeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def restore(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderConfigurationResponse:
         """Restores a deleted older-model provider configuration.
 
@@ -338,7 +433,10 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "RestoreProviderConfigurationResponse",
             await self._client._call(
-                "restoreProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "restoreProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -346,6 +444,7 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         self,
         provider_configurations: Sequence[ProviderConfiguration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderConfigurationResponse:
         """Creates or updates several older-model provider configurations in one command, each as mergeProviderConfiguration would.
@@ -355,12 +454,19 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "MultiMergeProviderConfigurationResponse",
             await self._client._call(
-                "multiMergeProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiMergeProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def multi_remove(
-        self, provider_configurations: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configurations: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigurationResponse:
         """Deletes several older-model provider configurations in one command; they can be restored.
 
@@ -369,7 +475,10 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderConfigurationResponse",
             await self._client._call(
-                "multiRemoveProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiRemoveProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -380,7 +489,11 @@ class ProviderConfigurationsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationResponse:
         """Fetches one older-model provider configuration by its key.
 
@@ -389,12 +502,20 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "GetProviderConfigurationResponse",
             self._client._call(
-                "getProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "getProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationsListResponse:
         """Lists the older-model provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -406,11 +527,16 @@ class ProviderConfigurationsResource(SyncResource):
                 "getProviderConfigurationsList",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_configuration: ProviderConfiguration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_configuration: ProviderConfiguration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigurationResponse:
         """Creates an older-model provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -419,12 +545,19 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "MergeProviderConfigurationResponse",
             self._client._call(
-                "mergeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "mergeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def remove(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderConfigurationResponse:
         """Deletes an older-model provider configuration; it is kept and can be restored.
 
@@ -433,12 +566,19 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "RemoveProviderConfigurationResponse",
             self._client._call(
-                "removeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "removeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def restore(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderConfigurationResponse:
         """Restores a deleted older-model provider configuration.
 
@@ -447,7 +587,10 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "RestoreProviderConfigurationResponse",
             self._client._call(
-                "restoreProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "restoreProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -455,6 +598,7 @@ class ProviderConfigurationsResource(SyncResource):
         self,
         provider_configurations: Sequence[ProviderConfiguration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderConfigurationResponse:
         """Creates or updates several older-model provider configurations in one command, each as mergeProviderConfiguration would.
@@ -464,12 +608,19 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "MultiMergeProviderConfigurationResponse",
             self._client._call(
-                "multiMergeProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiMergeProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
     def multi_remove(
-        self, provider_configurations: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configurations: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigurationResponse:
         """Deletes several older-model provider configurations in one command; they can be restored.
 
@@ -478,7 +629,10 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "MultiRemoveProviderConfigurationResponse",
             self._client._call(
-                "multiRemoveProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiRemoveProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -489,7 +643,11 @@ class AsyncProviderRegistrationsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationResponse:
         """Fetches one provider registration by its key.
 
@@ -498,12 +656,17 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "GetProviderRegistrationResponse",
             await self._client._call(
-                "getProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "getProviderRegistration", params({"providerRegistration": provider_registration}), timeout, extra_body
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationsListResponse:
         """Lists the provider registrations of a company; the reply replaces what the client knows of them.
 
@@ -512,12 +675,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "GetProviderRegistrationsListResponse",
             await self._client._call(
-                "getProviderRegistrationsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderRegistrationsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_registration: ProviderRegistration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_registration: ProviderRegistration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderRegistrationResponse:
         """Creates a provider registration when the code is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -526,12 +696,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "MergeProviderRegistrationResponse",
             await self._client._call(
-                "mergeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "mergeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def remove(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderRegistrationResponse:
         """Deletes a provider registration; it is kept and can be restored.
 
@@ -540,12 +717,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "RemoveProviderRegistrationResponse",
             await self._client._call(
-                "removeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "removeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def restore(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderRegistrationResponse:
         """Restores a deleted provider registration.
 
@@ -554,7 +738,10 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "RestoreProviderRegistrationResponse",
             await self._client._call(
-                "restoreProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "restoreProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -562,6 +749,7 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         self,
         provider_registrations: Sequence[ProviderRegistration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderRegistrationResponse:
         """Creates or updates several provider registrations in one command, each as mergeProviderRegistration would.
@@ -571,12 +759,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "MultiMergeProviderRegistrationResponse",
             await self._client._call(
-                "multiMergeProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiMergeProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def multi_remove(
-        self, provider_registrations: Sequence[CodeKey | str], *, timeout: float | None = None
+        self,
+        provider_registrations: Sequence[CodeKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderRegistrationResponse:
         """Deletes several provider registrations in one command; they can be restored.
 
@@ -585,7 +780,10 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderRegistrationResponse",
             await self._client._call(
-                "multiRemoveProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiRemoveProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -596,7 +794,11 @@ class ProviderRegistrationsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationResponse:
         """Fetches one provider registration by its key.
 
@@ -605,12 +807,17 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "GetProviderRegistrationResponse",
             self._client._call(
-                "getProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "getProviderRegistration", params({"providerRegistration": provider_registration}), timeout, extra_body
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationsListResponse:
         """Lists the provider registrations of a company; the reply replaces what the client knows of them.
 
@@ -619,12 +826,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "GetProviderRegistrationsListResponse",
             self._client._call(
-                "getProviderRegistrationsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderRegistrationsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_registration: ProviderRegistration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_registration: ProviderRegistration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderRegistrationResponse:
         """Creates a provider registration when the code is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -633,12 +847,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "MergeProviderRegistrationResponse",
             self._client._call(
-                "mergeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "mergeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def remove(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderRegistrationResponse:
         """Deletes a provider registration; it is kept and can be restored.
 
@@ -647,12 +868,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "RemoveProviderRegistrationResponse",
             self._client._call(
-                "removeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "removeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def restore(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderRegistrationResponse:
         """Restores a deleted provider registration.
 
@@ -661,7 +889,10 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "RestoreProviderRegistrationResponse",
             self._client._call(
-                "restoreProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "restoreProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -669,6 +900,7 @@ class ProviderRegistrationsResource(SyncResource):
         self,
         provider_registrations: Sequence[ProviderRegistration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderRegistrationResponse:
         """Creates or updates several provider registrations in one command, each as mergeProviderRegistration would.
@@ -678,12 +910,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "MultiMergeProviderRegistrationResponse",
             self._client._call(
-                "multiMergeProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiMergeProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
     def multi_remove(
-        self, provider_registrations: Sequence[CodeKey | str], *, timeout: float | None = None
+        self,
+        provider_registrations: Sequence[CodeKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderRegistrationResponse:
         """Deletes several provider registrations in one command; they can be restored.
 
@@ -692,7 +931,10 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "MultiRemoveProviderRegistrationResponse",
             self._client._call(
-                "multiRemoveProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiRemoveProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -702,18 +944,27 @@ class AsyncProviderScriptsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, provider_script: IdKey | int, *, timeout: float | None = None) -> GetProviderScriptResponse:
+    async def get(
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderScriptResponse:
         """Fetches one provider script by its key.
 
         Sends ``getProviderScript``; may raise ProviderScriptNotFound.
         """
         return cast(
             "GetProviderScriptResponse",
-            await self._client._call("getProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "getProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderScriptsListResponse:
         """Lists the provider scripts of a company; the reply replaces what the client knows of them.
 
@@ -722,12 +973,19 @@ class AsyncProviderScriptsResource(AsyncResource):
         return cast(
             "GetProviderScriptsListResponse",
             await self._client._call(
-                "getProviderScriptsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderScriptsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_script: ProviderScript | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_script: ProviderScript | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderScriptResponse:
         """Creates a provider script when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -735,11 +993,13 @@ class AsyncProviderScriptsResource(AsyncResource):
         """
         return cast(
             "MergeProviderScriptResponse",
-            await self._client._call("mergeProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "mergeProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, provider_script: IdKey | int, *, timeout: float | None = None
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveProviderScriptResponse:
         """Deletes a provider script; it is kept and can be restored.
 
@@ -747,11 +1007,13 @@ class AsyncProviderScriptsResource(AsyncResource):
         """
         return cast(
             "RemoveProviderScriptResponse",
-            await self._client._call("removeProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "removeProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, provider_script: IdKey | int, *, timeout: float | None = None
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreProviderScriptResponse:
         """Restores a deleted provider script.
 
@@ -759,11 +1021,17 @@ class AsyncProviderScriptsResource(AsyncResource):
         """
         return cast(
             "RestoreProviderScriptResponse",
-            await self._client._call("restoreProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "restoreProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, provider_scripts: Sequence[ProviderScript | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[ProviderScript | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderScriptResponse:
         """Creates or updates several provider scripts in one command, each as mergeProviderScript would.
 
@@ -772,12 +1040,16 @@ class AsyncProviderScriptsResource(AsyncResource):
         return cast(
             "MultiMergeProviderScriptResponse",
             await self._client._call(
-                "multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout
+                "multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, provider_scripts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderScriptResponse:
         """Deletes several provider scripts in one command; they can be restored.
 
@@ -786,7 +1058,7 @@ class AsyncProviderScriptsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderScriptResponse",
             await self._client._call(
-                "multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout
+                "multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
             ),
         )
 
@@ -796,18 +1068,25 @@ class ProviderScriptsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, provider_script: IdKey | int, *, timeout: float | None = None) -> GetProviderScriptResponse:
+    def get(
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderScriptResponse:
         """Fetches one provider script by its key.
 
         Sends ``getProviderScript``; may raise ProviderScriptNotFound.
         """
         return cast(
             "GetProviderScriptResponse",
-            self._client._call("getProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call("getProviderScript", params({"providerScript": provider_script}), timeout, extra_body),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderScriptsListResponse:
         """Lists the provider scripts of a company; the reply replaces what the client knows of them.
 
@@ -816,12 +1095,19 @@ class ProviderScriptsResource(SyncResource):
         return cast(
             "GetProviderScriptsListResponse",
             self._client._call(
-                "getProviderScriptsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderScriptsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_script: ProviderScript | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_script: ProviderScript | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderScriptResponse:
         """Creates a provider script when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -829,31 +1115,43 @@ class ProviderScriptsResource(SyncResource):
         """
         return cast(
             "MergeProviderScriptResponse",
-            self._client._call("mergeProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call("mergeProviderScript", params({"providerScript": provider_script}), timeout, extra_body),
         )
 
-    def remove(self, provider_script: IdKey | int, *, timeout: float | None = None) -> RemoveProviderScriptResponse:
+    def remove(
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderScriptResponse:
         """Deletes a provider script; it is kept and can be restored.
 
         Sends ``removeProviderScript``; may raise ProviderScriptNotFound, ProviderScriptInUse.
         """
         return cast(
             "RemoveProviderScriptResponse",
-            self._client._call("removeProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call(
+                "removeProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
-    def restore(self, provider_script: IdKey | int, *, timeout: float | None = None) -> RestoreProviderScriptResponse:
+    def restore(
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderScriptResponse:
         """Restores a deleted provider script.
 
         Sends ``restoreProviderScript``; may raise ProviderScriptNotFound, ProviderScriptNotDeleted.
         """
         return cast(
             "RestoreProviderScriptResponse",
-            self._client._call("restoreProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call(
+                "restoreProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, provider_scripts: Sequence[ProviderScript | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[ProviderScript | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderScriptResponse:
         """Creates or updates several provider scripts in one command, each as mergeProviderScript would.
 
@@ -861,11 +1159,17 @@ class ProviderScriptsResource(SyncResource):
         """
         return cast(
             "MultiMergeProviderScriptResponse",
-            self._client._call("multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout),
+            self._client._call(
+                "multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, provider_scripts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderScriptResponse:
         """Deletes several provider scripts in one command; they can be restored.
 
@@ -873,7 +1177,9 @@ class ProviderScriptsResource(SyncResource):
         """
         return cast(
             "MultiRemoveProviderScriptResponse",
-            self._client._call("multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout),
+            self._client._call(
+                "multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
+            ),
         )
 
 
@@ -882,13 +1188,16 @@ class AsyncProvidersResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderResponse:
+    async def get(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderResponse:
         """Fetches one provider by its key.
 
         Sends ``getProvider``; may raise ProviderNotFound.
         """
         return cast(
-            "GetProviderResponse", await self._client._call("getProvider", params({"provider": provider}), timeout)
+            "GetProviderResponse",
+            await self._client._call("getProvider", params({"provider": provider}), timeout, extra_body),
         )
 
     async def list(
@@ -897,6 +1206,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProvidersListResponse:
         """Lists the providers of a company; the reply replaces what the client knows of them.
@@ -909,42 +1219,56 @@ class AsyncProvidersResource(AsyncResource):
                 "getProvidersList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider: Provider | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider: Provider | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderResponse:
         """Creates a provider when the id is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeProvider``; may raise ProviderNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeProviderResponse", await self._client._call("mergeProvider", params({"provider": provider}), timeout)
+            "MergeProviderResponse",
+            await self._client._call("mergeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    async def remove(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RemoveProviderResponse:
+    async def remove(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderResponse:
         """Deletes a provider; it is kept and can be restored.
 
         Sends ``removeProvider``; may raise ProviderNotFound.
         """
         return cast(
             "RemoveProviderResponse",
-            await self._client._call("removeProvider", params({"provider": provider}), timeout),
+            await self._client._call("removeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    async def restore(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RestoreProviderResponse:
+    async def restore(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderResponse:
         """Restores a deleted provider.
 
         Sends ``restoreProvider``; may raise ProviderNotFound, ProviderNotDeleted.
         """
         return cast(
             "RestoreProviderResponse",
-            await self._client._call("restoreProvider", params({"provider": provider}), timeout),
+            await self._client._call("restoreProvider", params({"provider": provider}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, providers: Sequence[Provider | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        providers: Sequence[Provider | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderResponse:
         """Creates or updates several providers in one command, each as mergeProvider would.
 
@@ -952,11 +1276,15 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "MultiMergeProviderResponse",
-            await self._client._call("multiMergeProvider", params({"providers": providers}), timeout),
+            await self._client._call("multiMergeProvider", params({"providers": providers}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, providers: Sequence[ProviderKey | str], *, timeout: float | None = None
+        self,
+        providers: Sequence[ProviderKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderResponse:
         """Deletes several providers in one command; they can be restored.
 
@@ -964,11 +1292,11 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "MultiRemoveProviderResponse",
-            await self._client._call("multiRemoveProvider", params({"providers": providers}), timeout),
+            await self._client._call("multiRemoveProvider", params({"providers": providers}), timeout, extra_body),
         )
 
     async def get_general(
-        self, provider: ProviderKey | str, *, timeout: float | None = None
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetProviderGeneralResponse:
         """Fetches the general part of a provider by the provider's key.
 
@@ -976,7 +1304,7 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "GetProviderGeneralResponse",
-            await self._client._call("getProviderGeneral", params({"provider": provider}), timeout),
+            await self._client._call("getProviderGeneral", params({"provider": provider}), timeout, extra_body),
         )
 
     async def list_general(
@@ -985,6 +1313,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListResponse:
         """Lists the general parts of providers of a company; the reply replaces what the client knows of them.
@@ -997,6 +1326,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderGeneralsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1006,6 +1336,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListByConfigResponse:
         """Lists the general parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1018,11 +1349,12 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderGeneralsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def get_advanced(
-        self, provider: ProviderKey | str, *, timeout: float | None = None
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetProviderAdvancedResponse:
         """Fetches the advanced part of a provider by the provider's key.
 
@@ -1030,7 +1362,7 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "GetProviderAdvancedResponse",
-            await self._client._call("getProviderAdvanced", params({"provider": provider}), timeout),
+            await self._client._call("getProviderAdvanced", params({"provider": provider}), timeout, extra_body),
         )
 
     async def list_advanced(
@@ -1039,6 +1371,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListResponse:
         """Lists the advanced parts of providers of a company; the reply replaces what the client knows of them.
@@ -1051,6 +1384,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderAdvancedsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1060,6 +1394,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListByConfigResponse:
         """Lists the advanced parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1072,11 +1407,12 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderAdvancedsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def get_control(
-        self, provider: ProviderKey | str, *, timeout: float | None = None
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetProviderControlResponse:
         """Fetches the control part of a provider by the provider's key.
 
@@ -1084,7 +1420,7 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "GetProviderControlResponse",
-            await self._client._call("getProviderControl", params({"provider": provider}), timeout),
+            await self._client._call("getProviderControl", params({"provider": provider}), timeout, extra_body),
         )
 
     async def list_control(
@@ -1093,6 +1429,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListResponse:
         """Lists the control parts of providers of a company; the reply replaces what the client knows of them.
@@ -1105,6 +1442,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderControlsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1114,6 +1452,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListByConfigResponse:
         """Lists the control parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1126,6 +1465,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderControlsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1135,12 +1475,17 @@ class ProvidersResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderResponse:
+    def get(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderResponse:
         """Fetches one provider by its key.
 
         Sends ``getProvider``; may raise ProviderNotFound.
         """
-        return cast("GetProviderResponse", self._client._call("getProvider", params({"provider": provider}), timeout))
+        return cast(
+            "GetProviderResponse",
+            self._client._call("getProvider", params({"provider": provider}), timeout, extra_body),
+        )
 
     def list(
         self,
@@ -1148,6 +1493,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProvidersListResponse:
         """Lists the providers of a company; the reply replaces what the client knows of them.
@@ -1160,38 +1506,56 @@ class ProvidersResource(SyncResource):
                 "getProvidersList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
-    def merge(self, provider: Provider | Mapping[str, Any], *, timeout: float | None = None) -> MergeProviderResponse:
+    def merge(
+        self,
+        provider: Provider | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeProviderResponse:
         """Creates a provider when the id is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeProvider``; may raise ProviderNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeProviderResponse", self._client._call("mergeProvider", params({"provider": provider}), timeout)
+            "MergeProviderResponse",
+            self._client._call("mergeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    def remove(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RemoveProviderResponse:
+    def remove(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderResponse:
         """Deletes a provider; it is kept and can be restored.
 
         Sends ``removeProvider``; may raise ProviderNotFound.
         """
         return cast(
-            "RemoveProviderResponse", self._client._call("removeProvider", params({"provider": provider}), timeout)
+            "RemoveProviderResponse",
+            self._client._call("removeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    def restore(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RestoreProviderResponse:
+    def restore(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderResponse:
         """Restores a deleted provider.
 
         Sends ``restoreProvider``; may raise ProviderNotFound, ProviderNotDeleted.
         """
         return cast(
-            "RestoreProviderResponse", self._client._call("restoreProvider", params({"provider": provider}), timeout)
+            "RestoreProviderResponse",
+            self._client._call("restoreProvider", params({"provider": provider}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, providers: Sequence[Provider | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        providers: Sequence[Provider | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderResponse:
         """Creates or updates several providers in one command, each as mergeProvider would.
 
@@ -1199,11 +1563,15 @@ class ProvidersResource(SyncResource):
         """
         return cast(
             "MultiMergeProviderResponse",
-            self._client._call("multiMergeProvider", params({"providers": providers}), timeout),
+            self._client._call("multiMergeProvider", params({"providers": providers}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, providers: Sequence[ProviderKey | str], *, timeout: float | None = None
+        self,
+        providers: Sequence[ProviderKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderResponse:
         """Deletes several providers in one command; they can be restored.
 
@@ -1211,17 +1579,19 @@ class ProvidersResource(SyncResource):
         """
         return cast(
             "MultiRemoveProviderResponse",
-            self._client._call("multiRemoveProvider", params({"providers": providers}), timeout),
+            self._client._call("multiRemoveProvider", params({"providers": providers}), timeout, extra_body),
         )
 
-    def get_general(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderGeneralResponse:
+    def get_general(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderGeneralResponse:
         """Fetches the general part of a provider by the provider's key.
 
         Sends ``getProviderGeneral``; may raise ProviderNotFound.
         """
         return cast(
             "GetProviderGeneralResponse",
-            self._client._call("getProviderGeneral", params({"provider": provider}), timeout),
+            self._client._call("getProviderGeneral", params({"provider": provider}), timeout, extra_body),
         )
 
     def list_general(
@@ -1230,6 +1600,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListResponse:
         """Lists the general parts of providers of a company; the reply replaces what the client knows of them.
@@ -1242,6 +1613,7 @@ class ProvidersResource(SyncResource):
                 "getProviderGeneralsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1251,6 +1623,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListByConfigResponse:
         """Lists the general parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1263,17 +1636,20 @@ class ProvidersResource(SyncResource):
                 "getProviderGeneralsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
-    def get_advanced(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderAdvancedResponse:
+    def get_advanced(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderAdvancedResponse:
         """Fetches the advanced part of a provider by the provider's key.
 
         Sends ``getProviderAdvanced``; may raise ProviderNotFound.
         """
         return cast(
             "GetProviderAdvancedResponse",
-            self._client._call("getProviderAdvanced", params({"provider": provider}), timeout),
+            self._client._call("getProviderAdvanced", params({"provider": provider}), timeout, extra_body),
         )
 
     def list_advanced(
@@ -1282,6 +1658,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListResponse:
         """Lists the advanced parts of providers of a company; the reply replaces what the client knows of them.
@@ -1294,6 +1671,7 @@ class ProvidersResource(SyncResource):
                 "getProviderAdvancedsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1303,6 +1681,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListByConfigResponse:
         """Lists the advanced parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1315,17 +1694,20 @@ class ProvidersResource(SyncResource):
                 "getProviderAdvancedsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
-    def get_control(self, provider: ProviderKey | str, *, timeout: float | None = None) -> GetProviderControlResponse:
+    def get_control(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetProviderControlResponse:
         """Fetches the control part of a provider by the provider's key.
 
         Sends ``getProviderControl``; may raise ProviderNotFound.
         """
         return cast(
             "GetProviderControlResponse",
-            self._client._call("getProviderControl", params({"provider": provider}), timeout),
+            self._client._call("getProviderControl", params({"provider": provider}), timeout, extra_body),
         )
 
     def list_control(
@@ -1334,6 +1716,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListResponse:
         """Lists the control parts of providers of a company; the reply replaces what the client knows of them.
@@ -1346,6 +1729,7 @@ class ProvidersResource(SyncResource):
                 "getProviderControlsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1355,6 +1739,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListByConfigResponse:
         """Lists the control parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1367,5 +1752,6 @@ class ProvidersResource(SyncResource):
                 "getProviderControlsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )

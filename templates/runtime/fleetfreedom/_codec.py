@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 import pydantic_core
@@ -161,21 +161,37 @@ def build_request(command: str, params: BaseModel | dict[str, Any] | None = None
     return request
 
 
-def encode_frame(request: RequestModel, req_id: int | None = None) -> str:
+def encode_frame(request: RequestModel, req_id: int | None = None, extra_body: Mapping[str, Any] | None = None) -> str:
     """The wire string of a request: ``'getCompany {"reqId":1,"company":{"id":42}}'``.
 
     Unknown fields or enum values anywhere in the request raise RequestError: what we send is strict.
+    ``extra_body`` adds top-level fields the schema does not know (or replaces a typed field's value) as given,
+    unchecked: the escape hatch for what the server accepts before the schema says so.
     """
     spec = command_of(request)
     problems = outgoing_problems(request)
     if problems:
         raise RequestError(spec.name, problems)
+    if extra_body:
+        return spec.name + " " + _with_extra(spec.name, request, req_id, extra_body)
     # Serialized in pydantic-core (one pass, no intermediate dict); outgoing_problems has refused NaN and Infinity,
     # which JSON cannot carry (pydantic would write null). reqId goes first, as the vendor's clients send it.
     fields = request.model_dump_json(by_alias=True, exclude_unset=True)
     if req_id is None:
         return spec.name + " " + fields
     return f'{spec.name} {{"reqId":{int(req_id)}{"," if fields != "{}" else ""}{fields[1:]}'
+
+
+def _with_extra(command: str, request: RequestModel, req_id: int | None, extra_body: Mapping[str, Any]) -> str:
+    if "reqId" in extra_body:
+        raise RequestError(command, ["extra_body.reqId: the client numbers its requests itself"])
+    body: dict[str, Any] = {} if req_id is None else {"reqId": int(req_id)}
+    body.update(request.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    body.update(extra_body)
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # not JSON: say so before anything is sent
+        raise RequestError(command, [f"extra_body: {exc}"]) from None
 
 
 def encode_raw(name: str, body: dict[str, Any]) -> str:
