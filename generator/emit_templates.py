@@ -299,7 +299,7 @@ def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:
     pairs += [(".events", m.event_class) for m in api.messages if m.kind in ("broadcast", "sessionEnded")]
     pairs += [("._codec", name) for name in ("build_request", "decode_frame", "encode_frame", "split_frame")]
     pairs += [("._async", "AsyncClient"), ("._async", "RawReply"), ("._sync", "Client"), ("._protocol", "Backoff")]
-    pairs += [("._protocol", "Session"), ("._protocol", "State")]
+    pairs += [("._protocol", "Session"), ("._protocol", "State"), ("._receipt", "Mismatch")]
     pairs += [("._client_events", name) for name in CLIENT_EVENTS]
     pairs += [("._cache", name) for name in ("AsyncCache", "ChangeStream", "SyncResult")]
     pairs += [("._cache_core", name) for name in CACHE_CHANGES]

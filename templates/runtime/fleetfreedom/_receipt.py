@@ -45,15 +45,20 @@ _MAX_ROUNDS = 16  # each round leaves out at least one more field; real bodies n
 class Mismatch:
     """One received field whose value did not match the schema; the typed object holds its default instead.
 
-    ``owner`` is the class declaring the field, ``field`` its wire name, ``path`` where it sits in the frame body
-    (``user.contact``, ``assets[3].name``), ``value`` the value as sent and ``problem`` what did not match.
+    ``owner`` is the class declaring the field, ``field`` its wire name, ``steps`` where it sits in the frame body
+    (wire names and list indices; ``path`` spells them ``user.contact``, ``assets[3].name``), ``value`` the value
+    as sent and ``problem`` what did not match.
     """
 
     owner: str
     field: str
-    path: str
+    steps: Path
     value: Any
     problem: str
+
+    @property
+    def path(self) -> str:
+        return format_path(self.steps)
 
     @property
     def sent_kind(self) -> str:
@@ -203,11 +208,16 @@ def _members(tp: Any) -> tuple[Any, ...]:
 @cache
 def _fields(cls: type[BaseModel]) -> dict[str, tuple[str, Any]]:
     """Wire name (and attribute name) -> (attribute name, declared type) of every field of ``cls``."""
+    try:  # a model whose validator is built lazily may still hold its annotations as forward references
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except (NameError, TypeError):
+        hints = {}
     table: dict[str, tuple[str, Any]] = {}
     for name, info in cls.model_fields.items():
-        table[name] = (name, info.annotation)
+        declared = hints.get(name, info.annotation)
+        table[name] = (name, declared)
         if info.alias:
-            table[info.alias] = (name, info.annotation)
+            table[info.alias] = (name, declared)
     return table
 
 
@@ -238,4 +248,4 @@ def _keep(model: BaseModel, original: Any, path: Path, owner: type[BaseModel], p
             private = {}
             object.__setattr__(holder, "__pydantic_private__", private)
         private.setdefault(MISMATCHES_KEY, {})[path[-1]] = value
-    return Mismatch(owner.__name__, str(path[-1]), format_path(path), value, problem)
+    return Mismatch(owner.__name__, str(path[-1]), path, value, problem)
