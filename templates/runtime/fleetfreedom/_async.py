@@ -73,7 +73,7 @@ class RawReply:
         self.name = name
         self.data = data
         self.text = text
-        self.reply = reply  # the typed reply, when the command is known and the body matched the schema
+        self.reply = reply  # the typed reply, when the command is known (odd fields repaired, see ``_receipt``)
 
     def __repr__(self) -> str:
         return f"RawReply(name={self.name!r}, data={self.data!r})"
