@@ -89,11 +89,15 @@ class Method:
 
     @property
     def signature(self) -> str:
-        """``asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None``."""
+        """``asset: IdKey | int, *, include_deleted: bool | None = None, extra_body: ... = None, timeout: ...``.
+
+        ``extra_body`` takes top-level fields the schema does not know yet; they are sent as given (the escape
+        hatch beside the typed, strictly checked arguments, named as in Stainless SDKs)."""
         parts = [f"{p.python_name}: {p.annotation}" for p in self.parameters if p.positional]
         parts.append("*")
         parts += [f"{p.python_name}: {p.annotation}" for p in self.parameters if not p.positional and p.required]
         parts += [f"{p.python_name}: {p.annotation} | None = None" for p in self.parameters if not p.required]
+        parts.append("extra_body: Mapping[str, Any] | None = None")
         parts.append("timeout: float | None = None")
         return ", ".join(parts)
 
@@ -133,7 +137,7 @@ class ResourcePlan:
             for f in fields
         )
         names = [p.python_name for p in params]
-        if "timeout" in names or len(set(names)) != len(names):
+        if {"timeout", "extra_body"} & set(names) or len(set(names)) != len(names):
             raise ValueError(f"{command_name}: request field names clash with the method's own arguments")
         return Method(c, params)
 
@@ -297,7 +301,7 @@ def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:
     pairs += [(".events", m.event_class) for m in api.messages if m.kind in ("broadcast", "sessionEnded")]
     pairs += [("._codec", name) for name in ("build_request", "decode_frame", "encode_frame", "split_frame")]
     pairs += [("._async", "AsyncClient"), ("._async", "RawReply"), ("._sync", "Client"), ("._protocol", "Backoff")]
-    pairs += [("._protocol", "Session"), ("._protocol", "State")]
+    pairs += [("._protocol", "Session"), ("._protocol", "State"), ("._receipt", "Mismatch")]
     pairs += [("._client_events", name) for name in CLIENT_EVENTS]
     pairs += [("._cache", name) for name in ("AsyncCache", "ChangeStream", "SyncResult")]
     pairs += [("._cache_core", name) for name in CACHE_CHANGES]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fleetfreedom import ConnectionLost, FrameError, MalformedFrame, NotConnected, RequestError, UnknownFrame
+from fleetfreedom import ConnectionLost, MalformedFrame, NotConnected, RequestError, UnknownFrame
 from fleetfreedom._protocol import (
     Backoff,
     CloseTransport,
@@ -31,6 +31,7 @@ from fleetfreedom.errors import (
     SessionExpired,
     SessionThrottled,
 )
+from fleetfreedom.commands.companies import GetCompanyResponse
 from fleetfreedom.events import AssetGeneralMerged, Broadcast, SessionEnded
 
 USER = {"login": "demo@acme.example", "company": 42, "name": "Demo"}
@@ -186,11 +187,14 @@ def test_invalid_requests_are_refused_before_anything_is_sent() -> None:
     assert core.stats.frames_sent == 0
 
 
-def test_a_reply_that_does_not_match_the_schema_fails_clearly() -> None:
+def test_a_successful_reply_that_does_not_match_the_schema_is_delivered_typed() -> None:
+    """errorCode 0 never raises because of the reply's shape: the odd field is left out and kept aside."""
     core = ready()
     out = core.prepare("getCompany", {"company": 42}, 0.0)
     reply = only(core.receive(frame("getCompanyResponse", reqId=out.req_id, errorCode=0, company="nope"), 0.0), Reply)
-    assert isinstance(reply.error, FrameError)
+    assert reply.error is None and isinstance(reply.reply, GetCompanyResponse)
+    assert reply.reply.company is None and reply.reply.wire_mismatches == {"company": "nope"}
+    assert core.stats.shape_mismatches == 1 and core.stats.unknown_frames == 0
 
 
 # --- session -----------------------------------------------------------------------------------------------------
@@ -263,12 +267,13 @@ def test_malformed_frames_become_events_and_never_raise(text: str) -> None:
     assert core.stats.malformed_frames == 1 and core.ready
 
 
-def test_unknown_frames_and_bodies_that_do_not_validate_are_surfaced() -> None:
+def test_unknown_frames_are_surfaced_and_bodies_that_do_not_validate_are_repaired() -> None:
     core = ready()
     event = only(core.receive(frame("brandNewThing", a=1), 0.0), Emit).event
     assert isinstance(event, UnknownFrame) and event.frame_name == "brandNewThing"
-    event = only(core.receive(frame("assetGeneralMerged", id="not-a-number"), 0.0), Emit).event
-    assert isinstance(event, UnknownFrame) and event.reason
+    event = only(core.receive(frame("assetGeneralMerged", id="not-a-number", name="T"), 0.0), Emit).event
+    assert isinstance(event, AssetGeneralMerged) and event.data.id is None and event.data.name == "T"
+    assert event.data.wire_mismatches == {"id": "not-a-number"} and core.stats.shape_mismatches == 1
     event = only(core.receive(frame("assetGeneralMerged", id=7, company=42, name="T", v=[1]), 0.0), Emit).event
     assert isinstance(event, AssetGeneralMerged) and event.data.id == 7
 

@@ -73,7 +73,7 @@ class RawReply:
         self.name = name
         self.data = data
         self.text = text
-        self.reply = reply  # the typed reply, when the command is known and the body matched the schema
+        self.reply = reply  # the typed reply, when the command is known (odd fields repaired, see ``_receipt``)
 
     def __repr__(self) -> str:
         return f"RawReply(name={self.name!r}, data={self.data!r})"
@@ -441,9 +441,15 @@ class AsyncClient(AsyncResources):
 
     # --- commands --------------------------------------------------------------------------------------------
 
-    async def _call(self, command: str, params: Mapping[str, Any], timeout: float | None) -> Any:
+    async def _call(
+        self,
+        command: str,
+        params: Mapping[str, Any],
+        timeout: float | None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Any:
         """Send a command and return its typed reply (used by the generated ``client.<resource>`` methods)."""
-        outcome = await self._send(command, params, timeout)
+        outcome = await self._send(command, params, timeout, extra_body=extra_body)
         return outcome.reply
 
     @overload
@@ -454,6 +460,7 @@ class AsyncClient(AsyncResources):
         *,
         timeout: float | None = None,
         raw: Literal[False] = False,
+        validate: bool = True,
     ) -> Any: ...
 
     @overload
@@ -464,6 +471,7 @@ class AsyncClient(AsyncResources):
         *,
         timeout: float | None = None,
         raw: Literal[True],
+        validate: bool = True,
     ) -> RawReply: ...
 
     async def request(
@@ -473,17 +481,21 @@ class AsyncClient(AsyncResources):
         *,
         timeout: float | None = None,
         raw: bool = False,
+        validate: bool = True,
     ) -> Any:
         """Send any command by its wire name: ``await client.request("getAsset", {"asset": {"id": 42}})``.
 
-        Returns the typed reply (``GetAssetResponse``), or with ``raw=True`` a ``RawReply`` holding the frame
-        exactly as it arrived. With ``raw=True`` the command may be one this SDK does not know. A non-zero
-        errorCode raises its typed exception either way.
+        The body is checked against the schema first (a misspelt field raises ``RequestError``); with
+        ``validate=False`` it is sent exactly as given, for any command, known or not (the escape hatch for what
+        the schema does not describe yet). Returns the typed reply (``GetAssetResponse``; for a command this SDK
+        does not know, a ``RawReply``), or with ``raw=True`` always a ``RawReply`` holding the frame exactly as it
+        arrived. A non-zero errorCode raises its typed exception either way.
         """
-        if command not in COMMANDS and not raw:
-            raise RequestError(command, ["unknown command (use raw=True to send it anyway)"])
-        outcome = await self._send(command, params, timeout, raw=command not in COMMANDS)
-        if raw:
+        known = command in COMMANDS
+        if not known and validate and not raw:
+            raise RequestError(command, ["unknown command (use validate=False or raw=True to send it anyway)"])
+        outcome = await self._send(command, params, timeout, raw=not known or not validate)
+        if raw or not known:
             return RawReply(outcome.frame_name, outcome.data or _body(outcome.text), outcome.text, outcome.reply)
         return outcome.reply
 
@@ -495,6 +507,7 @@ class AsyncClient(AsyncResources):
         *,
         gated: bool = True,
         raw: bool = False,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Reply:
         timeout = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
@@ -517,7 +530,10 @@ class AsyncClient(AsyncResources):
         if ws is None:
             raise ConnectionLost("the connection dropped before the request could be sent")
         now = time.monotonic()
-        out = self._core.prepare_raw(command, request or {}, now) if raw else self._core.prepare(command, request, now)
+        if raw:
+            out = self._core.prepare_raw(command, request or {}, now)
+        else:
+            out = self._core.prepare(command, request, now, extra_body)
         future: asyncio.Future[Reply] = loop.create_future()
         self._futures[out.req_id] = future
         try:

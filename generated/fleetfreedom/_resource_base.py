@@ -1,4 +1,8 @@
-"""What the generated resource classes (``client.assets``, ``client.companies``, ...) need from a client."""
+"""What the generated resource classes (``client.assets``, ``client.companies``, ...) need from a client.
+
+Every generated method takes its fields as typed arguments, checked strictly before anything is sent, plus
+``extra_body=``: top-level fields the schema does not know yet, sent as given; and ``timeout=``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,15 @@ from typing import Any, Protocol
 
 
 class AsyncCaller(Protocol):
-    async def _call(self, command: str, params: Mapping[str, Any], timeout: float | None) -> Any: ...
+    async def _call(
+        self, command: str, params: Mapping[str, Any], timeout: float | None, extra_body: Mapping[str, Any] | None
+    ) -> Any: ...
 
 
 class SyncCaller(Protocol):
-    def _call(self, command: str, params: Mapping[str, Any], timeout: float | None) -> Any: ...
+    def _call(
+        self, command: str, params: Mapping[str, Any], timeout: float | None, extra_body: Mapping[str, Any] | None
+    ) -> Any: ...
 
 
 class AsyncResource:

@@ -191,8 +191,14 @@ class Client(SyncResources):
 
     # --- commands --------------------------------------------------------------------------------------------
 
-    def _call(self, command: str, params: Mapping[str, Any], timeout: float | None) -> Any:
-        return self._run(lambda c: c._call(command, params, timeout))
+    def _call(
+        self,
+        command: str,
+        params: Mapping[str, Any],
+        timeout: float | None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return self._run(lambda c: c._call(command, params, timeout, extra_body))
 
     @overload
     def request(
@@ -202,6 +208,7 @@ class Client(SyncResources):
         *,
         timeout: float | None = None,
         raw: Literal[False] = False,
+        validate: bool = True,
     ) -> Any: ...
 
     @overload
@@ -212,6 +219,7 @@ class Client(SyncResources):
         *,
         timeout: float | None = None,
         raw: Literal[True],
+        validate: bool = True,
     ) -> RawReply: ...
 
     def request(
@@ -221,11 +229,12 @@ class Client(SyncResources):
         *,
         timeout: float | None = None,
         raw: bool = False,
+        validate: bool = True,
     ) -> Any:
-        """Send any command by its wire name (see ``AsyncClient.request``)."""
+        """Send any command by its wire name; ``validate=False`` sends the body unchecked (``AsyncClient.request``)."""
         if raw:
-            return self._run(lambda c: c.request(command, params, timeout=timeout, raw=True))
-        return self._run(lambda c: c.request(command, params, timeout=timeout))
+            return self._run(lambda c: c.request(command, params, timeout=timeout, raw=True, validate=validate))
+        return self._run(lambda c: c.request(command, params, timeout=timeout, validate=validate))
 
     def login(self, username: str, password: str, *, timeout: float | None = None) -> Session:
         """Log in; ``client.session`` then holds the user, the ghostId and the policies."""

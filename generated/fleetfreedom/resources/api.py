@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, cast
 from .._resource_base import AsyncResource, SyncResource, params
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+    from typing import Any
     from ..commands.api import (
         GetProviderConfigTypeResponse,
         GetProviderConfigTypesListResponse,
@@ -48,12 +49,12 @@ class AsyncApiResource(AsyncResource):
 
     __slots__ = ()
 
-    async def noop(self, *, timeout: float | None = None) -> NoopResponse:
+    async def noop(self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> NoopResponse:
         """Does nothing; send it to keep an idle connection alive.
 
         Sends ``noop``.
         """
-        return cast("NoopResponse", await self._client._call("noop", params({}), timeout))
+        return cast("NoopResponse", await self._client._call("noop", params({}), timeout, extra_body))
 
 
 class ApiResource(SyncResource):
@@ -61,12 +62,12 @@ class ApiResource(SyncResource):
 
     __slots__ = ()
 
-    def noop(self, *, timeout: float | None = None) -> NoopResponse:
+    def noop(self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> NoopResponse:
         """Does nothing; send it to keep an idle connection alive.
 
         Sends ``noop``.
         """
-        return cast("NoopResponse", self._client._call("noop", params({}), timeout))
+        return cast("NoopResponse", self._client._call("noop", params({}), timeout, extra_body))
 
 
 class AsyncProviderConfigurationTypesResource(AsyncResource):
@@ -75,7 +76,11 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
     __slots__ = ()
 
     async def get_provider_config_type(
-        self, provider_config_type: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_config_type: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigTypeResponse:
         """Fetches one provider configuration type of the older configuration model (older name of getProviderConfigurationType).
 
@@ -84,12 +89,12 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
         return cast(
             "GetProviderConfigTypeResponse",
             await self._client._call(
-                "getProviderConfigType", params({"providerConfigType": provider_config_type}), timeout
+                "getProviderConfigType", params({"providerConfigType": provider_config_type}), timeout, extra_body
             ),
         )
 
     async def get_provider_config_types_list(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetProviderConfigTypesListResponse:
         """Lists the provider configuration types of the older configuration model available to a company (older name of getProviderConfigurationTypesList).
 
@@ -97,7 +102,7 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
         """
         return cast(
             "GetProviderConfigTypesListResponse",
-            await self._client._call("getProviderConfigTypesList", params({"company": company}), timeout),
+            await self._client._call("getProviderConfigTypesList", params({"company": company}), timeout, extra_body),
         )
 
     async def get(
@@ -105,6 +110,7 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
         provider_configuration_type: IdKey | int,
         *,
         include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderConfigurationTypeResponse:
         """Fetches one provider configuration type by its key.
@@ -117,11 +123,17 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
                 "getProviderConfigurationType",
                 params({"providerConfigurationType": provider_configuration_type, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationTypesListResponse:
         """Lists the provider configuration types of a company; the reply replaces what the client knows of them.
 
@@ -133,6 +145,7 @@ class AsyncProviderConfigurationTypesResource(AsyncResource):
                 "getProviderConfigurationTypesList",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -143,7 +156,11 @@ class ProviderConfigurationTypesResource(SyncResource):
     __slots__ = ()
 
     def get_provider_config_type(
-        self, provider_config_type: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_config_type: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigTypeResponse:
         """Fetches one provider configuration type of the older configuration model (older name of getProviderConfigurationType).
 
@@ -151,11 +168,13 @@ class ProviderConfigurationTypesResource(SyncResource):
         """
         return cast(
             "GetProviderConfigTypeResponse",
-            self._client._call("getProviderConfigType", params({"providerConfigType": provider_config_type}), timeout),
+            self._client._call(
+                "getProviderConfigType", params({"providerConfigType": provider_config_type}), timeout, extra_body
+            ),
         )
 
     def get_provider_config_types_list(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetProviderConfigTypesListResponse:
         """Lists the provider configuration types of the older configuration model available to a company (older name of getProviderConfigurationTypesList).
 
@@ -163,7 +182,7 @@ class ProviderConfigurationTypesResource(SyncResource):
         """
         return cast(
             "GetProviderConfigTypesListResponse",
-            self._client._call("getProviderConfigTypesList", params({"company": company}), timeout),
+            self._client._call("getProviderConfigTypesList", params({"company": company}), timeout, extra_body),
         )
 
     def get(
@@ -171,6 +190,7 @@ class ProviderConfigurationTypesResource(SyncResource):
         provider_configuration_type: IdKey | int,
         *,
         include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderConfigurationTypeResponse:
         """Fetches one provider configuration type by its key.
@@ -183,11 +203,17 @@ class ProviderConfigurationTypesResource(SyncResource):
                 "getProviderConfigurationType",
                 params({"providerConfigurationType": provider_configuration_type, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationTypesListResponse:
         """Lists the provider configuration types of a company; the reply replaces what the client knows of them.
 
@@ -199,6 +225,7 @@ class ProviderConfigurationTypesResource(SyncResource):
                 "getProviderConfigurationTypesList",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -213,6 +240,7 @@ class AsyncSubscriptionsResource(AsyncResource):
         company: IdKey | int,
         *,
         subscription_types: Sequence[SubscriptionType | str],
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> SubscribeResponse:
         """Subscribes the session to change messages of the given types for one company; the reply says which types were added, refused for lack of permission, or not recognised.
@@ -222,7 +250,7 @@ class AsyncSubscriptionsResource(AsyncResource):
         return cast(
             "SubscribeResponse",
             await self._client._call(
-                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout
+                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout, extra_body
             ),
         )
 
@@ -231,6 +259,7 @@ class AsyncSubscriptionsResource(AsyncResource):
         company: IdKey | int,
         *,
         subscription_types: Sequence[SubscriptionType | str],
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> UnsubscribeResponse:
         """Removes subscriptions of the given types for one company.
@@ -240,17 +269,23 @@ class AsyncSubscriptionsResource(AsyncResource):
         return cast(
             "UnsubscribeResponse",
             await self._client._call(
-                "unsubscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout
+                "unsubscribe",
+                params({"company": company, "subscriptionTypes": subscription_types}),
+                timeout,
+                extra_body,
             ),
         )
 
-    async def list(self, *, timeout: float | None = None) -> GetSubscriptionsListResponse:
+    async def list(
+        self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetSubscriptionsListResponse:
         """Lists the subscriptions this session holds, per company.
 
         Sends ``getSubscriptionsList``.
         """
         return cast(
-            "GetSubscriptionsListResponse", await self._client._call("getSubscriptionsList", params({}), timeout)
+            "GetSubscriptionsListResponse",
+            await self._client._call("getSubscriptionsList", params({}), timeout, extra_body),
         )
 
 
@@ -264,6 +299,7 @@ class SubscriptionsResource(SyncResource):
         company: IdKey | int,
         *,
         subscription_types: Sequence[SubscriptionType | str],
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> SubscribeResponse:
         """Subscribes the session to change messages of the given types for one company; the reply says which types were added, refused for lack of permission, or not recognised.
@@ -273,7 +309,7 @@ class SubscriptionsResource(SyncResource):
         return cast(
             "SubscribeResponse",
             self._client._call(
-                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout
+                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout, extra_body
             ),
         )
 
@@ -282,6 +318,7 @@ class SubscriptionsResource(SyncResource):
         company: IdKey | int,
         *,
         subscription_types: Sequence[SubscriptionType | str],
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> UnsubscribeResponse:
         """Removes subscriptions of the given types for one company.
@@ -291,16 +328,23 @@ class SubscriptionsResource(SyncResource):
         return cast(
             "UnsubscribeResponse",
             self._client._call(
-                "unsubscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout
+                "unsubscribe",
+                params({"company": company, "subscriptionTypes": subscription_types}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def list(self, *, timeout: float | None = None) -> GetSubscriptionsListResponse:
+    def list(
+        self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetSubscriptionsListResponse:
         """Lists the subscriptions this session holds, per company.
 
         Sends ``getSubscriptionsList``.
         """
-        return cast("GetSubscriptionsListResponse", self._client._call("getSubscriptionsList", params({}), timeout))
+        return cast(
+            "GetSubscriptionsListResponse", self._client._call("getSubscriptionsList", params({}), timeout, extra_body)
+        )
 
 
 class AsyncTimezonesResource(AsyncResource):
@@ -308,21 +352,28 @@ class AsyncTimezonesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, timezone: CodeKey | str, *, timeout: float | None = None) -> GetTimezoneResponse:
+    async def get(
+        self, timezone: CodeKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetTimezoneResponse:
         """Fetches one timezone by its code.
 
         Sends ``getTimezone``; may raise TimezoneNotFound.
         """
         return cast(
-            "GetTimezoneResponse", await self._client._call("getTimezone", params({"timezone": timezone}), timeout)
+            "GetTimezoneResponse",
+            await self._client._call("getTimezone", params({"timezone": timezone}), timeout, extra_body),
         )
 
-    async def list(self, *, timeout: float | None = None) -> GetTimezonesListResponse:
+    async def list(
+        self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetTimezonesListResponse:
         """Lists every timezone the server knows.
 
         Sends ``getTimezonesList``.
         """
-        return cast("GetTimezonesListResponse", await self._client._call("getTimezonesList", params({}), timeout))
+        return cast(
+            "GetTimezonesListResponse", await self._client._call("getTimezonesList", params({}), timeout, extra_body)
+        )
 
 
 class TimezonesResource(SyncResource):
@@ -330,16 +381,23 @@ class TimezonesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, timezone: CodeKey | str, *, timeout: float | None = None) -> GetTimezoneResponse:
+    def get(
+        self, timezone: CodeKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetTimezoneResponse:
         """Fetches one timezone by its code.
 
         Sends ``getTimezone``; may raise TimezoneNotFound.
         """
-        return cast("GetTimezoneResponse", self._client._call("getTimezone", params({"timezone": timezone}), timeout))
+        return cast(
+            "GetTimezoneResponse",
+            self._client._call("getTimezone", params({"timezone": timezone}), timeout, extra_body),
+        )
 
-    def list(self, *, timeout: float | None = None) -> GetTimezonesListResponse:
+    def list(
+        self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetTimezonesListResponse:
         """Lists every timezone the server knows.
 
         Sends ``getTimezonesList``.
         """
-        return cast("GetTimezonesListResponse", self._client._call("getTimezonesList", params({}), timeout))
+        return cast("GetTimezonesListResponse", self._client._call("getTimezonesList", params({}), timeout, extra_body))

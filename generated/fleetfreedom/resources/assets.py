@@ -66,6 +66,7 @@ class AsyncAssetsResource(AsyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetResponse:
         """Fetches one asset with all its parts.
@@ -85,6 +86,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -96,6 +98,7 @@ class AsyncAssetsResource(AsyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetsListResponse:
         """Lists every asset of a company with all their parts; the reply replaces what the client knows of that company's assets.
@@ -116,6 +119,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -128,6 +132,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetsListByCompanyAndLabelsResponse:
         """Lists the assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -149,6 +154,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -161,6 +167,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetsListByCompanyAndRefPairsResponse:
         """Lists the assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -182,57 +189,95 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
-    async def merge(self, asset: Asset | Mapping[str, Any], *, timeout: float | None = None) -> MergeAssetResponse:
+    async def merge(
+        self,
+        asset: Asset | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeAssetResponse:
         """Creates an asset when id is 0 or absent (company, kind, name and icon are then needed), otherwise updates it when `v` matches the stored versions. The reply carries only the id and company; the full asset arrives through sync messages.
 
         Sends ``mergeAsset``; may raise AssetNotFound, WrongVersionKey.
         """
-        return cast("MergeAssetResponse", await self._client._call("mergeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "MergeAssetResponse", await self._client._call("mergeAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    async def remove(self, asset: IdKey | int, *, timeout: float | None = None) -> RemoveAssetResponse:
+    async def remove(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveAssetResponse:
         """Deletes an asset; it is kept and can be restored.
 
         Sends ``removeAsset``; may raise AssetNotFound.
         """
-        return cast("RemoveAssetResponse", await self._client._call("removeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "RemoveAssetResponse",
+            await self._client._call("removeAsset", params({"asset": asset}), timeout, extra_body),
+        )
 
-    async def restore(self, asset: IdKey | int, *, timeout: float | None = None) -> RestoreAssetResponse:
+    async def restore(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreAssetResponse:
         """Restores a deleted asset.
 
         Sends ``restoreAsset``; may raise AssetNotFound, AssetNotDeleted.
         """
-        return cast("RestoreAssetResponse", await self._client._call("restoreAsset", params({"asset": asset}), timeout))
+        return cast(
+            "RestoreAssetResponse",
+            await self._client._call("restoreAsset", params({"asset": asset}), timeout, extra_body),
+        )
 
-    async def suspend(self, asset: IdKey | int, *, timeout: float | None = None) -> SuspendAssetResponse:
+    async def suspend(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> SuspendAssetResponse:
         """Suspends an asset: it is kept, but data from its devices is no longer processed.
 
         Sends ``suspendAsset``; may raise AssetNotFound, AssetSuspended.
         """
-        return cast("SuspendAssetResponse", await self._client._call("suspendAsset", params({"asset": asset}), timeout))
+        return cast(
+            "SuspendAssetResponse",
+            await self._client._call("suspendAsset", params({"asset": asset}), timeout, extra_body),
+        )
 
-    async def revive(self, asset: IdKey | int, *, timeout: float | None = None) -> ReviveAssetResponse:
+    async def revive(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> ReviveAssetResponse:
         """Revives a suspended asset so that data from its devices is processed again.
 
         Sends ``reviveAsset``; may raise AssetNotFound, AssetNotSuspended.
         """
-        return cast("ReviveAssetResponse", await self._client._call("reviveAsset", params({"asset": asset}), timeout))
+        return cast(
+            "ReviveAssetResponse",
+            await self._client._call("reviveAsset", params({"asset": asset}), timeout, extra_body),
+        )
 
     async def multi_merge(
-        self, assets: Sequence[Asset | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        assets: Sequence[Asset | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeAssetResponse:
         """Creates or updates several assets in one command, each as mergeAsset would.
 
         Sends ``multiMergeAsset``; may raise AssetNotFound, WrongVersionKey.
         """
         return cast(
-            "MultiMergeAssetResponse", await self._client._call("multiMergeAsset", params({"assets": assets}), timeout)
+            "MultiMergeAssetResponse",
+            await self._client._call("multiMergeAsset", params({"assets": assets}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, assets: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        assets: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveAssetResponse:
         """Deletes several assets in one command; they can be restored.
 
@@ -240,7 +285,7 @@ class AsyncAssetsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveAssetResponse",
-            await self._client._call("multiRemoveAsset", params({"assets": assets}), timeout),
+            await self._client._call("multiRemoveAsset", params({"assets": assets}), timeout, extra_body),
         )
 
     async def get_general(
@@ -250,6 +295,7 @@ class AsyncAssetsResource(AsyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralResponse:
         """Fetches the general part of an asset by the asset's key.
@@ -269,6 +315,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -280,6 +327,7 @@ class AsyncAssetsResource(AsyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralsListResponse:
         """Lists the general parts of assets of a company; the reply replaces what the client knows of them.
@@ -300,6 +348,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -312,6 +361,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralsListByCompanyAndLabelsResponse:
         """Lists the general parts of assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -333,6 +383,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -345,6 +396,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralsListByCompanyAndRefPairsResponse:
         """Lists the general parts of assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -366,6 +418,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -376,6 +429,7 @@ class AsyncAssetsResource(AsyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedResponse:
         """Fetches the advanced part of an asset by the asset's key.
@@ -395,6 +449,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -406,6 +461,7 @@ class AsyncAssetsResource(AsyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedsListResponse:
         """Lists the advanced parts of assets of a company; the reply replaces what the client knows of them.
@@ -426,6 +482,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -438,6 +495,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedsListByCompanyAndLabelsResponse:
         """Lists the advanced parts of assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -459,6 +517,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -471,6 +530,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedsListByCompanyAndRefPairsResponse:
         """Lists the advanced parts of assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -492,6 +552,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -502,6 +563,7 @@ class AsyncAssetsResource(AsyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchResponse:
         """Fetches the dispatch part of an asset by the asset's key.
@@ -521,6 +583,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -532,6 +595,7 @@ class AsyncAssetsResource(AsyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchesListResponse:
         """Lists the dispatch parts of assets of a company; the reply replaces what the client knows of them.
@@ -552,6 +616,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -564,6 +629,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchesListByCompanyAndLabelsResponse:
         """Lists the dispatch parts of assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -585,6 +651,7 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -597,6 +664,7 @@ class AsyncAssetsResource(AsyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchesListByCompanyAndRefPairsResponse:
         """Lists the dispatch parts of assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -618,11 +686,16 @@ class AsyncAssetsResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge_dispatch(
-        self, asset: AssetDispatch | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        asset: AssetDispatch | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeAssetDispatchResponse:
         """Updates the dispatch part of an asset when `v` matches the stored version; the reply carries only the key and owner, the full part arrives through sync messages.
 
@@ -630,11 +703,16 @@ class AsyncAssetsResource(AsyncResource):
         """
         return cast(
             "MergeAssetDispatchResponse",
-            await self._client._call("mergeAssetDispatch", params({"asset": asset}), timeout),
+            await self._client._call("mergeAssetDispatch", params({"asset": asset}), timeout, extra_body),
         )
 
     async def list_by_reference(
-        self, company: IdKey | int, *, reference: str | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        reference: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetsListByReferenceResponse:
         """Lists the assets of a company that have a given reference (older command).
 
@@ -643,12 +721,17 @@ class AsyncAssetsResource(AsyncResource):
         return cast(
             "GetAssetsListByReferenceResponse",
             await self._client._call(
-                "getAssetsListByReference", params({"company": company, "reference": reference}), timeout
+                "getAssetsListByReference", params({"company": company, "reference": reference}), timeout, extra_body
             ),
         )
 
     async def list_by_references(
-        self, company: IdKey | int, *, references: Mapping[str, str] | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetsListByReferencesResponse:
         """Lists the assets of a company whose references match all the given key/value pairs (older command).
 
@@ -657,7 +740,7 @@ class AsyncAssetsResource(AsyncResource):
         return cast(
             "GetAssetsListByReferencesResponse",
             await self._client._call(
-                "getAssetsListByReferences", params({"company": company, "references": references}), timeout
+                "getAssetsListByReferences", params({"company": company, "references": references}), timeout, extra_body
             ),
         )
 
@@ -674,6 +757,7 @@ class AssetsResource(SyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetResponse:
         """Fetches one asset with all its parts.
@@ -693,6 +777,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -704,6 +789,7 @@ class AssetsResource(SyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetsListResponse:
         """Lists every asset of a company with all their parts; the reply replaces what the client knows of that company's assets.
@@ -724,6 +810,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -736,6 +823,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetsListByCompanyAndLabelsResponse:
         """Lists the assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -757,6 +845,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -769,6 +858,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetsListByCompanyAndRefPairsResponse:
         """Lists the assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -790,62 +880,99 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
-    def merge(self, asset: Asset | Mapping[str, Any], *, timeout: float | None = None) -> MergeAssetResponse:
+    def merge(
+        self,
+        asset: Asset | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeAssetResponse:
         """Creates an asset when id is 0 or absent (company, kind, name and icon are then needed), otherwise updates it when `v` matches the stored versions. The reply carries only the id and company; the full asset arrives through sync messages.
 
         Sends ``mergeAsset``; may raise AssetNotFound, WrongVersionKey.
         """
-        return cast("MergeAssetResponse", self._client._call("mergeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "MergeAssetResponse", self._client._call("mergeAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    def remove(self, asset: IdKey | int, *, timeout: float | None = None) -> RemoveAssetResponse:
+    def remove(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveAssetResponse:
         """Deletes an asset; it is kept and can be restored.
 
         Sends ``removeAsset``; may raise AssetNotFound.
         """
-        return cast("RemoveAssetResponse", self._client._call("removeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "RemoveAssetResponse", self._client._call("removeAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    def restore(self, asset: IdKey | int, *, timeout: float | None = None) -> RestoreAssetResponse:
+    def restore(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreAssetResponse:
         """Restores a deleted asset.
 
         Sends ``restoreAsset``; may raise AssetNotFound, AssetNotDeleted.
         """
-        return cast("RestoreAssetResponse", self._client._call("restoreAsset", params({"asset": asset}), timeout))
+        return cast(
+            "RestoreAssetResponse", self._client._call("restoreAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    def suspend(self, asset: IdKey | int, *, timeout: float | None = None) -> SuspendAssetResponse:
+    def suspend(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> SuspendAssetResponse:
         """Suspends an asset: it is kept, but data from its devices is no longer processed.
 
         Sends ``suspendAsset``; may raise AssetNotFound, AssetSuspended.
         """
-        return cast("SuspendAssetResponse", self._client._call("suspendAsset", params({"asset": asset}), timeout))
+        return cast(
+            "SuspendAssetResponse", self._client._call("suspendAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    def revive(self, asset: IdKey | int, *, timeout: float | None = None) -> ReviveAssetResponse:
+    def revive(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> ReviveAssetResponse:
         """Revives a suspended asset so that data from its devices is processed again.
 
         Sends ``reviveAsset``; may raise AssetNotFound, AssetNotSuspended.
         """
-        return cast("ReviveAssetResponse", self._client._call("reviveAsset", params({"asset": asset}), timeout))
+        return cast(
+            "ReviveAssetResponse", self._client._call("reviveAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
     def multi_merge(
-        self, assets: Sequence[Asset | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        assets: Sequence[Asset | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeAssetResponse:
         """Creates or updates several assets in one command, each as mergeAsset would.
 
         Sends ``multiMergeAsset``; may raise AssetNotFound, WrongVersionKey.
         """
         return cast(
-            "MultiMergeAssetResponse", self._client._call("multiMergeAsset", params({"assets": assets}), timeout)
+            "MultiMergeAssetResponse",
+            self._client._call("multiMergeAsset", params({"assets": assets}), timeout, extra_body),
         )
 
-    def multi_remove(self, assets: Sequence[IdKey | int], *, timeout: float | None = None) -> MultiRemoveAssetResponse:
+    def multi_remove(
+        self,
+        assets: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MultiRemoveAssetResponse:
         """Deletes several assets in one command; they can be restored.
 
         Sends ``multiRemoveAsset``; may raise AssetNotFound.
         """
         return cast(
-            "MultiRemoveAssetResponse", self._client._call("multiRemoveAsset", params({"assets": assets}), timeout)
+            "MultiRemoveAssetResponse",
+            self._client._call("multiRemoveAsset", params({"assets": assets}), timeout, extra_body),
         )
 
     def get_general(
@@ -855,6 +982,7 @@ class AssetsResource(SyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralResponse:
         """Fetches the general part of an asset by the asset's key.
@@ -874,6 +1002,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -885,6 +1014,7 @@ class AssetsResource(SyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralsListResponse:
         """Lists the general parts of assets of a company; the reply replaces what the client knows of them.
@@ -905,6 +1035,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -917,6 +1048,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralsListByCompanyAndLabelsResponse:
         """Lists the general parts of assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -938,6 +1070,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -950,6 +1083,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetGeneralsListByCompanyAndRefPairsResponse:
         """Lists the general parts of assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -971,6 +1105,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -981,6 +1116,7 @@ class AssetsResource(SyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedResponse:
         """Fetches the advanced part of an asset by the asset's key.
@@ -1000,6 +1136,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1011,6 +1148,7 @@ class AssetsResource(SyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedsListResponse:
         """Lists the advanced parts of assets of a company; the reply replaces what the client knows of them.
@@ -1031,6 +1169,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1043,6 +1182,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedsListByCompanyAndLabelsResponse:
         """Lists the advanced parts of assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -1064,6 +1204,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1076,6 +1217,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetAdvancedsListByCompanyAndRefPairsResponse:
         """Lists the advanced parts of assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -1097,6 +1239,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1107,6 +1250,7 @@ class AssetsResource(SyncResource):
         include_deleted: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchResponse:
         """Fetches the dispatch part of an asset by the asset's key.
@@ -1126,6 +1270,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1137,6 +1282,7 @@ class AssetsResource(SyncResource):
         include_suspended: bool | None = None,
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchesListResponse:
         """Lists the dispatch parts of assets of a company; the reply replaces what the client knows of them.
@@ -1157,6 +1303,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1169,6 +1316,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchesListByCompanyAndLabelsResponse:
         """Lists the dispatch parts of assets of a company that carry every given label; the reply replaces what the client knows of them.
@@ -1190,6 +1338,7 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1202,6 +1351,7 @@ class AssetsResource(SyncResource):
         include_messages: bool | None = None,
         include_tasks: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetAssetDispatchesListByCompanyAndRefPairsResponse:
         """Lists the dispatch parts of assets of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -1223,22 +1373,33 @@ class AssetsResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
     def merge_dispatch(
-        self, asset: AssetDispatch | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        asset: AssetDispatch | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeAssetDispatchResponse:
         """Updates the dispatch part of an asset when `v` matches the stored version; the reply carries only the key and owner, the full part arrives through sync messages.
 
         Sends ``mergeAssetDispatch``; may raise AssetNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeAssetDispatchResponse", self._client._call("mergeAssetDispatch", params({"asset": asset}), timeout)
+            "MergeAssetDispatchResponse",
+            self._client._call("mergeAssetDispatch", params({"asset": asset}), timeout, extra_body),
         )
 
     def list_by_reference(
-        self, company: IdKey | int, *, reference: str | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        reference: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetsListByReferenceResponse:
         """Lists the assets of a company that have a given reference (older command).
 
@@ -1247,12 +1408,17 @@ class AssetsResource(SyncResource):
         return cast(
             "GetAssetsListByReferenceResponse",
             self._client._call(
-                "getAssetsListByReference", params({"company": company, "reference": reference}), timeout
+                "getAssetsListByReference", params({"company": company, "reference": reference}), timeout, extra_body
             ),
         )
 
     def list_by_references(
-        self, company: IdKey | int, *, references: Mapping[str, str] | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetsListByReferencesResponse:
         """Lists the assets of a company whose references match all the given key/value pairs (older command).
 
@@ -1261,6 +1427,6 @@ class AssetsResource(SyncResource):
         return cast(
             "GetAssetsListByReferencesResponse",
             self._client._call(
-                "getAssetsListByReferences", params({"company": company, "references": references}), timeout
+                "getAssetsListByReferences", params({"company": company, "references": references}), timeout, extra_body
             ),
         )

@@ -58,7 +58,12 @@ class AsyncBehaviourLogsResource(AsyncResource):
     __slots__ = ()
 
     async def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourLogsListByAssetResponse:
         """Lists the behaviour logs of one asset; the reply replaces what the client knows of them.
 
@@ -67,12 +72,15 @@ class AsyncBehaviourLogsResource(AsyncResource):
         return cast(
             "GetBehaviourLogsListByAssetResponse",
             await self._client._call(
-                "getBehaviourLogsListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getBehaviourLogsListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def clear_by_asset(
-        self, asset: IdKey | int, *, timeout: float | None = None
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> ClearBehaviourLogsByAssetResponse:
         """Deletes every behaviour log of one asset.
 
@@ -80,11 +88,16 @@ class AsyncBehaviourLogsResource(AsyncResource):
         """
         return cast(
             "ClearBehaviourLogsByAssetResponse",
-            await self._client._call("clearBehaviourLogsByAsset", params({"asset": asset}), timeout),
+            await self._client._call("clearBehaviourLogsByAsset", params({"asset": asset}), timeout, extra_body),
         )
 
     async def list_by_behaviour(
-        self, behaviour: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourLogsListByBehaviourResponse:
         """Lists the behaviour logs written by one behaviour; the reply replaces what the client knows of them.
 
@@ -96,11 +109,12 @@ class AsyncBehaviourLogsResource(AsyncResource):
                 "getBehaviourLogsListByBehaviour",
                 params({"behaviour": behaviour, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def clear_by_behaviour(
-        self, behaviour: IdKey | int, *, timeout: float | None = None
+        self, behaviour: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> ClearBehaviourLogsByBehaviourResponse:
         """Deletes every behaviour log written by one behaviour.
 
@@ -108,11 +122,18 @@ class AsyncBehaviourLogsResource(AsyncResource):
         """
         return cast(
             "ClearBehaviourLogsByBehaviourResponse",
-            await self._client._call("clearBehaviourLogsByBehaviour", params({"behaviour": behaviour}), timeout),
+            await self._client._call(
+                "clearBehaviourLogsByBehaviour", params({"behaviour": behaviour}), timeout, extra_body
+            ),
         )
 
     async def list_by_script(
-        self, behaviour_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourLogsListByScriptResponse:
         """Lists the behaviour logs written by one behaviour script; the reply replaces what the client knows of them.
 
@@ -124,11 +145,16 @@ class AsyncBehaviourLogsResource(AsyncResource):
                 "getBehaviourLogsListByScript",
                 params({"behaviourScript": behaviour_script, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def clear_by_script(
-        self, behaviour_script: IdKey | int, *, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> ClearBehaviourLogsByScriptResponse:
         """Deletes every behaviour log written by one behaviour script.
 
@@ -137,7 +163,7 @@ class AsyncBehaviourLogsResource(AsyncResource):
         return cast(
             "ClearBehaviourLogsByScriptResponse",
             await self._client._call(
-                "clearBehaviourLogsByScript", params({"behaviourScript": behaviour_script}), timeout
+                "clearBehaviourLogsByScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
             ),
         )
 
@@ -148,7 +174,12 @@ class BehaviourLogsResource(SyncResource):
     __slots__ = ()
 
     def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourLogsListByAssetResponse:
         """Lists the behaviour logs of one asset; the reply replaces what the client knows of them.
 
@@ -157,22 +188,32 @@ class BehaviourLogsResource(SyncResource):
         return cast(
             "GetBehaviourLogsListByAssetResponse",
             self._client._call(
-                "getBehaviourLogsListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getBehaviourLogsListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def clear_by_asset(self, asset: IdKey | int, *, timeout: float | None = None) -> ClearBehaviourLogsByAssetResponse:
+    def clear_by_asset(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> ClearBehaviourLogsByAssetResponse:
         """Deletes every behaviour log of one asset.
 
         Sends ``clearBehaviourLogsByAsset``; may raise AssetNotFound.
         """
         return cast(
             "ClearBehaviourLogsByAssetResponse",
-            self._client._call("clearBehaviourLogsByAsset", params({"asset": asset}), timeout),
+            self._client._call("clearBehaviourLogsByAsset", params({"asset": asset}), timeout, extra_body),
         )
 
     def list_by_behaviour(
-        self, behaviour: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourLogsListByBehaviourResponse:
         """Lists the behaviour logs written by one behaviour; the reply replaces what the client knows of them.
 
@@ -184,11 +225,12 @@ class BehaviourLogsResource(SyncResource):
                 "getBehaviourLogsListByBehaviour",
                 params({"behaviour": behaviour, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def clear_by_behaviour(
-        self, behaviour: IdKey | int, *, timeout: float | None = None
+        self, behaviour: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> ClearBehaviourLogsByBehaviourResponse:
         """Deletes every behaviour log written by one behaviour.
 
@@ -196,11 +238,16 @@ class BehaviourLogsResource(SyncResource):
         """
         return cast(
             "ClearBehaviourLogsByBehaviourResponse",
-            self._client._call("clearBehaviourLogsByBehaviour", params({"behaviour": behaviour}), timeout),
+            self._client._call("clearBehaviourLogsByBehaviour", params({"behaviour": behaviour}), timeout, extra_body),
         )
 
     def list_by_script(
-        self, behaviour_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourLogsListByScriptResponse:
         """Lists the behaviour logs written by one behaviour script; the reply replaces what the client knows of them.
 
@@ -212,11 +259,16 @@ class BehaviourLogsResource(SyncResource):
                 "getBehaviourLogsListByScript",
                 params({"behaviourScript": behaviour_script, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def clear_by_script(
-        self, behaviour_script: IdKey | int, *, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> ClearBehaviourLogsByScriptResponse:
         """Deletes every behaviour log written by one behaviour script.
 
@@ -224,7 +276,9 @@ class BehaviourLogsResource(SyncResource):
         """
         return cast(
             "ClearBehaviourLogsByScriptResponse",
-            self._client._call("clearBehaviourLogsByScript", params({"behaviourScript": behaviour_script}), timeout),
+            self._client._call(
+                "clearBehaviourLogsByScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
+            ),
         )
 
 
@@ -234,7 +288,12 @@ class AsyncBehaviourScriptsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, behaviour_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourScriptResponse:
         """Fetches one behaviour script by its key.
 
@@ -246,11 +305,17 @@ class AsyncBehaviourScriptsResource(AsyncResource):
                 "getBehaviourScript",
                 params({"behaviourScript": behaviour_script, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourScriptsListResponse:
         """Lists the behaviour scripts of a company; the reply replaces what the client knows of them.
 
@@ -259,12 +324,19 @@ class AsyncBehaviourScriptsResource(AsyncResource):
         return cast(
             "GetBehaviourScriptsListResponse",
             await self._client._call(
-                "getBehaviourScriptsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getBehaviourScriptsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, behaviour_script: BehaviourScript | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        behaviour_script: BehaviourScript | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeBehaviourScriptResponse:
         """Creates a behaviour script when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -272,11 +344,17 @@ class AsyncBehaviourScriptsResource(AsyncResource):
         """
         return cast(
             "MergeBehaviourScriptResponse",
-            await self._client._call("mergeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            await self._client._call(
+                "mergeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, behaviour_script: IdKey | int, *, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveBehaviourScriptResponse:
         """Deletes a behaviour script; it is kept and can be restored.
 
@@ -284,11 +362,17 @@ class AsyncBehaviourScriptsResource(AsyncResource):
         """
         return cast(
             "RemoveBehaviourScriptResponse",
-            await self._client._call("removeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            await self._client._call(
+                "removeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, behaviour_script: IdKey | int, *, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreBehaviourScriptResponse:
         """Restores a deleted behaviour script.
 
@@ -296,11 +380,17 @@ class AsyncBehaviourScriptsResource(AsyncResource):
         """
         return cast(
             "RestoreBehaviourScriptResponse",
-            await self._client._call("restoreBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            await self._client._call(
+                "restoreBehaviourScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, behaviour_scripts: Sequence[BehaviourScript | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        behaviour_scripts: Sequence[BehaviourScript | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeBehaviourScriptResponse:
         """Creates or updates several behaviour scripts in one command, each as mergeBehaviourScript would.
 
@@ -309,12 +399,16 @@ class AsyncBehaviourScriptsResource(AsyncResource):
         return cast(
             "MultiMergeBehaviourScriptResponse",
             await self._client._call(
-                "multiMergeBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout
+                "multiMergeBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, behaviour_scripts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        behaviour_scripts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveBehaviourScriptResponse:
         """Deletes several behaviour scripts in one command; they can be restored.
 
@@ -323,7 +417,7 @@ class AsyncBehaviourScriptsResource(AsyncResource):
         return cast(
             "MultiRemoveBehaviourScriptResponse",
             await self._client._call(
-                "multiRemoveBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout
+                "multiRemoveBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout, extra_body
             ),
         )
 
@@ -334,7 +428,12 @@ class BehaviourScriptsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, behaviour_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourScriptResponse:
         """Fetches one behaviour script by its key.
 
@@ -346,11 +445,17 @@ class BehaviourScriptsResource(SyncResource):
                 "getBehaviourScript",
                 params({"behaviourScript": behaviour_script, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourScriptsListResponse:
         """Lists the behaviour scripts of a company; the reply replaces what the client knows of them.
 
@@ -359,12 +464,19 @@ class BehaviourScriptsResource(SyncResource):
         return cast(
             "GetBehaviourScriptsListResponse",
             self._client._call(
-                "getBehaviourScriptsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getBehaviourScriptsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, behaviour_script: BehaviourScript | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        behaviour_script: BehaviourScript | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeBehaviourScriptResponse:
         """Creates a behaviour script when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -372,31 +484,53 @@ class BehaviourScriptsResource(SyncResource):
         """
         return cast(
             "MergeBehaviourScriptResponse",
-            self._client._call("mergeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            self._client._call(
+                "mergeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
+            ),
         )
 
-    def remove(self, behaviour_script: IdKey | int, *, timeout: float | None = None) -> RemoveBehaviourScriptResponse:
+    def remove(
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> RemoveBehaviourScriptResponse:
         """Deletes a behaviour script; it is kept and can be restored.
 
         Sends ``removeBehaviourScript``; may raise BehaviourScriptNotFound, BehaviourScriptInUse.
         """
         return cast(
             "RemoveBehaviourScriptResponse",
-            self._client._call("removeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            self._client._call(
+                "removeBehaviourScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
+            ),
         )
 
-    def restore(self, behaviour_script: IdKey | int, *, timeout: float | None = None) -> RestoreBehaviourScriptResponse:
+    def restore(
+        self,
+        behaviour_script: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> RestoreBehaviourScriptResponse:
         """Restores a deleted behaviour script.
 
         Sends ``restoreBehaviourScript``; may raise BehaviourScriptNotFound, BehaviourScriptNotDeleted.
         """
         return cast(
             "RestoreBehaviourScriptResponse",
-            self._client._call("restoreBehaviourScript", params({"behaviourScript": behaviour_script}), timeout),
+            self._client._call(
+                "restoreBehaviourScript", params({"behaviourScript": behaviour_script}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, behaviour_scripts: Sequence[BehaviourScript | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        behaviour_scripts: Sequence[BehaviourScript | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeBehaviourScriptResponse:
         """Creates or updates several behaviour scripts in one command, each as mergeBehaviourScript would.
 
@@ -404,11 +538,17 @@ class BehaviourScriptsResource(SyncResource):
         """
         return cast(
             "MultiMergeBehaviourScriptResponse",
-            self._client._call("multiMergeBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout),
+            self._client._call(
+                "multiMergeBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, behaviour_scripts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        behaviour_scripts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveBehaviourScriptResponse:
         """Deletes several behaviour scripts in one command; they can be restored.
 
@@ -416,7 +556,9 @@ class BehaviourScriptsResource(SyncResource):
         """
         return cast(
             "MultiRemoveBehaviourScriptResponse",
-            self._client._call("multiRemoveBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout),
+            self._client._call(
+                "multiRemoveBehaviourScript", params({"behaviourScripts": behaviour_scripts}), timeout, extra_body
+            ),
         )
 
 
@@ -426,7 +568,12 @@ class AsyncBehavioursResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, behaviour: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourResponse:
         """Fetches one behaviour by its key.
 
@@ -435,12 +582,17 @@ class AsyncBehavioursResource(AsyncResource):
         return cast(
             "GetBehaviourResponse",
             await self._client._call(
-                "getBehaviour", params({"behaviour": behaviour, "includeDeleted": include_deleted}), timeout
+                "getBehaviour", params({"behaviour": behaviour, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehavioursListResponse:
         """Lists the behaviours of a company; the reply replaces what the client knows of them.
 
@@ -449,12 +601,19 @@ class AsyncBehavioursResource(AsyncResource):
         return cast(
             "GetBehavioursListResponse",
             await self._client._call(
-                "getBehavioursList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getBehavioursList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, behaviour: Behaviour | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        behaviour: Behaviour | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeBehaviourResponse:
         """Creates a behaviour when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -462,31 +621,39 @@ class AsyncBehavioursResource(AsyncResource):
         """
         return cast(
             "MergeBehaviourResponse",
-            await self._client._call("mergeBehaviour", params({"behaviour": behaviour}), timeout),
+            await self._client._call("mergeBehaviour", params({"behaviour": behaviour}), timeout, extra_body),
         )
 
-    async def remove(self, behaviour: IdKey | int, *, timeout: float | None = None) -> RemoveBehaviourResponse:
+    async def remove(
+        self, behaviour: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveBehaviourResponse:
         """Deletes a behaviour; it is kept and can be restored.
 
         Sends ``removeBehaviour``; may raise BehaviourNotFound.
         """
         return cast(
             "RemoveBehaviourResponse",
-            await self._client._call("removeBehaviour", params({"behaviour": behaviour}), timeout),
+            await self._client._call("removeBehaviour", params({"behaviour": behaviour}), timeout, extra_body),
         )
 
-    async def restore(self, behaviour: IdKey | int, *, timeout: float | None = None) -> RestoreBehaviourResponse:
+    async def restore(
+        self, behaviour: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreBehaviourResponse:
         """Restores a deleted behaviour.
 
         Sends ``restoreBehaviour``; may raise BehaviourNotFound, BehaviourNotDeleted.
         """
         return cast(
             "RestoreBehaviourResponse",
-            await self._client._call("restoreBehaviour", params({"behaviour": behaviour}), timeout),
+            await self._client._call("restoreBehaviour", params({"behaviour": behaviour}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, behaviours: Sequence[Behaviour | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        behaviours: Sequence[Behaviour | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeBehaviourResponse:
         """Creates or updates several behaviours in one command, each as mergeBehaviour would.
 
@@ -494,11 +661,15 @@ class AsyncBehavioursResource(AsyncResource):
         """
         return cast(
             "MultiMergeBehaviourResponse",
-            await self._client._call("multiMergeBehaviour", params({"behaviours": behaviours}), timeout),
+            await self._client._call("multiMergeBehaviour", params({"behaviours": behaviours}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, behaviours: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        behaviours: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveBehaviourResponse:
         """Deletes several behaviours in one command; they can be restored.
 
@@ -506,7 +677,7 @@ class AsyncBehavioursResource(AsyncResource):
         """
         return cast(
             "MultiRemoveBehaviourResponse",
-            await self._client._call("multiRemoveBehaviour", params({"behaviours": behaviours}), timeout),
+            await self._client._call("multiRemoveBehaviour", params({"behaviours": behaviours}), timeout, extra_body),
         )
 
 
@@ -516,7 +687,12 @@ class BehavioursResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, behaviour: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        behaviour: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehaviourResponse:
         """Fetches one behaviour by its key.
 
@@ -525,12 +701,17 @@ class BehavioursResource(SyncResource):
         return cast(
             "GetBehaviourResponse",
             self._client._call(
-                "getBehaviour", params({"behaviour": behaviour, "includeDeleted": include_deleted}), timeout
+                "getBehaviour", params({"behaviour": behaviour, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetBehavioursListResponse:
         """Lists the behaviours of a company; the reply replaces what the client knows of them.
 
@@ -539,42 +720,59 @@ class BehavioursResource(SyncResource):
         return cast(
             "GetBehavioursListResponse",
             self._client._call(
-                "getBehavioursList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getBehavioursList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, behaviour: Behaviour | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        behaviour: Behaviour | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeBehaviourResponse:
         """Creates a behaviour when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeBehaviour``; may raise BehaviourNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeBehaviourResponse", self._client._call("mergeBehaviour", params({"behaviour": behaviour}), timeout)
+            "MergeBehaviourResponse",
+            self._client._call("mergeBehaviour", params({"behaviour": behaviour}), timeout, extra_body),
         )
 
-    def remove(self, behaviour: IdKey | int, *, timeout: float | None = None) -> RemoveBehaviourResponse:
+    def remove(
+        self, behaviour: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveBehaviourResponse:
         """Deletes a behaviour; it is kept and can be restored.
 
         Sends ``removeBehaviour``; may raise BehaviourNotFound.
         """
         return cast(
-            "RemoveBehaviourResponse", self._client._call("removeBehaviour", params({"behaviour": behaviour}), timeout)
+            "RemoveBehaviourResponse",
+            self._client._call("removeBehaviour", params({"behaviour": behaviour}), timeout, extra_body),
         )
 
-    def restore(self, behaviour: IdKey | int, *, timeout: float | None = None) -> RestoreBehaviourResponse:
+    def restore(
+        self, behaviour: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreBehaviourResponse:
         """Restores a deleted behaviour.
 
         Sends ``restoreBehaviour``; may raise BehaviourNotFound, BehaviourNotDeleted.
         """
         return cast(
             "RestoreBehaviourResponse",
-            self._client._call("restoreBehaviour", params({"behaviour": behaviour}), timeout),
+            self._client._call("restoreBehaviour", params({"behaviour": behaviour}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, behaviours: Sequence[Behaviour | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        behaviours: Sequence[Behaviour | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeBehaviourResponse:
         """Creates or updates several behaviours in one command, each as mergeBehaviour would.
 
@@ -582,11 +780,15 @@ class BehavioursResource(SyncResource):
         """
         return cast(
             "MultiMergeBehaviourResponse",
-            self._client._call("multiMergeBehaviour", params({"behaviours": behaviours}), timeout),
+            self._client._call("multiMergeBehaviour", params({"behaviours": behaviours}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, behaviours: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        behaviours: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveBehaviourResponse:
         """Deletes several behaviours in one command; they can be restored.
 
@@ -594,5 +796,5 @@ class BehavioursResource(SyncResource):
         """
         return cast(
             "MultiRemoveBehaviourResponse",
-            self._client._call("multiRemoveBehaviour", params({"behaviours": behaviours}), timeout),
+            self._client._call("multiRemoveBehaviour", params({"behaviours": behaviours}), timeout, extra_body),
         )

@@ -68,18 +68,26 @@ class AsyncBillableHostingDiscountsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, hosting_discount: IdKey | int, *, timeout: float | None = None) -> GetHostingDiscountResponse:
+    async def get(
+        self,
+        hosting_discount: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> GetHostingDiscountResponse:
         """Fetches one billable hosting discount by its key.
 
         Sends ``getHostingDiscount``; may raise HostingDiscountNotFound.
         """
         return cast(
             "GetHostingDiscountResponse",
-            await self._client._call("getHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            await self._client._call(
+                "getHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, billing_profile: IdKey | int, *, timeout: float | None = None
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetHostingDiscountsListResponse:
         """Lists the billable hosting discounts of one billing profile; the reply replaces what the client knows of them.
 
@@ -87,11 +95,17 @@ class AsyncBillableHostingDiscountsResource(AsyncResource):
         """
         return cast(
             "GetHostingDiscountsListResponse",
-            await self._client._call("getHostingDiscountsList", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "getHostingDiscountsList", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     async def merge(
-        self, hosting_discount: BillableHostingDiscount | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        hosting_discount: BillableHostingDiscount | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeHostingDiscountResponse:
         """Creates a billable hosting discount when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -99,11 +113,17 @@ class AsyncBillableHostingDiscountsResource(AsyncResource):
         """
         return cast(
             "MergeHostingDiscountResponse",
-            await self._client._call("mergeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            await self._client._call(
+                "mergeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, hosting_discount: IdKey | int, *, timeout: float | None = None
+        self,
+        hosting_discount: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveHostingDiscountResponse:
         """Deletes a billable hosting discount; it is kept and can be restored.
 
@@ -111,11 +131,17 @@ class AsyncBillableHostingDiscountsResource(AsyncResource):
         """
         return cast(
             "RemoveHostingDiscountResponse",
-            await self._client._call("removeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            await self._client._call(
+                "removeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, hosting_discount: IdKey | int, *, timeout: float | None = None
+        self,
+        hosting_discount: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreHostingDiscountResponse:
         """Restores a deleted billable hosting discount.
 
@@ -123,7 +149,9 @@ class AsyncBillableHostingDiscountsResource(AsyncResource):
         """
         return cast(
             "RestoreHostingDiscountResponse",
-            await self._client._call("restoreHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            await self._client._call(
+                "restoreHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
 
@@ -132,28 +160,44 @@ class BillableHostingDiscountsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, hosting_discount: IdKey | int, *, timeout: float | None = None) -> GetHostingDiscountResponse:
+    def get(
+        self,
+        hosting_discount: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> GetHostingDiscountResponse:
         """Fetches one billable hosting discount by its key.
 
         Sends ``getHostingDiscount``; may raise HostingDiscountNotFound.
         """
         return cast(
             "GetHostingDiscountResponse",
-            self._client._call("getHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            self._client._call(
+                "getHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
-    def list(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> GetHostingDiscountsListResponse:
+    def list(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingDiscountsListResponse:
         """Lists the billable hosting discounts of one billing profile; the reply replaces what the client knows of them.
 
         Sends ``getHostingDiscountsList``; may raise BillingProfileNotFound.
         """
         return cast(
             "GetHostingDiscountsListResponse",
-            self._client._call("getHostingDiscountsList", params({"billingProfile": billing_profile}), timeout),
+            self._client._call(
+                "getHostingDiscountsList", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     def merge(
-        self, hosting_discount: BillableHostingDiscount | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        hosting_discount: BillableHostingDiscount | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeHostingDiscountResponse:
         """Creates a billable hosting discount when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -161,27 +205,45 @@ class BillableHostingDiscountsResource(SyncResource):
         """
         return cast(
             "MergeHostingDiscountResponse",
-            self._client._call("mergeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            self._client._call(
+                "mergeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
-    def remove(self, hosting_discount: IdKey | int, *, timeout: float | None = None) -> RemoveHostingDiscountResponse:
+    def remove(
+        self,
+        hosting_discount: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> RemoveHostingDiscountResponse:
         """Deletes a billable hosting discount; it is kept and can be restored.
 
         Sends ``removeHostingDiscount``; may raise HostingDiscountNotFound.
         """
         return cast(
             "RemoveHostingDiscountResponse",
-            self._client._call("removeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            self._client._call(
+                "removeHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
-    def restore(self, hosting_discount: IdKey | int, *, timeout: float | None = None) -> RestoreHostingDiscountResponse:
+    def restore(
+        self,
+        hosting_discount: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> RestoreHostingDiscountResponse:
         """Restores a deleted billable hosting discount.
 
         Sends ``restoreHostingDiscount``; may raise HostingDiscountNotFound, HostingDiscountNotDeleted.
         """
         return cast(
             "RestoreHostingDiscountResponse",
-            self._client._call("restoreHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout),
+            self._client._call(
+                "restoreHostingDiscount", params({"hostingDiscount": hosting_discount}), timeout, extra_body
+            ),
         )
 
 
@@ -190,18 +252,22 @@ class AsyncBillableHostingLicensesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, hosting_license: IdKey | int, *, timeout: float | None = None) -> GetHostingLicenseResponse:
+    async def get(
+        self, hosting_license: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingLicenseResponse:
         """Fetches one billable hosting license by its key.
 
         Sends ``getHostingLicense``; may raise HostingLicenseNotFound.
         """
         return cast(
             "GetHostingLicenseResponse",
-            await self._client._call("getHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            await self._client._call(
+                "getHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, billing_profile: IdKey | int, *, timeout: float | None = None
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetHostingLicensesListResponse:
         """Lists the billable hosting licenses of one billing profile; the reply replaces what the client knows of them.
 
@@ -209,11 +275,17 @@ class AsyncBillableHostingLicensesResource(AsyncResource):
         """
         return cast(
             "GetHostingLicensesListResponse",
-            await self._client._call("getHostingLicensesList", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "getHostingLicensesList", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     async def merge(
-        self, hosting_license: BillableHostingLicense | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        hosting_license: BillableHostingLicense | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeHostingLicenseResponse:
         """Creates a billable hosting license when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -221,11 +293,13 @@ class AsyncBillableHostingLicensesResource(AsyncResource):
         """
         return cast(
             "MergeHostingLicenseResponse",
-            await self._client._call("mergeHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            await self._client._call(
+                "mergeHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, hosting_license: IdKey | int, *, timeout: float | None = None
+        self, hosting_license: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveHostingLicenseResponse:
         """Deletes a billable hosting license; it is kept and can be restored.
 
@@ -233,11 +307,13 @@ class AsyncBillableHostingLicensesResource(AsyncResource):
         """
         return cast(
             "RemoveHostingLicenseResponse",
-            await self._client._call("removeHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            await self._client._call(
+                "removeHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, hosting_license: IdKey | int, *, timeout: float | None = None
+        self, hosting_license: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreHostingLicenseResponse:
         """Restores a deleted billable hosting license.
 
@@ -245,7 +321,9 @@ class AsyncBillableHostingLicensesResource(AsyncResource):
         """
         return cast(
             "RestoreHostingLicenseResponse",
-            await self._client._call("restoreHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            await self._client._call(
+                "restoreHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body
+            ),
         )
 
 
@@ -254,28 +332,38 @@ class BillableHostingLicensesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, hosting_license: IdKey | int, *, timeout: float | None = None) -> GetHostingLicenseResponse:
+    def get(
+        self, hosting_license: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingLicenseResponse:
         """Fetches one billable hosting license by its key.
 
         Sends ``getHostingLicense``; may raise HostingLicenseNotFound.
         """
         return cast(
             "GetHostingLicenseResponse",
-            self._client._call("getHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            self._client._call("getHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body),
         )
 
-    def list(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> GetHostingLicensesListResponse:
+    def list(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingLicensesListResponse:
         """Lists the billable hosting licenses of one billing profile; the reply replaces what the client knows of them.
 
         Sends ``getHostingLicensesList``; may raise BillingProfileNotFound.
         """
         return cast(
             "GetHostingLicensesListResponse",
-            self._client._call("getHostingLicensesList", params({"billingProfile": billing_profile}), timeout),
+            self._client._call(
+                "getHostingLicensesList", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     def merge(
-        self, hosting_license: BillableHostingLicense | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        hosting_license: BillableHostingLicense | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeHostingLicenseResponse:
         """Creates a billable hosting license when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -283,27 +371,35 @@ class BillableHostingLicensesResource(SyncResource):
         """
         return cast(
             "MergeHostingLicenseResponse",
-            self._client._call("mergeHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            self._client._call("mergeHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body),
         )
 
-    def remove(self, hosting_license: IdKey | int, *, timeout: float | None = None) -> RemoveHostingLicenseResponse:
+    def remove(
+        self, hosting_license: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveHostingLicenseResponse:
         """Deletes a billable hosting license; it is kept and can be restored.
 
         Sends ``removeHostingLicense``; may raise HostingLicenseNotFound.
         """
         return cast(
             "RemoveHostingLicenseResponse",
-            self._client._call("removeHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            self._client._call(
+                "removeHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body
+            ),
         )
 
-    def restore(self, hosting_license: IdKey | int, *, timeout: float | None = None) -> RestoreHostingLicenseResponse:
+    def restore(
+        self, hosting_license: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreHostingLicenseResponse:
         """Restores a deleted billable hosting license.
 
         Sends ``restoreHostingLicense``; may raise HostingLicenseNotFound, HostingLicenseNotDeleted.
         """
         return cast(
             "RestoreHostingLicenseResponse",
-            self._client._call("restoreHostingLicense", params({"hostingLicense": hosting_license}), timeout),
+            self._client._call(
+                "restoreHostingLicense", params({"hostingLicense": hosting_license}), timeout, extra_body
+            ),
         )
 
 
@@ -312,28 +408,38 @@ class AsyncBillableHostingRulesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, hosting_rule: IdKey | int, *, timeout: float | None = None) -> GetHostingRuleResponse:
+    async def get(
+        self, hosting_rule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingRuleResponse:
         """Fetches one billable hosting rule by its key.
 
         Sends ``getHostingRule``; may raise HostingRuleNotFound.
         """
         return cast(
             "GetHostingRuleResponse",
-            await self._client._call("getHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            await self._client._call("getHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
-    async def list(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> GetHostingRulesListResponse:
+    async def list(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingRulesListResponse:
         """Lists the billable hosting rules of one billing profile; the reply replaces what the client knows of them.
 
         Sends ``getHostingRulesList``; may raise BillingProfileNotFound.
         """
         return cast(
             "GetHostingRulesListResponse",
-            await self._client._call("getHostingRulesList", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "getHostingRulesList", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     async def merge(
-        self, hosting_rule: BillableHostingRule | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        hosting_rule: BillableHostingRule | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeHostingRuleResponse:
         """Creates a billable hosting rule when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -341,27 +447,31 @@ class AsyncBillableHostingRulesResource(AsyncResource):
         """
         return cast(
             "MergeHostingRuleResponse",
-            await self._client._call("mergeHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            await self._client._call("mergeHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
-    async def remove(self, hosting_rule: IdKey | int, *, timeout: float | None = None) -> RemoveHostingRuleResponse:
+    async def remove(
+        self, hosting_rule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveHostingRuleResponse:
         """Deletes a billable hosting rule; it is kept and can be restored.
 
         Sends ``removeHostingRule``; may raise HostingRuleNotFound.
         """
         return cast(
             "RemoveHostingRuleResponse",
-            await self._client._call("removeHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            await self._client._call("removeHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
-    async def restore(self, hosting_rule: IdKey | int, *, timeout: float | None = None) -> RestoreHostingRuleResponse:
+    async def restore(
+        self, hosting_rule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreHostingRuleResponse:
         """Restores a deleted billable hosting rule.
 
         Sends ``restoreHostingRule``; may raise HostingRuleNotFound, HostingRuleNotDeleted.
         """
         return cast(
             "RestoreHostingRuleResponse",
-            await self._client._call("restoreHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            await self._client._call("restoreHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
 
@@ -370,28 +480,36 @@ class BillableHostingRulesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, hosting_rule: IdKey | int, *, timeout: float | None = None) -> GetHostingRuleResponse:
+    def get(
+        self, hosting_rule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingRuleResponse:
         """Fetches one billable hosting rule by its key.
 
         Sends ``getHostingRule``; may raise HostingRuleNotFound.
         """
         return cast(
             "GetHostingRuleResponse",
-            self._client._call("getHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            self._client._call("getHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
-    def list(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> GetHostingRulesListResponse:
+    def list(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetHostingRulesListResponse:
         """Lists the billable hosting rules of one billing profile; the reply replaces what the client knows of them.
 
         Sends ``getHostingRulesList``; may raise BillingProfileNotFound.
         """
         return cast(
             "GetHostingRulesListResponse",
-            self._client._call("getHostingRulesList", params({"billingProfile": billing_profile}), timeout),
+            self._client._call("getHostingRulesList", params({"billingProfile": billing_profile}), timeout, extra_body),
         )
 
     def merge(
-        self, hosting_rule: BillableHostingRule | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        hosting_rule: BillableHostingRule | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeHostingRuleResponse:
         """Creates a billable hosting rule when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -399,27 +517,31 @@ class BillableHostingRulesResource(SyncResource):
         """
         return cast(
             "MergeHostingRuleResponse",
-            self._client._call("mergeHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            self._client._call("mergeHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
-    def remove(self, hosting_rule: IdKey | int, *, timeout: float | None = None) -> RemoveHostingRuleResponse:
+    def remove(
+        self, hosting_rule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveHostingRuleResponse:
         """Deletes a billable hosting rule; it is kept and can be restored.
 
         Sends ``removeHostingRule``; may raise HostingRuleNotFound.
         """
         return cast(
             "RemoveHostingRuleResponse",
-            self._client._call("removeHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            self._client._call("removeHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
-    def restore(self, hosting_rule: IdKey | int, *, timeout: float | None = None) -> RestoreHostingRuleResponse:
+    def restore(
+        self, hosting_rule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreHostingRuleResponse:
         """Restores a deleted billable hosting rule.
 
         Sends ``restoreHostingRule``; may raise HostingRuleNotFound, HostingRuleNotDeleted.
         """
         return cast(
             "RestoreHostingRuleResponse",
-            self._client._call("restoreHostingRule", params({"hostingRule": hosting_rule}), timeout),
+            self._client._call("restoreHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
 
@@ -428,28 +550,38 @@ class AsyncBillingProfilesResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> GetBillingProfileResponse:
+    async def get(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetBillingProfileResponse:
         """Fetches one billing profile by its key.
 
         Sends ``getBillingProfile``; may raise BillingProfileNotFound.
         """
         return cast(
             "GetBillingProfileResponse",
-            await self._client._call("getBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "getBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
-    async def list(self, company: IdKey | int, *, timeout: float | None = None) -> GetBillingProfilesListResponse:
+    async def list(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetBillingProfilesListResponse:
         """Lists the billing profiles of a company; the reply replaces what the client knows of them.
 
         Sends ``getBillingProfilesList``; may raise CompanyNotFound.
         """
         return cast(
             "GetBillingProfilesListResponse",
-            await self._client._call("getBillingProfilesList", params({"company": company}), timeout),
+            await self._client._call("getBillingProfilesList", params({"company": company}), timeout, extra_body),
         )
 
     async def merge(
-        self, billing_profile: BillingProfile | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        billing_profile: BillingProfile | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeBillingProfileResponse:
         """Creates a billing profile when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -457,11 +589,13 @@ class AsyncBillingProfilesResource(AsyncResource):
         """
         return cast(
             "MergeBillingProfileResponse",
-            await self._client._call("mergeBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "mergeBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, billing_profile: IdKey | int, *, timeout: float | None = None
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveBillingProfileResponse:
         """Deletes a billing profile; it is kept and can be restored.
 
@@ -469,11 +603,13 @@ class AsyncBillingProfilesResource(AsyncResource):
         """
         return cast(
             "RemoveBillingProfileResponse",
-            await self._client._call("removeBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "removeBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, billing_profile: IdKey | int, *, timeout: float | None = None
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreBillingProfileResponse:
         """Restores a deleted billing profile.
 
@@ -481,7 +617,9 @@ class AsyncBillingProfilesResource(AsyncResource):
         """
         return cast(
             "RestoreBillingProfileResponse",
-            await self._client._call("restoreBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "restoreBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
 
@@ -490,28 +628,36 @@ class BillingProfilesResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> GetBillingProfileResponse:
+    def get(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetBillingProfileResponse:
         """Fetches one billing profile by its key.
 
         Sends ``getBillingProfile``; may raise BillingProfileNotFound.
         """
         return cast(
             "GetBillingProfileResponse",
-            self._client._call("getBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            self._client._call("getBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body),
         )
 
-    def list(self, company: IdKey | int, *, timeout: float | None = None) -> GetBillingProfilesListResponse:
+    def list(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetBillingProfilesListResponse:
         """Lists the billing profiles of a company; the reply replaces what the client knows of them.
 
         Sends ``getBillingProfilesList``; may raise CompanyNotFound.
         """
         return cast(
             "GetBillingProfilesListResponse",
-            self._client._call("getBillingProfilesList", params({"company": company}), timeout),
+            self._client._call("getBillingProfilesList", params({"company": company}), timeout, extra_body),
         )
 
     def merge(
-        self, billing_profile: BillingProfile | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        billing_profile: BillingProfile | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeBillingProfileResponse:
         """Creates a billing profile when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -519,27 +665,35 @@ class BillingProfilesResource(SyncResource):
         """
         return cast(
             "MergeBillingProfileResponse",
-            self._client._call("mergeBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            self._client._call("mergeBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body),
         )
 
-    def remove(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> RemoveBillingProfileResponse:
+    def remove(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveBillingProfileResponse:
         """Deletes a billing profile; it is kept and can be restored.
 
         Sends ``removeBillingProfile``; may raise BillingProfileNotFound.
         """
         return cast(
             "RemoveBillingProfileResponse",
-            self._client._call("removeBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            self._client._call(
+                "removeBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
-    def restore(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> RestoreBillingProfileResponse:
+    def restore(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreBillingProfileResponse:
         """Restores a deleted billing profile.
 
         Sends ``restoreBillingProfile``; may raise BillingProfileNotFound, BillingProfileNotDeleted.
         """
         return cast(
             "RestoreBillingProfileResponse",
-            self._client._call("restoreBillingProfile", params({"billingProfile": billing_profile}), timeout),
+            self._client._call(
+                "restoreBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
 
@@ -548,18 +702,22 @@ class AsyncBillingReportsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, billing_report: IdKey | int, *, timeout: float | None = None) -> GetBillingReportResponse:
+    async def get(
+        self, billing_report: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetBillingReportResponse:
         """Fetches one billing report by its key.
 
         Sends ``getBillingReport``; may raise BillingReportNotFound.
         """
         return cast(
             "GetBillingReportResponse",
-            await self._client._call("getBillingReport", params({"billingReport": billing_report}), timeout),
+            await self._client._call(
+                "getBillingReport", params({"billingReport": billing_report}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, billing_profile: IdKey | int, *, timeout: float | None = None
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetBillingReportsListResponse:
         """Lists the billing reports of one billing profile; the reply replaces what the client knows of them.
 
@@ -567,11 +725,13 @@ class AsyncBillingReportsResource(AsyncResource):
         """
         return cast(
             "GetBillingReportsListResponse",
-            await self._client._call("getBillingReportsList", params({"billingProfile": billing_profile}), timeout),
+            await self._client._call(
+                "getBillingReportsList", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     async def list_by_company(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetBillingReportsListByCompanyResponse:
         """Lists the billing reports of a company; the reply replaces what the client knows of them.
 
@@ -579,21 +739,27 @@ class AsyncBillingReportsResource(AsyncResource):
         """
         return cast(
             "GetBillingReportsListByCompanyResponse",
-            await self._client._call("getBillingReportsListByCompany", params({"company": company}), timeout),
+            await self._client._call(
+                "getBillingReportsListByCompany", params({"company": company}), timeout, extra_body
+            ),
         )
 
-    async def remove(self, billing_report: IdKey | int, *, timeout: float | None = None) -> RemoveBillingReportResponse:
+    async def remove(
+        self, billing_report: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveBillingReportResponse:
         """Deletes a billing report; it is kept and can be restored.
 
         Sends ``removeBillingReport``; may raise BillingReportNotFound.
         """
         return cast(
             "RemoveBillingReportResponse",
-            await self._client._call("removeBillingReport", params({"billingReport": billing_report}), timeout),
+            await self._client._call(
+                "removeBillingReport", params({"billingReport": billing_report}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, billing_report: IdKey | int, *, timeout: float | None = None
+        self, billing_report: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreBillingReportResponse:
         """Restores a deleted billing report.
 
@@ -601,7 +767,9 @@ class AsyncBillingReportsResource(AsyncResource):
         """
         return cast(
             "RestoreBillingReportResponse",
-            await self._client._call("restoreBillingReport", params({"billingReport": billing_report}), timeout),
+            await self._client._call(
+                "restoreBillingReport", params({"billingReport": billing_report}), timeout, extra_body
+            ),
         )
 
 
@@ -610,28 +778,34 @@ class BillingReportsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, billing_report: IdKey | int, *, timeout: float | None = None) -> GetBillingReportResponse:
+    def get(
+        self, billing_report: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetBillingReportResponse:
         """Fetches one billing report by its key.
 
         Sends ``getBillingReport``; may raise BillingReportNotFound.
         """
         return cast(
             "GetBillingReportResponse",
-            self._client._call("getBillingReport", params({"billingReport": billing_report}), timeout),
+            self._client._call("getBillingReport", params({"billingReport": billing_report}), timeout, extra_body),
         )
 
-    def list(self, billing_profile: IdKey | int, *, timeout: float | None = None) -> GetBillingReportsListResponse:
+    def list(
+        self, billing_profile: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetBillingReportsListResponse:
         """Lists the billing reports of one billing profile; the reply replaces what the client knows of them.
 
         Sends ``getBillingReportsList``; may raise BillingProfileNotFound.
         """
         return cast(
             "GetBillingReportsListResponse",
-            self._client._call("getBillingReportsList", params({"billingProfile": billing_profile}), timeout),
+            self._client._call(
+                "getBillingReportsList", params({"billingProfile": billing_profile}), timeout, extra_body
+            ),
         )
 
     def list_by_company(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetBillingReportsListByCompanyResponse:
         """Lists the billing reports of a company; the reply replaces what the client knows of them.
 
@@ -639,25 +813,29 @@ class BillingReportsResource(SyncResource):
         """
         return cast(
             "GetBillingReportsListByCompanyResponse",
-            self._client._call("getBillingReportsListByCompany", params({"company": company}), timeout),
+            self._client._call("getBillingReportsListByCompany", params({"company": company}), timeout, extra_body),
         )
 
-    def remove(self, billing_report: IdKey | int, *, timeout: float | None = None) -> RemoveBillingReportResponse:
+    def remove(
+        self, billing_report: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveBillingReportResponse:
         """Deletes a billing report; it is kept and can be restored.
 
         Sends ``removeBillingReport``; may raise BillingReportNotFound.
         """
         return cast(
             "RemoveBillingReportResponse",
-            self._client._call("removeBillingReport", params({"billingReport": billing_report}), timeout),
+            self._client._call("removeBillingReport", params({"billingReport": billing_report}), timeout, extra_body),
         )
 
-    def restore(self, billing_report: IdKey | int, *, timeout: float | None = None) -> RestoreBillingReportResponse:
+    def restore(
+        self, billing_report: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreBillingReportResponse:
         """Restores a deleted billing report.
 
         Sends ``restoreBillingReport``; may raise BillingReportNotFound, BillingReportNotDeleted.
         """
         return cast(
             "RestoreBillingReportResponse",
-            self._client._call("restoreBillingReport", params({"billingReport": billing_report}), timeout),
+            self._client._call("restoreBillingReport", params({"billingReport": billing_report}), timeout, extra_body),
         )

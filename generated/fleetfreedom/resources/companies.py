@@ -58,7 +58,12 @@ class AsyncCompaniesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResponse:
         """Fetches one company with all its parts.
 
@@ -67,41 +72,56 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyResponse",
             await self._client._call(
-                "getCompany", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompany", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def merge(
-        self, company: Company | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        company: Company | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeCompanyResponse:
         """Creates a company under a parent when id is 0 or absent, otherwise updates it when `v` matches the stored versions. The reply carries only the id and parent.
 
         Sends ``mergeCompany``; may raise CompanyNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeCompanyResponse", await self._client._call("mergeCompany", params({"company": company}), timeout)
+            "MergeCompanyResponse",
+            await self._client._call("mergeCompany", params({"company": company}), timeout, extra_body),
         )
 
-    async def remove(self, company: IdKey | int, *, timeout: float | None = None) -> RemoveCompanyResponse:
+    async def remove(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveCompanyResponse:
         """Deletes a company; it is kept and can be restored.
 
         Sends ``removeCompany``; may raise CompanyNotFound.
         """
         return cast(
-            "RemoveCompanyResponse", await self._client._call("removeCompany", params({"company": company}), timeout)
+            "RemoveCompanyResponse",
+            await self._client._call("removeCompany", params({"company": company}), timeout, extra_body),
         )
 
-    async def restore(self, company: IdKey | int, *, timeout: float | None = None) -> RestoreCompanyResponse:
+    async def restore(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreCompanyResponse:
         """Restores a deleted company.
 
         Sends ``restoreCompany``; may raise CompanyNotFound, CompanyNotDeleted.
         """
         return cast(
-            "RestoreCompanyResponse", await self._client._call("restoreCompany", params({"company": company}), timeout)
+            "RestoreCompanyResponse",
+            await self._client._call("restoreCompany", params({"company": company}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, companies: Sequence[Company | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        companies: Sequence[Company | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeCompanyResponse:
         """Creates or updates several companies in one command, each as mergeCompany would.
 
@@ -109,11 +129,15 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "MultiMergeCompanyResponse",
-            await self._client._call("multiMergeCompany", params({"companies": companies}), timeout),
+            await self._client._call("multiMergeCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, companies: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        companies: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveCompanyResponse:
         """Deletes several companies in one command; they can be restored.
 
@@ -121,7 +145,7 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "MultiRemoveCompanyResponse",
-            await self._client._call("multiRemoveCompany", params({"companies": companies}), timeout),
+            await self._client._call("multiRemoveCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     async def list(
@@ -131,6 +155,7 @@ class AsyncCompaniesResource(AsyncResource):
         include_deleted: bool | None = None,
         tree: bool | None = None,
         include_parent: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetCompaniesListResponse:
         """Lists the companies under a company with all their parts.
@@ -150,11 +175,17 @@ class AsyncCompaniesResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
     async def get_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyGeneralResponse:
         """Fetches the general part of a company by the company's key.
 
@@ -163,12 +194,20 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyGeneralResponse",
             await self._client._call(
-                "getCompanyGeneral", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyGeneral",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyGeneralsListResponse:
         """Lists the general parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -177,12 +216,20 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyGeneralsListResponse",
             await self._client._call(
-                "getCompanyGeneralsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyGeneralsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def get_directory(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyDirectoryResponse:
         """Fetches the directory part of a company by the company's key.
 
@@ -191,12 +238,20 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyDirectoryResponse",
             await self._client._call(
-                "getCompanyDirectory", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyDirectory",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list_directory(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyDirectoriesListResponse:
         """Lists the directory parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -205,12 +260,20 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyDirectoriesListResponse",
             await self._client._call(
-                "getCompanyDirectoriesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyDirectoriesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def get_policy(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyPolicyResponse:
         """Fetches the policy part of a company by the company's key.
 
@@ -219,12 +282,17 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyPolicyResponse",
             await self._client._call(
-                "getCompanyPolicy", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyPolicy", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list_policy(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyPoliciesListResponse:
         """Lists the policy parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -233,12 +301,20 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyPoliciesListResponse",
             await self._client._call(
-                "getCompanyPoliciesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyPoliciesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def get_style(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyStyleResponse:
         """Fetches the style part of a company by the company's key.
 
@@ -247,12 +323,17 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyStyleResponse",
             await self._client._call(
-                "getCompanyStyle", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyStyle", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list_style(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyStylesListResponse:
         """Lists the style parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -261,12 +342,20 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyStylesListResponse",
             await self._client._call(
-                "getCompanyStylesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyStylesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def get_reseller(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResellerResponse:
         """Fetches the reseller part of a company by the company's key.
 
@@ -275,12 +364,20 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyResellerResponse",
             await self._client._call(
-                "getCompanyReseller", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyReseller",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list_reseller(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResellersListResponse:
         """Lists the reseller parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -289,12 +386,19 @@ class AsyncCompaniesResource(AsyncResource):
         return cast(
             "GetCompanyResellersListResponse",
             await self._client._call(
-                "getCompanyResellersList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyResellersList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge_reseller(
-        self, company: CompanyReseller | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        company: CompanyReseller | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeCompanyResellerResponse:
         """Updates the reseller part of a company when `v` matches the stored version; the reply carries only the key and owner, the full part arrives through sync messages.
 
@@ -302,11 +406,11 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "MergeCompanyResellerResponse",
-            await self._client._call("mergeCompanyReseller", params({"company": company}), timeout),
+            await self._client._call("mergeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
     async def remove_reseller(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveCompanyResellerResponse:
         """Deletes the reseller part of a company; it is kept and can be restored.
 
@@ -314,11 +418,11 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "RemoveCompanyResellerResponse",
-            await self._client._call("removeCompanyReseller", params({"company": company}), timeout),
+            await self._client._call("removeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
     async def restore_reseller(
-        self, company: IdKey | int, *, timeout: float | None = None
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreCompanyResellerResponse:
         """Restores a deleted company.
 
@@ -326,7 +430,7 @@ class AsyncCompaniesResource(AsyncResource):
         """
         return cast(
             "RestoreCompanyResellerResponse",
-            await self._client._call("restoreCompanyReseller", params({"company": company}), timeout),
+            await self._client._call("restoreCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
 
@@ -336,7 +440,12 @@ class CompaniesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResponse:
         """Fetches one company with all its parts.
 
@@ -344,34 +453,57 @@ class CompaniesResource(SyncResource):
         """
         return cast(
             "GetCompanyResponse",
-            self._client._call("getCompany", params({"company": company, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getCompany", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
-    def merge(self, company: Company | Mapping[str, Any], *, timeout: float | None = None) -> MergeCompanyResponse:
+    def merge(
+        self,
+        company: Company | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeCompanyResponse:
         """Creates a company under a parent when id is 0 or absent, otherwise updates it when `v` matches the stored versions. The reply carries only the id and parent.
 
         Sends ``mergeCompany``; may raise CompanyNotFound, WrongVersionKey.
         """
-        return cast("MergeCompanyResponse", self._client._call("mergeCompany", params({"company": company}), timeout))
+        return cast(
+            "MergeCompanyResponse",
+            self._client._call("mergeCompany", params({"company": company}), timeout, extra_body),
+        )
 
-    def remove(self, company: IdKey | int, *, timeout: float | None = None) -> RemoveCompanyResponse:
+    def remove(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveCompanyResponse:
         """Deletes a company; it is kept and can be restored.
 
         Sends ``removeCompany``; may raise CompanyNotFound.
         """
-        return cast("RemoveCompanyResponse", self._client._call("removeCompany", params({"company": company}), timeout))
+        return cast(
+            "RemoveCompanyResponse",
+            self._client._call("removeCompany", params({"company": company}), timeout, extra_body),
+        )
 
-    def restore(self, company: IdKey | int, *, timeout: float | None = None) -> RestoreCompanyResponse:
+    def restore(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreCompanyResponse:
         """Restores a deleted company.
 
         Sends ``restoreCompany``; may raise CompanyNotFound, CompanyNotDeleted.
         """
         return cast(
-            "RestoreCompanyResponse", self._client._call("restoreCompany", params({"company": company}), timeout)
+            "RestoreCompanyResponse",
+            self._client._call("restoreCompany", params({"company": company}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, companies: Sequence[Company | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        companies: Sequence[Company | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeCompanyResponse:
         """Creates or updates several companies in one command, each as mergeCompany would.
 
@@ -379,11 +511,15 @@ class CompaniesResource(SyncResource):
         """
         return cast(
             "MultiMergeCompanyResponse",
-            self._client._call("multiMergeCompany", params({"companies": companies}), timeout),
+            self._client._call("multiMergeCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, companies: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        companies: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveCompanyResponse:
         """Deletes several companies in one command; they can be restored.
 
@@ -391,7 +527,7 @@ class CompaniesResource(SyncResource):
         """
         return cast(
             "MultiRemoveCompanyResponse",
-            self._client._call("multiRemoveCompany", params({"companies": companies}), timeout),
+            self._client._call("multiRemoveCompany", params({"companies": companies}), timeout, extra_body),
         )
 
     def list(
@@ -401,6 +537,7 @@ class CompaniesResource(SyncResource):
         include_deleted: bool | None = None,
         tree: bool | None = None,
         include_parent: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetCompaniesListResponse:
         """Lists the companies under a company with all their parts.
@@ -420,11 +557,17 @@ class CompaniesResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
     def get_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyGeneralResponse:
         """Fetches the general part of a company by the company's key.
 
@@ -433,12 +576,20 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyGeneralResponse",
             self._client._call(
-                "getCompanyGeneral", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyGeneral",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyGeneralsListResponse:
         """Lists the general parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -447,12 +598,20 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyGeneralsListResponse",
             self._client._call(
-                "getCompanyGeneralsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyGeneralsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def get_directory(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyDirectoryResponse:
         """Fetches the directory part of a company by the company's key.
 
@@ -461,12 +620,20 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyDirectoryResponse",
             self._client._call(
-                "getCompanyDirectory", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyDirectory",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list_directory(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyDirectoriesListResponse:
         """Lists the directory parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -475,12 +642,20 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyDirectoriesListResponse",
             self._client._call(
-                "getCompanyDirectoriesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyDirectoriesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def get_policy(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyPolicyResponse:
         """Fetches the policy part of a company by the company's key.
 
@@ -489,12 +664,17 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyPolicyResponse",
             self._client._call(
-                "getCompanyPolicy", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyPolicy", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     def list_policy(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyPoliciesListResponse:
         """Lists the policy parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -503,12 +683,20 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyPoliciesListResponse",
             self._client._call(
-                "getCompanyPoliciesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyPoliciesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def get_style(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyStyleResponse:
         """Fetches the style part of a company by the company's key.
 
@@ -517,12 +705,17 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyStyleResponse",
             self._client._call(
-                "getCompanyStyle", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyStyle", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     def list_style(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyStylesListResponse:
         """Lists the style parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -531,12 +724,20 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyStylesListResponse",
             self._client._call(
-                "getCompanyStylesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyStylesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def get_reseller(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResellerResponse:
         """Fetches the reseller part of a company by the company's key.
 
@@ -545,12 +746,20 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyResellerResponse",
             self._client._call(
-                "getCompanyReseller", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyReseller",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list_reseller(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetCompanyResellersListResponse:
         """Lists the reseller parts of companies under a company; the reply replaces what the client knows of them.
 
@@ -559,12 +768,19 @@ class CompaniesResource(SyncResource):
         return cast(
             "GetCompanyResellersListResponse",
             self._client._call(
-                "getCompanyResellersList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getCompanyResellersList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge_reseller(
-        self, company: CompanyReseller | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        company: CompanyReseller | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeCompanyResellerResponse:
         """Updates the reseller part of a company when `v` matches the stored version; the reply carries only the key and owner, the full part arrives through sync messages.
 
@@ -572,25 +788,29 @@ class CompaniesResource(SyncResource):
         """
         return cast(
             "MergeCompanyResellerResponse",
-            self._client._call("mergeCompanyReseller", params({"company": company}), timeout),
+            self._client._call("mergeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
-    def remove_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> RemoveCompanyResellerResponse:
+    def remove_reseller(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveCompanyResellerResponse:
         """Deletes the reseller part of a company; it is kept and can be restored.
 
         Sends ``removeCompanyReseller``; may raise ResellerNotFound.
         """
         return cast(
             "RemoveCompanyResellerResponse",
-            self._client._call("removeCompanyReseller", params({"company": company}), timeout),
+            self._client._call("removeCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
-    def restore_reseller(self, company: IdKey | int, *, timeout: float | None = None) -> RestoreCompanyResellerResponse:
+    def restore_reseller(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreCompanyResellerResponse:
         """Restores a deleted company.
 
         Sends ``restoreCompanyReseller``; may raise ResellerNotFound, ResellerNotDeleted.
         """
         return cast(
             "RestoreCompanyResellerResponse",
-            self._client._call("restoreCompanyReseller", params({"company": company}), timeout),
+            self._client._call("restoreCompanyReseller", params({"company": company}), timeout, extra_body),
         )

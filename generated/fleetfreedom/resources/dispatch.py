@@ -65,7 +65,12 @@ class AsyncDispatchJobsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, dispatch_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        dispatch_job: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobResponse:
         """Fetches one dispatch job by its key.
 
@@ -74,12 +79,20 @@ class AsyncDispatchJobsResource(AsyncResource):
         return cast(
             "GetDispatchJobResponse",
             await self._client._call(
-                "getDispatchJob", params({"dispatchJob": dispatch_job, "includeDeleted": include_deleted}), timeout
+                "getDispatchJob",
+                params({"dispatchJob": dispatch_job, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListResponse:
         """Lists the dispatch jobs of a company; the reply replaces what the client knows of them.
 
@@ -88,7 +101,10 @@ class AsyncDispatchJobsResource(AsyncResource):
         return cast(
             "GetDispatchJobsListResponse",
             await self._client._call(
-                "getDispatchJobsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -98,6 +114,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndLabelsResponse:
         """Lists the dispatch jobs of a company that carry every given label; the reply replaces what the client knows of them.
@@ -110,6 +127,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByCompanyAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -119,6 +137,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndRefPairsResponse:
         """Lists the dispatch jobs of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -131,11 +150,17 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetResponse:
         """Lists the dispatch jobs of one asset; the reply replaces what the client knows of them.
 
@@ -144,7 +169,10 @@ class AsyncDispatchJobsResource(AsyncResource):
         return cast(
             "GetDispatchJobsListByAssetResponse",
             await self._client._call(
-                "getDispatchJobsListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -154,6 +182,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndLabelsResponse:
         """Lists the dispatch jobs of one asset that carry every given label; the reply replaces what the client knows of them.
@@ -166,6 +195,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByAssetAndLabels",
                 params({"asset": asset, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -175,6 +205,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndRefPairsResponse:
         """Lists the dispatch jobs of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -187,11 +218,17 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list_by_unassigned(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset; the reply replaces what the client knows of them.
 
@@ -203,6 +240,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByUnassigned",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -212,6 +250,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndLabelsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset that carry every given label; the reply replaces what the client knows of them.
@@ -224,6 +263,7 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByUnassignedAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -233,6 +273,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndRefPairsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -245,11 +286,16 @@ class AsyncDispatchJobsResource(AsyncResource):
                 "getDispatchJobsListByUnassignedAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, dispatch_job: DispatchJob | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJob | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchJobResponse:
         """Creates a dispatch job when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -257,31 +303,39 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "MergeDispatchJobResponse",
-            await self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    async def remove(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchJobResponse:
+    async def remove(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchJobResponse:
         """Deletes a dispatch job; it is kept and can be restored.
 
         Sends ``removeDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "RemoveDispatchJobResponse",
-            await self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    async def restore(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchJobResponse:
+    async def restore(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchJobResponse:
         """Restores a deleted dispatch job.
 
         Sends ``restoreDispatchJob``; may raise DispatchJobNotFound, DispatchJobNotDeleted.
         """
         return cast(
             "RestoreDispatchJobResponse",
-            await self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchJobResponse:
         """Creates or updates several dispatch jobs in one command, each as mergeDispatchJob would.
 
@@ -289,11 +343,17 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "MultiMergeDispatchJobResponse",
-            await self._client._call("multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            await self._client._call(
+                "multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, dispatch_jobs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchJobResponse:
         """Deletes several dispatch jobs in one command; they can be restored.
 
@@ -301,11 +361,17 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveDispatchJobResponse",
-            await self._client._call("multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            await self._client._call(
+                "multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body
+            ),
         )
 
     async def cancel(
-        self, dispatch_job: DispatchJobCancel | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobCancel | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> CancelDispatchJobResponse:
         """Cancels a dispatch job: the server adds the `cancelled` tag and stores the reason.
 
@@ -313,11 +379,15 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "CancelDispatchJobResponse",
-            await self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     async def change(
-        self, dispatch_job: DispatchJobChange | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobChange | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> ChangeDispatchJobResponse:
         """Updates a dispatch job from the driver's side, for example to complete its steps.
 
@@ -325,7 +395,7 @@ class AsyncDispatchJobsResource(AsyncResource):
         """
         return cast(
             "ChangeDispatchJobResponse",
-            await self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            await self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
 
@@ -335,7 +405,12 @@ class DispatchJobsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, dispatch_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        dispatch_job: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobResponse:
         """Fetches one dispatch job by its key.
 
@@ -344,12 +419,20 @@ class DispatchJobsResource(SyncResource):
         return cast(
             "GetDispatchJobResponse",
             self._client._call(
-                "getDispatchJob", params({"dispatchJob": dispatch_job, "includeDeleted": include_deleted}), timeout
+                "getDispatchJob",
+                params({"dispatchJob": dispatch_job, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListResponse:
         """Lists the dispatch jobs of a company; the reply replaces what the client knows of them.
 
@@ -358,7 +441,10 @@ class DispatchJobsResource(SyncResource):
         return cast(
             "GetDispatchJobsListResponse",
             self._client._call(
-                "getDispatchJobsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -368,6 +454,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndLabelsResponse:
         """Lists the dispatch jobs of a company that carry every given label; the reply replaces what the client knows of them.
@@ -380,6 +467,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByCompanyAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -389,6 +477,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByCompanyAndRefPairsResponse:
         """Lists the dispatch jobs of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -401,11 +490,17 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetResponse:
         """Lists the dispatch jobs of one asset; the reply replaces what the client knows of them.
 
@@ -414,7 +509,10 @@ class DispatchJobsResource(SyncResource):
         return cast(
             "GetDispatchJobsListByAssetResponse",
             self._client._call(
-                "getDispatchJobsListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchJobsListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -424,6 +522,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndLabelsResponse:
         """Lists the dispatch jobs of one asset that carry every given label; the reply replaces what the client knows of them.
@@ -436,6 +535,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByAssetAndLabels",
                 params({"asset": asset, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -445,6 +545,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByAssetAndRefPairsResponse:
         """Lists the dispatch jobs of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -457,11 +558,17 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list_by_unassigned(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset; the reply replaces what the client knows of them.
 
@@ -473,6 +580,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByUnassigned",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -482,6 +590,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         labels: Sequence[str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndLabelsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset that carry every given label; the reply replaces what the client knows of them.
@@ -494,6 +603,7 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByUnassignedAndLabels",
                 params({"company": company, "includeDeleted": include_deleted, "labels": labels}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -503,6 +613,7 @@ class DispatchJobsResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchJobsListByUnassignedAndRefPairsResponse:
         """Lists the dispatch jobs of a company that are not assigned to any asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -515,11 +626,16 @@ class DispatchJobsResource(SyncResource):
                 "getDispatchJobsListByUnassignedAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, dispatch_job: DispatchJob | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJob | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchJobResponse:
         """Creates a dispatch job when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -527,31 +643,39 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "MergeDispatchJobResponse",
-            self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("mergeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    def remove(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchJobResponse:
+    def remove(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchJobResponse:
         """Deletes a dispatch job; it is kept and can be restored.
 
         Sends ``removeDispatchJob``; may raise DispatchJobNotFound.
         """
         return cast(
             "RemoveDispatchJobResponse",
-            self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("removeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
-    def restore(self, dispatch_job: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchJobResponse:
+    def restore(
+        self, dispatch_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchJobResponse:
         """Restores a deleted dispatch job.
 
         Sends ``restoreDispatchJob``; may raise DispatchJobNotFound, DispatchJobNotDeleted.
         """
         return cast(
             "RestoreDispatchJobResponse",
-            self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("restoreDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[DispatchJob | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchJobResponse:
         """Creates or updates several dispatch jobs in one command, each as mergeDispatchJob would.
 
@@ -559,11 +683,15 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "MultiMergeDispatchJobResponse",
-            self._client._call("multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            self._client._call("multiMergeDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, dispatch_jobs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_jobs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchJobResponse:
         """Deletes several dispatch jobs in one command; they can be restored.
 
@@ -571,11 +699,15 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "MultiRemoveDispatchJobResponse",
-            self._client._call("multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout),
+            self._client._call("multiRemoveDispatchJob", params({"dispatchJobs": dispatch_jobs}), timeout, extra_body),
         )
 
     def cancel(
-        self, dispatch_job: DispatchJobCancel | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobCancel | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> CancelDispatchJobResponse:
         """Cancels a dispatch job: the server adds the `cancelled` tag and stores the reason.
 
@@ -583,11 +715,15 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "CancelDispatchJobResponse",
-            self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("cancelDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
     def change(
-        self, dispatch_job: DispatchJobChange | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_job: DispatchJobChange | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> ChangeDispatchJobResponse:
         """Updates a dispatch job from the driver's side, for example to complete its steps.
 
@@ -595,7 +731,7 @@ class DispatchJobsResource(SyncResource):
         """
         return cast(
             "ChangeDispatchJobResponse",
-            self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout),
+            self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
 
@@ -605,7 +741,12 @@ class AsyncDispatchTasksResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, dispatch_task: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        dispatch_task: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTaskResponse:
         """Fetches one dispatch task by its key.
 
@@ -614,12 +755,20 @@ class AsyncDispatchTasksResource(AsyncResource):
         return cast(
             "GetDispatchTaskResponse",
             await self._client._call(
-                "getDispatchTask", params({"dispatchTask": dispatch_task, "includeDeleted": include_deleted}), timeout
+                "getDispatchTask",
+                params({"dispatchTask": dispatch_task, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListResponse:
         """Lists the dispatch tasks of a company; the reply replaces what the client knows of them.
 
@@ -628,7 +777,10 @@ class AsyncDispatchTasksResource(AsyncResource):
         return cast(
             "GetDispatchTasksListResponse",
             await self._client._call(
-                "getDispatchTasksList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -638,6 +790,7 @@ class AsyncDispatchTasksResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByCompanyAndRefPairsResponse:
         """Lists the dispatch tasks of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -650,11 +803,17 @@ class AsyncDispatchTasksResource(AsyncResource):
                 "getDispatchTasksListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetResponse:
         """Lists the dispatch tasks of one asset; the reply replaces what the client knows of them.
 
@@ -663,7 +822,10 @@ class AsyncDispatchTasksResource(AsyncResource):
         return cast(
             "GetDispatchTasksListByAssetResponse",
             await self._client._call(
-                "getDispatchTasksListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -673,6 +835,7 @@ class AsyncDispatchTasksResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetAndRefPairsResponse:
         """Lists the dispatch tasks of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -685,11 +848,16 @@ class AsyncDispatchTasksResource(AsyncResource):
                 "getDispatchTasksListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, dispatch_task: DispatchTask | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_task: DispatchTask | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchTaskResponse:
         """Creates a dispatch task when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -697,31 +865,43 @@ class AsyncDispatchTasksResource(AsyncResource):
         """
         return cast(
             "MergeDispatchTaskResponse",
-            await self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
-    async def remove(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchTaskResponse:
+    async def remove(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchTaskResponse:
         """Deletes a dispatch task; it is kept and can be restored.
 
         Sends ``removeDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "RemoveDispatchTaskResponse",
-            await self._client._call("removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call(
+                "removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body
+            ),
         )
 
-    async def restore(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchTaskResponse:
+    async def restore(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchTaskResponse:
         """Restores a deleted dispatch task.
 
         Sends ``restoreDispatchTask``; may raise DispatchTaskNotFound, DispatchTaskNotDeleted.
         """
         return cast(
             "RestoreDispatchTaskResponse",
-            await self._client._call("restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            await self._client._call(
+                "restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchTaskResponse:
         """Creates or updates several dispatch tasks in one command, each as mergeDispatchTask would.
 
@@ -729,11 +909,17 @@ class AsyncDispatchTasksResource(AsyncResource):
         """
         return cast(
             "MultiMergeDispatchTaskResponse",
-            await self._client._call("multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            await self._client._call(
+                "multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, dispatch_tasks: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchTaskResponse:
         """Deletes several dispatch tasks in one command; they can be restored.
 
@@ -741,7 +927,9 @@ class AsyncDispatchTasksResource(AsyncResource):
         """
         return cast(
             "MultiRemoveDispatchTaskResponse",
-            await self._client._call("multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            await self._client._call(
+                "multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )
 
 
@@ -751,7 +939,12 @@ class DispatchTasksResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, dispatch_task: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        dispatch_task: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTaskResponse:
         """Fetches one dispatch task by its key.
 
@@ -760,12 +953,20 @@ class DispatchTasksResource(SyncResource):
         return cast(
             "GetDispatchTaskResponse",
             self._client._call(
-                "getDispatchTask", params({"dispatchTask": dispatch_task, "includeDeleted": include_deleted}), timeout
+                "getDispatchTask",
+                params({"dispatchTask": dispatch_task, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListResponse:
         """Lists the dispatch tasks of a company; the reply replaces what the client knows of them.
 
@@ -774,7 +975,10 @@ class DispatchTasksResource(SyncResource):
         return cast(
             "GetDispatchTasksListResponse",
             self._client._call(
-                "getDispatchTasksList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -784,6 +988,7 @@ class DispatchTasksResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByCompanyAndRefPairsResponse:
         """Lists the dispatch tasks of a company whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -796,11 +1001,17 @@ class DispatchTasksResource(SyncResource):
                 "getDispatchTasksListByCompanyAndRefPairs",
                 params({"company": company, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetResponse:
         """Lists the dispatch tasks of one asset; the reply replaces what the client knows of them.
 
@@ -809,7 +1020,10 @@ class DispatchTasksResource(SyncResource):
         return cast(
             "GetDispatchTasksListByAssetResponse",
             self._client._call(
-                "getDispatchTasksListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getDispatchTasksListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -819,6 +1033,7 @@ class DispatchTasksResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         references: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetDispatchTasksListByAssetAndRefPairsResponse:
         """Lists the dispatch tasks of one asset whose references match every given key/value pair; the reply replaces what the client knows of them.
@@ -831,11 +1046,16 @@ class DispatchTasksResource(SyncResource):
                 "getDispatchTasksListByAssetAndRefPairs",
                 params({"asset": asset, "includeDeleted": include_deleted, "references": references}),
                 timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, dispatch_task: DispatchTask | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        dispatch_task: DispatchTask | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDispatchTaskResponse:
         """Creates a dispatch task when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -843,31 +1063,39 @@ class DispatchTasksResource(SyncResource):
         """
         return cast(
             "MergeDispatchTaskResponse",
-            self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call("mergeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
-    def remove(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RemoveDispatchTaskResponse:
+    def remove(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDispatchTaskResponse:
         """Deletes a dispatch task; it is kept and can be restored.
 
         Sends ``removeDispatchTask``; may raise DispatchTaskNotFound.
         """
         return cast(
             "RemoveDispatchTaskResponse",
-            self._client._call("removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call("removeDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
-    def restore(self, dispatch_task: IdKey | int, *, timeout: float | None = None) -> RestoreDispatchTaskResponse:
+    def restore(
+        self, dispatch_task: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDispatchTaskResponse:
         """Restores a deleted dispatch task.
 
         Sends ``restoreDispatchTask``; may raise DispatchTaskNotFound, DispatchTaskNotDeleted.
         """
         return cast(
             "RestoreDispatchTaskResponse",
-            self._client._call("restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout),
+            self._client._call("restoreDispatchTask", params({"dispatchTask": dispatch_task}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[DispatchTask | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDispatchTaskResponse:
         """Creates or updates several dispatch tasks in one command, each as mergeDispatchTask would.
 
@@ -875,11 +1103,17 @@ class DispatchTasksResource(SyncResource):
         """
         return cast(
             "MultiMergeDispatchTaskResponse",
-            self._client._call("multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            self._client._call(
+                "multiMergeDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, dispatch_tasks: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        dispatch_tasks: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDispatchTaskResponse:
         """Deletes several dispatch tasks in one command; they can be restored.
 
@@ -887,5 +1121,7 @@ class DispatchTasksResource(SyncResource):
         """
         return cast(
             "MultiRemoveDispatchTaskResponse",
-            self._client._call("multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout),
+            self._client._call(
+                "multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
+            ),
         )

@@ -88,7 +88,12 @@ class AsyncDashcamLivesResource(AsyncResource):
     __slots__ = ()
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamLivesListResponse:
         """Lists the dashcam lives of a company; the reply replaces what the client knows of them.
 
@@ -97,7 +102,10 @@ class AsyncDashcamLivesResource(AsyncResource):
         return cast(
             "GetDashcamLivesListResponse",
             await self._client._call(
-                "getDashcamLivesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamLivesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -108,7 +116,12 @@ class DashcamLivesResource(SyncResource):
     __slots__ = ()
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamLivesListResponse:
         """Lists the dashcam lives of a company; the reply replaces what the client knows of them.
 
@@ -117,7 +130,10 @@ class DashcamLivesResource(SyncResource):
         return cast(
             "GetDashcamLivesListResponse",
             self._client._call(
-                "getDashcamLivesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamLivesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -128,7 +144,12 @@ class AsyncDashcamsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, dashcam: GuidKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        dashcam: GuidKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamResponse:
         """Fetches one dashcam by its key.
 
@@ -137,12 +158,17 @@ class AsyncDashcamsResource(AsyncResource):
         return cast(
             "GetDashcamResponse",
             await self._client._call(
-                "getDashcam", params({"dashcam": dashcam, "includeDeleted": include_deleted}), timeout
+                "getDashcam", params({"dashcam": dashcam, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamsListResponse:
         """Lists the dashcams of a company; the reply replaces what the client knows of them.
 
@@ -151,7 +177,7 @@ class AsyncDashcamsResource(AsyncResource):
         return cast(
             "GetDashcamsListResponse",
             await self._client._call(
-                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
@@ -162,7 +188,12 @@ class DashcamsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, dashcam: GuidKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        dashcam: GuidKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamResponse:
         """Fetches one dashcam by its key.
 
@@ -170,11 +201,18 @@ class DashcamsResource(SyncResource):
         """
         return cast(
             "GetDashcamResponse",
-            self._client._call("getDashcam", params({"dashcam": dashcam, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getDashcam", params({"dashcam": dashcam, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDashcamsListResponse:
         """Lists the dashcams of a company; the reply replaces what the client knows of them.
 
@@ -183,7 +221,7 @@ class DashcamsResource(SyncResource):
         return cast(
             "GetDashcamsListResponse",
             self._client._call(
-                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDashcamsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
@@ -194,7 +232,12 @@ class AsyncDocumentsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, document: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        document: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDocumentResponse:
         """Fetches one document by its key.
 
@@ -203,12 +246,17 @@ class AsyncDocumentsResource(AsyncResource):
         return cast(
             "GetDocumentResponse",
             await self._client._call(
-                "getDocument", params({"document": document, "includeDeleted": include_deleted}), timeout
+                "getDocument", params({"document": document, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDocumentsListResponse:
         """Lists the documents of a company; the reply replaces what the client knows of them.
 
@@ -217,43 +265,56 @@ class AsyncDocumentsResource(AsyncResource):
         return cast(
             "GetDocumentsListResponse",
             await self._client._call(
-                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def merge(
-        self, document: Document | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        document: Document | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeDocumentResponse:
         """Creates a document when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeDocument``; may raise DocumentNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeDocumentResponse", await self._client._call("mergeDocument", params({"document": document}), timeout)
+            "MergeDocumentResponse",
+            await self._client._call("mergeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    async def remove(self, document: IdKey | int, *, timeout: float | None = None) -> RemoveDocumentResponse:
+    async def remove(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDocumentResponse:
         """Deletes a document; it is kept and can be restored.
 
         Sends ``removeDocument``; may raise DocumentNotFound.
         """
         return cast(
             "RemoveDocumentResponse",
-            await self._client._call("removeDocument", params({"document": document}), timeout),
+            await self._client._call("removeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    async def restore(self, document: IdKey | int, *, timeout: float | None = None) -> RestoreDocumentResponse:
+    async def restore(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDocumentResponse:
         """Restores a deleted document.
 
         Sends ``restoreDocument``; may raise DocumentNotFound, DocumentNotDeleted.
         """
         return cast(
             "RestoreDocumentResponse",
-            await self._client._call("restoreDocument", params({"document": document}), timeout),
+            await self._client._call("restoreDocument", params({"document": document}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, documents: Sequence[Document | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        documents: Sequence[Document | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDocumentResponse:
         """Creates or updates several documents in one command, each as mergeDocument would.
 
@@ -261,11 +322,15 @@ class AsyncDocumentsResource(AsyncResource):
         """
         return cast(
             "MultiMergeDocumentResponse",
-            await self._client._call("multiMergeDocument", params({"documents": documents}), timeout),
+            await self._client._call("multiMergeDocument", params({"documents": documents}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, documents: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        documents: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDocumentResponse:
         """Deletes several documents in one command; they can be restored.
 
@@ -273,7 +338,7 @@ class AsyncDocumentsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveDocumentResponse",
-            await self._client._call("multiRemoveDocument", params({"documents": documents}), timeout),
+            await self._client._call("multiRemoveDocument", params({"documents": documents}), timeout, extra_body),
         )
 
 
@@ -283,7 +348,12 @@ class DocumentsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, document: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        document: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDocumentResponse:
         """Fetches one document by its key.
 
@@ -292,12 +362,17 @@ class DocumentsResource(SyncResource):
         return cast(
             "GetDocumentResponse",
             self._client._call(
-                "getDocument", params({"document": document, "includeDeleted": include_deleted}), timeout
+                "getDocument", params({"document": document, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetDocumentsListResponse:
         """Lists the documents of a company; the reply replaces what the client knows of them.
 
@@ -306,39 +381,56 @@ class DocumentsResource(SyncResource):
         return cast(
             "GetDocumentsListResponse",
             self._client._call(
-                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getDocumentsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, document: Document | Mapping[str, Any], *, timeout: float | None = None) -> MergeDocumentResponse:
+    def merge(
+        self,
+        document: Document | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeDocumentResponse:
         """Creates a document when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeDocument``; may raise DocumentNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeDocumentResponse", self._client._call("mergeDocument", params({"document": document}), timeout)
+            "MergeDocumentResponse",
+            self._client._call("mergeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    def remove(self, document: IdKey | int, *, timeout: float | None = None) -> RemoveDocumentResponse:
+    def remove(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveDocumentResponse:
         """Deletes a document; it is kept and can be restored.
 
         Sends ``removeDocument``; may raise DocumentNotFound.
         """
         return cast(
-            "RemoveDocumentResponse", self._client._call("removeDocument", params({"document": document}), timeout)
+            "RemoveDocumentResponse",
+            self._client._call("removeDocument", params({"document": document}), timeout, extra_body),
         )
 
-    def restore(self, document: IdKey | int, *, timeout: float | None = None) -> RestoreDocumentResponse:
+    def restore(
+        self, document: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreDocumentResponse:
         """Restores a deleted document.
 
         Sends ``restoreDocument``; may raise DocumentNotFound, DocumentNotDeleted.
         """
         return cast(
-            "RestoreDocumentResponse", self._client._call("restoreDocument", params({"document": document}), timeout)
+            "RestoreDocumentResponse",
+            self._client._call("restoreDocument", params({"document": document}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, documents: Sequence[Document | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        documents: Sequence[Document | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeDocumentResponse:
         """Creates or updates several documents in one command, each as mergeDocument would.
 
@@ -346,11 +438,15 @@ class DocumentsResource(SyncResource):
         """
         return cast(
             "MultiMergeDocumentResponse",
-            self._client._call("multiMergeDocument", params({"documents": documents}), timeout),
+            self._client._call("multiMergeDocument", params({"documents": documents}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, documents: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        documents: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveDocumentResponse:
         """Deletes several documents in one command; they can be restored.
 
@@ -358,7 +454,7 @@ class DocumentsResource(SyncResource):
         """
         return cast(
             "MultiRemoveDocumentResponse",
-            self._client._call("multiRemoveDocument", params({"documents": documents}), timeout),
+            self._client._call("multiRemoveDocument", params({"documents": documents}), timeout, extra_body),
         )
 
 
@@ -368,7 +464,12 @@ class AsyncFormResultsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, form_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        form_result: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormResultResponse:
         """Fetches one form result by its key.
 
@@ -377,12 +478,20 @@ class AsyncFormResultsResource(AsyncResource):
         return cast(
             "GetFormResultResponse",
             await self._client._call(
-                "getFormResult", params({"formResult": form_result, "includeDeleted": include_deleted}), timeout
+                "getFormResult",
+                params({"formResult": form_result, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormResultsListResponse:
         """Lists the form results of a company; the reply replaces what the client knows of them.
 
@@ -391,12 +500,19 @@ class AsyncFormResultsResource(AsyncResource):
         return cast(
             "GetFormResultsListResponse",
             await self._client._call(
-                "getFormResultsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormResultsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, form_result: FormResult | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_result: FormResult | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormResultResponse:
         """Creates a form result when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -404,31 +520,39 @@ class AsyncFormResultsResource(AsyncResource):
         """
         return cast(
             "MergeFormResultResponse",
-            await self._client._call("mergeFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call("mergeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    async def remove(self, form_result: IdKey | int, *, timeout: float | None = None) -> RemoveFormResultResponse:
+    async def remove(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormResultResponse:
         """Deletes a form result; it is kept and can be restored.
 
         Sends ``removeFormResult``; may raise FormResultNotFound.
         """
         return cast(
             "RemoveFormResultResponse",
-            await self._client._call("removeFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call("removeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    async def restore(self, form_result: IdKey | int, *, timeout: float | None = None) -> RestoreFormResultResponse:
+    async def restore(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormResultResponse:
         """Restores a deleted form result.
 
         Sends ``restoreFormResult``; may raise FormResultNotFound, FormResultNotDeleted.
         """
         return cast(
             "RestoreFormResultResponse",
-            await self._client._call("restoreFormResult", params({"formResult": form_result}), timeout),
+            await self._client._call("restoreFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, form_results: Sequence[FormResult | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_results: Sequence[FormResult | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormResultResponse:
         """Creates or updates several form results in one command, each as mergeFormResult would.
 
@@ -436,11 +560,17 @@ class AsyncFormResultsResource(AsyncResource):
         """
         return cast(
             "MultiMergeFormResultResponse",
-            await self._client._call("multiMergeFormResult", params({"formResults": form_results}), timeout),
+            await self._client._call(
+                "multiMergeFormResult", params({"formResults": form_results}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, form_results: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_results: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormResultResponse:
         """Deletes several form results in one command; they can be restored.
 
@@ -448,7 +578,9 @@ class AsyncFormResultsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveFormResultResponse",
-            await self._client._call("multiRemoveFormResult", params({"formResults": form_results}), timeout),
+            await self._client._call(
+                "multiRemoveFormResult", params({"formResults": form_results}), timeout, extra_body
+            ),
         )
 
 
@@ -458,7 +590,12 @@ class FormResultsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, form_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        form_result: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormResultResponse:
         """Fetches one form result by its key.
 
@@ -467,12 +604,20 @@ class FormResultsResource(SyncResource):
         return cast(
             "GetFormResultResponse",
             self._client._call(
-                "getFormResult", params({"formResult": form_result, "includeDeleted": include_deleted}), timeout
+                "getFormResult",
+                params({"formResult": form_result, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormResultsListResponse:
         """Lists the form results of a company; the reply replaces what the client knows of them.
 
@@ -481,12 +626,19 @@ class FormResultsResource(SyncResource):
         return cast(
             "GetFormResultsListResponse",
             self._client._call(
-                "getFormResultsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormResultsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, form_result: FormResult | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_result: FormResult | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormResultResponse:
         """Creates a form result when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -494,31 +646,39 @@ class FormResultsResource(SyncResource):
         """
         return cast(
             "MergeFormResultResponse",
-            self._client._call("mergeFormResult", params({"formResult": form_result}), timeout),
+            self._client._call("mergeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    def remove(self, form_result: IdKey | int, *, timeout: float | None = None) -> RemoveFormResultResponse:
+    def remove(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormResultResponse:
         """Deletes a form result; it is kept and can be restored.
 
         Sends ``removeFormResult``; may raise FormResultNotFound.
         """
         return cast(
             "RemoveFormResultResponse",
-            self._client._call("removeFormResult", params({"formResult": form_result}), timeout),
+            self._client._call("removeFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
-    def restore(self, form_result: IdKey | int, *, timeout: float | None = None) -> RestoreFormResultResponse:
+    def restore(
+        self, form_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormResultResponse:
         """Restores a deleted form result.
 
         Sends ``restoreFormResult``; may raise FormResultNotFound, FormResultNotDeleted.
         """
         return cast(
             "RestoreFormResultResponse",
-            self._client._call("restoreFormResult", params({"formResult": form_result}), timeout),
+            self._client._call("restoreFormResult", params({"formResult": form_result}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, form_results: Sequence[FormResult | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_results: Sequence[FormResult | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormResultResponse:
         """Creates or updates several form results in one command, each as mergeFormResult would.
 
@@ -526,11 +686,15 @@ class FormResultsResource(SyncResource):
         """
         return cast(
             "MultiMergeFormResultResponse",
-            self._client._call("multiMergeFormResult", params({"formResults": form_results}), timeout),
+            self._client._call("multiMergeFormResult", params({"formResults": form_results}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, form_results: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_results: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormResultResponse:
         """Deletes several form results in one command; they can be restored.
 
@@ -538,7 +702,7 @@ class FormResultsResource(SyncResource):
         """
         return cast(
             "MultiRemoveFormResultResponse",
-            self._client._call("multiRemoveFormResult", params({"formResults": form_results}), timeout),
+            self._client._call("multiRemoveFormResult", params({"formResults": form_results}), timeout, extra_body),
         )
 
 
@@ -548,7 +712,12 @@ class AsyncFormTemplatesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, form_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        form_template: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormTemplateResponse:
         """Fetches one form template by its key.
 
@@ -557,12 +726,20 @@ class AsyncFormTemplatesResource(AsyncResource):
         return cast(
             "GetFormTemplateResponse",
             await self._client._call(
-                "getFormTemplate", params({"formTemplate": form_template, "includeDeleted": include_deleted}), timeout
+                "getFormTemplate",
+                params({"formTemplate": form_template, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormTemplatesListResponse:
         """Lists the form templates of a company; the reply replaces what the client knows of them.
 
@@ -571,12 +748,19 @@ class AsyncFormTemplatesResource(AsyncResource):
         return cast(
             "GetFormTemplatesListResponse",
             await self._client._call(
-                "getFormTemplatesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormTemplatesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, form_template: FormTemplate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_template: FormTemplate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormTemplateResponse:
         """Creates a form template when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -584,31 +768,43 @@ class AsyncFormTemplatesResource(AsyncResource):
         """
         return cast(
             "MergeFormTemplateResponse",
-            await self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
-    async def remove(self, form_template: IdKey | int, *, timeout: float | None = None) -> RemoveFormTemplateResponse:
+    async def remove(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormTemplateResponse:
         """Deletes a form template; it is kept and can be restored.
 
         Sends ``removeFormTemplate``; may raise FormTemplateNotFound, FormTemplateInUse.
         """
         return cast(
             "RemoveFormTemplateResponse",
-            await self._client._call("removeFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call(
+                "removeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body
+            ),
         )
 
-    async def restore(self, form_template: IdKey | int, *, timeout: float | None = None) -> RestoreFormTemplateResponse:
+    async def restore(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormTemplateResponse:
         """Restores a deleted form template.
 
         Sends ``restoreFormTemplate``; may raise FormTemplateNotFound, FormTemplateNotDeleted.
         """
         return cast(
             "RestoreFormTemplateResponse",
-            await self._client._call("restoreFormTemplate", params({"formTemplate": form_template}), timeout),
+            await self._client._call(
+                "restoreFormTemplate", params({"formTemplate": form_template}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, form_templates: Sequence[FormTemplate | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[FormTemplate | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormTemplateResponse:
         """Creates or updates several form templates in one command, each as mergeFormTemplate would.
 
@@ -616,11 +812,17 @@ class AsyncFormTemplatesResource(AsyncResource):
         """
         return cast(
             "MultiMergeFormTemplateResponse",
-            await self._client._call("multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout),
+            await self._client._call(
+                "multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, form_templates: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormTemplateResponse:
         """Deletes several form templates in one command; they can be restored.
 
@@ -628,7 +830,9 @@ class AsyncFormTemplatesResource(AsyncResource):
         """
         return cast(
             "MultiRemoveFormTemplateResponse",
-            await self._client._call("multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout),
+            await self._client._call(
+                "multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
 
@@ -638,7 +842,12 @@ class FormTemplatesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, form_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        form_template: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormTemplateResponse:
         """Fetches one form template by its key.
 
@@ -647,12 +856,20 @@ class FormTemplatesResource(SyncResource):
         return cast(
             "GetFormTemplateResponse",
             self._client._call(
-                "getFormTemplate", params({"formTemplate": form_template, "includeDeleted": include_deleted}), timeout
+                "getFormTemplate",
+                params({"formTemplate": form_template, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetFormTemplatesListResponse:
         """Lists the form templates of a company; the reply replaces what the client knows of them.
 
@@ -661,12 +878,19 @@ class FormTemplatesResource(SyncResource):
         return cast(
             "GetFormTemplatesListResponse",
             self._client._call(
-                "getFormTemplatesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getFormTemplatesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, form_template: FormTemplate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        form_template: FormTemplate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeFormTemplateResponse:
         """Creates a form template when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -674,31 +898,39 @@ class FormTemplatesResource(SyncResource):
         """
         return cast(
             "MergeFormTemplateResponse",
-            self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call("mergeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
-    def remove(self, form_template: IdKey | int, *, timeout: float | None = None) -> RemoveFormTemplateResponse:
+    def remove(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveFormTemplateResponse:
         """Deletes a form template; it is kept and can be restored.
 
         Sends ``removeFormTemplate``; may raise FormTemplateNotFound, FormTemplateInUse.
         """
         return cast(
             "RemoveFormTemplateResponse",
-            self._client._call("removeFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call("removeFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
-    def restore(self, form_template: IdKey | int, *, timeout: float | None = None) -> RestoreFormTemplateResponse:
+    def restore(
+        self, form_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreFormTemplateResponse:
         """Restores a deleted form template.
 
         Sends ``restoreFormTemplate``; may raise FormTemplateNotFound, FormTemplateNotDeleted.
         """
         return cast(
             "RestoreFormTemplateResponse",
-            self._client._call("restoreFormTemplate", params({"formTemplate": form_template}), timeout),
+            self._client._call("restoreFormTemplate", params({"formTemplate": form_template}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, form_templates: Sequence[FormTemplate | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[FormTemplate | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeFormTemplateResponse:
         """Creates or updates several form templates in one command, each as mergeFormTemplate would.
 
@@ -706,11 +938,17 @@ class FormTemplatesResource(SyncResource):
         """
         return cast(
             "MultiMergeFormTemplateResponse",
-            self._client._call("multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout),
+            self._client._call(
+                "multiMergeFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, form_templates: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        form_templates: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveFormTemplateResponse:
         """Deletes several form templates in one command; they can be restored.
 
@@ -718,7 +956,9 @@ class FormTemplatesResource(SyncResource):
         """
         return cast(
             "MultiRemoveFormTemplateResponse",
-            self._client._call("multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout),
+            self._client._call(
+                "multiRemoveFormTemplate", params({"formTemplates": form_templates}), timeout, extra_body
+            ),
         )
 
 
@@ -728,7 +968,12 @@ class AsyncIconsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, icon: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        icon: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetIconResponse:
         """Fetches one icon by its key.
 
@@ -736,11 +981,18 @@ class AsyncIconsResource(AsyncResource):
         """
         return cast(
             "GetIconResponse",
-            await self._client._call("getIcon", params({"icon": icon, "includeDeleted": include_deleted}), timeout),
+            await self._client._call(
+                "getIcon", params({"icon": icon, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetIconsListResponse:
         """Lists the icons of a company; the reply replaces what the client knows of them.
 
@@ -749,51 +1001,73 @@ class AsyncIconsResource(AsyncResource):
         return cast(
             "GetIconsListResponse",
             await self._client._call(
-                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    async def merge(self, icon: Icon | Mapping[str, Any], *, timeout: float | None = None) -> MergeIconResponse:
+    async def merge(
+        self,
+        icon: Icon | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeIconResponse:
         """Creates an icon when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
-        return cast("MergeIconResponse", await self._client._call("mergeIcon", params({"icon": icon}), timeout))
+        return cast(
+            "MergeIconResponse", await self._client._call("mergeIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
-    async def remove(self, icon: IdKey | int, *, timeout: float | None = None) -> RemoveIconResponse:
+    async def remove(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveIconResponse:
         """Deletes an icon; it is kept and can be restored.
 
         Sends ``removeIcon``; may raise IconNotFound.
         """
-        return cast("RemoveIconResponse", await self._client._call("removeIcon", params({"icon": icon}), timeout))
+        return cast(
+            "RemoveIconResponse", await self._client._call("removeIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
-    async def restore(self, icon: IdKey | int, *, timeout: float | None = None) -> RestoreIconResponse:
+    async def restore(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreIconResponse:
         """Restores a deleted icon.
 
         Sends ``restoreIcon``; may raise IconNotFound, IconNotDeleted.
         """
-        return cast("RestoreIconResponse", await self._client._call("restoreIcon", params({"icon": icon}), timeout))
+        return cast(
+            "RestoreIconResponse", await self._client._call("restoreIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
     async def multi_merge(
-        self, icons: Sequence[Icon | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        icons: Sequence[Icon | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeIconResponse:
         """Creates or updates several icons in one command, each as mergeIcon would.
 
         Sends ``multiMergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
         return cast(
-            "MultiMergeIconResponse", await self._client._call("multiMergeIcon", params({"icons": icons}), timeout)
+            "MultiMergeIconResponse",
+            await self._client._call("multiMergeIcon", params({"icons": icons}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, icons: Sequence[IdKey | int], *, timeout: float | None = None
+        self, icons: Sequence[IdKey | int], *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> MultiRemoveIconResponse:
         """Deletes several icons in one command; they can be restored.
 
         Sends ``multiRemoveIcon``; may raise IconNotFound.
         """
         return cast(
-            "MultiRemoveIconResponse", await self._client._call("multiRemoveIcon", params({"icons": icons}), timeout)
+            "MultiRemoveIconResponse",
+            await self._client._call("multiRemoveIcon", params({"icons": icons}), timeout, extra_body),
         )
 
 
@@ -803,7 +1077,12 @@ class IconsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, icon: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        icon: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetIconResponse:
         """Fetches one icon by its key.
 
@@ -811,11 +1090,18 @@ class IconsResource(SyncResource):
         """
         return cast(
             "GetIconResponse",
-            self._client._call("getIcon", params({"icon": icon, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getIcon", params({"icon": icon, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetIconsListResponse:
         """Lists the icons of a company; the reply replaces what the client knows of them.
 
@@ -824,46 +1110,70 @@ class IconsResource(SyncResource):
         return cast(
             "GetIconsListResponse",
             self._client._call(
-                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getIconsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, icon: Icon | Mapping[str, Any], *, timeout: float | None = None) -> MergeIconResponse:
+    def merge(
+        self,
+        icon: Icon | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeIconResponse:
         """Creates an icon when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
-        return cast("MergeIconResponse", self._client._call("mergeIcon", params({"icon": icon}), timeout))
+        return cast("MergeIconResponse", self._client._call("mergeIcon", params({"icon": icon}), timeout, extra_body))
 
-    def remove(self, icon: IdKey | int, *, timeout: float | None = None) -> RemoveIconResponse:
+    def remove(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveIconResponse:
         """Deletes an icon; it is kept and can be restored.
 
         Sends ``removeIcon``; may raise IconNotFound.
         """
-        return cast("RemoveIconResponse", self._client._call("removeIcon", params({"icon": icon}), timeout))
+        return cast("RemoveIconResponse", self._client._call("removeIcon", params({"icon": icon}), timeout, extra_body))
 
-    def restore(self, icon: IdKey | int, *, timeout: float | None = None) -> RestoreIconResponse:
+    def restore(
+        self, icon: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreIconResponse:
         """Restores a deleted icon.
 
         Sends ``restoreIcon``; may raise IconNotFound, IconNotDeleted.
         """
-        return cast("RestoreIconResponse", self._client._call("restoreIcon", params({"icon": icon}), timeout))
+        return cast(
+            "RestoreIconResponse", self._client._call("restoreIcon", params({"icon": icon}), timeout, extra_body)
+        )
 
     def multi_merge(
-        self, icons: Sequence[Icon | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        icons: Sequence[Icon | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeIconResponse:
         """Creates or updates several icons in one command, each as mergeIcon would.
 
         Sends ``multiMergeIcon``; may raise IconNotFound, WrongVersionKey.
         """
-        return cast("MultiMergeIconResponse", self._client._call("multiMergeIcon", params({"icons": icons}), timeout))
+        return cast(
+            "MultiMergeIconResponse",
+            self._client._call("multiMergeIcon", params({"icons": icons}), timeout, extra_body),
+        )
 
-    def multi_remove(self, icons: Sequence[IdKey | int], *, timeout: float | None = None) -> MultiRemoveIconResponse:
+    def multi_remove(
+        self, icons: Sequence[IdKey | int], *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> MultiRemoveIconResponse:
         """Deletes several icons in one command; they can be restored.
 
         Sends ``multiRemoveIcon``; may raise IconNotFound.
         """
-        return cast("MultiRemoveIconResponse", self._client._call("multiRemoveIcon", params({"icons": icons}), timeout))
+        return cast(
+            "MultiRemoveIconResponse",
+            self._client._call("multiRemoveIcon", params({"icons": icons}), timeout, extra_body),
+        )
 
 
 class AsyncPicturesResource(AsyncResource):
@@ -872,7 +1182,12 @@ class AsyncPicturesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, picture: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        picture: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPictureResponse:
         """Fetches one picture by its key.
 
@@ -881,12 +1196,17 @@ class AsyncPicturesResource(AsyncResource):
         return cast(
             "GetPictureResponse",
             await self._client._call(
-                "getPicture", params({"picture": picture, "includeDeleted": include_deleted}), timeout
+                "getPicture", params({"picture": picture, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPicturesListResponse:
         """Lists the pictures of a company; the reply replaces what the client knows of them.
 
@@ -895,41 +1215,56 @@ class AsyncPicturesResource(AsyncResource):
         return cast(
             "GetPicturesListResponse",
             await self._client._call(
-                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def merge(
-        self, picture: Picture | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        picture: Picture | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergePictureResponse:
         """Creates a picture when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergePicture``; may raise PictureNotFound, WrongVersionKey.
         """
         return cast(
-            "MergePictureResponse", await self._client._call("mergePicture", params({"picture": picture}), timeout)
+            "MergePictureResponse",
+            await self._client._call("mergePicture", params({"picture": picture}), timeout, extra_body),
         )
 
-    async def remove(self, picture: IdKey | int, *, timeout: float | None = None) -> RemovePictureResponse:
+    async def remove(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemovePictureResponse:
         """Deletes a picture; it is kept and can be restored.
 
         Sends ``removePicture``; may raise PictureNotFound.
         """
         return cast(
-            "RemovePictureResponse", await self._client._call("removePicture", params({"picture": picture}), timeout)
+            "RemovePictureResponse",
+            await self._client._call("removePicture", params({"picture": picture}), timeout, extra_body),
         )
 
-    async def restore(self, picture: IdKey | int, *, timeout: float | None = None) -> RestorePictureResponse:
+    async def restore(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestorePictureResponse:
         """Restores a deleted picture.
 
         Sends ``restorePicture``; may raise PictureNotFound, PictureNotDeleted.
         """
         return cast(
-            "RestorePictureResponse", await self._client._call("restorePicture", params({"picture": picture}), timeout)
+            "RestorePictureResponse",
+            await self._client._call("restorePicture", params({"picture": picture}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, pictures: Sequence[Picture | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        pictures: Sequence[Picture | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergePictureResponse:
         """Creates or updates several pictures in one command, each as mergePicture would.
 
@@ -937,11 +1272,15 @@ class AsyncPicturesResource(AsyncResource):
         """
         return cast(
             "MultiMergePictureResponse",
-            await self._client._call("multiMergePicture", params({"pictures": pictures}), timeout),
+            await self._client._call("multiMergePicture", params({"pictures": pictures}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, pictures: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        pictures: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemovePictureResponse:
         """Deletes several pictures in one command; they can be restored.
 
@@ -949,7 +1288,7 @@ class AsyncPicturesResource(AsyncResource):
         """
         return cast(
             "MultiRemovePictureResponse",
-            await self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout),
+            await self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout, extra_body),
         )
 
 
@@ -959,7 +1298,12 @@ class PicturesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, picture: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        picture: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPictureResponse:
         """Fetches one picture by its key.
 
@@ -967,11 +1311,18 @@ class PicturesResource(SyncResource):
         """
         return cast(
             "GetPictureResponse",
-            self._client._call("getPicture", params({"picture": picture, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getPicture", params({"picture": picture, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPicturesListResponse:
         """Lists the pictures of a company; the reply replaces what the client knows of them.
 
@@ -980,35 +1331,56 @@ class PicturesResource(SyncResource):
         return cast(
             "GetPicturesListResponse",
             self._client._call(
-                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getPicturesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, picture: Picture | Mapping[str, Any], *, timeout: float | None = None) -> MergePictureResponse:
+    def merge(
+        self,
+        picture: Picture | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergePictureResponse:
         """Creates a picture when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergePicture``; may raise PictureNotFound, WrongVersionKey.
         """
-        return cast("MergePictureResponse", self._client._call("mergePicture", params({"picture": picture}), timeout))
+        return cast(
+            "MergePictureResponse",
+            self._client._call("mergePicture", params({"picture": picture}), timeout, extra_body),
+        )
 
-    def remove(self, picture: IdKey | int, *, timeout: float | None = None) -> RemovePictureResponse:
+    def remove(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemovePictureResponse:
         """Deletes a picture; it is kept and can be restored.
 
         Sends ``removePicture``; may raise PictureNotFound.
         """
-        return cast("RemovePictureResponse", self._client._call("removePicture", params({"picture": picture}), timeout))
+        return cast(
+            "RemovePictureResponse",
+            self._client._call("removePicture", params({"picture": picture}), timeout, extra_body),
+        )
 
-    def restore(self, picture: IdKey | int, *, timeout: float | None = None) -> RestorePictureResponse:
+    def restore(
+        self, picture: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestorePictureResponse:
         """Restores a deleted picture.
 
         Sends ``restorePicture``; may raise PictureNotFound, PictureNotDeleted.
         """
         return cast(
-            "RestorePictureResponse", self._client._call("restorePicture", params({"picture": picture}), timeout)
+            "RestorePictureResponse",
+            self._client._call("restorePicture", params({"picture": picture}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, pictures: Sequence[Picture | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        pictures: Sequence[Picture | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergePictureResponse:
         """Creates or updates several pictures in one command, each as mergePicture would.
 
@@ -1016,11 +1388,15 @@ class PicturesResource(SyncResource):
         """
         return cast(
             "MultiMergePictureResponse",
-            self._client._call("multiMergePicture", params({"pictures": pictures}), timeout),
+            self._client._call("multiMergePicture", params({"pictures": pictures}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, pictures: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        pictures: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemovePictureResponse:
         """Deletes several pictures in one command; they can be restored.
 
@@ -1028,5 +1404,5 @@ class PicturesResource(SyncResource):
         """
         return cast(
             "MultiRemovePictureResponse",
-            self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout),
+            self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout, extra_body),
         )

@@ -50,7 +50,12 @@ class AsyncMaintenanceJobsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, maintenance_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        maintenance_job: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceJobResponse:
         """Fetches one maintenance job by its key.
 
@@ -62,11 +67,17 @@ class AsyncMaintenanceJobsResource(AsyncResource):
                 "getMaintenanceJob",
                 params({"maintenanceJob": maintenance_job, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceJobsListResponse:
         """Lists the maintenance jobs of a company; the reply replaces what the client knows of them.
 
@@ -75,12 +86,19 @@ class AsyncMaintenanceJobsResource(AsyncResource):
         return cast(
             "GetMaintenanceJobsListResponse",
             await self._client._call(
-                "getMaintenanceJobsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getMaintenanceJobsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, maintenance_job: MaintenanceJob | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        maintenance_job: MaintenanceJob | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeMaintenanceJobResponse:
         """Creates a maintenance job when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -88,11 +106,13 @@ class AsyncMaintenanceJobsResource(AsyncResource):
         """
         return cast(
             "MergeMaintenanceJobResponse",
-            await self._client._call("mergeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            await self._client._call(
+                "mergeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, maintenance_job: IdKey | int, *, timeout: float | None = None
+        self, maintenance_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveMaintenanceJobResponse:
         """Deletes a maintenance job; it is kept and can be restored.
 
@@ -100,11 +120,13 @@ class AsyncMaintenanceJobsResource(AsyncResource):
         """
         return cast(
             "RemoveMaintenanceJobResponse",
-            await self._client._call("removeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            await self._client._call(
+                "removeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, maintenance_job: IdKey | int, *, timeout: float | None = None
+        self, maintenance_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreMaintenanceJobResponse:
         """Restores a deleted maintenance job.
 
@@ -112,11 +134,17 @@ class AsyncMaintenanceJobsResource(AsyncResource):
         """
         return cast(
             "RestoreMaintenanceJobResponse",
-            await self._client._call("restoreMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            await self._client._call(
+                "restoreMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, maintenance_jobs: Sequence[MaintenanceJob | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        maintenance_jobs: Sequence[MaintenanceJob | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeMaintenanceJobResponse:
         """Creates or updates several maintenance jobs in one command, each as mergeMaintenanceJob would.
 
@@ -125,12 +153,16 @@ class AsyncMaintenanceJobsResource(AsyncResource):
         return cast(
             "MultiMergeMaintenanceJobResponse",
             await self._client._call(
-                "multiMergeMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout
+                "multiMergeMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, maintenance_jobs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        maintenance_jobs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveMaintenanceJobResponse:
         """Deletes several maintenance jobs in one command; they can be restored.
 
@@ -139,7 +171,7 @@ class AsyncMaintenanceJobsResource(AsyncResource):
         return cast(
             "MultiRemoveMaintenanceJobResponse",
             await self._client._call(
-                "multiRemoveMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout
+                "multiRemoveMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout, extra_body
             ),
         )
 
@@ -150,7 +182,12 @@ class MaintenanceJobsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, maintenance_job: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        maintenance_job: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceJobResponse:
         """Fetches one maintenance job by its key.
 
@@ -162,11 +199,17 @@ class MaintenanceJobsResource(SyncResource):
                 "getMaintenanceJob",
                 params({"maintenanceJob": maintenance_job, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceJobsListResponse:
         """Lists the maintenance jobs of a company; the reply replaces what the client knows of them.
 
@@ -175,12 +218,19 @@ class MaintenanceJobsResource(SyncResource):
         return cast(
             "GetMaintenanceJobsListResponse",
             self._client._call(
-                "getMaintenanceJobsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getMaintenanceJobsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, maintenance_job: MaintenanceJob | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        maintenance_job: MaintenanceJob | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeMaintenanceJobResponse:
         """Creates a maintenance job when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -188,31 +238,43 @@ class MaintenanceJobsResource(SyncResource):
         """
         return cast(
             "MergeMaintenanceJobResponse",
-            self._client._call("mergeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            self._client._call("mergeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout, extra_body),
         )
 
-    def remove(self, maintenance_job: IdKey | int, *, timeout: float | None = None) -> RemoveMaintenanceJobResponse:
+    def remove(
+        self, maintenance_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveMaintenanceJobResponse:
         """Deletes a maintenance job; it is kept and can be restored.
 
         Sends ``removeMaintenanceJob``; may raise MaintenanceJobNotFound.
         """
         return cast(
             "RemoveMaintenanceJobResponse",
-            self._client._call("removeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            self._client._call(
+                "removeMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout, extra_body
+            ),
         )
 
-    def restore(self, maintenance_job: IdKey | int, *, timeout: float | None = None) -> RestoreMaintenanceJobResponse:
+    def restore(
+        self, maintenance_job: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreMaintenanceJobResponse:
         """Restores a deleted maintenance job.
 
         Sends ``restoreMaintenanceJob``; may raise MaintenanceJobNotFound, MaintenanceJobNotDeleted.
         """
         return cast(
             "RestoreMaintenanceJobResponse",
-            self._client._call("restoreMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout),
+            self._client._call(
+                "restoreMaintenanceJob", params({"maintenanceJob": maintenance_job}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, maintenance_jobs: Sequence[MaintenanceJob | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        maintenance_jobs: Sequence[MaintenanceJob | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeMaintenanceJobResponse:
         """Creates or updates several maintenance jobs in one command, each as mergeMaintenanceJob would.
 
@@ -220,11 +282,17 @@ class MaintenanceJobsResource(SyncResource):
         """
         return cast(
             "MultiMergeMaintenanceJobResponse",
-            self._client._call("multiMergeMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout),
+            self._client._call(
+                "multiMergeMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, maintenance_jobs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        maintenance_jobs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveMaintenanceJobResponse:
         """Deletes several maintenance jobs in one command; they can be restored.
 
@@ -232,7 +300,9 @@ class MaintenanceJobsResource(SyncResource):
         """
         return cast(
             "MultiRemoveMaintenanceJobResponse",
-            self._client._call("multiRemoveMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout),
+            self._client._call(
+                "multiRemoveMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout, extra_body
+            ),
         )
 
 
@@ -242,7 +312,12 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, maintenance_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        maintenance_schedule: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceScheduleResponse:
         """Fetches one maintenance schedule by its key.
 
@@ -254,11 +329,17 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
                 "getMaintenanceSchedule",
                 params({"maintenanceSchedule": maintenance_schedule, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceSchedulesListResponse:
         """Lists the maintenance schedules of a company; the reply replaces what the client knows of them.
 
@@ -267,12 +348,19 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
         return cast(
             "GetMaintenanceSchedulesListResponse",
             await self._client._call(
-                "getMaintenanceSchedulesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getMaintenanceSchedulesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, maintenance_schedule: MaintenanceSchedule | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        maintenance_schedule: MaintenanceSchedule | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeMaintenanceScheduleResponse:
         """Creates a maintenance schedule when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -281,12 +369,16 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
         return cast(
             "MergeMaintenanceScheduleResponse",
             await self._client._call(
-                "mergeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "mergeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout, extra_body
             ),
         )
 
     async def remove(
-        self, maintenance_schedule: IdKey | int, *, timeout: float | None = None
+        self,
+        maintenance_schedule: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveMaintenanceScheduleResponse:
         """Deletes a maintenance schedule; it is kept and can be restored.
 
@@ -295,12 +387,16 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
         return cast(
             "RemoveMaintenanceScheduleResponse",
             await self._client._call(
-                "removeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "removeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout, extra_body
             ),
         )
 
     async def restore(
-        self, maintenance_schedule: IdKey | int, *, timeout: float | None = None
+        self,
+        maintenance_schedule: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreMaintenanceScheduleResponse:
         """Restores a deleted maintenance schedule.
 
@@ -309,12 +405,16 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
         return cast(
             "RestoreMaintenanceScheduleResponse",
             await self._client._call(
-                "restoreMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "restoreMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout, extra_body
             ),
         )
 
     async def multi_merge(
-        self, maintenance_schedules: Sequence[MaintenanceSchedule | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        maintenance_schedules: Sequence[MaintenanceSchedule | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeMaintenanceScheduleResponse:
         """Creates or updates several maintenance schedules in one command, each as mergeMaintenanceSchedule would.
 
@@ -323,12 +423,19 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
         return cast(
             "MultiMergeMaintenanceScheduleResponse",
             await self._client._call(
-                "multiMergeMaintenanceSchedule", params({"maintenanceSchedules": maintenance_schedules}), timeout
+                "multiMergeMaintenanceSchedule",
+                params({"maintenanceSchedules": maintenance_schedules}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def multi_remove(
-        self, maintenance_schedules: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        maintenance_schedules: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveMaintenanceScheduleResponse:
         """Deletes several maintenance schedules in one command; they can be restored.
 
@@ -337,7 +444,10 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
         return cast(
             "MultiRemoveMaintenanceScheduleResponse",
             await self._client._call(
-                "multiRemoveMaintenanceSchedule", params({"maintenanceSchedules": maintenance_schedules}), timeout
+                "multiRemoveMaintenanceSchedule",
+                params({"maintenanceSchedules": maintenance_schedules}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -348,7 +458,12 @@ class MaintenanceSchedulesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, maintenance_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        maintenance_schedule: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceScheduleResponse:
         """Fetches one maintenance schedule by its key.
 
@@ -360,11 +475,17 @@ class MaintenanceSchedulesResource(SyncResource):
                 "getMaintenanceSchedule",
                 params({"maintenanceSchedule": maintenance_schedule, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMaintenanceSchedulesListResponse:
         """Lists the maintenance schedules of a company; the reply replaces what the client knows of them.
 
@@ -373,12 +494,19 @@ class MaintenanceSchedulesResource(SyncResource):
         return cast(
             "GetMaintenanceSchedulesListResponse",
             self._client._call(
-                "getMaintenanceSchedulesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getMaintenanceSchedulesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, maintenance_schedule: MaintenanceSchedule | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        maintenance_schedule: MaintenanceSchedule | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeMaintenanceScheduleResponse:
         """Creates a maintenance schedule when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -387,12 +515,16 @@ class MaintenanceSchedulesResource(SyncResource):
         return cast(
             "MergeMaintenanceScheduleResponse",
             self._client._call(
-                "mergeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "mergeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout, extra_body
             ),
         )
 
     def remove(
-        self, maintenance_schedule: IdKey | int, *, timeout: float | None = None
+        self,
+        maintenance_schedule: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveMaintenanceScheduleResponse:
         """Deletes a maintenance schedule; it is kept and can be restored.
 
@@ -401,12 +533,16 @@ class MaintenanceSchedulesResource(SyncResource):
         return cast(
             "RemoveMaintenanceScheduleResponse",
             self._client._call(
-                "removeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "removeMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout, extra_body
             ),
         )
 
     def restore(
-        self, maintenance_schedule: IdKey | int, *, timeout: float | None = None
+        self,
+        maintenance_schedule: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreMaintenanceScheduleResponse:
         """Restores a deleted maintenance schedule.
 
@@ -415,12 +551,16 @@ class MaintenanceSchedulesResource(SyncResource):
         return cast(
             "RestoreMaintenanceScheduleResponse",
             self._client._call(
-                "restoreMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout
+                "restoreMaintenanceSchedule", params({"maintenanceSchedule": maintenance_schedule}), timeout, extra_body
             ),
         )
 
     def multi_merge(
-        self, maintenance_schedules: Sequence[MaintenanceSchedule | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        maintenance_schedules: Sequence[MaintenanceSchedule | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeMaintenanceScheduleResponse:
         """Creates or updates several maintenance schedules in one command, each as mergeMaintenanceSchedule would.
 
@@ -429,12 +569,19 @@ class MaintenanceSchedulesResource(SyncResource):
         return cast(
             "MultiMergeMaintenanceScheduleResponse",
             self._client._call(
-                "multiMergeMaintenanceSchedule", params({"maintenanceSchedules": maintenance_schedules}), timeout
+                "multiMergeMaintenanceSchedule",
+                params({"maintenanceSchedules": maintenance_schedules}),
+                timeout,
+                extra_body,
             ),
         )
 
     def multi_remove(
-        self, maintenance_schedules: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        maintenance_schedules: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveMaintenanceScheduleResponse:
         """Deletes several maintenance schedules in one command; they can be restored.
 
@@ -443,6 +590,9 @@ class MaintenanceSchedulesResource(SyncResource):
         return cast(
             "MultiRemoveMaintenanceScheduleResponse",
             self._client._call(
-                "multiRemoveMaintenanceSchedule", params({"maintenanceSchedules": maintenance_schedules}), timeout
+                "multiRemoveMaintenanceSchedule",
+                params({"maintenanceSchedules": maintenance_schedules}),
+                timeout,
+                extra_body,
             ),
         )

@@ -41,7 +41,12 @@ class AsyncAssetMessagesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, asset_message: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset_message: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetMessageResponse:
         """Fetches one asset message by its key.
 
@@ -50,12 +55,20 @@ class AsyncAssetMessagesResource(AsyncResource):
         return cast(
             "GetAssetMessageResponse",
             await self._client._call(
-                "getAssetMessage", params({"assetMessage": asset_message, "includeDeleted": include_deleted}), timeout
+                "getAssetMessage",
+                params({"assetMessage": asset_message, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetMessagesListResponse:
         """Lists the asset messages of a company; the reply replaces what the client knows of them.
 
@@ -64,12 +77,20 @@ class AsyncAssetMessagesResource(AsyncResource):
         return cast(
             "GetAssetMessagesListResponse",
             await self._client._call(
-                "getAssetMessagesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getAssetMessagesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetMessagesListByAssetResponse:
         """Lists the asset messages of one asset; the reply replaces what the client knows of them.
 
@@ -78,12 +99,19 @@ class AsyncAssetMessagesResource(AsyncResource):
         return cast(
             "GetAssetMessagesListByAssetResponse",
             await self._client._call(
-                "getAssetMessagesListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getAssetMessagesListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, asset_message: AssetMessage | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        asset_message: AssetMessage | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeAssetMessageResponse:
         """Creates an asset message when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -91,31 +119,43 @@ class AsyncAssetMessagesResource(AsyncResource):
         """
         return cast(
             "MergeAssetMessageResponse",
-            await self._client._call("mergeAssetMessage", params({"assetMessage": asset_message}), timeout),
+            await self._client._call("mergeAssetMessage", params({"assetMessage": asset_message}), timeout, extra_body),
         )
 
-    async def remove(self, asset_message: IdKey | int, *, timeout: float | None = None) -> RemoveAssetMessageResponse:
+    async def remove(
+        self, asset_message: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveAssetMessageResponse:
         """Deletes an asset message; it is kept and can be restored.
 
         Sends ``removeAssetMessage``; may raise AssetMessageNotFound.
         """
         return cast(
             "RemoveAssetMessageResponse",
-            await self._client._call("removeAssetMessage", params({"assetMessage": asset_message}), timeout),
+            await self._client._call(
+                "removeAssetMessage", params({"assetMessage": asset_message}), timeout, extra_body
+            ),
         )
 
-    async def restore(self, asset_message: IdKey | int, *, timeout: float | None = None) -> RestoreAssetMessageResponse:
+    async def restore(
+        self, asset_message: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreAssetMessageResponse:
         """Restores a deleted asset message.
 
         Sends ``restoreAssetMessage``; may raise AssetMessageNotFound, AssetMessageNotDeleted.
         """
         return cast(
             "RestoreAssetMessageResponse",
-            await self._client._call("restoreAssetMessage", params({"assetMessage": asset_message}), timeout),
+            await self._client._call(
+                "restoreAssetMessage", params({"assetMessage": asset_message}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, asset_messages: Sequence[AssetMessage | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        asset_messages: Sequence[AssetMessage | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeAssetMessageResponse:
         """Creates or updates several asset messages in one command, each as mergeAssetMessage would.
 
@@ -123,11 +163,17 @@ class AsyncAssetMessagesResource(AsyncResource):
         """
         return cast(
             "MultiMergeAssetMessageResponse",
-            await self._client._call("multiMergeAssetMessage", params({"assetMessages": asset_messages}), timeout),
+            await self._client._call(
+                "multiMergeAssetMessage", params({"assetMessages": asset_messages}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, asset_messages: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        asset_messages: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveAssetMessageResponse:
         """Deletes several asset messages in one command; they can be restored.
 
@@ -135,7 +181,9 @@ class AsyncAssetMessagesResource(AsyncResource):
         """
         return cast(
             "MultiRemoveAssetMessageResponse",
-            await self._client._call("multiRemoveAssetMessage", params({"assetMessages": asset_messages}), timeout),
+            await self._client._call(
+                "multiRemoveAssetMessage", params({"assetMessages": asset_messages}), timeout, extra_body
+            ),
         )
 
 
@@ -145,7 +193,12 @@ class AssetMessagesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, asset_message: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset_message: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetMessageResponse:
         """Fetches one asset message by its key.
 
@@ -154,12 +207,20 @@ class AssetMessagesResource(SyncResource):
         return cast(
             "GetAssetMessageResponse",
             self._client._call(
-                "getAssetMessage", params({"assetMessage": asset_message, "includeDeleted": include_deleted}), timeout
+                "getAssetMessage",
+                params({"assetMessage": asset_message, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetMessagesListResponse:
         """Lists the asset messages of a company; the reply replaces what the client knows of them.
 
@@ -168,12 +229,20 @@ class AssetMessagesResource(SyncResource):
         return cast(
             "GetAssetMessagesListResponse",
             self._client._call(
-                "getAssetMessagesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getAssetMessagesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list_by_asset(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetMessagesListByAssetResponse:
         """Lists the asset messages of one asset; the reply replaces what the client knows of them.
 
@@ -182,12 +251,19 @@ class AssetMessagesResource(SyncResource):
         return cast(
             "GetAssetMessagesListByAssetResponse",
             self._client._call(
-                "getAssetMessagesListByAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout
+                "getAssetMessagesListByAsset",
+                params({"asset": asset, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, asset_message: AssetMessage | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        asset_message: AssetMessage | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeAssetMessageResponse:
         """Creates an asset message when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -195,31 +271,39 @@ class AssetMessagesResource(SyncResource):
         """
         return cast(
             "MergeAssetMessageResponse",
-            self._client._call("mergeAssetMessage", params({"assetMessage": asset_message}), timeout),
+            self._client._call("mergeAssetMessage", params({"assetMessage": asset_message}), timeout, extra_body),
         )
 
-    def remove(self, asset_message: IdKey | int, *, timeout: float | None = None) -> RemoveAssetMessageResponse:
+    def remove(
+        self, asset_message: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveAssetMessageResponse:
         """Deletes an asset message; it is kept and can be restored.
 
         Sends ``removeAssetMessage``; may raise AssetMessageNotFound.
         """
         return cast(
             "RemoveAssetMessageResponse",
-            self._client._call("removeAssetMessage", params({"assetMessage": asset_message}), timeout),
+            self._client._call("removeAssetMessage", params({"assetMessage": asset_message}), timeout, extra_body),
         )
 
-    def restore(self, asset_message: IdKey | int, *, timeout: float | None = None) -> RestoreAssetMessageResponse:
+    def restore(
+        self, asset_message: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreAssetMessageResponse:
         """Restores a deleted asset message.
 
         Sends ``restoreAssetMessage``; may raise AssetMessageNotFound, AssetMessageNotDeleted.
         """
         return cast(
             "RestoreAssetMessageResponse",
-            self._client._call("restoreAssetMessage", params({"assetMessage": asset_message}), timeout),
+            self._client._call("restoreAssetMessage", params({"assetMessage": asset_message}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, asset_messages: Sequence[AssetMessage | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        asset_messages: Sequence[AssetMessage | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeAssetMessageResponse:
         """Creates or updates several asset messages in one command, each as mergeAssetMessage would.
 
@@ -227,11 +311,17 @@ class AssetMessagesResource(SyncResource):
         """
         return cast(
             "MultiMergeAssetMessageResponse",
-            self._client._call("multiMergeAssetMessage", params({"assetMessages": asset_messages}), timeout),
+            self._client._call(
+                "multiMergeAssetMessage", params({"assetMessages": asset_messages}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, asset_messages: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        asset_messages: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveAssetMessageResponse:
         """Deletes several asset messages in one command; they can be restored.
 
@@ -239,5 +329,7 @@ class AssetMessagesResource(SyncResource):
         """
         return cast(
             "MultiRemoveAssetMessageResponse",
-            self._client._call("multiRemoveAssetMessage", params({"assetMessages": asset_messages}), timeout),
+            self._client._call(
+                "multiRemoveAssetMessage", params({"assetMessages": asset_messages}), timeout, extra_body
+            ),
         )

@@ -40,7 +40,12 @@ class AsyncPlacesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, place: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        place: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPlaceResponse:
         """Fetches one place by its key.
 
@@ -48,11 +53,18 @@ class AsyncPlacesResource(AsyncResource):
         """
         return cast(
             "GetPlaceResponse",
-            await self._client._call("getPlace", params({"place": place, "includeDeleted": include_deleted}), timeout),
+            await self._client._call(
+                "getPlace", params({"place": place, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPlacesListResponse:
         """Lists the places of a company; the reply replaces what the client knows of them.
 
@@ -61,44 +73,71 @@ class AsyncPlacesResource(AsyncResource):
         return cast(
             "GetPlacesListResponse",
             await self._client._call(
-                "getPlacesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getPlacesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    async def merge(self, place: Place | Mapping[str, Any], *, timeout: float | None = None) -> MergePlaceResponse:
+    async def merge(
+        self,
+        place: Place | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergePlaceResponse:
         """Creates a place when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergePlace``; may raise PlaceNotFound, WrongVersionKey.
         """
-        return cast("MergePlaceResponse", await self._client._call("mergePlace", params({"place": place}), timeout))
+        return cast(
+            "MergePlaceResponse", await self._client._call("mergePlace", params({"place": place}), timeout, extra_body)
+        )
 
-    async def remove(self, place: IdKey | int, *, timeout: float | None = None) -> RemovePlaceResponse:
+    async def remove(
+        self, place: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemovePlaceResponse:
         """Deletes a place; it is kept and can be restored.
 
         Sends ``removePlace``; may raise PlaceNotFound.
         """
-        return cast("RemovePlaceResponse", await self._client._call("removePlace", params({"place": place}), timeout))
+        return cast(
+            "RemovePlaceResponse",
+            await self._client._call("removePlace", params({"place": place}), timeout, extra_body),
+        )
 
-    async def restore(self, place: IdKey | int, *, timeout: float | None = None) -> RestorePlaceResponse:
+    async def restore(
+        self, place: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestorePlaceResponse:
         """Restores a deleted place.
 
         Sends ``restorePlace``; may raise PlaceNotFound, PlaceNotDeleted.
         """
-        return cast("RestorePlaceResponse", await self._client._call("restorePlace", params({"place": place}), timeout))
+        return cast(
+            "RestorePlaceResponse",
+            await self._client._call("restorePlace", params({"place": place}), timeout, extra_body),
+        )
 
     async def multi_merge(
-        self, places: Sequence[Place | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        places: Sequence[Place | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergePlaceResponse:
         """Creates or updates several places in one command, each as mergePlace would.
 
         Sends ``multiMergePlace``; may raise PlaceNotFound, WrongVersionKey.
         """
         return cast(
-            "MultiMergePlaceResponse", await self._client._call("multiMergePlace", params({"places": places}), timeout)
+            "MultiMergePlaceResponse",
+            await self._client._call("multiMergePlace", params({"places": places}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, places: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        places: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemovePlaceResponse:
         """Deletes several places in one command; they can be restored.
 
@@ -106,7 +145,7 @@ class AsyncPlacesResource(AsyncResource):
         """
         return cast(
             "MultiRemovePlaceResponse",
-            await self._client._call("multiRemovePlace", params({"places": places}), timeout),
+            await self._client._call("multiRemovePlace", params({"places": places}), timeout, extra_body),
         )
 
 
@@ -116,7 +155,12 @@ class PlacesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, place: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        place: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPlaceResponse:
         """Fetches one place by its key.
 
@@ -124,11 +168,18 @@ class PlacesResource(SyncResource):
         """
         return cast(
             "GetPlaceResponse",
-            self._client._call("getPlace", params({"place": place, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getPlace", params({"place": place, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetPlacesListResponse:
         """Lists the places of a company; the reply replaces what the client knows of them.
 
@@ -137,47 +188,75 @@ class PlacesResource(SyncResource):
         return cast(
             "GetPlacesListResponse",
             self._client._call(
-                "getPlacesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getPlacesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, place: Place | Mapping[str, Any], *, timeout: float | None = None) -> MergePlaceResponse:
+    def merge(
+        self,
+        place: Place | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergePlaceResponse:
         """Creates a place when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergePlace``; may raise PlaceNotFound, WrongVersionKey.
         """
-        return cast("MergePlaceResponse", self._client._call("mergePlace", params({"place": place}), timeout))
+        return cast(
+            "MergePlaceResponse", self._client._call("mergePlace", params({"place": place}), timeout, extra_body)
+        )
 
-    def remove(self, place: IdKey | int, *, timeout: float | None = None) -> RemovePlaceResponse:
+    def remove(
+        self, place: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemovePlaceResponse:
         """Deletes a place; it is kept and can be restored.
 
         Sends ``removePlace``; may raise PlaceNotFound.
         """
-        return cast("RemovePlaceResponse", self._client._call("removePlace", params({"place": place}), timeout))
+        return cast(
+            "RemovePlaceResponse", self._client._call("removePlace", params({"place": place}), timeout, extra_body)
+        )
 
-    def restore(self, place: IdKey | int, *, timeout: float | None = None) -> RestorePlaceResponse:
+    def restore(
+        self, place: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestorePlaceResponse:
         """Restores a deleted place.
 
         Sends ``restorePlace``; may raise PlaceNotFound, PlaceNotDeleted.
         """
-        return cast("RestorePlaceResponse", self._client._call("restorePlace", params({"place": place}), timeout))
+        return cast(
+            "RestorePlaceResponse", self._client._call("restorePlace", params({"place": place}), timeout, extra_body)
+        )
 
     def multi_merge(
-        self, places: Sequence[Place | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        places: Sequence[Place | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergePlaceResponse:
         """Creates or updates several places in one command, each as mergePlace would.
 
         Sends ``multiMergePlace``; may raise PlaceNotFound, WrongVersionKey.
         """
         return cast(
-            "MultiMergePlaceResponse", self._client._call("multiMergePlace", params({"places": places}), timeout)
+            "MultiMergePlaceResponse",
+            self._client._call("multiMergePlace", params({"places": places}), timeout, extra_body),
         )
 
-    def multi_remove(self, places: Sequence[IdKey | int], *, timeout: float | None = None) -> MultiRemovePlaceResponse:
+    def multi_remove(
+        self,
+        places: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MultiRemovePlaceResponse:
         """Deletes several places in one command; they can be restored.
 
         Sends ``multiRemovePlace``; may raise PlaceNotFound.
         """
         return cast(
-            "MultiRemovePlaceResponse", self._client._call("multiRemovePlace", params({"places": places}), timeout)
+            "MultiRemovePlaceResponse",
+            self._client._call("multiRemovePlace", params({"places": places}), timeout, extra_body),
         )

@@ -91,7 +91,12 @@ class AsyncProviderConfigsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_config: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_config: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigResponse:
         """Fetches one provider configuration by its key.
 
@@ -103,11 +108,17 @@ class AsyncProviderConfigsResource(AsyncResource):
                 "getProviderConfig",
                 params({"providerConfig": provider_config, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigsListResponse:
         """Lists the provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -116,12 +127,19 @@ class AsyncProviderConfigsResource(AsyncResource):
         return cast(
             "GetProviderConfigsListResponse",
             await self._client._call(
-                "getProviderConfigsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderConfigsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_config: ProviderConfig | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_config: ProviderConfig | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigResponse:
         """Creates a provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -129,11 +147,13 @@ class AsyncProviderConfigsResource(AsyncResource):
         """
         return cast(
             "MergeProviderConfigResponse",
-            await self._client._call("mergeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "mergeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, provider_config: IdKey | int, *, timeout: float | None = None
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveProviderConfigResponse:
         """Deletes a provider configuration; it is kept and can be restored.
 
@@ -141,11 +161,13 @@ class AsyncProviderConfigsResource(AsyncResource):
         """
         return cast(
             "RemoveProviderConfigResponse",
-            await self._client._call("removeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "removeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, provider_config: IdKey | int, *, timeout: float | None = None
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreProviderConfigResponse:
         """Restores a deleted provider configuration.
 
@@ -153,11 +175,17 @@ class AsyncProviderConfigsResource(AsyncResource):
         """
         return cast(
             "RestoreProviderConfigResponse",
-            await self._client._call("restoreProviderConfig", params({"providerConfig": provider_config}), timeout),
+            await self._client._call(
+                "restoreProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, provider_configs: Sequence[ProviderConfig | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[ProviderConfig | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderConfigResponse:
         """Creates or updates several provider configurations in one command, each as mergeProviderConfig would.
 
@@ -166,12 +194,16 @@ class AsyncProviderConfigsResource(AsyncResource):
         return cast(
             "MultiMergeProviderConfigResponse",
             await self._client._call(
-                "multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout
+                "multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, provider_configs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigResponse:
         """Deletes several provider configurations in one command; they can be restored.
 
@@ -180,7 +212,7 @@ class AsyncProviderConfigsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderConfigResponse",
             await self._client._call(
-                "multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout
+                "multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
             ),
         )
 
@@ -191,7 +223,12 @@ class ProviderConfigsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_config: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_config: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigResponse:
         """Fetches one provider configuration by its key.
 
@@ -203,11 +240,17 @@ class ProviderConfigsResource(SyncResource):
                 "getProviderConfig",
                 params({"providerConfig": provider_config, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigsListResponse:
         """Lists the provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -216,12 +259,19 @@ class ProviderConfigsResource(SyncResource):
         return cast(
             "GetProviderConfigsListResponse",
             self._client._call(
-                "getProviderConfigsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderConfigsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_config: ProviderConfig | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_config: ProviderConfig | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigResponse:
         """Creates a provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -229,31 +279,43 @@ class ProviderConfigsResource(SyncResource):
         """
         return cast(
             "MergeProviderConfigResponse",
-            self._client._call("mergeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call("mergeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body),
         )
 
-    def remove(self, provider_config: IdKey | int, *, timeout: float | None = None) -> RemoveProviderConfigResponse:
+    def remove(
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderConfigResponse:
         """Deletes a provider configuration; it is kept and can be restored.
 
         Sends ``removeProviderConfig``.
         """
         return cast(
             "RemoveProviderConfigResponse",
-            self._client._call("removeProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call(
+                "removeProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
-    def restore(self, provider_config: IdKey | int, *, timeout: float | None = None) -> RestoreProviderConfigResponse:
+    def restore(
+        self, provider_config: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderConfigResponse:
         """Restores a deleted provider configuration.
 
         Sends ``restoreProviderConfig``.
         """
         return cast(
             "RestoreProviderConfigResponse",
-            self._client._call("restoreProviderConfig", params({"providerConfig": provider_config}), timeout),
+            self._client._call(
+                "restoreProviderConfig", params({"providerConfig": provider_config}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, provider_configs: Sequence[ProviderConfig | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[ProviderConfig | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderConfigResponse:
         """Creates or updates several provider configurations in one command, each as mergeProviderConfig would.
 
@@ -261,11 +323,17 @@ class ProviderConfigsResource(SyncResource):
         """
         return cast(
             "MultiMergeProviderConfigResponse",
-            self._client._call("multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout),
+            self._client._call(
+                "multiMergeProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, provider_configs: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configs: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigResponse:
         """Deletes several provider configurations in one command; they can be restored.
 
@@ -273,7 +341,9 @@ class ProviderConfigsResource(SyncResource):
         """
         return cast(
             "MultiRemoveProviderConfigResponse",
-            self._client._call("multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout),
+            self._client._call(
+                "multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
+            ),
         )
 
 
@@ -283,7 +353,12 @@ class AsyncProviderConfigurationsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_configuration: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationResponse:
         """Fetches one older-model provider configuration by its key.
 
@@ -295,11 +370,17 @@ class AsyncProviderConfigurationsResource(AsyncResource):
                 "getProviderConfiguration",
                 params({"providerConfiguration": provider_configuration, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationsListResponse:
         """Lists the older-model provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -311,11 +392,16 @@ class AsyncProviderConfigurationsResource(AsyncResource):
                 "getProviderConfigurationsList",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_configuration: ProviderConfiguration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_configuration: ProviderConfiguration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigurationResponse:
         """Creates an older-model provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -324,12 +410,19 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "MergeProviderConfigurationResponse",
             await self._client._call(
-                "mergeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "mergeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def remove(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderConfigurationResponse:
         """Deletes an older-model provider configuration; it is kept and can be restored.
 
@@ -338,12 +431,19 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "RemoveProviderConfigurationResponse",
             await self._client._call(
-                "removeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "removeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def restore(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderConfigurationResponse:
         """Restores a deleted older-model provider configuration.
 
@@ -352,7 +452,10 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "RestoreProviderConfigurationResponse",
             await self._client._call(
-                "restoreProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "restoreProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -360,6 +463,7 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         self,
         provider_configurations: Sequence[ProviderConfiguration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderConfigurationResponse:
         """Creates or updates several older-model provider configurations in one command, each as mergeProviderConfiguration would.
@@ -369,12 +473,19 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "MultiMergeProviderConfigurationResponse",
             await self._client._call(
-                "multiMergeProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiMergeProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def multi_remove(
-        self, provider_configurations: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configurations: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigurationResponse:
         """Deletes several older-model provider configurations in one command; they can be restored.
 
@@ -383,7 +494,10 @@ class AsyncProviderConfigurationsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderConfigurationResponse",
             await self._client._call(
-                "multiRemoveProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiRemoveProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -394,7 +508,12 @@ class ProviderConfigurationsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_configuration: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationResponse:
         """Fetches one older-model provider configuration by its key.
 
@@ -406,11 +525,17 @@ class ProviderConfigurationsResource(SyncResource):
                 "getProviderConfiguration",
                 params({"providerConfiguration": provider_configuration, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderConfigurationsListResponse:
         """Lists the older-model provider configurations of a company; the reply replaces what the client knows of them.
 
@@ -422,11 +547,16 @@ class ProviderConfigurationsResource(SyncResource):
                 "getProviderConfigurationsList",
                 params({"company": company, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_configuration: ProviderConfiguration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_configuration: ProviderConfiguration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderConfigurationResponse:
         """Creates an older-model provider configuration when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -435,12 +565,19 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "MergeProviderConfigurationResponse",
             self._client._call(
-                "mergeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "mergeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def remove(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderConfigurationResponse:
         """Deletes an older-model provider configuration; it is kept and can be restored.
 
@@ -449,12 +586,19 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "RemoveProviderConfigurationResponse",
             self._client._call(
-                "removeProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "removeProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def restore(
-        self, provider_configuration: IdKey | int, *, timeout: float | None = None
+        self,
+        provider_configuration: IdKey | int,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderConfigurationResponse:
         """Restores a deleted older-model provider configuration.
 
@@ -463,7 +607,10 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "RestoreProviderConfigurationResponse",
             self._client._call(
-                "restoreProviderConfiguration", params({"providerConfiguration": provider_configuration}), timeout
+                "restoreProviderConfiguration",
+                params({"providerConfiguration": provider_configuration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -471,6 +618,7 @@ class ProviderConfigurationsResource(SyncResource):
         self,
         provider_configurations: Sequence[ProviderConfiguration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderConfigurationResponse:
         """Creates or updates several older-model provider configurations in one command, each as mergeProviderConfiguration would.
@@ -480,12 +628,19 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "MultiMergeProviderConfigurationResponse",
             self._client._call(
-                "multiMergeProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiMergeProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
     def multi_remove(
-        self, provider_configurations: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_configurations: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderConfigurationResponse:
         """Deletes several older-model provider configurations in one command; they can be restored.
 
@@ -494,7 +649,10 @@ class ProviderConfigurationsResource(SyncResource):
         return cast(
             "MultiRemoveProviderConfigurationResponse",
             self._client._call(
-                "multiRemoveProviderConfiguration", params({"providerConfigurations": provider_configurations}), timeout
+                "multiRemoveProviderConfiguration",
+                params({"providerConfigurations": provider_configurations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -505,7 +663,12 @@ class AsyncProviderRegistrationsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_registration: CodeKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationResponse:
         """Fetches one provider registration by its key.
 
@@ -517,11 +680,17 @@ class AsyncProviderRegistrationsResource(AsyncResource):
                 "getProviderRegistration",
                 params({"providerRegistration": provider_registration, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationsListResponse:
         """Lists the provider registrations of a company; the reply replaces what the client knows of them.
 
@@ -530,12 +699,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "GetProviderRegistrationsListResponse",
             await self._client._call(
-                "getProviderRegistrationsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderRegistrationsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_registration: ProviderRegistration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_registration: ProviderRegistration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderRegistrationResponse:
         """Creates a provider registration when the code is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -544,12 +720,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "MergeProviderRegistrationResponse",
             await self._client._call(
-                "mergeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "mergeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def remove(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderRegistrationResponse:
         """Deletes a provider registration; it is kept and can be restored.
 
@@ -558,12 +741,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "RemoveProviderRegistrationResponse",
             await self._client._call(
-                "removeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "removeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def restore(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderRegistrationResponse:
         """Restores a deleted provider registration.
 
@@ -572,7 +762,10 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "RestoreProviderRegistrationResponse",
             await self._client._call(
-                "restoreProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "restoreProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -580,6 +773,7 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         self,
         provider_registrations: Sequence[ProviderRegistration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderRegistrationResponse:
         """Creates or updates several provider registrations in one command, each as mergeProviderRegistration would.
@@ -589,12 +783,19 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "MultiMergeProviderRegistrationResponse",
             await self._client._call(
-                "multiMergeProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiMergeProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def multi_remove(
-        self, provider_registrations: Sequence[CodeKey | str], *, timeout: float | None = None
+        self,
+        provider_registrations: Sequence[CodeKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderRegistrationResponse:
         """Deletes several provider registrations in one command; they can be restored.
 
@@ -603,7 +804,10 @@ class AsyncProviderRegistrationsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderRegistrationResponse",
             await self._client._call(
-                "multiRemoveProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiRemoveProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -614,7 +818,12 @@ class ProviderRegistrationsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_registration: CodeKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationResponse:
         """Fetches one provider registration by its key.
 
@@ -626,11 +835,17 @@ class ProviderRegistrationsResource(SyncResource):
                 "getProviderRegistration",
                 params({"providerRegistration": provider_registration, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderRegistrationsListResponse:
         """Lists the provider registrations of a company; the reply replaces what the client knows of them.
 
@@ -639,12 +854,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "GetProviderRegistrationsListResponse",
             self._client._call(
-                "getProviderRegistrationsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderRegistrationsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_registration: ProviderRegistration | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_registration: ProviderRegistration | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderRegistrationResponse:
         """Creates a provider registration when the code is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -653,12 +875,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "MergeProviderRegistrationResponse",
             self._client._call(
-                "mergeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "mergeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def remove(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RemoveProviderRegistrationResponse:
         """Deletes a provider registration; it is kept and can be restored.
 
@@ -667,12 +896,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "RemoveProviderRegistrationResponse",
             self._client._call(
-                "removeProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "removeProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
     def restore(
-        self, provider_registration: CodeKey | str, *, timeout: float | None = None
+        self,
+        provider_registration: CodeKey | str,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RestoreProviderRegistrationResponse:
         """Restores a deleted provider registration.
 
@@ -681,7 +917,10 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "RestoreProviderRegistrationResponse",
             self._client._call(
-                "restoreProviderRegistration", params({"providerRegistration": provider_registration}), timeout
+                "restoreProviderRegistration",
+                params({"providerRegistration": provider_registration}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -689,6 +928,7 @@ class ProviderRegistrationsResource(SyncResource):
         self,
         provider_registrations: Sequence[ProviderRegistration | Mapping[str, Any]],
         *,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> MultiMergeProviderRegistrationResponse:
         """Creates or updates several provider registrations in one command, each as mergeProviderRegistration would.
@@ -698,12 +938,19 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "MultiMergeProviderRegistrationResponse",
             self._client._call(
-                "multiMergeProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiMergeProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
     def multi_remove(
-        self, provider_registrations: Sequence[CodeKey | str], *, timeout: float | None = None
+        self,
+        provider_registrations: Sequence[CodeKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderRegistrationResponse:
         """Deletes several provider registrations in one command; they can be restored.
 
@@ -712,7 +959,10 @@ class ProviderRegistrationsResource(SyncResource):
         return cast(
             "MultiRemoveProviderRegistrationResponse",
             self._client._call(
-                "multiRemoveProviderRegistration", params({"providerRegistrations": provider_registrations}), timeout
+                "multiRemoveProviderRegistration",
+                params({"providerRegistrations": provider_registrations}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -723,7 +973,12 @@ class AsyncProviderScriptsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_script: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderScriptResponse:
         """Fetches one provider script by its key.
 
@@ -735,11 +990,17 @@ class AsyncProviderScriptsResource(AsyncResource):
                 "getProviderScript",
                 params({"providerScript": provider_script, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderScriptsListResponse:
         """Lists the provider scripts of a company; the reply replaces what the client knows of them.
 
@@ -748,12 +1009,19 @@ class AsyncProviderScriptsResource(AsyncResource):
         return cast(
             "GetProviderScriptsListResponse",
             await self._client._call(
-                "getProviderScriptsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderScriptsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider_script: ProviderScript | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_script: ProviderScript | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderScriptResponse:
         """Creates a provider script when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -761,11 +1029,13 @@ class AsyncProviderScriptsResource(AsyncResource):
         """
         return cast(
             "MergeProviderScriptResponse",
-            await self._client._call("mergeProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "mergeProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, provider_script: IdKey | int, *, timeout: float | None = None
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveProviderScriptResponse:
         """Deletes a provider script; it is kept and can be restored.
 
@@ -773,11 +1043,13 @@ class AsyncProviderScriptsResource(AsyncResource):
         """
         return cast(
             "RemoveProviderScriptResponse",
-            await self._client._call("removeProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "removeProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, provider_script: IdKey | int, *, timeout: float | None = None
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreProviderScriptResponse:
         """Restores a deleted provider script.
 
@@ -785,11 +1057,17 @@ class AsyncProviderScriptsResource(AsyncResource):
         """
         return cast(
             "RestoreProviderScriptResponse",
-            await self._client._call("restoreProviderScript", params({"providerScript": provider_script}), timeout),
+            await self._client._call(
+                "restoreProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, provider_scripts: Sequence[ProviderScript | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[ProviderScript | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderScriptResponse:
         """Creates or updates several provider scripts in one command, each as mergeProviderScript would.
 
@@ -798,12 +1076,16 @@ class AsyncProviderScriptsResource(AsyncResource):
         return cast(
             "MultiMergeProviderScriptResponse",
             await self._client._call(
-                "multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout
+                "multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, provider_scripts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderScriptResponse:
         """Deletes several provider scripts in one command; they can be restored.
 
@@ -812,7 +1094,7 @@ class AsyncProviderScriptsResource(AsyncResource):
         return cast(
             "MultiRemoveProviderScriptResponse",
             await self._client._call(
-                "multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout
+                "multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
             ),
         )
 
@@ -823,7 +1105,12 @@ class ProviderScriptsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider_script: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider_script: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderScriptResponse:
         """Fetches one provider script by its key.
 
@@ -835,11 +1122,17 @@ class ProviderScriptsResource(SyncResource):
                 "getProviderScript",
                 params({"providerScript": provider_script, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderScriptsListResponse:
         """Lists the provider scripts of a company; the reply replaces what the client knows of them.
 
@@ -848,12 +1141,19 @@ class ProviderScriptsResource(SyncResource):
         return cast(
             "GetProviderScriptsListResponse",
             self._client._call(
-                "getProviderScriptsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getProviderScriptsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, provider_script: ProviderScript | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider_script: ProviderScript | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderScriptResponse:
         """Creates a provider script when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -861,31 +1161,43 @@ class ProviderScriptsResource(SyncResource):
         """
         return cast(
             "MergeProviderScriptResponse",
-            self._client._call("mergeProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call("mergeProviderScript", params({"providerScript": provider_script}), timeout, extra_body),
         )
 
-    def remove(self, provider_script: IdKey | int, *, timeout: float | None = None) -> RemoveProviderScriptResponse:
+    def remove(
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderScriptResponse:
         """Deletes a provider script; it is kept and can be restored.
 
         Sends ``removeProviderScript``; may raise ProviderScriptNotFound, ProviderScriptInUse.
         """
         return cast(
             "RemoveProviderScriptResponse",
-            self._client._call("removeProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call(
+                "removeProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
-    def restore(self, provider_script: IdKey | int, *, timeout: float | None = None) -> RestoreProviderScriptResponse:
+    def restore(
+        self, provider_script: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderScriptResponse:
         """Restores a deleted provider script.
 
         Sends ``restoreProviderScript``; may raise ProviderScriptNotFound, ProviderScriptNotDeleted.
         """
         return cast(
             "RestoreProviderScriptResponse",
-            self._client._call("restoreProviderScript", params({"providerScript": provider_script}), timeout),
+            self._client._call(
+                "restoreProviderScript", params({"providerScript": provider_script}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, provider_scripts: Sequence[ProviderScript | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[ProviderScript | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderScriptResponse:
         """Creates or updates several provider scripts in one command, each as mergeProviderScript would.
 
@@ -893,11 +1205,17 @@ class ProviderScriptsResource(SyncResource):
         """
         return cast(
             "MultiMergeProviderScriptResponse",
-            self._client._call("multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout),
+            self._client._call(
+                "multiMergeProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, provider_scripts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        provider_scripts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderScriptResponse:
         """Deletes several provider scripts in one command; they can be restored.
 
@@ -905,7 +1223,9 @@ class ProviderScriptsResource(SyncResource):
         """
         return cast(
             "MultiRemoveProviderScriptResponse",
-            self._client._call("multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout),
+            self._client._call(
+                "multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
+            ),
         )
 
 
@@ -915,7 +1235,12 @@ class AsyncProvidersResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderResponse:
         """Fetches one provider by its key.
 
@@ -924,7 +1249,7 @@ class AsyncProvidersResource(AsyncResource):
         return cast(
             "GetProviderResponse",
             await self._client._call(
-                "getProvider", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProvider", params({"provider": provider, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
@@ -934,6 +1259,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProvidersListResponse:
         """Lists the providers of a company; the reply replaces what the client knows of them.
@@ -946,42 +1272,56 @@ class AsyncProvidersResource(AsyncResource):
                 "getProvidersList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, provider: Provider | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        provider: Provider | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeProviderResponse:
         """Creates a provider when the id is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeProvider``; may raise ProviderNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeProviderResponse", await self._client._call("mergeProvider", params({"provider": provider}), timeout)
+            "MergeProviderResponse",
+            await self._client._call("mergeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    async def remove(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RemoveProviderResponse:
+    async def remove(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderResponse:
         """Deletes a provider; it is kept and can be restored.
 
         Sends ``removeProvider``; may raise ProviderNotFound.
         """
         return cast(
             "RemoveProviderResponse",
-            await self._client._call("removeProvider", params({"provider": provider}), timeout),
+            await self._client._call("removeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    async def restore(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RestoreProviderResponse:
+    async def restore(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderResponse:
         """Restores a deleted provider.
 
         Sends ``restoreProvider``; may raise ProviderNotFound, ProviderNotDeleted.
         """
         return cast(
             "RestoreProviderResponse",
-            await self._client._call("restoreProvider", params({"provider": provider}), timeout),
+            await self._client._call("restoreProvider", params({"provider": provider}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, providers: Sequence[Provider | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        providers: Sequence[Provider | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderResponse:
         """Creates or updates several providers in one command, each as mergeProvider would.
 
@@ -989,11 +1329,15 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "MultiMergeProviderResponse",
-            await self._client._call("multiMergeProvider", params({"providers": providers}), timeout),
+            await self._client._call("multiMergeProvider", params({"providers": providers}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, providers: Sequence[ProviderKey | str], *, timeout: float | None = None
+        self,
+        providers: Sequence[ProviderKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderResponse:
         """Deletes several providers in one command; they can be restored.
 
@@ -1001,11 +1345,16 @@ class AsyncProvidersResource(AsyncResource):
         """
         return cast(
             "MultiRemoveProviderResponse",
-            await self._client._call("multiRemoveProvider", params({"providers": providers}), timeout),
+            await self._client._call("multiRemoveProvider", params({"providers": providers}), timeout, extra_body),
         )
 
     async def get_general(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderGeneralResponse:
         """Fetches the general part of a provider by the provider's key.
 
@@ -1014,7 +1363,10 @@ class AsyncProvidersResource(AsyncResource):
         return cast(
             "GetProviderGeneralResponse",
             await self._client._call(
-                "getProviderGeneral", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProviderGeneral",
+                params({"provider": provider, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -1024,6 +1376,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListResponse:
         """Lists the general parts of providers of a company; the reply replaces what the client knows of them.
@@ -1036,6 +1389,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderGeneralsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1045,6 +1399,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListByConfigResponse:
         """Lists the general parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1057,11 +1412,17 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderGeneralsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def get_advanced(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderAdvancedResponse:
         """Fetches the advanced part of a provider by the provider's key.
 
@@ -1070,7 +1431,10 @@ class AsyncProvidersResource(AsyncResource):
         return cast(
             "GetProviderAdvancedResponse",
             await self._client._call(
-                "getProviderAdvanced", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProviderAdvanced",
+                params({"provider": provider, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -1080,6 +1444,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListResponse:
         """Lists the advanced parts of providers of a company; the reply replaces what the client knows of them.
@@ -1092,6 +1457,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderAdvancedsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1101,6 +1467,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListByConfigResponse:
         """Lists the advanced parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1113,11 +1480,17 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderAdvancedsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def get_control(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderControlResponse:
         """Fetches the control part of a provider by the provider's key.
 
@@ -1126,7 +1499,10 @@ class AsyncProvidersResource(AsyncResource):
         return cast(
             "GetProviderControlResponse",
             await self._client._call(
-                "getProviderControl", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProviderControl",
+                params({"provider": provider, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -1136,6 +1512,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListResponse:
         """Lists the control parts of providers of a company; the reply replaces what the client knows of them.
@@ -1148,6 +1525,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderControlsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1157,6 +1535,7 @@ class AsyncProvidersResource(AsyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListByConfigResponse:
         """Lists the control parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1169,6 +1548,7 @@ class AsyncProvidersResource(AsyncResource):
                 "getProviderControlsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1179,7 +1559,12 @@ class ProvidersResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderResponse:
         """Fetches one provider by its key.
 
@@ -1188,7 +1573,7 @@ class ProvidersResource(SyncResource):
         return cast(
             "GetProviderResponse",
             self._client._call(
-                "getProvider", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProvider", params({"provider": provider, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
@@ -1198,6 +1583,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProvidersListResponse:
         """Lists the providers of a company; the reply replaces what the client knows of them.
@@ -1210,38 +1596,56 @@ class ProvidersResource(SyncResource):
                 "getProvidersList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
-    def merge(self, provider: Provider | Mapping[str, Any], *, timeout: float | None = None) -> MergeProviderResponse:
+    def merge(
+        self,
+        provider: Provider | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeProviderResponse:
         """Creates a provider when the id is new, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeProvider``; may raise ProviderNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeProviderResponse", self._client._call("mergeProvider", params({"provider": provider}), timeout)
+            "MergeProviderResponse",
+            self._client._call("mergeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    def remove(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RemoveProviderResponse:
+    def remove(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveProviderResponse:
         """Deletes a provider; it is kept and can be restored.
 
         Sends ``removeProvider``; may raise ProviderNotFound.
         """
         return cast(
-            "RemoveProviderResponse", self._client._call("removeProvider", params({"provider": provider}), timeout)
+            "RemoveProviderResponse",
+            self._client._call("removeProvider", params({"provider": provider}), timeout, extra_body),
         )
 
-    def restore(self, provider: ProviderKey | str, *, timeout: float | None = None) -> RestoreProviderResponse:
+    def restore(
+        self, provider: ProviderKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreProviderResponse:
         """Restores a deleted provider.
 
         Sends ``restoreProvider``; may raise ProviderNotFound, ProviderNotDeleted.
         """
         return cast(
-            "RestoreProviderResponse", self._client._call("restoreProvider", params({"provider": provider}), timeout)
+            "RestoreProviderResponse",
+            self._client._call("restoreProvider", params({"provider": provider}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, providers: Sequence[Provider | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        providers: Sequence[Provider | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeProviderResponse:
         """Creates or updates several providers in one command, each as mergeProvider would.
 
@@ -1249,11 +1653,15 @@ class ProvidersResource(SyncResource):
         """
         return cast(
             "MultiMergeProviderResponse",
-            self._client._call("multiMergeProvider", params({"providers": providers}), timeout),
+            self._client._call("multiMergeProvider", params({"providers": providers}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, providers: Sequence[ProviderKey | str], *, timeout: float | None = None
+        self,
+        providers: Sequence[ProviderKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveProviderResponse:
         """Deletes several providers in one command; they can be restored.
 
@@ -1261,11 +1669,16 @@ class ProvidersResource(SyncResource):
         """
         return cast(
             "MultiRemoveProviderResponse",
-            self._client._call("multiRemoveProvider", params({"providers": providers}), timeout),
+            self._client._call("multiRemoveProvider", params({"providers": providers}), timeout, extra_body),
         )
 
     def get_general(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderGeneralResponse:
         """Fetches the general part of a provider by the provider's key.
 
@@ -1274,7 +1687,10 @@ class ProvidersResource(SyncResource):
         return cast(
             "GetProviderGeneralResponse",
             self._client._call(
-                "getProviderGeneral", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProviderGeneral",
+                params({"provider": provider, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -1284,6 +1700,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListResponse:
         """Lists the general parts of providers of a company; the reply replaces what the client knows of them.
@@ -1296,6 +1713,7 @@ class ProvidersResource(SyncResource):
                 "getProviderGeneralsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1305,6 +1723,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderGeneralsListByConfigResponse:
         """Lists the general parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1317,11 +1736,17 @@ class ProvidersResource(SyncResource):
                 "getProviderGeneralsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     def get_advanced(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderAdvancedResponse:
         """Fetches the advanced part of a provider by the provider's key.
 
@@ -1330,7 +1755,10 @@ class ProvidersResource(SyncResource):
         return cast(
             "GetProviderAdvancedResponse",
             self._client._call(
-                "getProviderAdvanced", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProviderAdvanced",
+                params({"provider": provider, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -1340,6 +1768,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListResponse:
         """Lists the advanced parts of providers of a company; the reply replaces what the client knows of them.
@@ -1352,6 +1781,7 @@ class ProvidersResource(SyncResource):
                 "getProviderAdvancedsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1361,6 +1791,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderAdvancedsListByConfigResponse:
         """Lists the advanced parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1373,11 +1804,17 @@ class ProvidersResource(SyncResource):
                 "getProviderAdvancedsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
     def get_control(
-        self, provider: ProviderKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        provider: ProviderKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetProviderControlResponse:
         """Fetches the control part of a provider by the provider's key.
 
@@ -1386,7 +1823,10 @@ class ProvidersResource(SyncResource):
         return cast(
             "GetProviderControlResponse",
             self._client._call(
-                "getProviderControl", params({"provider": provider, "includeDeleted": include_deleted}), timeout
+                "getProviderControl",
+                params({"provider": provider, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -1396,6 +1836,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListResponse:
         """Lists the control parts of providers of a company; the reply replaces what the client knows of them.
@@ -1408,6 +1849,7 @@ class ProvidersResource(SyncResource):
                 "getProviderControlsList",
                 params({"company": company, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -1417,6 +1859,7 @@ class ProvidersResource(SyncResource):
         *,
         include_deleted: bool | None = None,
         include_suspended: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> GetProviderControlsListByConfigResponse:
         """Lists the control parts of providers using one provider configuration; the reply replaces what the client knows of them.
@@ -1429,5 +1872,6 @@ class ProvidersResource(SyncResource):
                 "getProviderControlsListByConfig",
                 params({"config": config, "includeDeleted": include_deleted, "includeSuspended": include_suspended}),
                 timeout,
+                extra_body,
             ),
         )

@@ -60,7 +60,12 @@ class AsyncReportResultsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, report_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        report_result: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportResultResponse:
         """Fetches one report result by its key.
 
@@ -69,12 +74,20 @@ class AsyncReportResultsResource(AsyncResource):
         return cast(
             "GetReportResultResponse",
             await self._client._call(
-                "getReportResult", params({"reportResult": report_result, "includeDeleted": include_deleted}), timeout
+                "getReportResult",
+                params({"reportResult": report_result, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportResultsListResponse:
         """Lists the report results of a company; the reply replaces what the client knows of them.
 
@@ -83,12 +96,19 @@ class AsyncReportResultsResource(AsyncResource):
         return cast(
             "GetReportResultsListResponse",
             await self._client._call(
-                "getReportResultsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getReportResultsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, report_result: ReportResult | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        report_result: ReportResult | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeReportResultResponse:
         """Creates a report result when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -96,31 +116,43 @@ class AsyncReportResultsResource(AsyncResource):
         """
         return cast(
             "MergeReportResultResponse",
-            await self._client._call("mergeReportResult", params({"reportResult": report_result}), timeout),
+            await self._client._call("mergeReportResult", params({"reportResult": report_result}), timeout, extra_body),
         )
 
-    async def remove(self, report_result: IdKey | int, *, timeout: float | None = None) -> RemoveReportResultResponse:
+    async def remove(
+        self, report_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveReportResultResponse:
         """Deletes a report result; it is kept and can be restored.
 
         Sends ``removeReportResult``; may raise ReportResultNotFound.
         """
         return cast(
             "RemoveReportResultResponse",
-            await self._client._call("removeReportResult", params({"reportResult": report_result}), timeout),
+            await self._client._call(
+                "removeReportResult", params({"reportResult": report_result}), timeout, extra_body
+            ),
         )
 
-    async def restore(self, report_result: IdKey | int, *, timeout: float | None = None) -> RestoreReportResultResponse:
+    async def restore(
+        self, report_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreReportResultResponse:
         """Restores a deleted report result.
 
         Sends ``restoreReportResult``; may raise ReportResultNotFound, ReportResultNotDeleted.
         """
         return cast(
             "RestoreReportResultResponse",
-            await self._client._call("restoreReportResult", params({"reportResult": report_result}), timeout),
+            await self._client._call(
+                "restoreReportResult", params({"reportResult": report_result}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, report_results: Sequence[ReportResult | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        report_results: Sequence[ReportResult | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeReportResultResponse:
         """Creates or updates several report results in one command, each as mergeReportResult would.
 
@@ -128,11 +160,17 @@ class AsyncReportResultsResource(AsyncResource):
         """
         return cast(
             "MultiMergeReportResultResponse",
-            await self._client._call("multiMergeReportResult", params({"reportResults": report_results}), timeout),
+            await self._client._call(
+                "multiMergeReportResult", params({"reportResults": report_results}), timeout, extra_body
+            ),
         )
 
     async def multi_remove(
-        self, report_results: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        report_results: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveReportResultResponse:
         """Deletes several report results in one command; they can be restored.
 
@@ -140,7 +178,9 @@ class AsyncReportResultsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveReportResultResponse",
-            await self._client._call("multiRemoveReportResult", params({"reportResults": report_results}), timeout),
+            await self._client._call(
+                "multiRemoveReportResult", params({"reportResults": report_results}), timeout, extra_body
+            ),
         )
 
 
@@ -150,7 +190,12 @@ class ReportResultsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, report_result: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        report_result: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportResultResponse:
         """Fetches one report result by its key.
 
@@ -159,12 +204,20 @@ class ReportResultsResource(SyncResource):
         return cast(
             "GetReportResultResponse",
             self._client._call(
-                "getReportResult", params({"reportResult": report_result, "includeDeleted": include_deleted}), timeout
+                "getReportResult",
+                params({"reportResult": report_result, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportResultsListResponse:
         """Lists the report results of a company; the reply replaces what the client knows of them.
 
@@ -173,12 +226,19 @@ class ReportResultsResource(SyncResource):
         return cast(
             "GetReportResultsListResponse",
             self._client._call(
-                "getReportResultsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getReportResultsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, report_result: ReportResult | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        report_result: ReportResult | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeReportResultResponse:
         """Creates a report result when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -186,31 +246,39 @@ class ReportResultsResource(SyncResource):
         """
         return cast(
             "MergeReportResultResponse",
-            self._client._call("mergeReportResult", params({"reportResult": report_result}), timeout),
+            self._client._call("mergeReportResult", params({"reportResult": report_result}), timeout, extra_body),
         )
 
-    def remove(self, report_result: IdKey | int, *, timeout: float | None = None) -> RemoveReportResultResponse:
+    def remove(
+        self, report_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveReportResultResponse:
         """Deletes a report result; it is kept and can be restored.
 
         Sends ``removeReportResult``; may raise ReportResultNotFound.
         """
         return cast(
             "RemoveReportResultResponse",
-            self._client._call("removeReportResult", params({"reportResult": report_result}), timeout),
+            self._client._call("removeReportResult", params({"reportResult": report_result}), timeout, extra_body),
         )
 
-    def restore(self, report_result: IdKey | int, *, timeout: float | None = None) -> RestoreReportResultResponse:
+    def restore(
+        self, report_result: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreReportResultResponse:
         """Restores a deleted report result.
 
         Sends ``restoreReportResult``; may raise ReportResultNotFound, ReportResultNotDeleted.
         """
         return cast(
             "RestoreReportResultResponse",
-            self._client._call("restoreReportResult", params({"reportResult": report_result}), timeout),
+            self._client._call("restoreReportResult", params({"reportResult": report_result}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, report_results: Sequence[ReportResult | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        report_results: Sequence[ReportResult | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeReportResultResponse:
         """Creates or updates several report results in one command, each as mergeReportResult would.
 
@@ -218,11 +286,17 @@ class ReportResultsResource(SyncResource):
         """
         return cast(
             "MultiMergeReportResultResponse",
-            self._client._call("multiMergeReportResult", params({"reportResults": report_results}), timeout),
+            self._client._call(
+                "multiMergeReportResult", params({"reportResults": report_results}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, report_results: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        report_results: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveReportResultResponse:
         """Deletes several report results in one command; they can be restored.
 
@@ -230,7 +304,9 @@ class ReportResultsResource(SyncResource):
         """
         return cast(
             "MultiRemoveReportResultResponse",
-            self._client._call("multiRemoveReportResult", params({"reportResults": report_results}), timeout),
+            self._client._call(
+                "multiRemoveReportResult", params({"reportResults": report_results}), timeout, extra_body
+            ),
         )
 
 
@@ -240,7 +316,12 @@ class AsyncReportSchedulesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, report_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        report_schedule: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportScheduleResponse:
         """Fetches one report schedule by its key.
 
@@ -252,11 +333,17 @@ class AsyncReportSchedulesResource(AsyncResource):
                 "getReportSchedule",
                 params({"reportSchedule": report_schedule, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportSchedulesListResponse:
         """Lists the report schedules of a company; the reply replaces what the client knows of them.
 
@@ -265,12 +352,19 @@ class AsyncReportSchedulesResource(AsyncResource):
         return cast(
             "GetReportSchedulesListResponse",
             await self._client._call(
-                "getReportSchedulesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getReportSchedulesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, report_schedule: ReportSchedule | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        report_schedule: ReportSchedule | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeReportScheduleResponse:
         """Creates a report schedule when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -278,11 +372,13 @@ class AsyncReportSchedulesResource(AsyncResource):
         """
         return cast(
             "MergeReportScheduleResponse",
-            await self._client._call("mergeReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            await self._client._call(
+                "mergeReportSchedule", params({"reportSchedule": report_schedule}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, report_schedule: IdKey | int, *, timeout: float | None = None
+        self, report_schedule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveReportScheduleResponse:
         """Deletes a report schedule; it is kept and can be restored.
 
@@ -290,11 +386,13 @@ class AsyncReportSchedulesResource(AsyncResource):
         """
         return cast(
             "RemoveReportScheduleResponse",
-            await self._client._call("removeReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            await self._client._call(
+                "removeReportSchedule", params({"reportSchedule": report_schedule}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, report_schedule: IdKey | int, *, timeout: float | None = None
+        self, report_schedule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreReportScheduleResponse:
         """Restores a deleted report schedule.
 
@@ -302,11 +400,17 @@ class AsyncReportSchedulesResource(AsyncResource):
         """
         return cast(
             "RestoreReportScheduleResponse",
-            await self._client._call("restoreReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            await self._client._call(
+                "restoreReportSchedule", params({"reportSchedule": report_schedule}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, report_schedules: Sequence[ReportSchedule | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        report_schedules: Sequence[ReportSchedule | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeReportScheduleResponse:
         """Creates or updates several report schedules in one command, each as mergeReportSchedule would.
 
@@ -315,12 +419,16 @@ class AsyncReportSchedulesResource(AsyncResource):
         return cast(
             "MultiMergeReportScheduleResponse",
             await self._client._call(
-                "multiMergeReportSchedule", params({"reportSchedules": report_schedules}), timeout
+                "multiMergeReportSchedule", params({"reportSchedules": report_schedules}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, report_schedules: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        report_schedules: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveReportScheduleResponse:
         """Deletes several report schedules in one command; they can be restored.
 
@@ -329,7 +437,7 @@ class AsyncReportSchedulesResource(AsyncResource):
         return cast(
             "MultiRemoveReportScheduleResponse",
             await self._client._call(
-                "multiRemoveReportSchedule", params({"reportSchedules": report_schedules}), timeout
+                "multiRemoveReportSchedule", params({"reportSchedules": report_schedules}), timeout, extra_body
             ),
         )
 
@@ -340,7 +448,12 @@ class ReportSchedulesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, report_schedule: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        report_schedule: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportScheduleResponse:
         """Fetches one report schedule by its key.
 
@@ -352,11 +465,17 @@ class ReportSchedulesResource(SyncResource):
                 "getReportSchedule",
                 params({"reportSchedule": report_schedule, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportSchedulesListResponse:
         """Lists the report schedules of a company; the reply replaces what the client knows of them.
 
@@ -365,12 +484,19 @@ class ReportSchedulesResource(SyncResource):
         return cast(
             "GetReportSchedulesListResponse",
             self._client._call(
-                "getReportSchedulesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getReportSchedulesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, report_schedule: ReportSchedule | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        report_schedule: ReportSchedule | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeReportScheduleResponse:
         """Creates a report schedule when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -378,31 +504,43 @@ class ReportSchedulesResource(SyncResource):
         """
         return cast(
             "MergeReportScheduleResponse",
-            self._client._call("mergeReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            self._client._call("mergeReportSchedule", params({"reportSchedule": report_schedule}), timeout, extra_body),
         )
 
-    def remove(self, report_schedule: IdKey | int, *, timeout: float | None = None) -> RemoveReportScheduleResponse:
+    def remove(
+        self, report_schedule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveReportScheduleResponse:
         """Deletes a report schedule; it is kept and can be restored.
 
         Sends ``removeReportSchedule``; may raise ReportScheduleNotFound.
         """
         return cast(
             "RemoveReportScheduleResponse",
-            self._client._call("removeReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            self._client._call(
+                "removeReportSchedule", params({"reportSchedule": report_schedule}), timeout, extra_body
+            ),
         )
 
-    def restore(self, report_schedule: IdKey | int, *, timeout: float | None = None) -> RestoreReportScheduleResponse:
+    def restore(
+        self, report_schedule: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreReportScheduleResponse:
         """Restores a deleted report schedule.
 
         Sends ``restoreReportSchedule``; may raise ReportScheduleNotFound, ReportScheduleNotDeleted.
         """
         return cast(
             "RestoreReportScheduleResponse",
-            self._client._call("restoreReportSchedule", params({"reportSchedule": report_schedule}), timeout),
+            self._client._call(
+                "restoreReportSchedule", params({"reportSchedule": report_schedule}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, report_schedules: Sequence[ReportSchedule | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        report_schedules: Sequence[ReportSchedule | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeReportScheduleResponse:
         """Creates or updates several report schedules in one command, each as mergeReportSchedule would.
 
@@ -410,11 +548,17 @@ class ReportSchedulesResource(SyncResource):
         """
         return cast(
             "MultiMergeReportScheduleResponse",
-            self._client._call("multiMergeReportSchedule", params({"reportSchedules": report_schedules}), timeout),
+            self._client._call(
+                "multiMergeReportSchedule", params({"reportSchedules": report_schedules}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, report_schedules: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        report_schedules: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveReportScheduleResponse:
         """Deletes several report schedules in one command; they can be restored.
 
@@ -422,7 +566,9 @@ class ReportSchedulesResource(SyncResource):
         """
         return cast(
             "MultiRemoveReportScheduleResponse",
-            self._client._call("multiRemoveReportSchedule", params({"reportSchedules": report_schedules}), timeout),
+            self._client._call(
+                "multiRemoveReportSchedule", params({"reportSchedules": report_schedules}), timeout, extra_body
+            ),
         )
 
 
@@ -432,7 +578,12 @@ class AsyncReportTemplatesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, report_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        report_template: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportTemplateResponse:
         """Fetches one report template by its key.
 
@@ -444,11 +595,17 @@ class AsyncReportTemplatesResource(AsyncResource):
                 "getReportTemplate",
                 params({"reportTemplate": report_template, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportTemplatesListResponse:
         """Lists the report templates of a company; the reply replaces what the client knows of them.
 
@@ -457,12 +614,19 @@ class AsyncReportTemplatesResource(AsyncResource):
         return cast(
             "GetReportTemplatesListResponse",
             await self._client._call(
-                "getReportTemplatesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getReportTemplatesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, report_template: ReportTemplate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        report_template: ReportTemplate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeReportTemplateResponse:
         """Creates a report template when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -470,11 +634,13 @@ class AsyncReportTemplatesResource(AsyncResource):
         """
         return cast(
             "MergeReportTemplateResponse",
-            await self._client._call("mergeReportTemplate", params({"reportTemplate": report_template}), timeout),
+            await self._client._call(
+                "mergeReportTemplate", params({"reportTemplate": report_template}), timeout, extra_body
+            ),
         )
 
     async def remove(
-        self, report_template: IdKey | int, *, timeout: float | None = None
+        self, report_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RemoveReportTemplateResponse:
         """Deletes a report template; it is kept and can be restored.
 
@@ -482,11 +648,13 @@ class AsyncReportTemplatesResource(AsyncResource):
         """
         return cast(
             "RemoveReportTemplateResponse",
-            await self._client._call("removeReportTemplate", params({"reportTemplate": report_template}), timeout),
+            await self._client._call(
+                "removeReportTemplate", params({"reportTemplate": report_template}), timeout, extra_body
+            ),
         )
 
     async def restore(
-        self, report_template: IdKey | int, *, timeout: float | None = None
+        self, report_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> RestoreReportTemplateResponse:
         """Restores a deleted report template.
 
@@ -494,11 +662,17 @@ class AsyncReportTemplatesResource(AsyncResource):
         """
         return cast(
             "RestoreReportTemplateResponse",
-            await self._client._call("restoreReportTemplate", params({"reportTemplate": report_template}), timeout),
+            await self._client._call(
+                "restoreReportTemplate", params({"reportTemplate": report_template}), timeout, extra_body
+            ),
         )
 
     async def multi_merge(
-        self, report_templates: Sequence[ReportTemplate | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        report_templates: Sequence[ReportTemplate | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeReportTemplateResponse:
         """Creates or updates several report templates in one command, each as mergeReportTemplate would.
 
@@ -507,12 +681,16 @@ class AsyncReportTemplatesResource(AsyncResource):
         return cast(
             "MultiMergeReportTemplateResponse",
             await self._client._call(
-                "multiMergeReportTemplate", params({"reportTemplates": report_templates}), timeout
+                "multiMergeReportTemplate", params({"reportTemplates": report_templates}), timeout, extra_body
             ),
         )
 
     async def multi_remove(
-        self, report_templates: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        report_templates: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveReportTemplateResponse:
         """Deletes several report templates in one command; they can be restored.
 
@@ -521,7 +699,7 @@ class AsyncReportTemplatesResource(AsyncResource):
         return cast(
             "MultiRemoveReportTemplateResponse",
             await self._client._call(
-                "multiRemoveReportTemplate", params({"reportTemplates": report_templates}), timeout
+                "multiRemoveReportTemplate", params({"reportTemplates": report_templates}), timeout, extra_body
             ),
         )
 
@@ -532,7 +710,12 @@ class ReportTemplatesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, report_template: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        report_template: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportTemplateResponse:
         """Fetches one report template by its key.
 
@@ -544,11 +727,17 @@ class ReportTemplatesResource(SyncResource):
                 "getReportTemplate",
                 params({"reportTemplate": report_template, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetReportTemplatesListResponse:
         """Lists the report templates of a company; the reply replaces what the client knows of them.
 
@@ -557,12 +746,19 @@ class ReportTemplatesResource(SyncResource):
         return cast(
             "GetReportTemplatesListResponse",
             self._client._call(
-                "getReportTemplatesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getReportTemplatesList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, report_template: ReportTemplate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        report_template: ReportTemplate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeReportTemplateResponse:
         """Creates a report template when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -570,31 +766,43 @@ class ReportTemplatesResource(SyncResource):
         """
         return cast(
             "MergeReportTemplateResponse",
-            self._client._call("mergeReportTemplate", params({"reportTemplate": report_template}), timeout),
+            self._client._call("mergeReportTemplate", params({"reportTemplate": report_template}), timeout, extra_body),
         )
 
-    def remove(self, report_template: IdKey | int, *, timeout: float | None = None) -> RemoveReportTemplateResponse:
+    def remove(
+        self, report_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveReportTemplateResponse:
         """Deletes a report template; it is kept and can be restored.
 
         Sends ``removeReportTemplate``; may raise ReportTemplateNotFound.
         """
         return cast(
             "RemoveReportTemplateResponse",
-            self._client._call("removeReportTemplate", params({"reportTemplate": report_template}), timeout),
+            self._client._call(
+                "removeReportTemplate", params({"reportTemplate": report_template}), timeout, extra_body
+            ),
         )
 
-    def restore(self, report_template: IdKey | int, *, timeout: float | None = None) -> RestoreReportTemplateResponse:
+    def restore(
+        self, report_template: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreReportTemplateResponse:
         """Restores a deleted report template.
 
         Sends ``restoreReportTemplate``; may raise ReportTemplateNotFound, ReportTemplateNotDeleted.
         """
         return cast(
             "RestoreReportTemplateResponse",
-            self._client._call("restoreReportTemplate", params({"reportTemplate": report_template}), timeout),
+            self._client._call(
+                "restoreReportTemplate", params({"reportTemplate": report_template}), timeout, extra_body
+            ),
         )
 
     def multi_merge(
-        self, report_templates: Sequence[ReportTemplate | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        report_templates: Sequence[ReportTemplate | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeReportTemplateResponse:
         """Creates or updates several report templates in one command, each as mergeReportTemplate would.
 
@@ -602,11 +810,17 @@ class ReportTemplatesResource(SyncResource):
         """
         return cast(
             "MultiMergeReportTemplateResponse",
-            self._client._call("multiMergeReportTemplate", params({"reportTemplates": report_templates}), timeout),
+            self._client._call(
+                "multiMergeReportTemplate", params({"reportTemplates": report_templates}), timeout, extra_body
+            ),
         )
 
     def multi_remove(
-        self, report_templates: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        report_templates: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveReportTemplateResponse:
         """Deletes several report templates in one command; they can be restored.
 
@@ -614,5 +828,7 @@ class ReportTemplatesResource(SyncResource):
         """
         return cast(
             "MultiRemoveReportTemplateResponse",
-            self._client._call("multiRemoveReportTemplate", params({"reportTemplates": report_templates}), timeout),
+            self._client._call(
+                "multiRemoveReportTemplate", params({"reportTemplates": report_templates}), timeout, extra_body
+            ),
         )

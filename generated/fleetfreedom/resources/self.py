@@ -39,15 +39,25 @@ class AsyncAccountResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get_session_details(self, *, timeout: float | None = None) -> GetSessionDetailsResponse:
+    async def get_session_details(
+        self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetSessionDetailsResponse:
         """Describes the current session: the logged-in account, the policies that apply, the ghost id and its expiry.
 
         Sends ``getSessionDetails``.
         """
-        return cast("GetSessionDetailsResponse", await self._client._call("getSessionDetails", params({}), timeout))
+        return cast(
+            "GetSessionDetailsResponse", await self._client._call("getSessionDetails", params({}), timeout, extra_body)
+        )
 
     async def login(
-        self, username: str, *, password: str, user_agent: str | None = None, timeout: float | None = None
+        self,
+        username: str,
+        *,
+        password: str,
+        user_agent: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> LoginResponse:
         """Logs in with a login (email) and password; on success the session's ghost id can be used to resume the session on later connections.
 
@@ -56,19 +66,28 @@ class AsyncAccountResource(AsyncResource):
         return cast(
             "LoginResponse",
             await self._client._call(
-                "login", params({"username": username, "password": password, "userAgent": user_agent}), timeout
+                "login",
+                params({"username": username, "password": password, "userAgent": user_agent}),
+                timeout,
+                extra_body,
             ),
         )
 
-    async def logout(self, *, timeout: float | None = None) -> LogoutResponse:
+    async def logout(
+        self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> LogoutResponse:
         """Ends the current session; its ghost id stops working and the client should close the connection.
 
         Sends ``logout``.
         """
-        return cast("LogoutResponse", await self._client._call("logout", params({}), timeout))
+        return cast("LogoutResponse", await self._client._call("logout", params({}), timeout, extra_body))
 
     async def update_own_contact(
-        self, contact: OwnContactUpdate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        contact: OwnContactUpdate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> UpdateOwnContactResponse:
         """Changes the caller's own contact card.
 
@@ -76,11 +95,11 @@ class AsyncAccountResource(AsyncResource):
         """
         return cast(
             "UpdateOwnContactResponse",
-            await self._client._call("updateOwnContact", params({"contact": contact}), timeout),
+            await self._client._call("updateOwnContact", params({"contact": contact}), timeout, extra_body),
         )
 
     async def update_own_password(
-        self, current: str, *, password: str, timeout: float | None = None
+        self, current: str, *, password: str, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> UpdateOwnPasswordResponse:
         """Changes the caller's own password; this also lifts the restriction of a session whose password had expired.
 
@@ -88,7 +107,9 @@ class AsyncAccountResource(AsyncResource):
         """
         return cast(
             "UpdateOwnPasswordResponse",
-            await self._client._call("updateOwnPassword", params({"current": current, "password": password}), timeout),
+            await self._client._call(
+                "updateOwnPassword", params({"current": current, "password": password}), timeout, extra_body
+            ),
         )
 
     async def update_own_preferences(
@@ -100,6 +121,7 @@ class AsyncAccountResource(AsyncResource):
         formats: Mapping[str, str] | None = None,
         measurements: Mapping[str, SystemsOfUnits | str] | None = None,
         options: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> UpdateOwnPreferencesResponse:
         """Changes the caller's own preferences: language, timezone, formats, units, notification rules and options.
@@ -121,6 +143,7 @@ class AsyncAccountResource(AsyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )
 
@@ -130,15 +153,25 @@ class AccountResource(SyncResource):
 
     __slots__ = ()
 
-    def get_session_details(self, *, timeout: float | None = None) -> GetSessionDetailsResponse:
+    def get_session_details(
+        self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetSessionDetailsResponse:
         """Describes the current session: the logged-in account, the policies that apply, the ghost id and its expiry.
 
         Sends ``getSessionDetails``.
         """
-        return cast("GetSessionDetailsResponse", self._client._call("getSessionDetails", params({}), timeout))
+        return cast(
+            "GetSessionDetailsResponse", self._client._call("getSessionDetails", params({}), timeout, extra_body)
+        )
 
     def login(
-        self, username: str, *, password: str, user_agent: str | None = None, timeout: float | None = None
+        self,
+        username: str,
+        *,
+        password: str,
+        user_agent: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> LoginResponse:
         """Logs in with a login (email) and password; on success the session's ghost id can be used to resume the session on later connections.
 
@@ -147,30 +180,38 @@ class AccountResource(SyncResource):
         return cast(
             "LoginResponse",
             self._client._call(
-                "login", params({"username": username, "password": password, "userAgent": user_agent}), timeout
+                "login",
+                params({"username": username, "password": password, "userAgent": user_agent}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def logout(self, *, timeout: float | None = None) -> LogoutResponse:
+    def logout(self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> LogoutResponse:
         """Ends the current session; its ghost id stops working and the client should close the connection.
 
         Sends ``logout``.
         """
-        return cast("LogoutResponse", self._client._call("logout", params({}), timeout))
+        return cast("LogoutResponse", self._client._call("logout", params({}), timeout, extra_body))
 
     def update_own_contact(
-        self, contact: OwnContactUpdate | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        contact: OwnContactUpdate | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> UpdateOwnContactResponse:
         """Changes the caller's own contact card.
 
         Sends ``updateOwnContact``; may raise ContactNotFound.
         """
         return cast(
-            "UpdateOwnContactResponse", self._client._call("updateOwnContact", params({"contact": contact}), timeout)
+            "UpdateOwnContactResponse",
+            self._client._call("updateOwnContact", params({"contact": contact}), timeout, extra_body),
         )
 
     def update_own_password(
-        self, current: str, *, password: str, timeout: float | None = None
+        self, current: str, *, password: str, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> UpdateOwnPasswordResponse:
         """Changes the caller's own password; this also lifts the restriction of a session whose password had expired.
 
@@ -178,7 +219,9 @@ class AccountResource(SyncResource):
         """
         return cast(
             "UpdateOwnPasswordResponse",
-            self._client._call("updateOwnPassword", params({"current": current, "password": password}), timeout),
+            self._client._call(
+                "updateOwnPassword", params({"current": current, "password": password}), timeout, extra_body
+            ),
         )
 
     def update_own_preferences(
@@ -190,6 +233,7 @@ class AccountResource(SyncResource):
         formats: Mapping[str, str] | None = None,
         measurements: Mapping[str, SystemsOfUnits | str] | None = None,
         options: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> UpdateOwnPreferencesResponse:
         """Changes the caller's own preferences: language, timezone, formats, units, notification rules and options.
@@ -211,5 +255,6 @@ class AccountResource(SyncResource):
                     }
                 ),
                 timeout,
+                extra_body,
             ),
         )

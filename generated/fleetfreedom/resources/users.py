@@ -90,7 +90,12 @@ class AsyncContactsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, contact: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        contact: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetContactResponse:
         """Fetches one contact by its key.
 
@@ -99,12 +104,17 @@ class AsyncContactsResource(AsyncResource):
         return cast(
             "GetContactResponse",
             await self._client._call(
-                "getContact", params({"contact": contact, "includeDeleted": include_deleted}), timeout
+                "getContact", params({"contact": contact, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetContactsListResponse:
         """Lists the contacts of a company; the reply replaces what the client knows of them.
 
@@ -113,41 +123,56 @@ class AsyncContactsResource(AsyncResource):
         return cast(
             "GetContactsListResponse",
             await self._client._call(
-                "getContactsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getContactsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def merge(
-        self, contact: Contact | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        contact: Contact | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeContactResponse:
         """Creates a contact when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeContact``; may raise ContactNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeContactResponse", await self._client._call("mergeContact", params({"contact": contact}), timeout)
+            "MergeContactResponse",
+            await self._client._call("mergeContact", params({"contact": contact}), timeout, extra_body),
         )
 
-    async def remove(self, contact: IdKey | int, *, timeout: float | None = None) -> RemoveContactResponse:
+    async def remove(
+        self, contact: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveContactResponse:
         """Deletes a contact; it is kept and can be restored.
 
         Sends ``removeContact``; may raise ContactNotFound, ContactInUse.
         """
         return cast(
-            "RemoveContactResponse", await self._client._call("removeContact", params({"contact": contact}), timeout)
+            "RemoveContactResponse",
+            await self._client._call("removeContact", params({"contact": contact}), timeout, extra_body),
         )
 
-    async def restore(self, contact: IdKey | int, *, timeout: float | None = None) -> RestoreContactResponse:
+    async def restore(
+        self, contact: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreContactResponse:
         """Restores a deleted contact.
 
         Sends ``restoreContact``; may raise ContactNotFound, ContactNotDeleted.
         """
         return cast(
-            "RestoreContactResponse", await self._client._call("restoreContact", params({"contact": contact}), timeout)
+            "RestoreContactResponse",
+            await self._client._call("restoreContact", params({"contact": contact}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, contacts: Sequence[Contact | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        contacts: Sequence[Contact | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeContactResponse:
         """Creates or updates several contacts in one command, each as mergeContact would.
 
@@ -155,11 +180,15 @@ class AsyncContactsResource(AsyncResource):
         """
         return cast(
             "MultiMergeContactResponse",
-            await self._client._call("multiMergeContact", params({"contacts": contacts}), timeout),
+            await self._client._call("multiMergeContact", params({"contacts": contacts}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, contacts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        contacts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveContactResponse:
         """Deletes several contacts in one command; they can be restored.
 
@@ -167,7 +196,7 @@ class AsyncContactsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveContactResponse",
-            await self._client._call("multiRemoveContact", params({"contacts": contacts}), timeout),
+            await self._client._call("multiRemoveContact", params({"contacts": contacts}), timeout, extra_body),
         )
 
 
@@ -177,7 +206,12 @@ class ContactsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, contact: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        contact: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetContactResponse:
         """Fetches one contact by its key.
 
@@ -185,11 +219,18 @@ class ContactsResource(SyncResource):
         """
         return cast(
             "GetContactResponse",
-            self._client._call("getContact", params({"contact": contact, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getContact", params({"contact": contact, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetContactsListResponse:
         """Lists the contacts of a company; the reply replaces what the client knows of them.
 
@@ -198,35 +239,56 @@ class ContactsResource(SyncResource):
         return cast(
             "GetContactsListResponse",
             self._client._call(
-                "getContactsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getContactsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, contact: Contact | Mapping[str, Any], *, timeout: float | None = None) -> MergeContactResponse:
+    def merge(
+        self,
+        contact: Contact | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeContactResponse:
         """Creates a contact when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeContact``; may raise ContactNotFound, WrongVersionKey.
         """
-        return cast("MergeContactResponse", self._client._call("mergeContact", params({"contact": contact}), timeout))
+        return cast(
+            "MergeContactResponse",
+            self._client._call("mergeContact", params({"contact": contact}), timeout, extra_body),
+        )
 
-    def remove(self, contact: IdKey | int, *, timeout: float | None = None) -> RemoveContactResponse:
+    def remove(
+        self, contact: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveContactResponse:
         """Deletes a contact; it is kept and can be restored.
 
         Sends ``removeContact``; may raise ContactNotFound, ContactInUse.
         """
-        return cast("RemoveContactResponse", self._client._call("removeContact", params({"contact": contact}), timeout))
+        return cast(
+            "RemoveContactResponse",
+            self._client._call("removeContact", params({"contact": contact}), timeout, extra_body),
+        )
 
-    def restore(self, contact: IdKey | int, *, timeout: float | None = None) -> RestoreContactResponse:
+    def restore(
+        self, contact: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreContactResponse:
         """Restores a deleted contact.
 
         Sends ``restoreContact``; may raise ContactNotFound, ContactNotDeleted.
         """
         return cast(
-            "RestoreContactResponse", self._client._call("restoreContact", params({"contact": contact}), timeout)
+            "RestoreContactResponse",
+            self._client._call("restoreContact", params({"contact": contact}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, contacts: Sequence[Contact | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        contacts: Sequence[Contact | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeContactResponse:
         """Creates or updates several contacts in one command, each as mergeContact would.
 
@@ -234,11 +296,15 @@ class ContactsResource(SyncResource):
         """
         return cast(
             "MultiMergeContactResponse",
-            self._client._call("multiMergeContact", params({"contacts": contacts}), timeout),
+            self._client._call("multiMergeContact", params({"contacts": contacts}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, contacts: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        contacts: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveContactResponse:
         """Deletes several contacts in one command; they can be restored.
 
@@ -246,7 +312,7 @@ class ContactsResource(SyncResource):
         """
         return cast(
             "MultiRemoveContactResponse",
-            self._client._call("multiRemoveContact", params({"contacts": contacts}), timeout),
+            self._client._call("multiRemoveContact", params({"contacts": contacts}), timeout, extra_body),
         )
 
 
@@ -256,7 +322,12 @@ class AsyncMachinesResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, machine: MachineKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        machine: MachineKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMachineResponse:
         """Fetches one machine account by its key.
 
@@ -265,12 +336,17 @@ class AsyncMachinesResource(AsyncResource):
         return cast(
             "GetMachineResponse",
             await self._client._call(
-                "getMachine", params({"machine": machine, "includeDeleted": include_deleted}), timeout
+                "getMachine", params({"machine": machine, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMachinesListResponse:
         """Lists every machine account of a company.
 
@@ -279,41 +355,56 @@ class AsyncMachinesResource(AsyncResource):
         return cast(
             "GetMachinesListResponse",
             await self._client._call(
-                "getMachinesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getMachinesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def merge(
-        self, machine: Machine | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        machine: Machine | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeMachineResponse:
         """Creates a machine account when the key is new, otherwise updates it when `v` matches the stored version.
 
         Sends ``mergeMachine``; may raise MachineNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeMachineResponse", await self._client._call("mergeMachine", params({"machine": machine}), timeout)
+            "MergeMachineResponse",
+            await self._client._call("mergeMachine", params({"machine": machine}), timeout, extra_body),
         )
 
-    async def remove(self, machine: MachineKey | str, *, timeout: float | None = None) -> RemoveMachineResponse:
+    async def remove(
+        self, machine: MachineKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveMachineResponse:
         """Deletes a machine; it is kept and can be restored.
 
         Sends ``removeMachine``; may raise MachineNotFound.
         """
         return cast(
-            "RemoveMachineResponse", await self._client._call("removeMachine", params({"machine": machine}), timeout)
+            "RemoveMachineResponse",
+            await self._client._call("removeMachine", params({"machine": machine}), timeout, extra_body),
         )
 
-    async def restore(self, machine: MachineKey | str, *, timeout: float | None = None) -> RestoreMachineResponse:
+    async def restore(
+        self, machine: MachineKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreMachineResponse:
         """Restores a deleted machine.
 
         Sends ``restoreMachine``; may raise MachineNotFound, MachineNotDeleted.
         """
         return cast(
-            "RestoreMachineResponse", await self._client._call("restoreMachine", params({"machine": machine}), timeout)
+            "RestoreMachineResponse",
+            await self._client._call("restoreMachine", params({"machine": machine}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, machines: Sequence[Machine | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        machines: Sequence[Machine | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeMachineResponse:
         """Creates or updates several machines in one command, each as mergeMachine would.
 
@@ -321,11 +412,15 @@ class AsyncMachinesResource(AsyncResource):
         """
         return cast(
             "MultiMergeMachineResponse",
-            await self._client._call("multiMergeMachine", params({"machines": machines}), timeout),
+            await self._client._call("multiMergeMachine", params({"machines": machines}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, machines: Sequence[MachineKey | str], *, timeout: float | None = None
+        self,
+        machines: Sequence[MachineKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveMachineResponse:
         """Deletes several machines in one command; they can be restored.
 
@@ -333,7 +428,7 @@ class AsyncMachinesResource(AsyncResource):
         """
         return cast(
             "MultiRemoveMachineResponse",
-            await self._client._call("multiRemoveMachine", params({"machines": machines}), timeout),
+            await self._client._call("multiRemoveMachine", params({"machines": machines}), timeout, extra_body),
         )
 
 
@@ -343,7 +438,12 @@ class MachinesResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, machine: MachineKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        machine: MachineKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMachineResponse:
         """Fetches one machine account by its key.
 
@@ -351,11 +451,18 @@ class MachinesResource(SyncResource):
         """
         return cast(
             "GetMachineResponse",
-            self._client._call("getMachine", params({"machine": machine, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getMachine", params({"machine": machine, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetMachinesListResponse:
         """Lists every machine account of a company.
 
@@ -364,35 +471,56 @@ class MachinesResource(SyncResource):
         return cast(
             "GetMachinesListResponse",
             self._client._call(
-                "getMachinesList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getMachinesList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, machine: Machine | Mapping[str, Any], *, timeout: float | None = None) -> MergeMachineResponse:
+    def merge(
+        self,
+        machine: Machine | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeMachineResponse:
         """Creates a machine account when the key is new, otherwise updates it when `v` matches the stored version.
 
         Sends ``mergeMachine``; may raise MachineNotFound, WrongVersionKey.
         """
-        return cast("MergeMachineResponse", self._client._call("mergeMachine", params({"machine": machine}), timeout))
+        return cast(
+            "MergeMachineResponse",
+            self._client._call("mergeMachine", params({"machine": machine}), timeout, extra_body),
+        )
 
-    def remove(self, machine: MachineKey | str, *, timeout: float | None = None) -> RemoveMachineResponse:
+    def remove(
+        self, machine: MachineKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveMachineResponse:
         """Deletes a machine; it is kept and can be restored.
 
         Sends ``removeMachine``; may raise MachineNotFound.
         """
-        return cast("RemoveMachineResponse", self._client._call("removeMachine", params({"machine": machine}), timeout))
+        return cast(
+            "RemoveMachineResponse",
+            self._client._call("removeMachine", params({"machine": machine}), timeout, extra_body),
+        )
 
-    def restore(self, machine: MachineKey | str, *, timeout: float | None = None) -> RestoreMachineResponse:
+    def restore(
+        self, machine: MachineKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreMachineResponse:
         """Restores a deleted machine.
 
         Sends ``restoreMachine``; may raise MachineNotFound, MachineNotDeleted.
         """
         return cast(
-            "RestoreMachineResponse", self._client._call("restoreMachine", params({"machine": machine}), timeout)
+            "RestoreMachineResponse",
+            self._client._call("restoreMachine", params({"machine": machine}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, machines: Sequence[Machine | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        machines: Sequence[Machine | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeMachineResponse:
         """Creates or updates several machines in one command, each as mergeMachine would.
 
@@ -400,11 +528,15 @@ class MachinesResource(SyncResource):
         """
         return cast(
             "MultiMergeMachineResponse",
-            self._client._call("multiMergeMachine", params({"machines": machines}), timeout),
+            self._client._call("multiMergeMachine", params({"machines": machines}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, machines: Sequence[MachineKey | str], *, timeout: float | None = None
+        self,
+        machines: Sequence[MachineKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveMachineResponse:
         """Deletes several machines in one command; they can be restored.
 
@@ -412,7 +544,7 @@ class MachinesResource(SyncResource):
         """
         return cast(
             "MultiRemoveMachineResponse",
-            self._client._call("multiRemoveMachine", params({"machines": machines}), timeout),
+            self._client._call("multiRemoveMachine", params({"machines": machines}), timeout, extra_body),
         )
 
 
@@ -421,15 +553,25 @@ class AsyncSessionsResource(AsyncResource):
 
     __slots__ = ()
 
-    async def get(self, session: HandleKey | str, *, timeout: float | None = None) -> GetSessionResponse:
+    async def get(
+        self, session: HandleKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetSessionResponse:
         """Fetches one login session by its handle.
 
         Sends ``getSession``.
         """
-        return cast("GetSessionResponse", await self._client._call("getSession", params({"session": session}), timeout))
+        return cast(
+            "GetSessionResponse",
+            await self._client._call("getSession", params({"session": session}), timeout, extra_body),
+        )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetSessionsListResponse:
         """Lists the login sessions of a company's users.
 
@@ -438,12 +580,17 @@ class AsyncSessionsResource(AsyncResource):
         return cast(
             "GetSessionsListResponse",
             await self._client._call(
-                "getSessionsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getSessionsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list_by_user(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetSessionsListByUserResponse:
         """Lists the login sessions of one user.
 
@@ -452,17 +599,20 @@ class AsyncSessionsResource(AsyncResource):
         return cast(
             "GetSessionsListByUserResponse",
             await self._client._call(
-                "getSessionsListByUser", params({"user": user, "includeDeleted": include_deleted}), timeout
+                "getSessionsListByUser", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    async def kill(self, session: HandleKey | str, *, timeout: float | None = None) -> KillSessionResponse:
+    async def kill(
+        self, session: HandleKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> KillSessionResponse:
         """Ends someone's session by its handle.
 
         Sends ``killSession``; may raise SuicideError.
         """
         return cast(
-            "KillSessionResponse", await self._client._call("killSession", params({"session": session}), timeout)
+            "KillSessionResponse",
+            await self._client._call("killSession", params({"session": session}), timeout, extra_body),
         )
 
 
@@ -471,15 +621,24 @@ class SessionsResource(SyncResource):
 
     __slots__ = ()
 
-    def get(self, session: HandleKey | str, *, timeout: float | None = None) -> GetSessionResponse:
+    def get(
+        self, session: HandleKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetSessionResponse:
         """Fetches one login session by its handle.
 
         Sends ``getSession``.
         """
-        return cast("GetSessionResponse", self._client._call("getSession", params({"session": session}), timeout))
+        return cast(
+            "GetSessionResponse", self._client._call("getSession", params({"session": session}), timeout, extra_body)
+        )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetSessionsListResponse:
         """Lists the login sessions of a company's users.
 
@@ -488,12 +647,17 @@ class SessionsResource(SyncResource):
         return cast(
             "GetSessionsListResponse",
             self._client._call(
-                "getSessionsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getSessionsList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     def list_by_user(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetSessionsListByUserResponse:
         """Lists the login sessions of one user.
 
@@ -502,16 +666,20 @@ class SessionsResource(SyncResource):
         return cast(
             "GetSessionsListByUserResponse",
             self._client._call(
-                "getSessionsListByUser", params({"user": user, "includeDeleted": include_deleted}), timeout
+                "getSessionsListByUser", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def kill(self, session: HandleKey | str, *, timeout: float | None = None) -> KillSessionResponse:
+    def kill(
+        self, session: HandleKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> KillSessionResponse:
         """Ends someone's session by its handle.
 
         Sends ``killSession``; may raise SuicideError.
         """
-        return cast("KillSessionResponse", self._client._call("killSession", params({"session": session}), timeout))
+        return cast(
+            "KillSessionResponse", self._client._call("killSession", params({"session": session}), timeout, extra_body)
+        )
 
 
 class AsyncUserGroupsResource(AsyncResource):
@@ -520,7 +688,12 @@ class AsyncUserGroupsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGroupResponse:
         """Fetches one user group by its key.
 
@@ -529,12 +702,20 @@ class AsyncUserGroupsResource(AsyncResource):
         return cast(
             "GetUserGroupResponse",
             await self._client._call(
-                "getUserGroup", params({"userGroup": user_group, "includeDeleted": include_deleted}), timeout
+                "getUserGroup",
+                params({"userGroup": user_group, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGroupsListResponse:
         """Lists the user groups of a company; the reply replaces what the client knows of them.
 
@@ -543,12 +724,19 @@ class AsyncUserGroupsResource(AsyncResource):
         return cast(
             "GetUserGroupsListResponse",
             await self._client._call(
-                "getUserGroupsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserGroupsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def merge(
-        self, user_group: UserGroup | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        user_group: UserGroup | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeUserGroupResponse:
         """Creates an user group when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
@@ -556,31 +744,39 @@ class AsyncUserGroupsResource(AsyncResource):
         """
         return cast(
             "MergeUserGroupResponse",
-            await self._client._call("mergeUserGroup", params({"userGroup": user_group}), timeout),
+            await self._client._call("mergeUserGroup", params({"userGroup": user_group}), timeout, extra_body),
         )
 
-    async def remove(self, user_group: IdKey | int, *, timeout: float | None = None) -> RemoveUserGroupResponse:
+    async def remove(
+        self, user_group: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveUserGroupResponse:
         """Deletes an user group; it is kept and can be restored.
 
         Sends ``removeUserGroup``; may raise UserGroupNotFound, UserGroupInUse.
         """
         return cast(
             "RemoveUserGroupResponse",
-            await self._client._call("removeUserGroup", params({"userGroup": user_group}), timeout),
+            await self._client._call("removeUserGroup", params({"userGroup": user_group}), timeout, extra_body),
         )
 
-    async def restore(self, user_group: IdKey | int, *, timeout: float | None = None) -> RestoreUserGroupResponse:
+    async def restore(
+        self, user_group: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreUserGroupResponse:
         """Restores a deleted user group.
 
         Sends ``restoreUserGroup``; may raise UserGroupNotFound, UserGroupNotDeleted.
         """
         return cast(
             "RestoreUserGroupResponse",
-            await self._client._call("restoreUserGroup", params({"userGroup": user_group}), timeout),
+            await self._client._call("restoreUserGroup", params({"userGroup": user_group}), timeout, extra_body),
         )
 
     async def multi_merge(
-        self, user_groups: Sequence[UserGroup | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        user_groups: Sequence[UserGroup | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeUserGroupResponse:
         """Creates or updates several user groups in one command, each as mergeUserGroup would.
 
@@ -588,11 +784,15 @@ class AsyncUserGroupsResource(AsyncResource):
         """
         return cast(
             "MultiMergeUserGroupResponse",
-            await self._client._call("multiMergeUserGroup", params({"userGroups": user_groups}), timeout),
+            await self._client._call("multiMergeUserGroup", params({"userGroups": user_groups}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, user_groups: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        user_groups: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveUserGroupResponse:
         """Deletes several user groups in one command; they can be restored.
 
@@ -600,7 +800,7 @@ class AsyncUserGroupsResource(AsyncResource):
         """
         return cast(
             "MultiRemoveUserGroupResponse",
-            await self._client._call("multiRemoveUserGroup", params({"userGroups": user_groups}), timeout),
+            await self._client._call("multiRemoveUserGroup", params({"userGroups": user_groups}), timeout, extra_body),
         )
 
 
@@ -610,7 +810,12 @@ class UserGroupsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGroupResponse:
         """Fetches one user group by its key.
 
@@ -619,12 +824,20 @@ class UserGroupsResource(SyncResource):
         return cast(
             "GetUserGroupResponse",
             self._client._call(
-                "getUserGroup", params({"userGroup": user_group, "includeDeleted": include_deleted}), timeout
+                "getUserGroup",
+                params({"userGroup": user_group, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGroupsListResponse:
         """Lists the user groups of a company; the reply replaces what the client knows of them.
 
@@ -633,42 +846,59 @@ class UserGroupsResource(SyncResource):
         return cast(
             "GetUserGroupsListResponse",
             self._client._call(
-                "getUserGroupsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserGroupsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def merge(
-        self, user_group: UserGroup | Mapping[str, Any], *, timeout: float | None = None
+        self,
+        user_group: UserGroup | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MergeUserGroupResponse:
         """Creates an user group when id is 0 or absent, otherwise updates it when `v` matches the stored version; the reply carries only the key and owner, the full object arrives through sync messages.
 
         Sends ``mergeUserGroup``; may raise UserGroupNotFound, WrongVersionKey.
         """
         return cast(
-            "MergeUserGroupResponse", self._client._call("mergeUserGroup", params({"userGroup": user_group}), timeout)
+            "MergeUserGroupResponse",
+            self._client._call("mergeUserGroup", params({"userGroup": user_group}), timeout, extra_body),
         )
 
-    def remove(self, user_group: IdKey | int, *, timeout: float | None = None) -> RemoveUserGroupResponse:
+    def remove(
+        self, user_group: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveUserGroupResponse:
         """Deletes an user group; it is kept and can be restored.
 
         Sends ``removeUserGroup``; may raise UserGroupNotFound, UserGroupInUse.
         """
         return cast(
-            "RemoveUserGroupResponse", self._client._call("removeUserGroup", params({"userGroup": user_group}), timeout)
+            "RemoveUserGroupResponse",
+            self._client._call("removeUserGroup", params({"userGroup": user_group}), timeout, extra_body),
         )
 
-    def restore(self, user_group: IdKey | int, *, timeout: float | None = None) -> RestoreUserGroupResponse:
+    def restore(
+        self, user_group: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreUserGroupResponse:
         """Restores a deleted user group.
 
         Sends ``restoreUserGroup``; may raise UserGroupNotFound, UserGroupNotDeleted.
         """
         return cast(
             "RestoreUserGroupResponse",
-            self._client._call("restoreUserGroup", params({"userGroup": user_group}), timeout),
+            self._client._call("restoreUserGroup", params({"userGroup": user_group}), timeout, extra_body),
         )
 
     def multi_merge(
-        self, user_groups: Sequence[UserGroup | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        user_groups: Sequence[UserGroup | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeUserGroupResponse:
         """Creates or updates several user groups in one command, each as mergeUserGroup would.
 
@@ -676,11 +906,15 @@ class UserGroupsResource(SyncResource):
         """
         return cast(
             "MultiMergeUserGroupResponse",
-            self._client._call("multiMergeUserGroup", params({"userGroups": user_groups}), timeout),
+            self._client._call("multiMergeUserGroup", params({"userGroups": user_groups}), timeout, extra_body),
         )
 
     def multi_remove(
-        self, user_groups: Sequence[IdKey | int], *, timeout: float | None = None
+        self,
+        user_groups: Sequence[IdKey | int],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveUserGroupResponse:
         """Deletes several user groups in one command; they can be restored.
 
@@ -688,7 +922,7 @@ class UserGroupsResource(SyncResource):
         """
         return cast(
             "MultiRemoveUserGroupResponse",
-            self._client._call("multiRemoveUserGroup", params({"userGroups": user_groups}), timeout),
+            self._client._call("multiRemoveUserGroup", params({"userGroups": user_groups}), timeout, extra_body),
         )
 
 
@@ -698,7 +932,12 @@ class AsyncUsersResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserResponse:
         """Fetches one user, by login, with all its parts.
 
@@ -706,11 +945,18 @@ class AsyncUsersResource(AsyncResource):
         """
         return cast(
             "GetUserResponse",
-            await self._client._call("getUser", params({"user": user, "includeDeleted": include_deleted}), timeout),
+            await self._client._call(
+                "getUser", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     async def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUsersListResponse:
         """Lists every user of a company with all their parts.
 
@@ -719,55 +965,86 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUsersListResponse",
             await self._client._call(
-                "getUsersList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUsersList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    async def merge(self, user: User | Mapping[str, Any], *, timeout: float | None = None) -> MergeUserResponse:
+    async def merge(
+        self,
+        user: User | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeUserResponse:
         """Creates a user when the login is new, otherwise updates it when `v` matches the stored versions.
 
         Sends ``mergeUser``; may raise UserNotFound, WrongVersionKey.
         """
-        return cast("MergeUserResponse", await self._client._call("mergeUser", params({"user": user}), timeout))
+        return cast(
+            "MergeUserResponse", await self._client._call("mergeUser", params({"user": user}), timeout, extra_body)
+        )
 
-    async def remove(self, user: LoginKey | str, *, timeout: float | None = None) -> RemoveUserResponse:
+    async def remove(
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveUserResponse:
         """Deletes a user; it is kept and can be restored.
 
         Sends ``removeUser``; may raise UserNotFound, SuicideError.
         """
-        return cast("RemoveUserResponse", await self._client._call("removeUser", params({"user": user}), timeout))
+        return cast(
+            "RemoveUserResponse", await self._client._call("removeUser", params({"user": user}), timeout, extra_body)
+        )
 
-    async def restore(self, user: LoginKey | str, *, timeout: float | None = None) -> RestoreUserResponse:
+    async def restore(
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreUserResponse:
         """Restores a deleted user.
 
         Sends ``restoreUser``; may raise UserNotFound, UserNotDeleted.
         """
-        return cast("RestoreUserResponse", await self._client._call("restoreUser", params({"user": user}), timeout))
+        return cast(
+            "RestoreUserResponse", await self._client._call("restoreUser", params({"user": user}), timeout, extra_body)
+        )
 
     async def multi_merge(
-        self, users: Sequence[User | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        users: Sequence[User | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeUserResponse:
         """Creates or updates several users in one command, each as mergeUser would.
 
         Sends ``multiMergeUser``; may raise UserNotFound, WrongVersionKey.
         """
         return cast(
-            "MultiMergeUserResponse", await self._client._call("multiMergeUser", params({"users": users}), timeout)
+            "MultiMergeUserResponse",
+            await self._client._call("multiMergeUser", params({"users": users}), timeout, extra_body),
         )
 
     async def multi_remove(
-        self, users: Sequence[LoginKey | str], *, timeout: float | None = None
+        self,
+        users: Sequence[LoginKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiRemoveUserResponse:
         """Deletes several users in one command; they can be restored.
 
         Sends ``multiRemoveUser``; may raise UserNotFound.
         """
         return cast(
-            "MultiRemoveUserResponse", await self._client._call("multiRemoveUser", params({"users": users}), timeout)
+            "MultiRemoveUserResponse",
+            await self._client._call("multiRemoveUser", params({"users": users}), timeout, extra_body),
         )
 
     async def get_general(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGeneralResponse:
         """Fetches the general part of an user by the user's key.
 
@@ -776,12 +1053,17 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUserGeneralResponse",
             await self._client._call(
-                "getUserGeneral", params({"user": user, "includeDeleted": include_deleted}), timeout
+                "getUserGeneral", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGeneralsListResponse:
         """Lists the general parts of users of a company; the reply replaces what the client knows of them.
 
@@ -790,12 +1072,20 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUserGeneralsListResponse",
             await self._client._call(
-                "getUserGeneralsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserGeneralsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list_general_by_user_group(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGeneralsListByUserGroupResponse:
         """Lists the general parts of users of the users in one user group; the reply replaces what the client knows of them.
 
@@ -807,11 +1097,17 @@ class AsyncUsersResource(AsyncResource):
                 "getUserGeneralsListByUserGroup",
                 params({"userGroup": user_group, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def get_advanced(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAdvancedResponse:
         """Fetches the advanced part of an user by the user's key.
 
@@ -820,12 +1116,17 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUserAdvancedResponse",
             await self._client._call(
-                "getUserAdvanced", params({"user": user, "includeDeleted": include_deleted}), timeout
+                "getUserAdvanced", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
     async def list_advanced(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAdvancedsListResponse:
         """Lists the advanced parts of users of a company; the reply replaces what the client knows of them.
 
@@ -834,12 +1135,20 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUserAdvancedsListResponse",
             await self._client._call(
-                "getUserAdvancedsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserAdvancedsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def list_advanced_by_user_group(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAdvancedsListByUserGroupResponse:
         """Lists the advanced parts of users of the users in one user group; the reply replaces what the client knows of them.
 
@@ -851,11 +1160,17 @@ class AsyncUsersResource(AsyncResource):
                 "getUserAdvancedsListByUserGroup",
                 params({"userGroup": user_group, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     async def list_by_user_group(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUsersListByUserGroupResponse:
         """Lists the users of the users in one user group; the reply replaces what the client knows of them.
 
@@ -864,12 +1179,15 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUsersListByUserGroupResponse",
             await self._client._call(
-                "getUsersListByUserGroup", params({"userGroup": user_group, "includeDeleted": include_deleted}), timeout
+                "getUsersListByUserGroup",
+                params({"userGroup": user_group, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     async def get_authentication(
-        self, user: LoginKey | str, *, timeout: float | None = None
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetUserAuthenticationResponse:
         """Fetches the authentication part of an user by the user's key.
 
@@ -877,11 +1195,16 @@ class AsyncUsersResource(AsyncResource):
         """
         return cast(
             "GetUserAuthenticationResponse",
-            await self._client._call("getUserAuthentication", params({"user": user}), timeout),
+            await self._client._call("getUserAuthentication", params({"user": user}), timeout, extra_body),
         )
 
     async def list_authentication(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAuthenticationsListResponse:
         """Lists the authentication parts of users of a company; the reply replaces what the client knows of them.
 
@@ -890,21 +1213,32 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUserAuthenticationsListResponse",
             await self._client._call(
-                "getUserAuthenticationsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserAuthenticationsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    async def get_setting(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserSettingResponse:
+    async def get_setting(
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetUserSettingResponse:
         """Fetches the setting part of an user by the user's key.
 
         Sends ``getUserSetting``; may raise UserNotFound.
         """
         return cast(
-            "GetUserSettingResponse", await self._client._call("getUserSetting", params({"user": user}), timeout)
+            "GetUserSettingResponse",
+            await self._client._call("getUserSetting", params({"user": user}), timeout, extra_body),
         )
 
     async def list_setting(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserSettingsListResponse:
         """Lists the setting parts of users of a company; the reply replaces what the client knows of them.
 
@@ -913,7 +1247,10 @@ class AsyncUsersResource(AsyncResource):
         return cast(
             "GetUserSettingsListResponse",
             await self._client._call(
-                "getUserSettingsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserSettingsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
@@ -924,7 +1261,12 @@ class UsersResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserResponse:
         """Fetches one user, by login, with all its parts.
 
@@ -932,11 +1274,18 @@ class UsersResource(SyncResource):
         """
         return cast(
             "GetUserResponse",
-            self._client._call("getUser", params({"user": user, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getUser", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUsersListResponse:
         """Lists every user of a company with all their parts.
 
@@ -945,49 +1294,82 @@ class UsersResource(SyncResource):
         return cast(
             "GetUsersListResponse",
             self._client._call(
-                "getUsersList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUsersList", params({"company": company, "includeDeleted": include_deleted}), timeout, extra_body
             ),
         )
 
-    def merge(self, user: User | Mapping[str, Any], *, timeout: float | None = None) -> MergeUserResponse:
+    def merge(
+        self,
+        user: User | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeUserResponse:
         """Creates a user when the login is new, otherwise updates it when `v` matches the stored versions.
 
         Sends ``mergeUser``; may raise UserNotFound, WrongVersionKey.
         """
-        return cast("MergeUserResponse", self._client._call("mergeUser", params({"user": user}), timeout))
+        return cast("MergeUserResponse", self._client._call("mergeUser", params({"user": user}), timeout, extra_body))
 
-    def remove(self, user: LoginKey | str, *, timeout: float | None = None) -> RemoveUserResponse:
+    def remove(
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveUserResponse:
         """Deletes a user; it is kept and can be restored.
 
         Sends ``removeUser``; may raise UserNotFound, SuicideError.
         """
-        return cast("RemoveUserResponse", self._client._call("removeUser", params({"user": user}), timeout))
+        return cast("RemoveUserResponse", self._client._call("removeUser", params({"user": user}), timeout, extra_body))
 
-    def restore(self, user: LoginKey | str, *, timeout: float | None = None) -> RestoreUserResponse:
+    def restore(
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RestoreUserResponse:
         """Restores a deleted user.
 
         Sends ``restoreUser``; may raise UserNotFound, UserNotDeleted.
         """
-        return cast("RestoreUserResponse", self._client._call("restoreUser", params({"user": user}), timeout))
+        return cast(
+            "RestoreUserResponse", self._client._call("restoreUser", params({"user": user}), timeout, extra_body)
+        )
 
     def multi_merge(
-        self, users: Sequence[User | Mapping[str, Any]], *, timeout: float | None = None
+        self,
+        users: Sequence[User | Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> MultiMergeUserResponse:
         """Creates or updates several users in one command, each as mergeUser would.
 
         Sends ``multiMergeUser``; may raise UserNotFound, WrongVersionKey.
         """
-        return cast("MultiMergeUserResponse", self._client._call("multiMergeUser", params({"users": users}), timeout))
+        return cast(
+            "MultiMergeUserResponse",
+            self._client._call("multiMergeUser", params({"users": users}), timeout, extra_body),
+        )
 
-    def multi_remove(self, users: Sequence[LoginKey | str], *, timeout: float | None = None) -> MultiRemoveUserResponse:
+    def multi_remove(
+        self,
+        users: Sequence[LoginKey | str],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MultiRemoveUserResponse:
         """Deletes several users in one command; they can be restored.
 
         Sends ``multiRemoveUser``; may raise UserNotFound.
         """
-        return cast("MultiRemoveUserResponse", self._client._call("multiRemoveUser", params({"users": users}), timeout))
+        return cast(
+            "MultiRemoveUserResponse",
+            self._client._call("multiRemoveUser", params({"users": users}), timeout, extra_body),
+        )
 
     def get_general(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGeneralResponse:
         """Fetches the general part of an user by the user's key.
 
@@ -995,11 +1377,18 @@ class UsersResource(SyncResource):
         """
         return cast(
             "GetUserGeneralResponse",
-            self._client._call("getUserGeneral", params({"user": user, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getUserGeneral", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list_general(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGeneralsListResponse:
         """Lists the general parts of users of a company; the reply replaces what the client knows of them.
 
@@ -1008,12 +1397,20 @@ class UsersResource(SyncResource):
         return cast(
             "GetUserGeneralsListResponse",
             self._client._call(
-                "getUserGeneralsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserGeneralsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list_general_by_user_group(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserGeneralsListByUserGroupResponse:
         """Lists the general parts of users of the users in one user group; the reply replaces what the client knows of them.
 
@@ -1025,11 +1422,17 @@ class UsersResource(SyncResource):
                 "getUserGeneralsListByUserGroup",
                 params({"userGroup": user_group, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def get_advanced(
-        self, user: LoginKey | str, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user: LoginKey | str,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAdvancedResponse:
         """Fetches the advanced part of an user by the user's key.
 
@@ -1037,11 +1440,18 @@ class UsersResource(SyncResource):
         """
         return cast(
             "GetUserAdvancedResponse",
-            self._client._call("getUserAdvanced", params({"user": user, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getUserAdvanced", params({"user": user, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
     def list_advanced(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAdvancedsListResponse:
         """Lists the advanced parts of users of a company; the reply replaces what the client knows of them.
 
@@ -1050,12 +1460,20 @@ class UsersResource(SyncResource):
         return cast(
             "GetUserAdvancedsListResponse",
             self._client._call(
-                "getUserAdvancedsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserAdvancedsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def list_advanced_by_user_group(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAdvancedsListByUserGroupResponse:
         """Lists the advanced parts of users of the users in one user group; the reply replaces what the client knows of them.
 
@@ -1067,11 +1485,17 @@ class UsersResource(SyncResource):
                 "getUserAdvancedsListByUserGroup",
                 params({"userGroup": user_group, "includeDeleted": include_deleted}),
                 timeout,
+                extra_body,
             ),
         )
 
     def list_by_user_group(
-        self, user_group: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        user_group: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUsersListByUserGroupResponse:
         """Lists the users of the users in one user group; the reply replaces what the client knows of them.
 
@@ -1080,12 +1504,15 @@ class UsersResource(SyncResource):
         return cast(
             "GetUsersListByUserGroupResponse",
             self._client._call(
-                "getUsersListByUserGroup", params({"userGroup": user_group, "includeDeleted": include_deleted}), timeout
+                "getUsersListByUserGroup",
+                params({"userGroup": user_group, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
     def get_authentication(
-        self, user: LoginKey | str, *, timeout: float | None = None
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> GetUserAuthenticationResponse:
         """Fetches the authentication part of an user by the user's key.
 
@@ -1093,11 +1520,16 @@ class UsersResource(SyncResource):
         """
         return cast(
             "GetUserAuthenticationResponse",
-            self._client._call("getUserAuthentication", params({"user": user}), timeout),
+            self._client._call("getUserAuthentication", params({"user": user}), timeout, extra_body),
         )
 
     def list_authentication(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserAuthenticationsListResponse:
         """Lists the authentication parts of users of a company; the reply replaces what the client knows of them.
 
@@ -1106,19 +1538,31 @@ class UsersResource(SyncResource):
         return cast(
             "GetUserAuthenticationsListResponse",
             self._client._call(
-                "getUserAuthenticationsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserAuthenticationsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )
 
-    def get_setting(self, user: LoginKey | str, *, timeout: float | None = None) -> GetUserSettingResponse:
+    def get_setting(
+        self, user: LoginKey | str, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetUserSettingResponse:
         """Fetches the setting part of an user by the user's key.
 
         Sends ``getUserSetting``; may raise UserNotFound.
         """
-        return cast("GetUserSettingResponse", self._client._call("getUserSetting", params({"user": user}), timeout))
+        return cast(
+            "GetUserSettingResponse", self._client._call("getUserSetting", params({"user": user}), timeout, extra_body)
+        )
 
     def list_setting(
-        self, company: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        company: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetUserSettingsListResponse:
         """Lists the setting parts of users of a company; the reply replaces what the client knows of them.
 
@@ -1127,6 +1571,9 @@ class UsersResource(SyncResource):
         return cast(
             "GetUserSettingsListResponse",
             self._client._call(
-                "getUserSettingsList", params({"company": company, "includeDeleted": include_deleted}), timeout
+                "getUserSettingsList",
+                params({"company": company, "includeDeleted": include_deleted}),
+                timeout,
+                extra_body,
             ),
         )

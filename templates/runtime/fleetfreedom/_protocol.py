@@ -22,9 +22,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._client_events import MalformedFrame
-from ._codec import UNKNOWN_COMMAND_REPLY, build_request, decode, encode_frame, encode_raw
+from ._codec import UNKNOWN_COMMAND_REPLY, build_request, decode_reporting, encode_frame, encode_raw
 from ._events import Event, ServerMessage, UnknownFrame
 from ._exceptions import ApiError, ConnectionLost, FleetFreedomError, FrameError, NotConnected
+from ._receipt import Mismatch, validate_received_data
 from ._registry import COMMANDS, ERROR_CODES, ERRORS, MESSAGES
 
 log = logging.getLogger("fleetfreedom")
@@ -137,7 +138,7 @@ class Session:
             return self
         data = current.model_dump(by_alias=True, exclude_unset=True)
         data.update({k: v for k, v in part.model_dump(by_alias=True, exclude_unset=True).items() if k != "v"})
-        merged = type(current).model_validate(data)
+        merged, _ = validate_received_data(type(current), data)  # the part's shape was checked on receipt
         return replace(self, machine=merged) if machine else replace(self, user=merged)
 
 
@@ -268,6 +269,7 @@ class Stats:
     frames_sent: int = 0
     malformed_frames: int = 0
     unknown_frames: int = 0
+    shape_mismatches: int = 0  # received fields whose value did not match the schema (delivered without them)
     late_replies: int = 0
     dropped_events: int = 0
     reconnects: int = 0
@@ -321,6 +323,7 @@ class Protocol:
         self._throttled_until: dict[str | None, float] = {}  # command (None: every command) -> monotonic time
         self._paused_until = 0.0  # maintenance broadcast: no reconnect attempt before this
         self._last_error = ""
+        self._mismatches_reported: set[tuple[str, str]] = set()  # (class, field) already logged once
 
     # --- state machine -------------------------------------------------------------------------------------
 
@@ -413,12 +416,20 @@ class Protocol:
                 raise NotConnected(f"the client is closed: {self.closed_reason}")
             raise NotConnected(f"the client is not ready to send (state: {self.state.value})")
 
-    def prepare(self, command: str, params: BaseModel | Mapping[str, Any] | None, now: float) -> Outgoing:
-        """Validate and encode a command, and register the reply it waits for. Raises RequestError or NotConnected."""
+    def prepare(
+        self,
+        command: str,
+        params: BaseModel | Mapping[str, Any] | None,
+        now: float,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Outgoing:
+        """Validate and encode a command, and register the reply it waits for. Raises RequestError or NotConnected.
+
+        ``extra_body``: top-level fields sent as given beside the validated ones (see ``encode_frame``)."""
         request = build_request(command, dict(params) if isinstance(params, Mapping) else params)
         self._check_can_send()
         req_id = self._new_req_id()
-        frame = encode_frame(request, req_id)
+        frame = encode_frame(request, req_id, extra_body)
         self._pending[req_id] = Pending(req_id, command, internal=False)
         self._sent(now)
         return Outgoing(req_id, command, frame)
@@ -480,12 +491,14 @@ class Protocol:
         self._last_received = now
         self.stats.frames_received += 1
         try:
-            name, message = decode(text)
+            name, message, mismatches = decode_reporting(text)
         except FrameError as exc:
             return [self._malformed(exc.problem, text)]
         except Exception as exc:  # a bug or a pathological frame must not stop the reader
             log.exception("fleetfreedom: could not decode a frame")
             return [self._malformed(f"could not decode the frame ({type(exc).__name__}: {exc})", text)]
+        if mismatches:
+            self._mismatched(name, mismatches)
         try:
             return self._dispatch(name, message, text, now)
         except Exception as exc:
@@ -496,6 +509,18 @@ class Protocol:
         self._last_received = now
         self.stats.frames_received += 1
         return [self._malformed(f"binary frame of {size} bytes (the API sends text frames only)", "")]
+
+    def _mismatched(self, name: str, mismatches: Iterable[Mismatch]) -> None:
+        """Count every field delivered without its value; say so once per (class, field), not once per frame."""
+        for m in mismatches:
+            self.stats.shape_mismatches += 1
+            if (m.owner, m.field) not in self._mismatches_reported:
+                self._mismatches_reported.add((m.owner, m.field))
+                log.warning(
+                    "fleetfreedom: %s.%s does not match the schema (%s; %s sent, first seen in %s at %s): delivered "
+                    "without it, the value as sent is in .wire_mismatches", m.owner, m.field, m.problem,
+                    m.sent_kind, name, m.path,
+                )  # fmt: skip
 
     def _malformed(self, problem: str, text: str) -> Emit:
         self.stats.malformed_frames += 1

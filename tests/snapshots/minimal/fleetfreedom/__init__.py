@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._client_events import ClientEvent, Disconnected, MalformedFrame, Reconnected, Reconnecting
     from ._codec import build_request, decode_frame, encode_frame, split_frame
     from ._protocol import Backoff, Session, State
+    from ._receipt import Mismatch
     from ._sync import Client
     from .events import Broadcast, SessionEnded
     from .models import ErrorCode, SubscriptionType
@@ -71,6 +72,7 @@ _LAZY: dict[str, str] = {
     "Backoff": "._protocol",
     "Session": "._protocol",
     "State": "._protocol",
+    "Mismatch": "._receipt",
     "Client": "._sync",
     "Broadcast": ".events",
     "SessionEnded": ".events",
@@ -127,6 +129,7 @@ __all__ = [
     "Backoff",
     "Session",
     "State",
+    "Mismatch",
     "Client",
     "Broadcast",
     "SessionEnded",

@@ -1,7 +1,9 @@
 """Base classes of every generated model.
 
-Received data is lenient: unknown fields are kept (``model_extra``) and unknown enum values become
-pseudo-members (see the generated enums' ``_missing_``), so a newer server never breaks decoding. Data we send is
+Received data is lenient: unknown fields are kept (``model_extra``), unknown enum values become pseudo-members
+(see the generated enums' ``_missing_``), and a field whose value does not match the schema is left at its default
+with the value as sent kept in ``wire_mismatches`` (see ``_receipt``), so a newer or differently shaped server
+never breaks decoding. Data we send is
 strict: ``outgoing_problems`` lists every unknown field, unknown enum value or non-finite number before a request
 is encoded.
 """
@@ -14,6 +16,8 @@ from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+from ._receipt import mismatches_of
 
 
 # Fields holding a password (login, updateOwnPassword): repr() and str() show "***" instead of the value.
@@ -34,6 +38,15 @@ class WireModel(BaseModel):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
             yield name, ("***" if name in SECRET_FIELDS and isinstance(value, str) else value)
+
+    @property
+    def wire_mismatches(self) -> dict[str, Any]:
+        """Fields of this object whose value as received did not match the schema: wire name -> the value as sent.
+
+        Such a field holds its default (usually ``None``) and is not in ``model_fields_set``; nested objects
+        keep their own (``reply.user.wire_mismatches``). Empty when everything matched.
+        """
+        return mismatches_of(self)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict this object is sent as (camelCase keys, unset fields left out)."""

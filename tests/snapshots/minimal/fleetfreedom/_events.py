@@ -75,7 +75,8 @@ class ConnectionMessage(ServerMessage[T]):
 
 @dataclass(frozen=True, slots=True)
 class UnknownFrame(Event):
-    """A well-formed frame this SDK cannot type: an unknown name, or a known name whose body did not validate.
+    """A well-formed frame this SDK cannot type: a name it does not know. (A known name whose body does not fully
+    match the schema is still typed; see ``WireModel.wire_mismatches``.)
 
     ``reason`` says why it was not typed (``None`` for an unknown name); ``data`` is the parsed JSON body.
     """

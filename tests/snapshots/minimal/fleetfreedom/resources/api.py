@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, cast
 from .._resource_base import AsyncResource, SyncResource, params
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+    from typing import Any
     from ..commands.api import (
         NoopResponse,
         SubscribeResponse,
@@ -31,18 +32,19 @@ class AsyncApiResource(AsyncResource):
 
     __slots__ = ()
 
-    async def noop(self, *, timeout: float | None = None) -> NoopResponse:
+    async def noop(self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> NoopResponse:
         """Keeps an idle connection open.
 
         Sends ``noop``.
         """
-        return cast("NoopResponse", await self._client._call("noop", params({}), timeout))
+        return cast("NoopResponse", await self._client._call("noop", params({}), timeout, extra_body))
 
     async def subscribe(
         self,
         company: IdKey | int,
         *,
         subscription_types: Sequence[SubscriptionType | str],
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> SubscribeResponse:
         """Starts receiving changes for a company.
@@ -52,7 +54,7 @@ class AsyncApiResource(AsyncResource):
         return cast(
             "SubscribeResponse",
             await self._client._call(
-                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout
+                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout, extra_body
             ),
         )
 
@@ -62,18 +64,19 @@ class ApiResource(SyncResource):
 
     __slots__ = ()
 
-    def noop(self, *, timeout: float | None = None) -> NoopResponse:
+    def noop(self, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> NoopResponse:
         """Keeps an idle connection open.
 
         Sends ``noop``.
         """
-        return cast("NoopResponse", self._client._call("noop", params({}), timeout))
+        return cast("NoopResponse", self._client._call("noop", params({}), timeout, extra_body))
 
     def subscribe(
         self,
         company: IdKey | int,
         *,
         subscription_types: Sequence[SubscriptionType | str],
+        extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> SubscribeResponse:
         """Starts receiving changes for a company.
@@ -83,6 +86,6 @@ class ApiResource(SyncResource):
         return cast(
             "SubscribeResponse",
             self._client._call(
-                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout
+                "subscribe", params({"company": company, "subscriptionTypes": subscription_types}), timeout, extra_body
             ),
         )

@@ -38,7 +38,12 @@ class AsyncAssetsResource(AsyncResource):
     __slots__ = ()
 
     async def get(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetResponse:
         """Fetches one asset.
 
@@ -46,39 +51,60 @@ class AsyncAssetsResource(AsyncResource):
         """
         return cast(
             "GetAssetResponse",
-            await self._client._call("getAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout),
+            await self._client._call(
+                "getAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
-    async def list(self, company: IdKey | int, *, timeout: float | None = None) -> GetAssetsListResponse:
+    async def list(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetAssetsListResponse:
         """Lists a company's assets.
 
         Sends ``getAssetsList``.
         """
         return cast(
-            "GetAssetsListResponse", await self._client._call("getAssetsList", params({"company": company}), timeout)
+            "GetAssetsListResponse",
+            await self._client._call("getAssetsList", params({"company": company}), timeout, extra_body),
         )
 
-    async def merge(self, asset: Asset | Mapping[str, Any], *, timeout: float | None = None) -> MergeAssetResponse:
+    async def merge(
+        self,
+        asset: Asset | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeAssetResponse:
         """Creates or updates an asset.
 
         Sends ``mergeAsset``; may raise AssetNotFound, WrongVersionKey.
         """
-        return cast("MergeAssetResponse", await self._client._call("mergeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "MergeAssetResponse", await self._client._call("mergeAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    async def remove(self, asset: IdKey | int, *, timeout: float | None = None) -> RemoveAssetResponse:
+    async def remove(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveAssetResponse:
         """Deletes an asset.
 
         Sends ``removeAsset``; may raise AssetNotFound.
         """
-        return cast("RemoveAssetResponse", await self._client._call("removeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "RemoveAssetResponse",
+            await self._client._call("removeAsset", params({"asset": asset}), timeout, extra_body),
+        )
 
-    async def get_general(self, asset: IdKey | int, *, timeout: float | None = None) -> GetAssetGeneralResponse:
+    async def get_general(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetAssetGeneralResponse:
         """Fetches the general part of an asset.
 
         Sends ``getAssetGeneral``; may raise AssetNotFound.
         """
         return cast(
-            "GetAssetGeneralResponse", await self._client._call("getAssetGeneral", params({"asset": asset}), timeout)
+            "GetAssetGeneralResponse",
+            await self._client._call("getAssetGeneral", params({"asset": asset}), timeout, extra_body),
         )
 
 
@@ -88,7 +114,12 @@ class AssetsResource(SyncResource):
     __slots__ = ()
 
     def get(
-        self, asset: IdKey | int, *, include_deleted: bool | None = None, timeout: float | None = None
+        self,
+        asset: IdKey | int,
+        *,
+        include_deleted: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> GetAssetResponse:
         """Fetches one asset.
 
@@ -96,33 +127,57 @@ class AssetsResource(SyncResource):
         """
         return cast(
             "GetAssetResponse",
-            self._client._call("getAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout),
+            self._client._call(
+                "getAsset", params({"asset": asset, "includeDeleted": include_deleted}), timeout, extra_body
+            ),
         )
 
-    def list(self, company: IdKey | int, *, timeout: float | None = None) -> GetAssetsListResponse:
+    def list(
+        self, company: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetAssetsListResponse:
         """Lists a company's assets.
 
         Sends ``getAssetsList``.
         """
-        return cast("GetAssetsListResponse", self._client._call("getAssetsList", params({"company": company}), timeout))
+        return cast(
+            "GetAssetsListResponse",
+            self._client._call("getAssetsList", params({"company": company}), timeout, extra_body),
+        )
 
-    def merge(self, asset: Asset | Mapping[str, Any], *, timeout: float | None = None) -> MergeAssetResponse:
+    def merge(
+        self,
+        asset: Asset | Mapping[str, Any],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> MergeAssetResponse:
         """Creates or updates an asset.
 
         Sends ``mergeAsset``; may raise AssetNotFound, WrongVersionKey.
         """
-        return cast("MergeAssetResponse", self._client._call("mergeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "MergeAssetResponse", self._client._call("mergeAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    def remove(self, asset: IdKey | int, *, timeout: float | None = None) -> RemoveAssetResponse:
+    def remove(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> RemoveAssetResponse:
         """Deletes an asset.
 
         Sends ``removeAsset``; may raise AssetNotFound.
         """
-        return cast("RemoveAssetResponse", self._client._call("removeAsset", params({"asset": asset}), timeout))
+        return cast(
+            "RemoveAssetResponse", self._client._call("removeAsset", params({"asset": asset}), timeout, extra_body)
+        )
 
-    def get_general(self, asset: IdKey | int, *, timeout: float | None = None) -> GetAssetGeneralResponse:
+    def get_general(
+        self, asset: IdKey | int, *, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> GetAssetGeneralResponse:
         """Fetches the general part of an asset.
 
         Sends ``getAssetGeneral``; may raise AssetNotFound.
         """
-        return cast("GetAssetGeneralResponse", self._client._call("getAssetGeneral", params({"asset": asset}), timeout))
+        return cast(
+            "GetAssetGeneralResponse",
+            self._client._call("getAssetGeneral", params({"asset": asset}), timeout, extra_body),
+        )

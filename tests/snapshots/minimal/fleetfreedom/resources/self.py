@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, cast
 from .._resource_base import AsyncResource, SyncResource, params
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
     from ..commands.self import (
         LoginResponse,
     )
@@ -25,14 +27,18 @@ class AsyncAccountResource(AsyncResource):
 
     __slots__ = ()
 
-    async def login(self, username: str, *, password: str, timeout: float | None = None) -> LoginResponse:
+    async def login(
+        self, username: str, *, password: str, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> LoginResponse:
         """Logs in with a user name and password.
 
         Sends ``login``; may raise InvalidCredentials.
         """
         return cast(
             "LoginResponse",
-            await self._client._call("login", params({"username": username, "password": password}), timeout),
+            await self._client._call(
+                "login", params({"username": username, "password": password}), timeout, extra_body
+            ),
         )
 
 
@@ -41,11 +47,14 @@ class AccountResource(SyncResource):
 
     __slots__ = ()
 
-    def login(self, username: str, *, password: str, timeout: float | None = None) -> LoginResponse:
+    def login(
+        self, username: str, *, password: str, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None
+    ) -> LoginResponse:
         """Logs in with a user name and password.
 
         Sends ``login``; may raise InvalidCredentials.
         """
         return cast(
-            "LoginResponse", self._client._call("login", params({"username": username, "password": password}), timeout)
+            "LoginResponse",
+            self._client._call("login", params({"username": username, "password": password}), timeout, extra_body),
         )
