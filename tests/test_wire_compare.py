@@ -85,6 +85,22 @@ def test_x_wire_explains_a_difference(api: Api, tmp_path: Path) -> None:
     assert difference.key == "companyId" and difference.explanation and "TypeScript writer" in difference.explanation
 
 
+def test_a_stale_note_explains_nothing(api: Api, tmp_path: Path) -> None:
+    # Picture.focals is explained ("the vendor's clients call the class Rectangle", ts: array<object:Rectangle>);
+    # a vendor that now reads another class makes the note stale, so the difference is unexplained again
+    folder = reference(tmp_path, {})
+    wire = folder / "vendor-wire" / "ts-dev.json"
+    data = json.loads(wire.read_text())
+    data["objects"]["Picture"] = {"keys": {"focals": _key("array<object:Frame>")}}
+    wire.write_text(json.dumps(data))
+    [difference] = compare(api, load_reference(folder)).differences
+    assert difference.explanation is None and "x-wire says the TypeScript client reads" in difference.problem
+    data["objects"]["Picture"] = {"keys": {"focals": _key("array<object:Rectangle>")}}
+    wire.write_text(json.dumps(data))
+    report = compare(api, load_reference(folder))
+    assert report.ok and report.differences[0].explanation is not None
+
+
 def test_unions_and_number_widening() -> None:
     assert vendor_kind("union(array<boolean>|weekdays)") == ("union", ("list", ("boolean",)), ("string",))
     assert vendor_kind("map<string:codified,array<int:ulong>>") == ("map", ("list", ("integer",)))
