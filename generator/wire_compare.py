@@ -212,7 +212,7 @@ class Reference:
         out: dict[str, VendorKey] = {}
         if cls in self.objects:
             for name, fact in self.objects[cls]["keys"].items():
-                kind = str(fact.get("kind_read") if fact.get("read") else fact.get("kind_write") or fact.get("kind"))
+                kind = str((fact.get("kind_read") if fact.get("read") else fact.get("kind_write")) or fact.get("kind"))
                 if fact.get("alt_kinds"):  # a reader that accepts more than one shape
                     kind = f"union({'|'.join([kind, *fact['alt_kinds']])})"
                 out[name] = VendorKey(name, kind, bool(fact.get("optional", True)), _cs(cs_keys, name))
@@ -391,7 +391,12 @@ def compare(api: Api, ref: Reference) -> WireReport:
                         (vendor_cls, body_of if vendor_cls == schema_type else _with_label(body_of, vendor_cls))
                     )
             if problems:
-                report.differences.append(Difference(where, key, "; ".join(problems), _explained(f, {}, key), cls))
+                explanation = _explained(f, {}, key)
+                stale = _stale(f, v)
+                if stale:  # a note that no longer describes what the vendor does explains nothing
+                    problems.append(stale)
+                    explanation = None
+                report.differences.append(Difference(where, key, "; ".join(problems), explanation, cls))
             else:
                 report.agreeing += 1
                 report.agreed.add((cls, key))
@@ -407,6 +412,17 @@ def compare(api: Api, ref: Reference) -> WireReport:
         if cls not in compared:
             report.not_compared.append(cls)
     return report
+
+
+def _stale(f: Field, v: VendorKey) -> str | None:
+    """The field's x-wire note states what a vendor client reads (ts / cs); say so when that is no longer true."""
+    if f.wire is None:
+        return None
+    if f.wire.ts and vendor_kind(f.wire.ts) != vendor_kind(v.kind):
+        return f"x-wire says the TypeScript client reads {f.wire.ts}, but it reads {v.kind}"
+    if f.wire.cs and v.cs_kind and vendor_kind(f.wire.cs) != vendor_kind(v.cs_kind):
+        return f"x-wire says the C# client reads {f.wire.cs}, but it reads {v.cs_kind}"
+    return None
 
 
 def _with_label(body: Body, cls: str) -> Body:

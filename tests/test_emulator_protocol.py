@@ -137,3 +137,42 @@ async def _early_frames(emu: Emulator) -> None:
     name, body = await wire.recv()
     assert (name, body["reqId"], body["errorCode"]) == ("noopResponse", 77, 0)
     await wire.close()
+
+
+def test_session_replies_and_messages_carry_the_vendor_self_shapes(fleetfreedom_emulator: Emulator) -> None:
+    run(_self_shapes(fleetfreedom_emulator))
+
+
+async def _self_shapes(emu: Emulator) -> None:
+    """SelfUser in the session replies and Self* parts in the session messages: the contact and the user groups
+    travel whole, as the vendor's own clients read them; a merged password is never echoed."""
+    wire = await Wire.open(emu.url)
+    await wire.recv()
+    login = await wire.login()
+    assert login["user"]["contact"]["id"] == 500 and "name" in login["user"]["contact"]
+    group = await wire.call("mergeUserGroup", {"userGroup": {"company": 42, "name": "Dispatch"}})
+    assert group["errorCode"] == 0, group
+    group_id = group["userGroup"]["id"]
+    user = (await wire.call("getUser", {"user": {"login": DEMO_LOGIN}}))["user"]
+    merged = await wire.call("mergeUser", {"user": {"login": DEMO_LOGIN, "groups": [group_id], "v": user["v"]}})
+    assert merged["errorCode"] == 0, merged
+    advanced = await wire.expect("sessionAdvancedMerged")
+    assert advanced["groups"] == [{**advanced["groups"][0], "id": group_id, "name": "Dispatch"}]
+    user = (await wire.call("getUser", {"user": {"login": DEMO_LOGIN}}))["user"]
+    renamed = await wire.call("mergeUser", {"user": {"login": DEMO_LOGIN, "nickname": "Dee", "v": user["v"]}})
+    assert renamed["errorCode"] == 0, renamed
+    general = await wire.expect("sessionGeneralMerged")
+    assert general["nickname"] == "Dee" and general["contact"]["id"] == 500
+    details = await wire.call("getSessionDetails")
+    assert details["user"]["groups"][0]["id"] == group_id and isinstance(details["user"]["contact"], dict)
+
+    new = {"login": "new@acme.example", "company": 42, "nickname": "New", "password": "fresh-pass-9"}
+    created = await wire.call("mergeUser", {"user": new})
+    assert created["errorCode"] == 0, created
+    fetched = (await wire.call("getUser", {"user": {"login": "new@acme.example"}}))["user"]
+    assert "password" not in fetched  # write-only
+    await wire.close()
+    other = await Wire.open(emu.url)
+    await other.recv()
+    assert (await other.login("new@acme.example", "fresh-pass-9"))["user"]["login"] == "new@acme.example"
+    await other.close()

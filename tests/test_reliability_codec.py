@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from test_decode_all import STRING_EXAMPLES, Examples
 
-from generator.model import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr
+from generator.model import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
 from generator.pipeline import load_api
 
 EXAMPLES = settings(
@@ -197,6 +197,8 @@ def value_strategy(expr: TypeExpr, depth: int = 0) -> st.SearchStrategy[Any]:
         return st.dictionaries(keys, value_strategy(expr.values, depth + 1), max_size=0 if depth > 2 else 2)
     if isinstance(expr, AnyValue):
         return json_values
+    if isinstance(expr, UnionOf):  # a value of any one of the shapes
+        return st.one_of([value_strategy(option, depth) for option in expr.options])
     assert isinstance(expr, Named)
     model = api()
     if expr.name in model.enums_by_name:

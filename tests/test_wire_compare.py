@@ -8,12 +8,14 @@ that an ``x-wire`` note explains it; on the real reference (beside the checkout)
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCHEMA, run_generator
+from conftest import FIXTURE_SCHEMA, SCHEMA, run_generator
 
+from generator.diagnostics import SchemaError
 from generator.model import Api
 from generator.pipeline import DEFAULT_CATALOGUE, load_api
 from generator.wire_compare import WireReferenceError, compare, load_reference, render, vendor_kind
@@ -83,6 +85,22 @@ def test_x_wire_explains_a_difference(api: Api, tmp_path: Path) -> None:
     assert difference.key == "companyId" and difference.explanation and "TypeScript writer" in difference.explanation
 
 
+def test_a_stale_note_explains_nothing(api: Api, tmp_path: Path) -> None:
+    # Picture.focals is explained ("the vendor's clients call the class Rectangle", ts: array<object:Rectangle>);
+    # a vendor that now reads another class makes the note stale, so the difference is unexplained again
+    folder = reference(tmp_path, {})
+    wire = folder / "vendor-wire" / "ts-dev.json"
+    data = json.loads(wire.read_text())
+    data["objects"]["Picture"] = {"keys": {"focals": _key("array<object:Frame>")}}
+    wire.write_text(json.dumps(data))
+    [difference] = compare(api, load_reference(folder)).differences
+    assert difference.explanation is None and "x-wire says the TypeScript client reads" in difference.problem
+    data["objects"]["Picture"] = {"keys": {"focals": _key("array<object:Rectangle>")}}
+    wire.write_text(json.dumps(data))
+    report = compare(api, load_reference(folder))
+    assert report.ok and report.differences[0].explanation is not None
+
+
 def test_unions_and_number_widening() -> None:
     assert vendor_kind("union(array<boolean>|weekdays)") == ("union", ("list", ("boolean",)), ("string",))
     assert vendor_kind("map<string:codified,array<int:ulong>>") == ("map", ("list", ("integer",)))
@@ -110,3 +128,62 @@ def test_real_schema_agrees_with_the_vendor_clients(api: Api) -> None:
     # the session types are the vendor's: no difference is left on them, explained or not
     session = ("SelfUser", "SelfMachine", "RespSelfGet")
     assert not [d for d in report.differences if d.vendor_class.startswith(session) and d.key != "timezone"]
+
+
+def _fixture_with(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    folder = tmp_path / "schema"
+    shutil.copytree(FIXTURE_SCHEMA, folder)
+    text = (folder / file).read_text()
+    assert old in text
+    (folder / file).write_text(text.replace(old, new, 1))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        (  # an alias that is another field's wire name
+            "types/api.yaml",
+            "company: {type: integer, format: ulong, description: Its company.}",
+            "company: {type: integer, format: ulong, description: Its company., x-wire: {aliases: [id]}}",
+            "alias 'id' is a field",
+        ),
+        (  # aliases are read by the received types' base class, not by request or reply bodies
+            "commands/assets.yaml",
+            "includeDeleted: {type: boolean, description: Also find deleted ones.}",
+            "includeDeleted: {type: boolean, description: Also find deleted ones., x-wire: {aliases: [deleted]}}",
+            "x-wire aliases are supported on type fields",
+        ),
+        (  # x-wire holds only its documented keys
+            "types/api.yaml",
+            "company: {type: integer, format: ulong, description: Its company.}",
+            "company: {type: integer, format: ulong, description: Its company., x-wire: {why: because}}",
+            "why",
+        ),
+    ],
+)
+def test_bad_x_wire_is_a_schema_error(tmp_path: Path, file: str, old: str, new: str, message: str) -> None:
+    with pytest.raises(SchemaError) as caught:
+        load_api(_fixture_with(tmp_path, file, old, new))
+    assert any(message in str(d) for d in caught.value.diagnostics), caught.value.diagnostics
+
+
+def test_x_wire_reaches_the_model_and_the_docs(tmp_path: Path) -> None:
+    note = "x-wire: {note: The vendor reads a string here., ts: string, aliases: [owner]}"
+    schema = _fixture_with(
+        tmp_path,
+        "types/api.yaml",
+        "company: {type: integer, format: ulong, description: Its company.}",
+        "company: {type: integer, format: ulong, description: Its company., " + note + "}",
+    )
+    field = load_api(schema).types_by_name["IdCompany"].field("company")
+    assert field is not None and field.wire is not None
+    assert (field.wire.note, field.wire.ts, field.wire.aliases) == (
+        "The vendor reads a string here.",
+        "string",
+        ("owner",),
+    )
+    out = tmp_path / "out"
+    assert run_generator("generate", "--schema", str(schema), "--out", str(out)).returncode == 0
+    docs = "\n".join(p.read_text() for p in (out / "docs").rglob("types.md"))
+    assert "*Vendor clients:* The vendor reads a string here." in docs

@@ -372,6 +372,19 @@ class Semantics:
     def _merge_one(
         self, spec: CommandSpec | None, session: Session | None, obj: Any, obj_type: str, *, create: bool
     ) -> tuple[Record, list[Push]]:
+        # a user's password is write-only: it goes to the password store once the merge succeeded, never into
+        # the object (so no reply or push can echo it)
+        password = obj.get("password") if isinstance(obj, dict) and obj_type in ("User", "UserGeneral") else None
+        if password is not None:
+            obj = {k: v for k, v in obj.items() if k != "password"}
+        record, pushes = self._merge_fields(spec, session, obj, obj_type, create=create)
+        if password is not None:
+            self.passwords.set(str(record.key), str(password))
+        return record, pushes
+
+    def _merge_fields(
+        self, spec: CommandSpec | None, session: Session | None, obj: Any, obj_type: str, *, create: bool
+    ) -> tuple[Record, list[Push]]:
         name = spec.name if spec is not None else "merge"
         if not isinstance(obj, dict):
             raise Failure("invalidData", f"{name}: expected an object")
