@@ -25,7 +25,7 @@ from ._client_events import MalformedFrame
 from ._codec import UNKNOWN_COMMAND_REPLY, build_request, decode_reporting, encode_frame, encode_raw
 from ._events import Event, ServerMessage, UnknownFrame
 from ._exceptions import ApiError, ConnectionLost, FleetFreedomError, FrameError, NotConnected
-from ._receipt import Mismatch, validate_received_data
+from ._receipt import Mismatch, mismatches_of, validate_received_data
 from ._registry import COMMANDS, ERROR_CODES, ERRORS, MESSAGES
 
 log = logging.getLogger("fleetfreedom")
@@ -136,9 +136,11 @@ class Session:
         current = self.machine if machine else self.user
         if current is None:
             return self
-        data = current.model_dump(by_alias=True, exclude_unset=True)
-        data.update({k: v for k, v in part.model_dump(by_alias=True, exclude_unset=True).items() if k != "v"})
-        merged, _ = validate_received_data(type(current), data)  # the part's shape was checked on receipt
+        # the values either side did not take (wire_mismatches) go back in too, so the merged object keeps them
+        data = {**current.model_dump(by_alias=True, exclude_unset=True), **mismatches_of(current)}
+        changed = {**part.model_dump(by_alias=True, exclude_unset=True), **mismatches_of(part)}
+        data.update({k: v for k, v in changed.items() if k != "v"})
+        merged, _ = validate_received_data(type(current), data)  # already reported when the frames arrived
         return replace(self, machine=merged) if machine else replace(self, user=merged)
 
 
