@@ -36,11 +36,12 @@ from .._codec import encode_raw
 from .._exceptions import FrameError
 from .._redact import redacting_logger
 from .._registry import COMMANDS, ERROR_CODES
+from .._specs import CommandSpec
 from ._faults import Faults, ReplyRule, timespan
 from ._seed import apply_seed, first_company, load_seed, user_objects
 from ._semantics import Outcome, Push, Semantics
 from ._sessions import Passwords, Session, Sessions, iso, utcnow
-from ._store import open_store
+from ._store import StoreError, open_store
 from ._tls import TlsMaterial, make_tls
 
 log = logging.getLogger("fleetfreedom.emulator")
@@ -140,14 +141,15 @@ class Emulator:
         self.passwords = Passwords(self.store)
         self.semantics = Semantics(self.store, self.sessions, self.passwords)
         seed_data = load_seed(seed)
-        if self.store.is_empty:
-            apply_seed(self.store, self.passwords, seed_data, where=str(seed) if seed else "default seed")
-        accounts = list(users)
-        if accounts:
-            company = first_company(seed_data)
-            if company is None:
-                raise ValueError("--user needs a seed with at least one company")
-            apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
+        with self.store.transaction():  # one commit for the whole seed
+            if self.store.is_empty:
+                apply_seed(self.store, self.passwords, seed_data, where=str(seed) if seed else "default seed")
+            accounts = list(users)
+            if accounts:
+                company = first_company(seed_data)
+                if company is None:
+                    raise ValueError("--user needs a seed with at least one company")
+                apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
         self._queue_limit = queue_limit
         self._max_connections = max_connections
         self._max_frame_bytes = max_frame_bytes
@@ -295,7 +297,14 @@ class Emulator:
             await ws.send(encode_raw("connectionResponse", body))
             await ws.close(1013, "session throttled")
             return
-        session, resumed = self.sessions.resume(ghost_id)
+        try:
+            session, resumed = self.sessions.resume(ghost_id)
+        except StoreError as exc:  # the session could not be stored: say so and let the client retry later
+            log.error("connection refused: %s", exc)
+            body = _envelope(None, "service", "the emulator could not store the session; try again", {}, None)
+            await ws.send(encode_raw("connectionResponse", body))
+            await ws.close(1013, "database unavailable")
+            return
         peer = _Peer(ws, session, self._queue_limit)
         self._peers[peer.id] = peer
         writer = asyncio.create_task(self._write(peer))
@@ -386,13 +395,7 @@ class Emulator:
             )
             self._reply(peer, spec.reply_name, req_id, outcome)
             return
-        try:
-            outcome = self.semantics.execute(spec, peer.session, body)
-        except Exception as exc:  # an emulator bug must not cost the client its connection
-            log.exception("connection %d: %s failed inside the emulator", peer.id, name)
-            outcome = Outcome(error="service", message=f"emulator error in {name}: {type(exc).__name__}")
-        if peer.session.logged_in and not outcome.close_after:
-            self.sessions.touch(peer.session)
+        outcome = self._execute(peer, spec, body)
         self._reply(peer, spec.reply_name, req_id, outcome, rule)
         self._fan_out(outcome.pushes)
         for ended, reason in outcome.ended:
@@ -401,6 +404,32 @@ class Emulator:
             for other in list(self._peers.values()):
                 if other.session is peer.session:
                     other.close(1000, "logged out")
+
+    def _execute(self, peer: _Peer, spec: CommandSpec, body: dict[str, Any]) -> Outcome:
+        """Run one command as one transaction: its changes (data and session) reach memory only once they are
+        stored; a refused write or an emulator bug answers with an error and changes nothing."""
+        session = peer.session
+        before = session.to_json()
+        # a login runs on a copy under a new ghost id, which the client takes from loginResponse
+        acting = self.sessions.fork(session) if spec.name == "login" else session
+        try:
+            with self.store.transaction():
+                outcome = self.semantics.execute(spec, acting, body)
+                if acting.logged_in and not outcome.close_after:
+                    self.sessions.touch(acting)
+                if acting is not session and acting.logged_in and not session.logged_in:
+                    self.sessions.drop(session)  # the pre-login ghost id dies with the login
+        except StoreError as exc:
+            log.error("connection %d: %s not applied: %s", peer.id, spec.name, exc)
+            self.sessions.restore(session, before, forget=acting)
+            return Outcome(error="service", message=f"{spec.name} was not applied: the emulator could not store it")
+        except Exception as exc:  # an emulator bug must not cost the client its connection
+            log.exception("connection %d: %s failed inside the emulator", peer.id, spec.name)
+            self.sessions.restore(session, before, forget=acting)
+            return Outcome(error="service", message=f"emulator error in {spec.name}: {type(exc).__name__}")
+        if acting is not session and acting.logged_in:
+            peer.session = acting
+        return outcome
 
     def _reply(
         self, peer: _Peer, name: str, req_id: int | None, outcome: Outcome, rule: ReplyRule | None = None
@@ -438,7 +467,10 @@ class Emulator:
                     peer.send(frame)
 
     def _end_session(self, session: Session, reason: str) -> None:
-        self.sessions.end(session, reason)
+        try:
+            self.sessions.end(session, reason)
+        except StoreError as exc:  # ended in memory all the same: its connections close below
+            log.error("session %s: end not stored: %s", _short(session.ghost_id), exc)
         frame = encode_raw("sessionEnded", {"ghostId": session.ghost_id, "expiry": iso(utcnow())})
         for peer in list(self._peers.values()):
             if peer.session is session:
@@ -524,7 +556,8 @@ class Emulator:
         """Create or change an object as the server itself (another user, a device) would; subscribers hear of it."""
 
         def run() -> dict[str, Any]:
-            view, pushes = self.semantics.server_merge(type_name, obj)
+            with self.store.transaction():
+                view, pushes = self.semantics.server_merge(type_name, obj)
             self._fan_out(pushes)
             return view
 
@@ -534,7 +567,8 @@ class Emulator:
         """``remove`` / ``restore`` / ``suspend`` / ``revive`` an object server-side; subscribers hear of it."""
 
         def run() -> dict[str, Any]:
-            view, pushes = self.semantics.server_state_change(type_name, key, verb)
+            with self.store.transaction():
+                view, pushes = self.semantics.server_state_change(type_name, key, verb)
             self._fan_out(pushes)
             return view
 
@@ -561,7 +595,8 @@ class Emulator:
             if target is None:
                 raise ValueError("no company to add the user to")
             entry = {**user_objects([(login, password)], target)[0], **fields}
-            apply_seed(self.store, self.passwords, {"User": [entry]}, where="add_user")
+            with self.store.transaction():
+                apply_seed(self.store, self.passwords, {"User": [entry]}, where="add_user")
 
         self._call(run)
 
@@ -662,6 +697,8 @@ def _read_frame(text: str) -> tuple[str | None, dict[str, Any] | None, int | Non
         )
     except RecursionError:
         return readable_name, None, _salvage_req_id(raw), "frame body nests too deeply"
+    except ValueError as exc:  # e.g. an integer past Python's 4,300-digit conversion limit
+        return readable_name, None, _salvage_req_id(raw), f"frame body is not readable JSON ({str(exc)[:120]})"
     if not isinstance(body, dict):
         return readable_name, None, None, "frame body is not a JSON object"
     req_id = body.pop("reqId", None)
