@@ -37,7 +37,9 @@ from .._exceptions import FrameError
 from .._redact import redacting_logger
 from .._registry import COMMANDS, ERROR_CODES
 from .._specs import CommandSpec
+from . import _guards as guards
 from ._faults import Faults, ReplyRule, timespan
+from ._limits import Limits, LoginThrottle
 from ._seed import apply_seed, first_company, load_seed, user_objects
 from ._semantics import Outcome, Push, Semantics
 from ._sessions import Passwords, Session, Sessions, iso, utcnow
@@ -68,17 +70,24 @@ class _Peer:
 
     _ids = itertools.count(1)
 
-    def __init__(self, ws: ServerConnection, session: Session, queue_limit: int) -> None:
+    def __init__(self, ws: ServerConnection, session: Session, queue_limit: int, max_bytes: int) -> None:
         self.id = next(self._ids)
         self.ws = ws
         self.session = session
         self.queue: asyncio.Queue[str | _Close] = asyncio.Queue(queue_limit)
+        self.queued_bytes = 0  # characters of the frames in ``queue`` (the frames are ASCII JSON but for text)
+        self.max_bytes = max_bytes
         self.closing = False
         self.timers: set[asyncio.TimerHandle] = set()
 
     def send(self, frame: str) -> None:
         if self.closing:
             return
+        if self.queued_bytes + len(frame) > self.max_bytes:  # a reader this far behind is cut off, not buffered for
+            log.warning("connection %d: %d bytes unread, closing it (client too slow)", self.id, self.queued_bytes)
+            self.abort(1008, "client too slow: outbound data limit reached")
+            return
+        self.queued_bytes += len(frame)
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
@@ -100,6 +109,7 @@ class _Peer:
         self.closing = True
         while not self.queue.empty():
             self.queue.get_nowait()
+        self.queued_bytes = 0
         self.queue.put_nowait(_Close(code, reason))
 
     def drop(self) -> None:
@@ -130,6 +140,7 @@ class Emulator:
         max_connections: int = 1_000,
         max_frame_bytes: int = 4 * 1024 * 1024,
         ping_interval: float | None = 20.0,
+        limits: Limits | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -151,6 +162,8 @@ class Emulator:
                     raise ValueError("--user needs a seed with at least one company")
                 apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
         self._queue_limit = queue_limit
+        self.limits = limits or Limits()
+        self._login_throttle = LoginThrottle(self.limits)
         self._max_connections = max_connections
         self._max_frame_bytes = max_frame_bytes
         self._ping_interval = ping_interval
@@ -297,6 +310,17 @@ class Emulator:
             await ws.send(encode_raw("connectionResponse", body))
             await ws.close(1013, "session throttled")
             return
+        known = self.sessions.get(ghost_id) if ghost_id else None
+        if known is None or not known.logged_in:
+            address = _address_of(ws)
+            waiting = sum(1 for p in self._peers.values() if not p.session.logged_in and _peer_ip(p) == address)
+            if waiting >= self.limits.max_unauthenticated_per_address:
+                log.warning("connection from %s refused: %d connections not logged in", address, waiting)
+                details = {"kind": "throttled", "ip": address, "count": waiting, "timeout": None}
+                body = _envelope(None, "sessionThrottled", "too many connections not logged in", {}, details)
+                await ws.send(encode_raw("connectionResponse", body))
+                await ws.close(1013, "too many connections not logged in")
+                return
         try:
             session, resumed = self.sessions.resume(ghost_id)
         except StoreError as exc:  # the session could not be stored: say so and let the client retry later
@@ -305,8 +329,10 @@ class Emulator:
             await ws.send(encode_raw("connectionResponse", body))
             await ws.close(1013, "database unavailable")
             return
-        peer = _Peer(ws, session, self._queue_limit)
+        peer = _Peer(ws, session, self._queue_limit, self.limits.max_outbound_bytes)
         self._peers[peer.id] = peer
+        if not session.logged_in:
+            self._start_login_deadline(peer)
         writer = asyncio.create_task(self._write(peer))
         error = self.semantics.connection_error(session, resumed)
         fields = self.semantics.session_details(session)
@@ -332,6 +358,38 @@ class Emulator:
                 writer.cancel()
             log.debug("connection %d closed", peer.id)
 
+    def _start_login_deadline(self, peer: _Peer) -> None:
+        """Close the connection if its session is still not logged in after ``limits.login_deadline`` seconds."""
+        assert self._loop is not None
+        timer: asyncio.TimerHandle
+
+        def overdue() -> None:
+            peer.timers.discard(timer)
+            if not peer.session.logged_in and not peer.closing:
+                log.info("connection %d: no login within %.0f s, closing it", peer.id, self.limits.login_deadline)
+                peer.close(1008, f"no login within {self.limits.login_deadline:g} s")
+
+        timer = self._loop.call_later(self.limits.login_deadline, overdue)
+        peer.timers.add(timer)
+
+    def _login_throttled(self, peer: _Peer, body: dict[str, Any]) -> Outcome | None:
+        """The commandThrottled answer to a login attempt past the failure limits, or None to let it run."""
+        login = str(body.get("username", ""))
+        wait, count = self._login_throttle.wait(login, _peer_ip(peer))
+        if wait <= 0:
+            return None
+        details = {
+            "kind": "throttled",
+            "ghostId": peer.session.ghost_id,
+            "login": login,
+            "ip": _peer_ip(peer),
+            "command": "login",
+            "count": count,
+            "timeout": timespan(max(1, round(wait))),
+        }
+        message = "too many failed logins; wait before retrying"
+        return Outcome(error="commandThrottled", message=message, details=details)
+
     async def _write(self, peer: _Peer) -> None:
         try:
             while True:
@@ -339,6 +397,7 @@ class Emulator:
                 if isinstance(item, _Close):
                     await peer.ws.close(item.code, item.reason)
                     return
+                peer.queued_bytes -= len(item)
                 if not self._silent:
                     await peer.ws.send(item)
         except ConnectionClosed:
@@ -395,7 +454,17 @@ class Emulator:
             )
             self._reply(peer, spec.reply_name, req_id, outcome)
             return
+        if name == "login":
+            refused = self._login_throttled(peer, body)
+            if refused is not None:
+                self._reply(peer, spec.reply_name, req_id, refused)
+                return
         outcome = self._execute(peer, spec, body)
+        if name == "login":
+            if outcome.error == "invalidCredentials":
+                self._login_throttle.failed(str(body.get("username", "")), _peer_ip(peer))
+            elif peer.session.logged_in:
+                self._login_throttle.succeeded(str(body.get("username", "")))
         self._reply(peer, spec.reply_name, req_id, outcome, rule)
         self._fan_out(outcome.pushes)
         for ended, reason in outcome.ended:
@@ -414,7 +483,14 @@ class Emulator:
         acting = self.sessions.fork(session) if spec.name == "login" else session
         try:
             with self.store.transaction():
+                refused = guards.check(self.semantics, spec, acting, body)
+                if refused is not None:
+                    return refused
+                passwords = guards.take_passwords(spec, body)
                 outcome = self.semantics.execute(spec, acting, body)
+                for login, password in passwords:  # stored as salted hashes, with the user's write or not at all
+                    if outcome.error == "success" and self.store.get("User", login) is not None:
+                        self.passwords.set(login, password)
                 if acting.logged_in and not outcome.close_after:
                     self.sessions.touch(acting)
                 if acting is not session and acting.logged_in and not session.logged_in:
@@ -639,7 +715,11 @@ def _short(ghost_id: str) -> str:
 
 
 def _peer_ip(peer: _Peer) -> str | None:
-    address = peer.ws.remote_address
+    return _address_of(peer.ws)
+
+
+def _address_of(ws: ServerConnection) -> str | None:
+    address = ws.remote_address
     return str(address[0]) if address else None
 
 

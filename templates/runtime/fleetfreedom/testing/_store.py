@@ -146,7 +146,8 @@ class MemoryStore:
             stored = self.objects.get(root, {}).get(slot[1])
             if stored is None:
                 return None
-            held = pending.copies[slot] = Record(stored.root, stored.key, copy.deepcopy(stored.data), list(stored.versions))
+            held = Record(stored.root, stored.key, copy.deepcopy(stored.data), list(stored.versions))
+            pending.copies[slot] = held
         return held
 
     def records(self, root: str) -> Iterator[Record]:
@@ -254,7 +255,9 @@ class SqliteStore(MemoryStore):
                 db.execute("BEGIN EXCLUSIVE")  # takes the lock now; exclusive mode keeps it until close
             except sqlite3.OperationalError as exc:
                 if "locked" in str(exc) or "busy" in str(exc):
-                    raise StoreError(f"{where}: another emulator is using this database; stop it or use another --db")
+                    raise StoreError(
+                        f"{where}: another emulator is using this database; stop it or use another --db"
+                    ) from None
                 raise
             db.execute("COMMIT")
             db.execute("PRAGMA journal_mode=WAL")
