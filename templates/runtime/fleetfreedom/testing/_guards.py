@@ -33,7 +33,8 @@ def _is_write(spec: CommandSpec) -> bool:
     if spec.verb in WRITE_VERBS:
         return True
     # special commands that change stored objects (subscribe and killSession change only sessions)
-    return spec.verb == "special" and spec.object not in (None, "Subscription", "Session") and not spec.name.startswith("get")
+    changes_objects = spec.object not in (None, "Subscription", "Session")
+    return spec.verb == "special" and changes_objects and not spec.name.startswith("get")
 
 
 def _objects(value: Any) -> Iterator[dict[str, Any]]:
