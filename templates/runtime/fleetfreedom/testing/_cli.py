@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ._seed import DEMO_LOGIN, DEMO_PASSWORD, SeedError, load_seed
 from ._server import Emulator
+from ._store import StoreError
 from ._tls import TlsUnavailable
 
 
@@ -52,7 +53,7 @@ def _say(line: str) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_serve(args))
-    except (SeedError, TlsUnavailable, ValueError, OSError) as exc:
+    except (SeedError, StoreError, TlsUnavailable, ValueError, OSError) as exc:
         print(f"fleetfreedom emulator: {exc}", file=sys.stderr, flush=True)
         return 2
 

@@ -54,6 +54,7 @@ _REQ_ID = re.compile(r'"reqId"\s*:\s*(-?\d{1,18})\b')  # salvages the reqId of a
 UNKNOWN_COMMAND_REPLY = "unknownCommandResponse"
 CONTROL_TIMEOUT = 30.0  # seconds a control call from another thread waits for the event loop
 MAX_DELAYED = 1_000  # delayed replies held per connection; past that they go out at once
+STOP_GRACE = 0.2  # seconds stop() waits for clients to answer the closing handshake
 CLOSE_TIMEOUT = 2.0  # seconds a closing handshake may take before the connection is cut (a test's peer may be gone)
 
 
@@ -211,10 +212,18 @@ class Emulator:
 
     async def stop(self) -> None:
         if self._server is not None:
+            self._server.close(close_connections=False)  # no new connections from here on
             for peer in list(self._peers.values()):
                 for timer in peer.timers:
                     timer.cancel()
-            self._server.close()
+                peer.abort(1001, "emulator stopping")
+            # a short grace for the closing handshakes, then cut whoever has not answered: stopping stays fast
+            for _ in range(int(STOP_GRACE / 0.01)):
+                if not self._peers:
+                    break
+                await asyncio.sleep(0.01)
+            for peer in list(self._peers.values()):
+                peer.ws.transport.abort()
             await asyncio.wait_for(self._server.wait_closed(), CONTROL_TIMEOUT)
             self._server = None
         self.store.close()
@@ -491,8 +500,6 @@ class Emulator:
                 for login, password in passwords:  # stored as salted hashes, with the user's write or not at all
                     if outcome.error == "success" and self.store.get("User", login) is not None:
                         self.passwords.set(login, password)
-                if acting.logged_in and not outcome.close_after:
-                    self.sessions.touch(acting)
                 if acting is not session and acting.logged_in and not session.logged_in:
                     self.sessions.drop(session)  # the pre-login ghost id dies with the login
         except StoreError as exc:
@@ -505,6 +512,11 @@ class Emulator:
             return Outcome(error="service", message=f"emulator error in {spec.name}: {type(exc).__name__}")
         if acting is not session and acting.logged_in:
             peer.session = acting
+        if acting.logged_in and not outcome.close_after:
+            try:  # sliding the expiry is housekeeping: a read must not fail because it could not be stored
+                self.sessions.touch(acting)
+            except StoreError as exc:
+                log.warning("connection %d: session expiry not stored: %s", peer.id, exc)
         return outcome
 
     def _reply(
