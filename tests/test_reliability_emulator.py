@@ -26,10 +26,11 @@ from websockets.exceptions import ConnectionClosed
 from fleetfreedom._registry import ERROR_CODES
 from fleetfreedom.testing import Emulator
 from fleetfreedom.testing._limits import Limits
-from fleetfreedom.testing._store import StoreError
+from fleetfreedom.testing._store import SqliteStore, StoreError
 
 DENIED = ERROR_CODES["permissionDenied"]
 SERVICE = ERROR_CODES["service"]
+CLI = [sys.executable, "-c", "from fleetfreedom._cli import main; raise SystemExit(main())", "emulator"]
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
@@ -76,6 +77,13 @@ def test_1_nested_objects_naming_another_company_are_refused() -> None:
 # 2 ------------------------------------------------------------------------------------------------ atomic writes
 
 
+def refuse_writes(emu: Emulator, refuse: bool) -> None:
+    """Make SQLite itself refuse every write (as a full disk or a lock would), or accept them again."""
+    store = emu.store
+    assert isinstance(store, SqliteStore)
+    store._db.execute(f"PRAGMA query_only = {int(refuse)}")
+
+
 def test_2_a_refused_commit_changes_nothing_and_keeps_the_connection(tmp_path: Path) -> None:
     db = tmp_path / "emulator.sqlite"
 
@@ -84,7 +92,7 @@ def test_2_a_refused_commit_changes_nothing_and_keeps_the_connection(tmp_path: P
             wire = await logged_in(emu)
             before = emu.get_object("Asset", 101)
             assert before is not None
-            emu.store._db.execute("PRAGMA query_only = 1")  # type: ignore[attr-defined]  # SQLite refuses writes
+            refuse_writes(emu, True)
             change = {"asset": {"id": 101, "v": before["v"], "name": "Renamed"}}
             reply = await wire.call("mergeAsset", change)
             assert reply["errorCode"] == SERVICE, reply
@@ -92,7 +100,7 @@ def test_2_a_refused_commit_changes_nothing_and_keeps_the_connection(tmp_path: P
             assert after == before  # memory unchanged: same name, same version
             read = await wire.call("getAsset", {"asset": {"id": 101}})  # reads go on while the database refuses
             assert read["errorCode"] == 0 and read["asset"]["name"] == before["name"]
-            emu.store._db.execute("PRAGMA query_only = 0")  # type: ignore[attr-defined]
+            refuse_writes(emu, False)
             retry = await wire.call("mergeAsset", change)  # the same version is still the current one
             assert retry["errorCode"] == 0, retry
             await wire.close()
@@ -108,13 +116,13 @@ def test_2_a_refused_login_leaves_the_session_as_it_was(tmp_path: Path) -> None:
         async with Emulator(db=tmp_path / "e.sqlite") as emu:
             wire = await Wire.open(emu.url)
             hello = await wire.expect("connectionResponse")
-            emu.store._db.execute("PRAGMA query_only = 1")  # type: ignore[attr-defined]
+            refuse_writes(emu, True)
             reply = await wire.call("login", {"username": "demo@acme.example", "password": "demo-pass-42"})
             assert reply["errorCode"] == SERVICE, reply
             assert (await wire.call("getAsset", {"asset": {"id": 101}}))["errorCode"] == ERROR_CODES["userNotLoggedIn"]
             info = emu.session_info(hello["ghostId"])
             assert info is not None and info["login"] is None
-            emu.store._db.execute("PRAGMA query_only = 0")  # type: ignore[attr-defined]
+            refuse_writes(emu, False)
             await wire.login()
             await wire.close()
 
@@ -270,8 +278,7 @@ def test_7_every_bad_database_file_is_one_clear_line(tmp_path: Path) -> None:
         message = str(error.value)
         assert str(path) in message and "\n" not in message, (kind, message)
         result = subprocess.run(
-            [sys.executable, "-c", "from fleetfreedom._cli import main; raise SystemExit(main())", "emulator"]
-            + ["--db", str(path)],
+            [*CLI, "--db", str(path)],
             capture_output=True,
             text=True,
             timeout=60,
@@ -282,9 +289,8 @@ def test_7_every_bad_database_file_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_7_a_second_emulator_on_the_same_database_refuses_to_start(tmp_path: Path) -> None:
     db = tmp_path / "shared.sqlite"
-    with Emulator(db=db):
-        with pytest.raises(StoreError, match="another emulator is using this database"):
-            Emulator(db=db)
+    with Emulator(db=db), pytest.raises(StoreError, match="another emulator is using this database"):
+        Emulator(db=db)
     with Emulator(db=db):  # free again once the first one stopped
         pass
 
@@ -379,8 +385,7 @@ def test_10_hosting_discounts_belong_to_no_company() -> None:
 
 def test_sigterm_stops_the_cli_emulator_well_under_a_second_closing_sessions() -> None:
     async def scenario() -> None:
-        command = [sys.executable, "-c", "from fleetfreedom._cli import main; raise SystemExit(main())", "emulator"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        process = subprocess.Popen(CLI, stdout=subprocess.PIPE, text=True)
         try:
             assert process.stdout is not None
             url = process.stdout.readline().split()[1]
