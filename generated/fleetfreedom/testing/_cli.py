@@ -44,6 +44,20 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "emulator") -> No
         metavar="LOGIN:PASSWORD",
         help="add a user with full rights in the seed's first company (repeatable)",
     )
+    parser.add_argument(
+        "--simulate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N simulated vehicles with devices reporting positions (assetAdvanced sync messages)",
+    )
+    parser.add_argument(
+        "--simulate-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between two reports of one simulated vehicle (default: 1.0)",
+    )
 
 
 def _say(line: str) -> None:
@@ -66,6 +80,8 @@ async def _serve(args: argparse.Namespace) -> int:
         # not on every platform; where missing, Ctrl-C still raises KeyboardInterrupt
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    if args.simulate:
+        emulator.simulate(args.simulate, args.simulate_interval)
     async with emulator:
         _say(f"url: {emulator.url}")
         ca_file = None

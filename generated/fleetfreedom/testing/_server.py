@@ -43,6 +43,7 @@ from ._limits import Limits, LoginThrottle
 from ._seed import apply_seed, first_company, load_seed, user_objects
 from ._semantics import Outcome, Push, Semantics
 from ._sessions import Passwords, Session, Sessions, iso, utcnow
+from ._simulate import Fleet
 from ._store import StoreError, open_store
 from ._tls import TlsMaterial, make_tls
 
@@ -169,6 +170,7 @@ class Emulator:
         self._max_frame_bytes = max_frame_bytes
         self._ping_interval = ping_interval
         self._peers: dict[int, _Peer] = {}
+        self._fleets: list[Fleet] = []
         self._server: Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._silent = False
@@ -208,9 +210,13 @@ class Emulator:
             logger=redacting_logger("fleetfreedom.emulator.websockets"),  # frames hold passwords
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        for fleet in self._fleets:
+            fleet.start()
         log.info("emulator serving %s", self.url)
 
     async def stop(self) -> None:
+        for fleet in self._fleets:
+            await fleet.stop()
         if self._server is not None:
             self._server.close(close_connections=False)  # no new connections from here on
             for peer in list(self._peers.values()):
@@ -676,17 +682,40 @@ class Emulator:
         """Add (or replace) a user with full rights in ``company`` (default: the first seeded company)."""
 
         def run() -> None:
-            target = company
-            if target is None:
-                companies = sorted(r.key for r in self.store.records("Company") if r.data.get("parent") != r.key)
-                target = companies[0] if companies else None
+            target = company if company is not None else self._first_company()
             if target is None:
                 raise ValueError("no company to add the user to")
+            existing = self.store.get("Company", target)
+            if existing is None or existing.deleted:
+                raise ValueError(f"no company {target!r} to add the user to")
             entry = {**user_objects([(login, password)], target)[0], **fields}
             with self.store.transaction():
                 apply_seed(self.store, self.passwords, {"User": [entry]}, where="add_user")
 
         self._call(run)
+
+    def simulate(self, count: int, interval: float = 1.0, company: int | None = None) -> Fleet:
+        """Add ``count`` simulated vehicles with devices to ``company`` (default: the first seeded company) that
+        report a position every ``interval`` seconds while the emulator runs (see ``_simulate``)."""
+
+        def run() -> Fleet:
+            target = company if company is not None else self._first_company()
+            if target is None or self.store.get("Company", target) is None:
+                raise ValueError(f"no company {target!r} to simulate a fleet in")
+            fleet = Fleet(self, count, interval, target)
+            self._fleets.append(fleet)
+            if self._server is not None:
+                fleet.start()
+            return fleet
+
+        return self._call(run)
+
+    def _first_company(self) -> int | None:
+        """The company tests and tools act in by default: the lowest id below the top, else the top itself."""
+        records = [r for r in self.store.records("Company") if not r.deleted and isinstance(r.key, int)]
+        below = sorted(r.key for r in records if r.data.get("parent") != r.key)
+        tops = sorted(r.key for r in records)
+        return below[0] if below else (tops[0] if tops else None)
 
     def connected_sessions(self) -> list[str]:
         """Ghost ids of the sessions that have at least one open connection."""
