@@ -358,6 +358,7 @@ class Emulator:
                 self._on_frame(peer, message)
                 if peer.closing:
                     break
+                await asyncio.sleep(0)  # a turn for the other connections: a flood on one must not stall them
         except ConnectionClosed:
             pass
         finally:
