@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "emulator") -> No
         metavar="LOGIN:PASSWORD",
         help="add a user with full rights in the seed's first company (repeatable)",
     )
+    parser.add_argument("--seed-schema", action="store_true", help="print the JSON Schema of seed files and exit")
     parser.add_argument(
         "--simulate",
         type=int,
@@ -65,6 +66,11 @@ def _say(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.seed_schema:
+        from ._seed_schema import seed_json_schema_text
+
+        sys.stdout.write(seed_json_schema_text())
+        return 0
     try:
         return asyncio.run(_serve(args))
     except (SeedError, StoreError, TlsUnavailable, ValueError, OSError) as exc:
