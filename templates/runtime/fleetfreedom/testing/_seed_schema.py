@@ -41,7 +41,7 @@ def item_model(type_name: str) -> type[BaseModel]:
     """``type_name``'s model for a seed entry: unknown fields refused, a user's seed-only fields declared."""
     base: type[BaseModel] = TYPES[type_name].cls
     extras = USER_EXTRAS if type_name == "User" else {}
-    config = ConfigDict(**{**base.model_config, "extra": "forbid"})  # type: ignore[typeddict-item]
+    config = ConfigDict(**{**base.model_config, "extra": "forbid"})
     namespace = {"model_config": config, "__module__": base.__module__}  # its annotations name that module's types
     model: type[BaseModel] = type(f"Seed{type_name}", (base,), namespace)
     if extras:
