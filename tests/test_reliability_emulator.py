@@ -409,3 +409,23 @@ def test_sigterm_stops_the_cli_emulator_well_under_a_second_closing_sessions() -
             process.wait(10)
 
     run(scenario)
+
+
+# required fields on create ------------------------------------------------------------------------------------
+
+
+def test_creating_an_asset_needs_the_fields_the_schema_names() -> None:
+    async def scenario() -> None:
+        async with Emulator() as emu:
+            wire = await logged_in(emu)
+            bare = await wire.call("mergeAsset", {"asset": {"company": 42, "name": "No kind"}})
+            assert bare["errorCode"] == ERROR_CODES["invalidData"] and "kind" in bare["message"], bare
+            batch = await wire.call("multiMergeAsset", {"assets": [{"company": 42, "kind": "vehicle"}]})
+            assert batch["errorCode"] == ERROR_CODES["invalidData"] and "name" in batch["message"], batch
+            ok = await wire.call("mergeAsset", {"asset": {"company": 42, "kind": "vehicle", "name": "Truck 9"}})
+            assert ok["errorCode"] == 0, ok
+            rename = await wire.call("mergeAsset", {"asset": {"id": 101, "v": [1, 1, 1], "name": "Renamed"}})
+            assert rename["errorCode"] != ERROR_CODES["invalidData"], rename  # an update needs none of them
+            await wire.close()
+
+    run(scenario)
