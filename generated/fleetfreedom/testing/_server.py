@@ -77,7 +77,7 @@ class _Peer:
         self.ws = ws
         self.session = session
         self.queue: asyncio.Queue[str | _Close] = asyncio.Queue(queue_limit)
-        self.queued_bytes = 0  # characters of the frames in ``queue`` (the frames are ASCII JSON but for text)
+        self.queued_bytes = 0  # UTF-8 bytes of the frames waiting in ``queue``
         self.max_bytes = max_bytes
         self.closing = False
         self.timers: set[asyncio.TimerHandle] = set()
@@ -85,11 +85,12 @@ class _Peer:
     def send(self, frame: str) -> None:
         if self.closing:
             return
-        if self.queued_bytes + len(frame) > self.max_bytes:  # a reader this far behind is cut off, not buffered for
+        size = _utf8_size(frame)
+        if self.queued_bytes + size > self.max_bytes:  # a reader this far behind is cut off, not buffered for
             log.warning("connection %d: %d bytes unread, closing it (client too slow)", self.id, self.queued_bytes)
             self.abort(1008, "client too slow: outbound data limit reached")
             return
-        self.queued_bytes += len(frame)
+        self.queued_bytes += size
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
@@ -413,7 +414,7 @@ class Emulator:
                 if isinstance(item, _Close):
                     await peer.ws.close(item.code, item.reason)
                     return
-                peer.queued_bytes -= len(item)
+                peer.queued_bytes -= _utf8_size(item)
                 if not self._silent:
                     await peer.ws.send(item)
         except ConnectionClosed:
@@ -733,6 +734,11 @@ class Emulator:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _utf8_size(frame: str) -> int:
+    """Bytes ``frame`` takes on the wire; ``isascii`` is a flag lookup, so ASCII frames cost no encoding."""
+    return len(frame) if frame.isascii() else len(frame.encode())
 
 
 def _cert_hosts(host: str) -> tuple[str, ...]:
