@@ -136,6 +136,7 @@ TOP_PAGES = [
     Page("errors.md", "Error codes", "errors.md.jinja"),
     Page("subscriptions.md", "Subscription types", "subscriptions.md.jinja"),
     Page("messages.md", "Pushed messages", "messages.md.jinja"),
+    Page("emulator.md", "Local emulator", "emulator.md.jinja"),
 ]
 
 

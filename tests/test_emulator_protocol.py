@@ -114,8 +114,9 @@ async def _unknown_and_expired(emu: Emulator) -> None:
     wire = await Wire.open(emu.url + "00000000-0000-0000-0000-000000000000")
     name, hello = await wire.recv()
     assert (name, hello["errorCode"]) == ("connectionResponse", 19)  # sessionNotFound
-    fresh = hello["ghostId"]
-    await wire.login()
+    assert hello["ghostId"]
+    fresh = (await wire.login())["ghostId"]  # a login hands out a new ghost id (no session fixation)
+    assert fresh != hello["ghostId"]
     await wire.close()
     emu.end_session(fresh, "sessionExpired")
     again = await Wire.open(emu.url + fresh)

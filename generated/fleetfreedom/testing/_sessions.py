@@ -6,6 +6,7 @@ and with its subscriptions, until it expires, is killed or logs out.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -146,6 +147,24 @@ class Sessions:
 
     def of_login(self, login: str) -> list[Session]:
         return [s for s in self._live.values() if s.login == login and s.ended is None]
+
+    def fork(self, session: Session) -> Session:
+        """``session`` under a new ghost id and handle, not yet saved: a login runs on the copy, so a ghost id that
+        was handed out (or planted) before the login never becomes a logged-in session (no session fixation)."""
+        now = utcnow()
+        fresh = dataclasses.replace(session, ghost_id=str(uuid.uuid4()), handle=str(uuid.uuid4()), created=iso(now))
+        fresh.subscriptions = {c: set(t) for c, t in session.subscriptions.items()}
+        return fresh
+
+    def restore(self, session: Session, state: dict[str, Any], *, forget: Session | None = None) -> None:
+        """Undo in memory what a refused write changed: ``session`` back to ``state`` (from ``to_json``), and
+        ``forget`` (a fork that was never stored) out of the table. The store itself was never changed."""
+        before = Session.from_json(state)
+        for item in dataclasses.fields(Session):
+            setattr(session, item.name, getattr(before, item.name))
+        self._live[session.ghost_id] = session
+        if forget is not None and forget is not session:
+            self._live.pop(forget.ghost_id, None)
 
 
 class Passwords:

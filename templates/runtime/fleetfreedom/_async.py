@@ -19,12 +19,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from ._client_events import Disconnected, Reconnected, Reconnecting
 from ._codec import build_request, parse_body, split_frame
-from ._connection import DEFAULT_USER_AGENT, GhostIdTransport, display_url, socket_url
+from ._connection import (
+    DEFAULT_USER_AGENT,
+    GhostIdTransport,
+    display_url,
+    check_resolution,
+    guarded_connect,
+    socket_url,
+)
 from ._events import Event
 from ._exceptions import (
     ApiError,
@@ -256,7 +263,8 @@ class AsyncClient(AsyncResources):
     async def _open(self) -> ClientConnection:
         url = self._url()
         log.info("fleetfreedom: connecting to %s", display_url(url))
-        return await connect(
+        await check_resolution(url)  # ws:// names must resolve to loopback
+        return await guarded_connect(
             url,
             ssl=(self._ssl or True) if url.startswith("wss:") else None,
             additional_headers=self._headers or None,

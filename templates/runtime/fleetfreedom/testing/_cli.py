@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ._seed import DEMO_LOGIN, DEMO_PASSWORD, SeedError, load_seed
 from ._server import Emulator
+from ._store import StoreError
 from ._tls import TlsUnavailable
 
 
@@ -43,6 +44,21 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "emulator") -> No
         metavar="LOGIN:PASSWORD",
         help="add a user with full rights in the seed's first company (repeatable)",
     )
+    parser.add_argument("--seed-schema", action="store_true", help="print the JSON Schema of seed files and exit")
+    parser.add_argument(
+        "--simulate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N simulated vehicles with devices reporting positions (assetAdvanced sync messages)",
+    )
+    parser.add_argument(
+        "--simulate-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between two reports of one simulated vehicle (default: 1.0)",
+    )
 
 
 def _say(line: str) -> None:
@@ -50,9 +66,14 @@ def _say(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.seed_schema:
+        from ._seed_schema import seed_json_schema_text
+
+        sys.stdout.write(seed_json_schema_text())
+        return 0
     try:
         return asyncio.run(_serve(args))
-    except (SeedError, TlsUnavailable, ValueError, OSError) as exc:
+    except (SeedError, StoreError, TlsUnavailable, ValueError, OSError) as exc:
         print(f"fleetfreedom emulator: {exc}", file=sys.stderr, flush=True)
         return 2
 
@@ -65,6 +86,8 @@ async def _serve(args: argparse.Namespace) -> int:
         # not on every platform; where missing, Ctrl-C still raises KeyboardInterrupt
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    if args.simulate:
+        emulator.simulate(args.simulate, args.simulate_interval)
     async with emulator:
         _say(f"url: {emulator.url}")
         ca_file = None

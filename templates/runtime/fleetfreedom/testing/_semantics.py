@@ -719,6 +719,8 @@ class Semantics:
             raise Failure("contactNotFound", "the user has no contact card")
         changes = {k: v for k, v in (sent.get("contact") or {}).items() if k not in catalog.STATE_FIELDS}
         changes.pop("id", None)
+        if "company" in changes and catalog.key_value(changes["company"]) != contact.data.get("company"):
+            raise Failure("permissionDenied", "a contact card cannot move to another company")
         if not changes:
             return Outcome()
         contact.data.update(changes)

@@ -36,11 +36,15 @@ from .._codec import encode_raw
 from .._exceptions import FrameError
 from .._redact import redacting_logger
 from .._registry import COMMANDS, ERROR_CODES
+from .._specs import CommandSpec
+from . import _guards as guards
 from ._faults import Faults, ReplyRule, timespan
+from ._limits import Limits, LoginThrottle
 from ._seed import apply_seed, first_company, load_seed, user_objects
 from ._semantics import Outcome, Push, Semantics
 from ._sessions import Passwords, Session, Sessions, iso, utcnow
-from ._store import open_store
+from ._simulate import Fleet
+from ._store import StoreError, open_store
 from ._tls import TlsMaterial, make_tls
 
 log = logging.getLogger("fleetfreedom.emulator")
@@ -51,6 +55,7 @@ _REQ_ID = re.compile(r'"reqId"\s*:\s*(-?\d{1,18})\b')  # salvages the reqId of a
 UNKNOWN_COMMAND_REPLY = "unknownCommandResponse"
 CONTROL_TIMEOUT = 30.0  # seconds a control call from another thread waits for the event loop
 MAX_DELAYED = 1_000  # delayed replies held per connection; past that they go out at once
+STOP_GRACE = 0.2  # seconds stop() waits for clients to answer the closing handshake
 CLOSE_TIMEOUT = 2.0  # seconds a closing handshake may take before the connection is cut (a test's peer may be gone)
 
 
@@ -67,17 +72,25 @@ class _Peer:
 
     _ids = itertools.count(1)
 
-    def __init__(self, ws: ServerConnection, session: Session, queue_limit: int) -> None:
+    def __init__(self, ws: ServerConnection, session: Session, queue_limit: int, max_bytes: int) -> None:
         self.id = next(self._ids)
         self.ws = ws
         self.session = session
         self.queue: asyncio.Queue[str | _Close] = asyncio.Queue(queue_limit)
+        self.queued_bytes = 0  # UTF-8 bytes of the frames waiting in ``queue``
+        self.max_bytes = max_bytes
         self.closing = False
         self.timers: set[asyncio.TimerHandle] = set()
 
     def send(self, frame: str) -> None:
         if self.closing:
             return
+        size = _utf8_size(frame)
+        if self.queued_bytes + size > self.max_bytes:  # a reader this far behind is cut off, not buffered for
+            log.warning("connection %d: %d bytes unread, closing it (client too slow)", self.id, self.queued_bytes)
+            self.abort(1008, "client too slow: outbound data limit reached")
+            return
+        self.queued_bytes += size
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
@@ -99,6 +112,7 @@ class _Peer:
         self.closing = True
         while not self.queue.empty():
             self.queue.get_nowait()
+        self.queued_bytes = 0
         self.queue.put_nowait(_Close(code, reason))
 
     def drop(self) -> None:
@@ -129,6 +143,7 @@ class Emulator:
         max_connections: int = 1_000,
         max_frame_bytes: int = 4 * 1024 * 1024,
         ping_interval: float | None = 20.0,
+        limits: Limits | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -140,19 +155,23 @@ class Emulator:
         self.passwords = Passwords(self.store)
         self.semantics = Semantics(self.store, self.sessions, self.passwords)
         seed_data = load_seed(seed)
-        if self.store.is_empty:
-            apply_seed(self.store, self.passwords, seed_data, where=str(seed) if seed else "default seed")
-        accounts = list(users)
-        if accounts:
-            company = first_company(seed_data)
-            if company is None:
-                raise ValueError("--user needs a seed with at least one company")
-            apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
+        with self.store.transaction():  # one commit for the whole seed
+            if self.store.is_empty:
+                apply_seed(self.store, self.passwords, seed_data, where=str(seed) if seed else "default seed")
+            accounts = list(users)
+            if accounts:
+                company = first_company(seed_data)
+                if company is None:
+                    raise ValueError("--user needs a seed with at least one company")
+                apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
         self._queue_limit = queue_limit
+        self.limits = limits or Limits()
+        self._login_throttle = LoginThrottle(self.limits)
         self._max_connections = max_connections
         self._max_frame_bytes = max_frame_bytes
         self._ping_interval = ping_interval
         self._peers: dict[int, _Peer] = {}
+        self._fleets: list[Fleet] = []
         self._server: Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._silent = False
@@ -192,14 +211,26 @@ class Emulator:
             logger=redacting_logger("fleetfreedom.emulator.websockets"),  # frames hold passwords
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        for fleet in self._fleets:
+            fleet.start()
         log.info("emulator serving %s", self.url)
 
     async def stop(self) -> None:
+        for fleet in self._fleets:
+            await fleet.stop()
         if self._server is not None:
+            self._server.close(close_connections=False)  # no new connections from here on
             for peer in list(self._peers.values()):
                 for timer in peer.timers:
                     timer.cancel()
-            self._server.close()
+                peer.abort(1001, "emulator stopping")
+            # a short grace for the closing handshakes, then cut whoever has not answered: stopping stays fast
+            for _ in range(int(STOP_GRACE / 0.01)):
+                if not self._peers:
+                    break
+                await asyncio.sleep(0.01)
+            for peer in list(self._peers.values()):
+                peer.ws.transport.abort()
             await asyncio.wait_for(self._server.wait_closed(), CONTROL_TIMEOUT)
             self._server = None
         self.store.close()
@@ -295,9 +326,29 @@ class Emulator:
             await ws.send(encode_raw("connectionResponse", body))
             await ws.close(1013, "session throttled")
             return
-        session, resumed = self.sessions.resume(ghost_id)
-        peer = _Peer(ws, session, self._queue_limit)
+        known = self.sessions.get(ghost_id) if ghost_id else None
+        if known is None or not known.logged_in:
+            address = _address_of(ws)
+            waiting = sum(1 for p in self._peers.values() if not p.session.logged_in and _peer_ip(p) == address)
+            if waiting >= self.limits.max_unauthenticated_per_address:
+                log.warning("connection from %s refused: %d connections not logged in", address, waiting)
+                details = {"kind": "throttled", "ip": address, "count": waiting, "timeout": None}
+                body = _envelope(None, "sessionThrottled", "too many connections not logged in", {}, details)
+                await ws.send(encode_raw("connectionResponse", body))
+                await ws.close(1013, "too many connections not logged in")
+                return
+        try:
+            session, resumed = self.sessions.resume(ghost_id)
+        except StoreError as exc:  # the session could not be stored: say so and let the client retry later
+            log.error("connection refused: %s", exc)
+            body = _envelope(None, "service", "the emulator could not store the session; try again", {}, None)
+            await ws.send(encode_raw("connectionResponse", body))
+            await ws.close(1013, "database unavailable")
+            return
+        peer = _Peer(ws, session, self._queue_limit, self.limits.max_outbound_bytes)
         self._peers[peer.id] = peer
+        if not session.logged_in:
+            self._start_login_deadline(peer)
         writer = asyncio.create_task(self._write(peer))
         error = self.semantics.connection_error(session, resumed)
         fields = self.semantics.session_details(session)
@@ -308,6 +359,7 @@ class Emulator:
                 self._on_frame(peer, message)
                 if peer.closing:
                     break
+                await asyncio.sleep(0)  # a turn for the other connections: a flood on one must not stall them
         except ConnectionClosed:
             pass
         finally:
@@ -323,6 +375,38 @@ class Emulator:
                 writer.cancel()
             log.debug("connection %d closed", peer.id)
 
+    def _start_login_deadline(self, peer: _Peer) -> None:
+        """Close the connection if its session is still not logged in after ``limits.login_deadline`` seconds."""
+        assert self._loop is not None
+        timer: asyncio.TimerHandle
+
+        def overdue() -> None:
+            peer.timers.discard(timer)
+            if not peer.session.logged_in and not peer.closing:
+                log.info("connection %d: no login within %.0f s, closing it", peer.id, self.limits.login_deadline)
+                peer.close(1008, f"no login within {self.limits.login_deadline:g} s")
+
+        timer = self._loop.call_later(self.limits.login_deadline, overdue)
+        peer.timers.add(timer)
+
+    def _login_throttled(self, peer: _Peer, body: dict[str, Any]) -> Outcome | None:
+        """The commandThrottled answer to a login attempt past the failure limits, or None to let it run."""
+        login = str(body.get("username", ""))
+        wait, count = self._login_throttle.wait(login, _peer_ip(peer))
+        if wait <= 0:
+            return None
+        details = {
+            "kind": "throttled",
+            "ghostId": peer.session.ghost_id,
+            "login": login,
+            "ip": _peer_ip(peer),
+            "command": "login",
+            "count": count,
+            "timeout": timespan(max(1, round(wait))),
+        }
+        message = "too many failed logins; wait before retrying"
+        return Outcome(error="commandThrottled", message=message, details=details)
+
     async def _write(self, peer: _Peer) -> None:
         try:
             while True:
@@ -330,6 +414,7 @@ class Emulator:
                 if isinstance(item, _Close):
                     await peer.ws.close(item.code, item.reason)
                     return
+                peer.queued_bytes -= _utf8_size(item)
                 if not self._silent:
                     await peer.ws.send(item)
         except ConnectionClosed:
@@ -386,13 +471,17 @@ class Emulator:
             )
             self._reply(peer, spec.reply_name, req_id, outcome)
             return
-        try:
-            outcome = self.semantics.execute(spec, peer.session, body)
-        except Exception as exc:  # an emulator bug must not cost the client its connection
-            log.exception("connection %d: %s failed inside the emulator", peer.id, name)
-            outcome = Outcome(error="service", message=f"emulator error in {name}: {type(exc).__name__}")
-        if peer.session.logged_in and not outcome.close_after:
-            self.sessions.touch(peer.session)
+        if name == "login":
+            refused = self._login_throttled(peer, body)
+            if refused is not None:
+                self._reply(peer, spec.reply_name, req_id, refused)
+                return
+        outcome = self._execute(peer, spec, body)
+        if name == "login":
+            if outcome.error == "invalidCredentials":
+                self._login_throttle.failed(str(body.get("username", "")), _peer_ip(peer))
+            elif peer.session.logged_in:
+                self._login_throttle.succeeded(str(body.get("username", "")))
         self._reply(peer, spec.reply_name, req_id, outcome, rule)
         self._fan_out(outcome.pushes)
         for ended, reason in outcome.ended:
@@ -401,6 +490,42 @@ class Emulator:
             for other in list(self._peers.values()):
                 if other.session is peer.session:
                     other.close(1000, "logged out")
+
+    def _execute(self, peer: _Peer, spec: CommandSpec, body: dict[str, Any]) -> Outcome:
+        """Run one command as one transaction: its changes (data and session) reach memory only once they are
+        stored; a refused write or an emulator bug answers with an error and changes nothing."""
+        session = peer.session
+        before = session.to_json()
+        # a login runs on a copy under a new ghost id, which the client takes from loginResponse
+        acting = self.sessions.fork(session) if spec.name == "login" else session
+        try:
+            with self.store.transaction():
+                refused = guards.check(self.semantics, spec, acting, body)
+                if refused is not None:
+                    return refused
+                passwords = guards.take_passwords(spec, body)
+                outcome = self.semantics.execute(spec, acting, body)
+                for login, password in passwords:  # stored as salted hashes, with the user's write or not at all
+                    if outcome.error == "success" and self.store.get("User", login) is not None:
+                        self.passwords.set(login, password)
+                if acting is not session and acting.logged_in and not session.logged_in:
+                    self.sessions.drop(session)  # the pre-login ghost id dies with the login
+        except StoreError as exc:
+            log.error("connection %d: %s not applied: %s", peer.id, spec.name, exc)
+            self.sessions.restore(session, before, forget=acting)
+            return Outcome(error="service", message=f"{spec.name} was not applied: the emulator could not store it")
+        except Exception as exc:  # an emulator bug must not cost the client its connection
+            log.exception("connection %d: %s failed inside the emulator", peer.id, spec.name)
+            self.sessions.restore(session, before, forget=acting)
+            return Outcome(error="service", message=f"emulator error in {spec.name}: {type(exc).__name__}")
+        if acting is not session and acting.logged_in:
+            peer.session = acting
+        if acting.logged_in and not outcome.close_after:
+            try:  # sliding the expiry is housekeeping: a read must not fail because it could not be stored
+                self.sessions.touch(acting)
+            except StoreError as exc:
+                log.warning("connection %d: session expiry not stored: %s", peer.id, exc)
+        return outcome
 
     def _reply(
         self, peer: _Peer, name: str, req_id: int | None, outcome: Outcome, rule: ReplyRule | None = None
@@ -438,7 +563,10 @@ class Emulator:
                     peer.send(frame)
 
     def _end_session(self, session: Session, reason: str) -> None:
-        self.sessions.end(session, reason)
+        try:
+            self.sessions.end(session, reason)
+        except StoreError as exc:  # ended in memory all the same: its connections close below
+            log.error("session %s: end not stored: %s", _short(session.ghost_id), exc)
         frame = encode_raw("sessionEnded", {"ghostId": session.ghost_id, "expiry": iso(utcnow())})
         for peer in list(self._peers.values()):
             if peer.session is session:
@@ -524,7 +652,8 @@ class Emulator:
         """Create or change an object as the server itself (another user, a device) would; subscribers hear of it."""
 
         def run() -> dict[str, Any]:
-            view, pushes = self.semantics.server_merge(type_name, obj)
+            with self.store.transaction():
+                view, pushes = self.semantics.server_merge(type_name, obj)
             self._fan_out(pushes)
             return view
 
@@ -534,7 +663,8 @@ class Emulator:
         """``remove`` / ``restore`` / ``suspend`` / ``revive`` an object server-side; subscribers hear of it."""
 
         def run() -> dict[str, Any]:
-            view, pushes = self.semantics.server_state_change(type_name, key, verb)
+            with self.store.transaction():
+                view, pushes = self.semantics.server_state_change(type_name, key, verb)
             self._fan_out(pushes)
             return view
 
@@ -554,16 +684,40 @@ class Emulator:
         """Add (or replace) a user with full rights in ``company`` (default: the first seeded company)."""
 
         def run() -> None:
-            target = company
-            if target is None:
-                companies = sorted(r.key for r in self.store.records("Company") if r.data.get("parent") != r.key)
-                target = companies[0] if companies else None
+            target = company if company is not None else self._first_company()
             if target is None:
                 raise ValueError("no company to add the user to")
+            existing = self.store.get("Company", target)
+            if existing is None or existing.deleted:
+                raise ValueError(f"no company {target!r} to add the user to")
             entry = {**user_objects([(login, password)], target)[0], **fields}
-            apply_seed(self.store, self.passwords, {"User": [entry]}, where="add_user")
+            with self.store.transaction():
+                apply_seed(self.store, self.passwords, {"User": [entry]}, where="add_user")
 
         self._call(run)
+
+    def simulate(self, count: int, interval: float = 1.0, company: int | None = None) -> Fleet:
+        """Add ``count`` simulated vehicles with devices to ``company`` (default: the first seeded company) that
+        report a position every ``interval`` seconds while the emulator runs (see ``_simulate``)."""
+
+        def run() -> Fleet:
+            target = company if company is not None else self._first_company()
+            if target is None or self.store.get("Company", target) is None:
+                raise ValueError(f"no company {target!r} to simulate a fleet in")
+            fleet = Fleet(self, count, interval, target)
+            self._fleets.append(fleet)
+            if self._server is not None:
+                fleet.start()
+            return fleet
+
+        return self._call(run)
+
+    def _first_company(self) -> int | None:
+        """The company tests and tools act in by default: the lowest id below the top, else the top itself."""
+        records = [r for r in self.store.records("Company") if not r.deleted and isinstance(r.key, int)]
+        below = sorted(r.key for r in records if r.data.get("parent") != r.key)
+        tops = sorted(r.key for r in records)
+        return below[0] if below else (tops[0] if tops else None)
 
     def connected_sessions(self) -> list[str]:
         """Ghost ids of the sessions that have at least one open connection."""
@@ -580,6 +734,11 @@ class Emulator:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _utf8_size(frame: str) -> int:
+    """Bytes ``frame`` takes on the wire; ``isascii`` is a flag lookup, so ASCII frames cost no encoding."""
+    return len(frame) if frame.isascii() else len(frame.encode())
 
 
 def _cert_hosts(host: str) -> tuple[str, ...]:
@@ -604,7 +763,11 @@ def _short(ghost_id: str) -> str:
 
 
 def _peer_ip(peer: _Peer) -> str | None:
-    address = peer.ws.remote_address
+    return _address_of(peer.ws)
+
+
+def _address_of(ws: ServerConnection) -> str | None:
+    address = ws.remote_address
     return str(address[0]) if address else None
 
 
@@ -662,6 +825,8 @@ def _read_frame(text: str) -> tuple[str | None, dict[str, Any] | None, int | Non
         )
     except RecursionError:
         return readable_name, None, _salvage_req_id(raw), "frame body nests too deeply"
+    except ValueError as exc:  # e.g. an integer past Python's 4,300-digit conversion limit
+        return readable_name, None, _salvage_req_id(raw), f"frame body is not readable JSON ({str(exc)[:120]})"
     if not isinstance(body, dict):
         return readable_name, None, None, "frame body is not a JSON object"
     req_id = body.pop("reqId", None)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
 from typing import Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import SecurityError
 
 from ._registry import DEFAULT_URL, VERSION
 
@@ -63,3 +68,45 @@ def display_url(url: str) -> str:
         segments[-1] = segments[-1][:6] + "..."
     query = "ghostId=..." if "ghostId=" in parts.query else parts.query
     return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), query, ""))
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+
+
+async def check_resolution(url: str) -> None:
+    """For plain ``ws://`` to a name (not an IP literal): every address it resolves to must be loopback, so
+    ``x.localhost`` is used only when it really points at this machine. Raises ValueError otherwise."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme != "ws" or not host or _ip_literal(host) is not None:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ValueError(f"refusing ws:// to {host!r}: it does not resolve ({exc.strerror or exc})") from None
+    addresses = sorted({str(info[4][0]) for info in infos})
+    resolved = [_ip_literal(a) for a in addresses]
+    if not resolved or not all(ip is not None and ip.is_loopback for ip in resolved):
+        raise ValueError(f"refusing ws:// to {host!r}: it resolves to {addresses}, not only to loopback")
+
+
+class guarded_connect(connect):  # noqa: N801  (used like the websockets function it extends)
+    """``websockets`` ``connect`` that follows a redirect only to an address ``check_url`` accepts: a loopback
+    server (a local proxy, a compromised test double) cannot send the client to a remote host without TLS."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        target = super().process_redirect(exc)
+        if isinstance(target, str):
+            try:
+                check_url(target)
+                host = urlsplit(target).hostname or ""
+                ip = _ip_literal(host)
+                if urlsplit(target).scheme == "ws" and host.lower() != "localhost" and ip is None:
+                    raise ValueError(f"a redirect to ws:// must name a loopback address, not {host!r}")
+            except ValueError as problem:
+                return SecurityError(f"refusing redirect to {display_url(target)}: {problem}")
+        return target

@@ -1,8 +1,10 @@
 """Seed data: the companies, users (with passwords), assets and other objects an emulator starts with.
 
 A seed is a JSON object (or YAML, when PyYAML is importable) whose keys are object type names of the schema
-(``Company``, ``User``, ``Asset``, ...) and whose values are lists of objects in wire form. Every object is
-validated against its generated model, so a typo in a seed file is reported with the file, type and index.
+(``Company``, ``User``, ``Asset``, ...) and whose values are lists of objects in wire form (the format, with its
+JSON Schema ``seed.schema.json``, is in ``_seed_schema``). Every object is validated against its generated model
+with unknown fields refused, so a typo in a seed file is reported with the file and the JSON path of the value:
+``acme.json: $.Asset[3].nmae: Extra inputs are not permitted``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 
 from .._registry import TYPES
 from . import _catalog as catalog
+from ._seed_schema import item_model
 from ._semantics import ALLOWED_SUBSCRIPTIONS
 from ._sessions import Passwords
 from ._store import MemoryStore, Record
@@ -66,28 +69,33 @@ def apply_seed(store: MemoryStore, passwords: Passwords, seed: dict[str, Any], w
             continue  # comments such as "_about"
         spec = TYPES.get(type_name)
         if spec is None or not spec.key:
-            raise SeedError(f"{where}: {type_name!r} is not an object type with a key")
+            raise SeedError(f"{where}: $.{type_name}: {type_name!r} is not an object type with a key")
         if spec.part_of:
-            raise SeedError(f"{where}: seed whole objects ({spec.part_of}), not the part {type_name}")
+            raise SeedError(f"{where}: $.{type_name}: seed whole objects ({spec.part_of}), not the part {type_name}")
         if not isinstance(objects, list):
-            raise SeedError(f"{where}: {type_name} must be a list of objects")
+            raise SeedError(f"{where}: $.{type_name}: must be a list of objects")
         for index, raw in enumerate(objects):
-            _store_one(store, passwords, type_name, spec.key, dict(raw), f"{where}: {type_name}[{index}]")
+            at = f"{where}: $.{type_name}[{index}]"
+            if not isinstance(raw, dict):
+                raise SeedError(f"{at}: must be an object")
+            _store_one(store, passwords, type_name, spec.key, dict(raw), at)
 
 
 def _store_one(
     store: MemoryStore, passwords: Passwords, root: str, key_field: str, obj: dict[str, Any], at: str
 ) -> None:
+    try:
+        item_model(root).model_validate(obj)  # unknown fields and wrong values, reported with their path
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        raise SeedError(f"{at}{path}: {first['msg']}") from None
     password = obj.pop("password", None)
     allowed = obj.pop(ALLOWED_SUBSCRIPTIONS, None)
     key = obj.get(key_field)
     if key in (None, "", 0):
         raise SeedError(f"{at}: needs its key {key_field!r}")
-    try:
-        model = TYPES[root].cls.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise SeedError(f"{at}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    model = TYPES[root].cls.model_validate(obj)
     data = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     data.pop("v", None)
     if allowed is not None:
