@@ -21,6 +21,7 @@ from pydantic import Field
 from ..models.users import (
     Contact,
     Machine,
+    MachineMerge,
     Session,
     User,
     UserAdvanced,
@@ -524,7 +525,7 @@ class MergeMachineRequest(RequestModel):
     Body of the mergeMachine command. Creates a machine account when the key is new, otherwise updates it when `v` matches the stored version.
     """
 
-    machine: Machine
+    machine: MachineMerge
 
 
 class MergeMachineResponse(Reply):
@@ -594,7 +595,7 @@ class MultiMergeMachineRequest(RequestModel):
     Body of the multiMergeMachine command. Creates or updates several machines in one command, each as mergeMachine would.
     """
 
-    machines: list[Machine]
+    machines: list[MachineMerge]
     """
     The machines to create or update, each as mergeMachine takes it.
     """

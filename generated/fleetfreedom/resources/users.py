@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     )
     from ..models.users import (
         Contact,
-        Machine,
+        MachineMerge,
         User,
         UserGroup,
     )
@@ -265,7 +265,7 @@ class AsyncMachinesResource(AsyncResource):
         )
 
     async def merge(
-        self, machine: Machine | Mapping[str, Any], *, timeout: float | None = None
+        self, machine: MachineMerge | Mapping[str, Any], *, timeout: float | None = None
     ) -> MergeMachineResponse:
         """Creates a machine account when the key is new, otherwise updates it when `v` matches the stored version.
 
@@ -294,7 +294,7 @@ class AsyncMachinesResource(AsyncResource):
         )
 
     async def multi_merge(
-        self, machines: Sequence[Machine | Mapping[str, Any]], *, timeout: float | None = None
+        self, machines: Sequence[MachineMerge | Mapping[str, Any]], *, timeout: float | None = None
     ) -> MultiMergeMachineResponse:
         """Creates or updates several machines in one command, each as mergeMachine would.
 
@@ -344,7 +344,7 @@ class MachinesResource(SyncResource):
             ),
         )
 
-    def merge(self, machine: Machine | Mapping[str, Any], *, timeout: float | None = None) -> MergeMachineResponse:
+    def merge(self, machine: MachineMerge | Mapping[str, Any], *, timeout: float | None = None) -> MergeMachineResponse:
         """Creates a machine account when the key is new, otherwise updates it when `v` matches the stored version.
 
         Sends ``mergeMachine``; may raise MachineNotFound, WrongVersionKey.
@@ -368,7 +368,7 @@ class MachinesResource(SyncResource):
         )
 
     def multi_merge(
-        self, machines: Sequence[Machine | Mapping[str, Any]], *, timeout: float | None = None
+        self, machines: Sequence[MachineMerge | Mapping[str, Any]], *, timeout: float | None = None
     ) -> MultiMergeMachineResponse:
         """Creates or updates several machines in one command, each as mergeMachine would.
 
