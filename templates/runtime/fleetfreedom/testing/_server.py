@@ -34,6 +34,7 @@ from websockets.protocol import State
 
 from .._codec import encode_raw
 from .._exceptions import FrameError
+from .._machine_auth import decode_secret
 from .._redact import redacting_logger
 from .._registry import COMMANDS, ERROR_CODES
 from ._faults import Faults, ReplyRule, timespan
@@ -599,6 +600,9 @@ class Emulator:
         """Add (or replace) a machine account with full rights in ``company`` (default: the first seeded company)
         and return its secret: ``secret`` as given (base64 text), else a new one. ``insecure=True`` (with
         ``secret=None``) makes a machine that connects with its key only."""
+
+        if secret is not None:
+            decode_secret(secret)  # refused before anything is stored (the message does not repeat it)
 
         def run() -> str:
             target = company if company is not None else self._first_company()
