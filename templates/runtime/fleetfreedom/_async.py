@@ -613,7 +613,7 @@ class AsyncClient(AsyncResources):
         if self._machine is not None:
             raise ValueError(
                 f"this client authenticates as the machine {self._machine.key!r} (api_key or ${ENV_API_KEY}); "
-                "it needs no login. Pass api_key=\"\" to log in as a user instead"
+                'it needs no login. Pass api_key="" to log in as a user instead'
             )
         await self._send("login", {"username": username, "password": password, "userAgent": self.user_agent}, timeout)
         return self.session

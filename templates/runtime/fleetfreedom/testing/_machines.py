@@ -17,7 +17,7 @@ import base64
 import binascii
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -53,12 +53,14 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class MachineLogin:
-    """An accepted machine login: which key, how it came (header or query) and the second it was signed at."""
+    """An accepted machine login: which key, how it came (header or query), the second it was signed at and the
+    signature (a test checks that every connection is signed afresh)."""
 
     key: str
     company: int | None
     transport: str
     signed_at: datetime | None  # None for an insecure machine that sent its key only
+    signature: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ class Machines:
                 "invalidHash",
                 f"wrong signature, or not signed within {self.tolerance.total_seconds():g} s of the server's clock",
             )
-        login = MachineLogin(offer.key, owner, offer.transport, signed_at)
+        login = MachineLogin(offer.key, owner, offer.transport, signed_at, offer.signature)
         self.logins.append(login)
         return login
 

@@ -156,8 +156,6 @@ class Emulator:
             apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
         self.machines = self.semantics.machines
         self.machines.tolerance = machine_tolerance
-        for key, secret in machines:
-            self.add_machine(key, secret)
         self._queue_limit = queue_limit
         self._max_connections = max_connections
         self._max_frame_bytes = max_frame_bytes
@@ -169,6 +167,8 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._thread_stop: asyncio.Event | None = None
         self._thread_error: BaseException | None = None
+        for key, secret in machines:
+            self.add_machine(key, secret)
 
     # ------------------------------------------------------------------ lifecycle
 
