@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 
-# Fields holding a password (login, updateOwnPassword): repr() and str() show "***" instead of the value.
-SECRET_FIELDS = frozenset({"password", "current"})
+# Fields holding a password (login, updateOwnPassword) or a machine's secret: repr() and str() show "***".
+SECRET_FIELDS = frozenset({"password", "current", "secret"})
 
 
 class WireModel(BaseModel):

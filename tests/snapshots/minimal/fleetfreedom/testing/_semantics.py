@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from .._registry import MESSAGES, SUBSCRIPTIONS, TYPES
 from .._specs import CommandSpec
 from . import _catalog as catalog
+from ._machines import Machines
 from ._sessions import (
     DEFAULT_PASSWORD_POLICY,
     DEFAULT_SESSION_POLICY,
@@ -83,6 +84,7 @@ class Semantics:
         self.store = store
         self.sessions = sessions
         self.passwords = passwords
+        self.machines = Machines(store)
         self._special: dict[str, Handler] = {
             "noop": self._noop,
             "login": self._login,
@@ -356,6 +358,25 @@ class Semantics:
     def _merge_one(
         self, spec: CommandSpec | None, session: Session | None, obj: Any, obj_type: str, *, create: bool
     ) -> tuple[Record, list[Push]]:
+        if obj_type != "MachineMerge" or not isinstance(obj, dict) or "secret" not in obj:
+            return self._merge_fields(spec, session, obj, obj_type, create=create)
+        # mergeMachine's secret is a flag (generate / remove), not a field to store: the secret lives apart
+        flag = obj["secret"]
+        record, pushes = self._merge_fields(spec, session, {k: v for k, v in obj.items() if k != "secret"},
+                                            obj_type, create=create)  # fmt: skip
+        shown = self.machines.apply_flag(record, flag)
+        if not pushes:  # only the secret changed: that is still a new version of the machine
+            record.versions[0] += 1
+            self.store.put(record)
+            pushes = self._merged_pushes(record, [0])
+        if shown is not None:  # the one time the new secret is shown: in the machineMerged that follows
+            for push in pushes:
+                push.payload["secret"] = shown
+        return record, pushes
+
+    def _merge_fields(
+        self, spec: CommandSpec | None, session: Session | None, obj: Any, obj_type: str, *, create: bool
+    ) -> tuple[Record, list[Push]]:
         name = spec.name if spec is not None else "merge"
         if not isinstance(obj, dict):
             raise Failure("invalidData", f"{name}: expected an object")
@@ -579,6 +600,9 @@ class Semantics:
     def session_details(self, session: Session) -> dict[str, Any]:
         """The fields of connectionResponse, loginResponse and getSessionDetailsResponse."""
         out: dict[str, Any] = {"serverTime": iso(utcnow()), "ghostId": session.ghost_id, "expiry": session.expiry}
+        machine = self.store.get("Machine", session.machine) if session.machine else None
+        if machine is not None:
+            out["machine"] = self.view(machine, "Machine")
         user = self.store.get("User", session.login) if session.login else None
         if user is not None:
             out["user"] = self.view(user, "User")
@@ -602,6 +626,8 @@ class Semantics:
         return Outcome(self.session_details(session))
 
     def _login(self, spec: CommandSpec, session: Session, sent: dict[str, Any], full: dict[str, Any]) -> Outcome:
+        if session.machine is not None:
+            raise Failure("machineNotAllowed", "a machine session is authenticated by its key; it cannot log in")
         login = str(sent.get("username", ""))
         user = self.store.get("User", login)
         if not self.passwords.check(login, str(sent.get("password", ""))) or user is None or user.deleted:

@@ -34,9 +34,11 @@ from websockets.protocol import State
 
 from .._codec import encode_raw
 from .._exceptions import FrameError
+from .._machine_auth import decode_secret
 from .._redact import redacting_logger
 from .._registry import COMMANDS, ERROR_CODES
 from ._faults import Faults, ReplyRule, timespan
+from ._machines import DEFAULT_TOLERANCE, Refused, new_secret
 from ._seed import apply_seed, first_company, load_seed, user_objects
 from ._semantics import Outcome, Push, Semantics
 from ._sessions import Passwords, Session, Sessions, iso, utcnow
@@ -113,6 +115,8 @@ class Emulator:
     ``seed`` is a seed file path, a dict, or ``None`` for the shipped demo data (company 42 "Acme Logistics", login
     ``demo@acme.example``). ``db`` keeps data and sessions in a SQLite file across restarts (the seed is applied only
     when the file is new). ``users`` adds ``(login, password)`` accounts with full rights in the seed's first company.
+    ``machines`` adds ``(key, secret)`` machine accounts the same way (see ``add_machine``); a machine's signature
+    is accepted when made within ``machine_tolerance`` of the emulator's clock.
     """
 
     def __init__(
@@ -124,6 +128,8 @@ class Emulator:
         seed: str | Path | dict[str, Any] | None = None,
         db: str | Path | None = None,
         users: Iterable[tuple[str, str]] = (),
+        machines: Iterable[tuple[str, str | None]] = (),
+        machine_tolerance: timedelta = DEFAULT_TOLERANCE,
         session_ttl: timedelta = timedelta(hours=24),
         queue_limit: int = 10_000,
         max_connections: int = 1_000,
@@ -148,6 +154,8 @@ class Emulator:
             if company is None:
                 raise ValueError("--user needs a seed with at least one company")
             apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
+        self.machines = self.semantics.machines
+        self.machines.tolerance = machine_tolerance
         self._queue_limit = queue_limit
         self._max_connections = max_connections
         self._max_frame_bytes = max_frame_bytes
@@ -159,6 +167,8 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._thread_stop: asyncio.Event | None = None
         self._thread_error: BaseException | None = None
+        for key, secret in machines:
+            self.add_machine(key, secret)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -295,7 +305,10 @@ class Emulator:
             await ws.send(encode_raw("connectionResponse", body))
             await ws.close(1013, "session throttled")
             return
-        session, resumed = self.sessions.resume(ghost_id)
+        opened = await self._open_session(ws, ghost_id)
+        if opened is None:
+            return
+        session, resumed = opened
         peer = _Peer(ws, session, self._queue_limit)
         self._peers[peer.id] = peer
         writer = asyncio.create_task(self._write(peer))
@@ -322,6 +335,24 @@ class Emulator:
             else:
                 writer.cancel()
             log.debug("connection %d closed", peer.id)
+
+    async def _open_session(self, ws: ServerConnection, ghost_id: str) -> tuple[Session, str] | None:
+        """The session of a new connection: a machine's (checked signature), else the ghost id's. None when a
+        machine login was refused: connectionResponse said why and the connection is closed."""
+        request = ws.request
+        if request is None or not self.machines.offered(request):
+            return self.sessions.resume(ghost_id)
+        try:
+            login = self.machines.authenticate(request, "wss" if self.tls else "ws")
+        except Refused as refused:
+            log.info("machine login refused: %s", refused.message)
+            await ws.send(encode_raw("connectionResponse", _envelope(None, refused.error, refused.message, {}, None)))
+            await ws.close(1008, "machine login refused")
+            return None
+        session = self.sessions.new()  # every machine connection is a session of its own, as the vendor's
+        session.machine, session.company = login.key, login.company
+        self.sessions.save(session)
+        return session, "success"
 
     async def _write(self, peer: _Peer) -> None:
         try:
@@ -564,6 +595,32 @@ class Emulator:
             apply_seed(self.store, self.passwords, {"User": [entry]}, where="add_user")
 
         self._call(run)
+
+    def add_machine(self, key: str, secret: str | None = None, company: int | None = None, **fields: Any) -> str:
+        """Add (or replace) a machine account with full rights in ``company`` (default: the first seeded company)
+        and return its secret: ``secret`` as given (base64 text), else a new one. ``insecure=True`` (with
+        ``secret=None``) makes a machine that connects with its key only."""
+
+        if secret is not None:
+            decode_secret(secret)  # refused before anything is stored (the message does not repeat it)
+
+        def run() -> str:
+            target = company if company is not None else self._first_company()
+            entry = {"key": key, "company": target, "enabled": True, "nickname": key, **fields}
+            apply_seed(self.store, self.passwords, {"Machine": [entry]}, where="add_machine")
+            record = self.store.get("Machine", key)
+            assert record is not None
+            chosen = None if fields.get("insecure") is True and secret is None else secret or new_secret()
+            self.machines.set_secret(record, chosen)
+            return chosen or ""
+
+        return self._call(run)
+
+    def _first_company(self) -> int:
+        companies = sorted(r.key for r in self.store.records("Company") if r.data.get("parent") != r.key)
+        if not companies:
+            raise ValueError("no company to add the account to")
+        return int(companies[0])
 
     def connected_sessions(self) -> list[str]:
         """Ghost ids of the sessions that have at least one open connection."""
