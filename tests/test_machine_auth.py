@@ -16,12 +16,15 @@ import hmac
 import json
 import logging
 import random
+import subprocess
+import sys
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import GENERATED
 from faultproxy import FaultProxy
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request
@@ -347,3 +350,17 @@ def test_neither_the_secret_nor_a_signature_reaches_a_log(emulator: Emulator, ca
         assert secret not in text
         assert secret.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D") not in text
     assert "shadowKey" in text  # the query form was logged, with its signature hidden
+
+
+def test_the_docs_example_runs_against_the_emulator() -> None:
+    """The first example of "Authenticating a service" runs as printed (it starts its own emulator)."""
+    page = (GENERATED / "docs" / "pages" / "service-auth.md").read_text(encoding="utf-8")
+    example = page.split("```python\n", 1)[1].split("```", 1)[0]
+    result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == [
+        "connected as nightly-export of company 42",
+        "company: Acme Logistics",
+        "saw the new asset: Truck 13",
+    ], result.stdout
