@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import random
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import GENERATED
 from faultproxy import FaultProxy
+from test_emulator_cli import emulator_process
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request
 
@@ -364,3 +366,41 @@ def test_the_docs_example_runs_against_the_emulator() -> None:
         "company: Acme Logistics",
         "saw the new asset: Truck 13",
     ], result.stdout
+
+
+def fleetfreedom_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from fleetfreedom._cli import main; raise SystemExit(main())", *args]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FLEETFREEDOM_")}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env={**clean, **env})
+
+
+def test_the_command_line_serves_and_uses_machines() -> None:
+    with emulator_process("--machine", "cli-made", "--machine", f"{KEY}:{SECRET}") as (url, lines):
+        made = [line for line in lines if line.startswith("machine: cli-made secret: ")]
+        assert len(made) == 1, lines
+        assert f"machine: {KEY} (secret as given with --machine)" in lines
+        assert not any(SECRET in line for line in lines)  # a given secret is never printed
+        made_secret = made[0].rsplit(" ", 1)[1]
+
+        env = {"FLEETFREEDOM_URL": url, "FLEETFREEDOM_API_KEY": "cli-made", "FLEETFREEDOM_API_SECRET": made_secret}
+        called = fleetfreedom_cli("call", "getCompany", '{"company": {"id": 42}}', env=env)
+        assert called.returncode == 0, called.stderr
+        assert json.loads(called.stdout)["company"]["name"] == "Acme Logistics"
+
+        flags = ["--url", url, "--api-key", KEY, "--api-secret", SECRET]
+        tailed = fleetfreedom_cli("tail", *flags, "--company", "42", "assetGeneral", "--idle", "0.5", env={})
+        assert tailed.returncode == 0, tailed.stderr
+        assert "subscribed to assetGeneral for company 42" in tailed.stderr
+
+        wrong = base64.b64encode(b"wrong").decode()
+        refused = fleetfreedom_cli("call", "getCompany", "{}", "--url", url, "--api-key", KEY, "--api-secret", wrong,
+                                   env={})  # fmt: skip
+        assert refused.returncode == 1 and "InvalidHash (errorCode 87)" in refused.stderr
+        assert wrong not in refused.stderr
+
+        both = fleetfreedom_cli("call", "getCompany", "{}", "--url", url, "--api-key", KEY, "--username", "a@b.c",
+                                env={})  # fmt: skip
+        assert both.returncode == 2 and "not both" in both.stderr
+        env_both = {"FLEETFREEDOM_URL": url, "FLEETFREEDOM_API_KEY": KEY, "FLEETFREEDOM_USERNAME": DEMO_LOGIN}
+        ambiguous = fleetfreedom_cli("call", "getCompany", "{}", env=env_both)
+        assert ambiguous.returncode == 2 and "choose one" in ambiguous.stderr

@@ -14,6 +14,7 @@ new value, once.
 from __future__ import annotations
 
 import base64
+import collections
 import binascii
 import hmac
 import secrets
@@ -40,6 +41,7 @@ from ._store import MemoryStore, Record
 SECRET_FIELD = "emulatorSecret"  # beside the schema's fields: never part of a view
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 SECRET_BYTES = 32
+MAX_LOGINS = 1_000
 
 
 class Refused(Exception):
@@ -82,7 +84,8 @@ class Machines:
         self.store = store
         self.tolerance = tolerance
         self.skew = timedelta(0)  # added to the emulator's clock: a test makes the client's signature look stale
-        self.logins: list[MachineLogin] = []  # every accepted machine login, oldest first (for tests)
+        # the accepted machine logins, oldest first (for tests); bounded, so a long-running emulator does not grow
+        self.logins: collections.deque[MachineLogin] = collections.deque(maxlen=MAX_LOGINS)
 
     # ------------------------------------------------------------------ secrets
 
@@ -153,7 +156,7 @@ class Machines:
         reach = int(self.tolerance.total_seconds())
         for offset in sorted(range(-reach, reach + 1), key=abs):
             moment = base + timedelta(seconds=offset)
-            if hmac.compare_digest(signature(key, secret, moment, url), sent):
+            if hmac.compare_digest(signature(key, secret, moment, url).encode(), sent.encode("utf-8")):
                 return moment
         return None
 
