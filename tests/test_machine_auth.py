@@ -34,7 +34,7 @@ from websockets.http11 import Request
 from fleetfreedom import AsyncClient, Backoff, Client, Reconnected
 from fleetfreedom._machine_auth import MachineCredentials, authorization
 from fleetfreedom.errors import InvalidHash, MachineNotAllowed
-from fleetfreedom.events import AssetGeneralMerged, MachineMerged
+from fleetfreedom.events import AssetGeneralMerged, MachineMerged, SessionMachineMerged
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 from fleetfreedom.testing.pytest_plugin import MachineAccount
 
@@ -269,10 +269,18 @@ def test_merge_machine_generates_a_secret_shown_once_and_a_rotation_stops_the_ol
             machine = AsyncClient(emulator.url, api_key=key, api_secret=secret, keepalive=None, backoff=backoff)
             async with machine:
                 assert machine.session.machine is not None and machine.session.machine.nickname == "nightly"
+                # a change of the machine reaches its own session (without any subscription)
+                await admin.machines.merge({"key": key, "v": stored.v, "nickname": "nightly (renamed)"})
+                renamed = await next_of(admin, MachineMerged)
+                assert renamed.data.secret is None
+                await next_of(machine, SessionMachineMerged)
+                assert machine.session.machine.nickname == "nightly (renamed)"
                 # rotate: the old secret stops working, so the cut machine cannot come back and stops for good
-                await admin.machines.merge({"key": key, "v": stored.v, "secret": True})
+                await admin.machines.merge({"key": key, "v": renamed.data.v, "secret": True})
                 rotated = await next_of(admin, MachineMerged)
                 assert rotated.data.secret and rotated.data.secret != secret
+                own = await next_of(machine, SessionMachineMerged)
+                assert own.data.secret is None  # the new secret goes to the administrators' machineMerged only
                 emulator.drop_connections()
                 async with asyncio.timeout(WAIT):
                     while machine.closed_reason is None:

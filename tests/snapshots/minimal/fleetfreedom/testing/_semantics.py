@@ -57,12 +57,13 @@ class Failure(Exception):
 @dataclass(frozen=True, slots=True)
 class Push:
     """A sync message to fan out: to sessions subscribed to one of ``companies`` for a type delivering it, or,
-    for account messages, to every session of ``login``."""
+    for account messages, to every session of ``login`` (a user) or ``machine`` (an API key)."""
 
     message: str
     payload: dict[str, Any]
     companies: tuple[int, ...] = ()
     login: str | None = None
+    machine: str | None = None
 
 
 @dataclass(slots=True)
@@ -261,6 +262,8 @@ class Semantics:
                     if account.kind == "account" and account.payload == part:
                         pushes.append(Push(account.name, self.view(record, part), login=record.key))
                         break
+            if record.root == "Machine" and "sessionMachineMerged" in MESSAGES:  # the machine's own sessions too
+                pushes.append(Push("sessionMachineMerged", self.view(record, part), machine=record.key))
         return pushes
 
     def _root_push(self, record: Record, kind: str) -> list[Push]:
@@ -371,7 +374,8 @@ class Semantics:
             pushes = self._merged_pushes(record, [0])
         if shown is not None:  # the one time the new secret is shown: in the machineMerged that follows
             for push in pushes:
-                push.payload["secret"] = shown
+                if push.machine is None:  # not to the machine's own sessions
+                    push.payload["secret"] = shown
         return record, pushes
 
     def _merge_fields(

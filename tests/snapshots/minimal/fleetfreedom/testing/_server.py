@@ -463,6 +463,8 @@ class Emulator:
                 session = peer.session
                 if push.login is not None:
                     hit = session.login == push.login
+                elif push.machine is not None:
+                    hit = session.machine == push.machine
                 else:
                     hit = any(wanted & session.subscriptions.get(company, set()) for company in push.companies)
                 if hit and session.ended is None:
