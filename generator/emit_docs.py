@@ -131,6 +131,7 @@ def section_pages(api: Api) -> list[tuple[str, list[Page]]]:
 TOP_PAGES = [
     Page("index.md", "Overview", "index.md.jinja"),
     Page("getting-started.md", "Getting started", "getting-started.md.jinja"),
+    Page("service-auth.md", "Authenticating a service", "service-auth.md.jinja"),
     Page("protocol.md", "Wire protocol", "protocol.md.jinja"),
     Page("python-api.md", "Python API", "api.md.jinja"),
     Page("errors.md", "Error codes", "errors.md.jinja"),

@@ -56,6 +56,7 @@ from ._protocol import (
     Stats,
     connection_lost,
 )
+from ._machine_auth import ENV_API_KEY, MachineCredentials, MachineTransport
 from ._redact import redacting_logger
 from ._registry import COMMANDS
 from .resources import AsyncResources
@@ -101,6 +102,12 @@ class AsyncClient(AsyncResources):
     after that many idle seconds (``None``: off); a server silent for ``keepalive + silence_limit`` seconds counts as
     lost. ``reconnect``: resume the session by its ghostId when the connection drops, with ``backoff`` delays.
     ``max_events`` bounds the event buffer (the oldest event is dropped when it is full; see ``stats``).
+
+    A service authenticates as a *machine*: ``api_key`` and ``api_secret`` (by default from the environment
+    variables FLEETFREEDOM_API_KEY and FLEETFREEDOM_API_SECRET; ``api_key=""`` ignores them). Every connection
+    attempt, reconnects included, is signed afresh; ``connect()`` then gives a session whose ``machine`` is set and
+    no ``login()`` is needed. ``machine_transport`` chooses how the signature travels: the ``Authorization`` header
+    (default) or the ``shadowKey``/``shadowSig`` query parameters.
     """
 
     def __init__(
@@ -123,8 +130,21 @@ class AsyncClient(AsyncResources):
         close_timeout: float = 2.0,
         ghost_id_transport: GhostIdTransport = "path",
         headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        machine_transport: MachineTransport = "header",
     ) -> None:
         socket_url(url, ghost_id, ghost_id_transport)  # fails now, not at connect(), on an unacceptable address
+        if api_key is None and ghost_id:
+            api_key = ""  # resuming a user session: a machine key in the environment is not meant for it
+        machine = MachineCredentials.create(api_key, api_secret)
+        if machine is not None and ghost_id:
+            raise ValueError(
+                "give either machine credentials (api_key/api_secret) or a user session's ghost_id, not both: "
+                "a machine signs every connection and needs no session id"
+            )
+        if machine_transport not in ("header", "query"):
+            raise ValueError("machine_transport must be 'header' or 'query'")
         if timeout <= 0 or connect_timeout <= 0:
             raise ValueError("timeouts must be positive seconds")
         if max_events < 1 or max_waiting < 0:
@@ -136,6 +156,8 @@ class AsyncClient(AsyncResources):
         self._ssl = ssl
         self._ghost_id_transport: GhostIdTransport = ghost_id_transport
         self._headers = dict(headers or {})
+        self._machine = machine
+        self._machine_transport: MachineTransport = machine_transport
         self._max_frame_size = max_frame_size
         self._ping_interval = ping_interval
         self._close_timeout = close_timeout
@@ -146,6 +168,7 @@ class AsyncClient(AsyncResources):
             "reconnect": reconnect,
             "backoff": backoff,
         }
+        self._core_options["machine"] = machine is not None
         self._core = Protocol(ghost_id=ghost_id, **self._core_options)
         self._ws: ClientConnection | None = None
         self._supervisor: asyncio.Task[None] | None = None
@@ -169,8 +192,14 @@ class AsyncClient(AsyncResources):
 
     @property
     def session(self) -> Session:
-        """What the server last said about this session: ghost_id, expiry, user, session_policy, password_policy."""
+        """What the server last said about this session: ghost_id, expiry, user (or machine), session_policy,
+        password_policy."""
         return self._core.session
+
+    @property
+    def api_key(self) -> str | None:
+        """The machine's API key when this client authenticates as a machine, else None (never the secret)."""
+        return self._machine.key if self._machine is not None else None
 
     @property
     def state(self) -> State:
@@ -258,16 +287,23 @@ class AsyncClient(AsyncResources):
             await self._drain_callbacks()
 
     def _url(self) -> str:
-        return socket_url(self.url, self._core.session.ghost_id, self._ghost_id_transport)
+        # a machine opens every connection without a session id, as the vendor's C# client does: the signature
+        # authenticates it, and the subscriptions are renewed on the new session
+        ghost_id = None if self._machine is not None else self._core.session.ghost_id
+        return socket_url(self.url, ghost_id, self._ghost_id_transport)
 
     async def _open(self) -> ClientConnection:
         url = self._url()
+        headers = dict(self._headers)
+        if self._machine is not None:  # signed now, for this attempt: the signing time is part of the signature
+            url, signed = self._machine.sign(url, self._machine_transport)
+            headers.update(signed)
         log.info("fleetfreedom: connecting to %s", display_url(url))
         await check_resolution(url)  # ws:// names must resolve to loopback
         return await guarded_connect(
             url,
             ssl=(self._ssl or True) if url.startswith("wss:") else None,
-            additional_headers=self._headers or None,
+            additional_headers=headers or None,
             user_agent_header=self.user_agent,
             open_timeout=self.connect_timeout,
             ping_interval=self._ping_interval,
@@ -596,7 +632,13 @@ class AsyncClient(AsyncResources):
         """Log in; ``client.session`` then holds the user, the ghostId and the policies.
 
         A ``PasswordExpired`` error leaves the connection usable: call ``account.update_own_password`` and go on.
+        A machine client (``api_key``) cannot log in: its connection is already authenticated.
         """
+        if self._machine is not None:
+            raise ValueError(
+                f"this client authenticates as the machine {self._machine.key!r} (api_key or ${ENV_API_KEY}); "
+                'it needs no login. Pass api_key="" to log in as a user instead'
+            )
         await self._send("login", {"username": username, "password": password, "userAgent": self.user_agent}, timeout)
         return self.session
 

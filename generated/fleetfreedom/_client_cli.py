@@ -4,7 +4,8 @@
     fleetfreedom tail --company 42 assetGeneral assetAdvanced    # prints sync events, one JSON object a line
 
 The address and credentials come from options or from FLEETFREEDOM_URL, FLEETFREEDOM_USERNAME and
-FLEETFREEDOM_PASSWORD (prefer the variable for the password: options show up in process listings). Exit codes:
+FLEETFREEDOM_PASSWORD, or for a service account (machine) FLEETFREEDOM_API_KEY and FLEETFREEDOM_API_SECRET
+(prefer the variables for the password and the secret: options show up in process listings). Exit codes:
 0 success, 1 the server answered with an error, 2 bad usage or no connection, 130 interrupted.
 """
 
@@ -26,6 +27,7 @@ from ._async import AsyncClient
 from ._client_events import ClientEvent, Disconnected
 from ._events import Event, ServerMessage, UnknownFrame
 from ._exceptions import ApiError, FleetFreedomError, RequestError
+from ._machine_auth import ENV_API_KEY, ENV_API_SECRET
 
 ENV_URL = "FLEETFREEDOM_URL"
 ENV_USERNAME = "FLEETFREEDOM_USERNAME"
@@ -42,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--username", help=f"log in as this user (default: ${ENV_USERNAME})")
     parser.add_argument("--password", help=f"password (default: ${ENV_PASSWORD}; prompted for on a terminal)")
     parser.add_argument("--ghost-id", help="resume this session instead of logging in")
+    parser.add_argument("--api-key", help=f"connect as this machine (service account) (default: ${ENV_API_KEY})")
+    parser.add_argument("--api-secret", help=f"the machine's secret (default: ${ENV_API_SECRET})")
     parser.add_argument("--ca-file", help="trust this CA certificate (PEM) for wss://, e.g. the emulator's")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each reply (default: 30)")
     if name == "call":
@@ -87,11 +91,46 @@ def _client(args: argparse.Namespace) -> AsyncClient:
         except (OSError, ssl.SSLError) as exc:
             raise UsageError(f"cannot read the CA file {args.ca_file}: {exc}") from None
     url = args.url or os.environ.get(ENV_URL) or None
-    return AsyncClient(url, ghost_id=args.ghost_id, ssl=context, timeout=args.timeout, connect_timeout=args.timeout)
+    api_key, api_secret = _machine(args)
+    try:
+        return AsyncClient(
+            url,
+            ghost_id=args.ghost_id,
+            ssl=context,
+            timeout=args.timeout,
+            connect_timeout=args.timeout,
+            api_key=api_key,
+            api_secret=api_secret,
+        )
+    except ValueError as exc:  # machine credentials that cannot sign (never repeats the secret)
+        raise UsageError(str(exc)) from None
+
+
+def _username(args: argparse.Namespace) -> str | None:
+    return args.username or os.environ.get(ENV_USERNAME) or None
+
+
+def _machine(args: argparse.Namespace) -> tuple[str, str | None]:
+    """The machine credentials to use ("" for none). An option beats the environment; a user and a machine given
+    the same way at once is a mistake, reported before anything connects."""
+    if args.api_secret and not args.api_key and args.username:
+        raise UsageError("--api-secret belongs to a machine: give --api-key, or drop --username")
+    if args.api_key and args.username:
+        raise UsageError("give either --username (a user) or --api-key (a machine), not both")
+    if args.api_key or args.api_secret:
+        return args.api_key or os.environ.get(ENV_API_KEY) or "", args.api_secret or os.environ.get(ENV_API_SECRET)
+    if args.username or args.ghost_id:
+        return "", None  # a user: a machine key in the environment is not meant for this call
+    env_key = os.environ.get(ENV_API_KEY) or ""
+    if env_key and os.environ.get(ENV_USERNAME):
+        raise UsageError(f"both ${ENV_USERNAME} and ${ENV_API_KEY} are set: choose one with --username or --api-key")
+    return env_key, os.environ.get(ENV_API_SECRET) if env_key else None
 
 
 async def _login(client: AsyncClient, args: argparse.Namespace) -> None:
-    username = args.username or os.environ.get(ENV_USERNAME)
+    if client.api_key is not None:
+        return  # a machine's connection is authenticated already
+    username = _username(args)
     if not username:
         return
     password = args.password or os.environ.get(ENV_PASSWORD)

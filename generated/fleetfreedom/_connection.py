@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import connect
 from websockets.exceptions import SecurityError
 
+from ._redact import redact_path
 from ._registry import DEFAULT_URL, VERSION
 
 GhostIdTransport = Literal["path", "query"]
@@ -61,13 +62,12 @@ def socket_url(url: str | None, ghost_id: str | None, transport: GhostIdTranspor
 
 
 def display_url(url: str) -> str:
-    """An address safe to log: the ghostId (a bearer secret) cut short."""
+    """An address safe to log: the ghostId (a bearer secret) cut short, a machine's signature hidden."""
     parts = urlsplit(url)
     segments = parts.path.split("/")
     if segments and len(segments[-1]) > 8:
         segments[-1] = segments[-1][:6] + "..."
-    query = "ghostId=..." if "ghostId=" in parts.query else parts.query
-    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), query, ""))
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), redact_path("?" + parts.query)[1:], ""))
 
 
 def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

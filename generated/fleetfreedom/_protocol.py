@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -27,6 +27,11 @@ from ._events import Event, ServerMessage, UnknownFrame
 from ._exceptions import ApiError, ConnectionLost, FleetFreedomError, FrameError, NotConnected
 from ._receipt import Mismatch, mismatches_of, validate_received_data
 from ._registry import COMMANDS, ERROR_CODES, ERRORS, MESSAGES
+
+if TYPE_CHECKING:
+    # the session's own account as the session replies carry it (contact and groups embedded whole)
+    from .models.companies import PasswordPolicy, SessionPolicy
+    from .models.users import SelfMachine, SelfUser
 
 log = logging.getLogger("fleetfreedom")
 
@@ -45,6 +50,8 @@ COMMAND_THROTTLED = _code("commandThrottled", 105)
 # connectionResponse codes that still give a usable connection to a user session (as the vendor's C# client):
 # logged in, session expired or not logged in yet (log in again), password expired (change it, then go on).
 CONNECTED_CODES = frozenset({SUCCESS, SESSION_EXPIRED, USER_NOT_LOGGED_IN, PASSWORD_EXPIRED})
+# a machine (API key) session has no login step to fall back on: only success makes it usable
+MACHINE_CONNECTED_CODES = frozenset({SUCCESS})
 # replies and pushes that describe the session as a whole
 ACCOUNT_REPLIES = frozenset({"connectionResponse", "loginResponse", "getSessionDetailsResponse"})
 
@@ -99,10 +106,10 @@ class Session:
     ghost_id: str | None = None
     expiry: datetime | None = None
     server_time: datetime | None = None
-    user: Any = None  # fleetfreedom.models.users.User
-    machine: Any = None  # fleetfreedom.models.users.Machine
-    session_policy: Any = None  # fleetfreedom.models.companies.SessionPolicy
-    password_policy: Any = None  # fleetfreedom.models.companies.PasswordPolicy
+    user: SelfUser | None = None  # the logged-in user (user sessions), else None
+    machine: SelfMachine | None = None  # the connected machine account (API key sessions), else None
+    session_policy: SessionPolicy | None = None
+    password_policy: PasswordPolicy | None = None
     code: int = USER_NOT_LOGGED_IN
     message: str | None = None
 
@@ -133,15 +140,22 @@ class Session:
 
     def patched(self, part: BaseModel, machine: bool) -> Session:
         """``session*Merged``: fold one changed part of the own account into ``user`` (or ``machine``)."""
-        current = self.machine if machine else self.user
-        if current is None:
-            return self
-        # the values either side did not take (wire_mismatches) go back in too, so the merged object keeps them
-        data = {**current.model_dump(by_alias=True, exclude_unset=True), **mismatches_of(current)}
-        changed = {**part.model_dump(by_alias=True, exclude_unset=True), **mismatches_of(part)}
-        data.update({k: v for k, v in changed.items() if k != "v"})
-        merged, _ = validate_received_data(type(current), data)  # already reported when the frames arrived
-        return replace(self, machine=merged) if machine else replace(self, user=merged)
+        if machine:
+            return self if self.machine is None else replace(self, machine=_folded(self.machine, part))
+        return self if self.user is None else replace(self, user=_folded(self.user, part))
+
+
+_Account = TypeVar("_Account", bound=BaseModel)
+
+
+def _folded(current: _Account, part: BaseModel) -> _Account:
+    """``current`` with the fields ``part`` carries; the values either side did not take (wire_mismatches) go back
+    in too, so the merged object keeps them."""
+    data = {**current.model_dump(by_alias=True, exclude_unset=True), **mismatches_of(current)}
+    changed = {**part.model_dump(by_alias=True, exclude_unset=True), **mismatches_of(part)}
+    data.update({k: v for k, v in changed.items() if k != "v"})
+    merged, _ = validate_received_data(type(current), data)  # already reported when the frames arrived
+    return merged
 
 
 # --- durations ---------------------------------------------------------------------------------------------------
@@ -302,6 +316,7 @@ class Protocol:
         backoff: Backoff | None = None,
         max_pause: float = 6 * 3600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        machine: bool = False,
     ) -> None:
         if keepalive is not None and keepalive <= 0:
             raise ValueError("keepalive must be positive seconds, or None to disable it")
@@ -312,6 +327,7 @@ class Protocol:
         # after a keep-alive goes out, a server silent this much longer is taken for dead
         self.silence_limit = silence_limit
         self.reconnect_enabled = reconnect
+        self.machine = machine  # authenticated by API key: no login, only errorCode 0 is a usable connection
         self.backoff = backoff or Backoff()
         self.max_pause = max_pause
         self.closed_reason: FleetFreedomError | None = None
@@ -627,10 +643,13 @@ class Protocol:
             code, msg = int(payload.error_code or 0), payload.message
             details = payload.error_details
         was_logged_in = self.session.logged_in
-        if code not in CONNECTED_CODES:
+        if code not in (MACHINE_CONNECTED_CODES if self.machine else CONNECTED_CODES):
             error = api_error(code, msg, command="connectionResponse", details=details)
             self._throttle(None, code, details, now)
-            if error_group(code) == "sessionEnded" or not self._was_ready:
+            # a machine refused for its credentials (wrong signature, disabled, no longer allowed) stays refused:
+            # retrying with the same key and secret would only hammer the server
+            refused = self.machine and error_group(code) in ("authentication", "permission")
+            if refused or error_group(code) == "sessionEnded" or not self._was_ready:
                 self.give_up(error)  # the first connection is the caller's to retry; a dead session is final
                 return [CloseTransport(str(error), final=True)]
             return [CloseTransport(str(error), final=False)]  # throttled, service trouble: retry later

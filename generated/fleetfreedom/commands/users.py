@@ -18,6 +18,7 @@ from ..models._internal import (
     LoginKey,
     Machine,
     MachineKey,
+    MachineMerge,
     Reply,
     Session,
     SessionHandle,
@@ -547,7 +548,7 @@ class MergeMachineRequest(RequestModel):
     Body of the mergeMachine command. Creates a machine account when the key is new, otherwise updates it when `v` matches the stored version.
     """
 
-    machine: Machine
+    machine: MachineMerge
 
 
 class MergeMachineResponse(Reply):
@@ -617,7 +618,7 @@ class MultiMergeMachineRequest(RequestModel):
     Body of the multiMergeMachine command. Creates or updates several machines in one command, each as mergeMachine would.
     """
 
-    machines: list[Machine]
+    machines: list[MachineMerge]
     """
     The machines to create or update, each as mergeMachine takes it.
     """

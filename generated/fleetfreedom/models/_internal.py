@@ -1141,6 +1141,89 @@ class MachineKey(KeyRefModel):
     """
 
 
+class MachineMerge(WireModel):
+    """
+    What mergeMachine and multiMergeMachine take to create or change a machine account; unlike Machine, `secret` here asks to generate or remove the secret.
+    """
+
+    key: str | None = None
+    """
+    Key of the machine to update; leave it out (or send a new key) to create one.
+    """
+    company: int | None = None
+    """
+    Identifier of the company the machine belongs to.
+    """
+    enabled: bool | None = None
+    """
+    Whether the machine may connect.
+    """
+    secret: bool | None = None
+    """
+    true: generate a new secret (the new value comes once, in the machineMerged message that follows); false: remove the secret. Leave it out to keep the secret as it is.
+    """
+    nickname: str | None = None
+    """
+    Friendly name of the machine.
+    """
+    notes: str | None = None
+    """
+    Free-form notes about the machine.
+    """
+    not_before: Annotated[datetime | None, Field(alias="notBefore")] = None
+    """
+    The machine may not connect before this time.
+    """
+    not_after: Annotated[datetime | None, Field(alias="notAfter")] = None
+    """
+    The machine may not connect after this time.
+    """
+    timezone: str | None = None
+    """
+    Code of the timezone used for the machine's local times (see Timezone).
+    """
+    language: str | None = None
+    """
+    Language for texts the server produces for the machine, as a culture code.
+    """
+    formats: dict[str, str] | None = None
+    """
+    Display formats used for the machine, keyed by format name.
+    """
+    measurements: dict[str, SystemsOfUnits] | None = None
+    """
+    System of units for each kind of measurement, keyed by measurement name.
+    """
+    groups: list[int] | None = None
+    """
+    Identifiers of the user groups the machine belongs to; it gains their permissions.
+    """
+    permissions: list[Permission] | None = None
+    """
+    Permissions granted or revoked for the machine directly.
+    """
+    services: list[str] | None = None
+    """
+    Addresses of the services the machine may call.
+    """
+    referrers: list[str] | None = None
+    """
+    Web addresses the machine's connections may come from.
+    """
+    ip_ranges: Annotated[list[str] | None, Field(alias="ipRanges")] = None
+    """
+    Networks (IPv4 addresses or CIDR ranges) the machine may connect from.
+    """
+    insecure: bool | None = None
+    """
+    Whether the machine may authenticate without signing requests.
+    """
+    v: list[int] | None = None
+    """
+    Stored version of the machine, as a one-element array; required to update it.
+    """
+
+
 class MultiFactorEnforcement(StrEnum):
     """Whether a company requires multi-factor authentication."""
 

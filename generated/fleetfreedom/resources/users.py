@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     )
     from ..models.users import (
         Contact,
-        Machine,
+        MachineMerge,
         User,
         UserGroup,
     )
@@ -361,7 +361,7 @@ class AsyncMachinesResource(AsyncResource):
 
     async def merge(
         self,
-        machine: Machine | Mapping[str, Any],
+        machine: MachineMerge | Mapping[str, Any],
         *,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
@@ -401,7 +401,7 @@ class AsyncMachinesResource(AsyncResource):
 
     async def multi_merge(
         self,
-        machines: Sequence[Machine | Mapping[str, Any]],
+        machines: Sequence[MachineMerge | Mapping[str, Any]],
         *,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
@@ -477,7 +477,7 @@ class MachinesResource(SyncResource):
 
     def merge(
         self,
-        machine: Machine | Mapping[str, Any],
+        machine: MachineMerge | Mapping[str, Any],
         *,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
@@ -517,7 +517,7 @@ class MachinesResource(SyncResource):
 
     def multi_merge(
         self,
-        machines: Sequence[Machine | Mapping[str, Any]],
+        machines: Sequence[MachineMerge | Mapping[str, Any]],
         *,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | None = None,

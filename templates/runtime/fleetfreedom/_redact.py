@@ -1,4 +1,4 @@
-"""Secrets kept out of logs: passwords and ghostIds in what ``websockets`` logs at DEBUG level.
+"""Secrets kept out of logs: passwords, machine secrets, signatures and ghostIds in what ``websockets`` logs.
 
 ``websockets`` logs every frame (``> TEXT 'login {"reqId":1,...}'``), the request line (``GET /<ghostId>``) and
 the headers when its logger is at DEBUG. The client and the emulator hand it a logger of their own that carries
@@ -16,14 +16,16 @@ from typing import Any
 
 from websockets.frames import Frame, Opcode
 
-# JSON fields whose value is a secret: login/updateOwnPassword passwords, and the session's bearer id.
-SECRET_FIELDS = ("password", "current", "ghostId")
+# JSON fields whose value is a secret: login/updateOwnPassword passwords, a machine's secret (shown once after
+# mergeMachine generates it), and the session's bearer id.
+SECRET_FIELDS = ("password", "current", "secret", "ghostId")
 # the value: a string, a flat list or object (a client may send the wrong type), or any other scalar
 _SECRET_VALUE = re.compile(
     r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}|[^,}\]\s]+)'
 )
 _GHOST_PATH = re.compile(r"^(/[^/?#\s]{0,6})[^/?#\s]{3,}")
-_GHOST_QUERY = re.compile(r"(ghostId=)[^&#\s]+")
+# the session id and a machine's signature (replayable while fresh) in a query string
+_GHOST_QUERY = re.compile(r"((?:ghostId|shadowSig)=)[^&#\s]+")
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "sec-websocket-protocol"})
 MASK = "***"
 
@@ -34,7 +36,7 @@ def redact(text: str) -> str:
 
 
 def redact_path(path: str) -> str:
-    """``/5112a1ea-e1bd-...`` -> ``/5112a1...``; a ghostId query parameter is hidden."""
+    """``/5112a1ea-e1bd-...`` -> ``/5112a1...``; ghostId and shadowSig query parameters are hidden."""
     return _GHOST_QUERY.sub(rf"\1{MASK}", _GHOST_PATH.sub(r"\1...", path))
 
 

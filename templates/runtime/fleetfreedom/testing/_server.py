@@ -34,12 +34,14 @@ from websockets.protocol import State
 
 from .._codec import encode_raw
 from .._exceptions import FrameError
+from .._machine_auth import decode_secret
 from .._redact import redacting_logger
 from .._registry import COMMANDS, ERROR_CODES
 from .._specs import CommandSpec
 from . import _guards as guards
 from ._faults import Faults, ReplyRule, timespan
 from ._limits import Limits, LoginThrottle
+from ._machines import DEFAULT_TOLERANCE, Refused, new_secret
 from ._seed import apply_seed, first_company, load_seed, user_objects
 from ._semantics import Outcome, Push, Semantics
 from ._sessions import Passwords, Session, Sessions, iso, utcnow
@@ -127,6 +129,8 @@ class Emulator:
     ``seed`` is a seed file path, a dict, or ``None`` for the shipped demo data (company 42 "Acme Logistics", login
     ``demo@acme.example``). ``db`` keeps data and sessions in a SQLite file across restarts (the seed is applied only
     when the file is new). ``users`` adds ``(login, password)`` accounts with full rights in the seed's first company.
+    ``machines`` adds ``(key, secret)`` machine accounts the same way (see ``add_machine``); a machine's signature
+    is accepted when made within ``machine_tolerance`` of the emulator's clock.
     """
 
     def __init__(
@@ -138,6 +142,8 @@ class Emulator:
         seed: str | Path | dict[str, Any] | None = None,
         db: str | Path | None = None,
         users: Iterable[tuple[str, str]] = (),
+        machines: Iterable[tuple[str, str | None]] = (),
+        machine_tolerance: timedelta = DEFAULT_TOLERANCE,
         session_ttl: timedelta = timedelta(hours=24),
         queue_limit: int = 10_000,
         max_connections: int = 1_000,
@@ -164,6 +170,8 @@ class Emulator:
                 if company is None:
                     raise ValueError("--user needs a seed with at least one company")
                 apply_seed(self.store, self.passwords, {"User": user_objects(accounts, company)}, where="--user")
+        self.machines = self.semantics.machines
+        self.machines.tolerance = machine_tolerance
         self._queue_limit = queue_limit
         self.limits = limits or Limits()
         self._login_throttle = LoginThrottle(self.limits)
@@ -178,6 +186,8 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._thread_stop: asyncio.Event | None = None
         self._thread_error: BaseException | None = None
+        for key, secret in machines:
+            self.add_machine(key, secret)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -338,13 +348,16 @@ class Emulator:
                 await ws.close(1013, "too many connections not logged in")
                 return
         try:
-            session, resumed = self.sessions.resume(ghost_id)
+            opened = await self._open_session(ws, ghost_id)
         except StoreError as exc:  # the session could not be stored: say so and let the client retry later
             log.error("connection refused: %s", exc)
             body = _envelope(None, "service", "the emulator could not store the session; try again", {}, None)
             await ws.send(encode_raw("connectionResponse", body))
             await ws.close(1013, "database unavailable")
             return
+        if opened is None:
+            return
+        session, resumed = opened
         peer = _Peer(ws, session, self._queue_limit, self.limits.max_outbound_bytes)
         self._peers[peer.id] = peer
         if not session.logged_in:
@@ -406,6 +419,24 @@ class Emulator:
         }
         message = "too many failed logins; wait before retrying"
         return Outcome(error="commandThrottled", message=message, details=details)
+
+    async def _open_session(self, ws: ServerConnection, ghost_id: str) -> tuple[Session, str] | None:
+        """The session of a new connection: a machine's (checked signature), else the ghost id's. None when a
+        machine login was refused: connectionResponse said why and the connection is closed."""
+        request = ws.request
+        if request is None or not self.machines.offered(request):
+            return self.sessions.resume(ghost_id)
+        try:
+            login = self.machines.authenticate(request, "wss" if self.tls else "ws")
+        except Refused as refused:
+            log.info("machine login refused: %s", refused.message)
+            await ws.send(encode_raw("connectionResponse", _envelope(None, refused.error, refused.message, {}, None)))
+            await ws.close(1008, "machine login refused")
+            return None
+        session = self.sessions.new()  # every machine connection is a session of its own, as the vendor's
+        session.machine, session.company = login.key, login.company
+        self.sessions.save(session)
+        return session, "success"
 
     async def _write(self, peer: _Peer) -> None:
         try:
@@ -557,6 +588,8 @@ class Emulator:
                 session = peer.session
                 if push.login is not None:
                     hit = session.login == push.login
+                elif push.machine is not None:
+                    hit = session.machine == push.machine
                 else:
                     hit = any(wanted & session.subscriptions.get(company, set()) for company in push.companies)
                 if hit and session.ended is None:
@@ -718,6 +751,28 @@ class Emulator:
         below = sorted(r.key for r in records if r.data.get("parent") != r.key)
         tops = sorted(r.key for r in records)
         return below[0] if below else (tops[0] if tops else None)
+
+    def add_machine(self, key: str, secret: str | None = None, company: int | None = None, **fields: Any) -> str:
+        """Add (or replace) a machine account with full rights in ``company`` (default: the first seeded company)
+        and return its secret: ``secret`` as given (base64 text), else a new one. ``insecure=True`` (with
+        ``secret=None``) makes a machine that connects with its key only."""
+
+        if secret is not None:
+            decode_secret(secret)  # refused before anything is stored (the message does not repeat it)
+
+        def run() -> str:
+            target = company if company is not None else self._first_company()
+            if target is None:
+                raise ValueError("no company to add the machine to")
+            entry = {"key": key, "company": target, "enabled": True, "nickname": key, **fields}
+            apply_seed(self.store, self.passwords, {"Machine": [entry]}, where="add_machine")
+            record = self.store.get("Machine", key)
+            assert record is not None
+            chosen = None if fields.get("insecure") is True and secret is None else secret or new_secret()
+            self.machines.set_secret(record, chosen)
+            return chosen or ""
+
+        return self._call(run)
 
     def connected_sessions(self) -> list[str]:
         """Ghost ids of the sessions that have at least one open connection."""

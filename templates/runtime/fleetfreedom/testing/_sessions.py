@@ -45,10 +45,11 @@ class Session:
     user_agent: str | None = None
     ended: str | None = None  # error name once ended: sessionExpired, sessionKilled
     subscriptions: dict[int, set[str]] = field(default_factory=dict)
+    machine: str | None = None  # the API key of a machine session (authenticated when it connected)
 
     @property
     def logged_in(self) -> bool:
-        return self.login is not None
+        return self.login is not None or self.machine is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class Session:
             "userAgent": self.user_agent,
             "ended": self.ended,
             "subscriptions": {str(c): sorted(t) for c, t in self.subscriptions.items()},
+            "machine": self.machine,
         }
 
     @classmethod
@@ -75,6 +77,7 @@ class Session:
             user_agent=raw.get("userAgent"),
             ended=raw.get("ended"),
             subscriptions={int(c): set(t) for c, t in (raw.get("subscriptions") or {}).items()},
+            machine=raw.get("machine"),
         )
 
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from ._receipt import mismatches_of
 
 
-# Fields holding a password (login, updateOwnPassword): repr() and str() show "***" instead of the value.
-SECRET_FIELDS = frozenset({"password", "current"})
+# Fields holding a password (login, updateOwnPassword) or a machine's secret: repr() and str() show "***".
+SECRET_FIELDS = frozenset({"password", "current", "secret"})
 
 
 class WireModel(BaseModel):

@@ -83,7 +83,8 @@ class Client(SyncResources):
             for event in client.events():
                 print(event)
 
-    Event callbacks (``on``) run on the client's background thread.
+    Event callbacks (``on``) run on the client's background thread. A service passes ``api_key=`` and
+    ``api_secret=`` (or sets FLEETFREEDOM_API_KEY / FLEETFREEDOM_API_SECRET) instead of logging in.
     """
 
     def __init__(self, url: str | None = None, **options: Any) -> None:
@@ -150,6 +151,11 @@ class Client(SyncResources):
     def timeout(self) -> float:
         return self._async.timeout
 
+    @property
+    def api_key(self) -> str | None:
+        """The machine's API key when this client authenticates as a machine, else None."""
+        return self._async.api_key
+
     def __repr__(self) -> str:
         return f"<Client {self.state.value} {self._client.session if self._client else ''}>"
 
@@ -180,7 +186,8 @@ class Client(SyncResources):
             try:
                 portal.call(client.close())
             finally:
-                self._last_ghost = client.session.ghost_id
+                # a user session resumes by its ghostId after connect(); a machine signs a new connection instead
+                self._last_ghost = client.session.ghost_id if client.api_key is None else None
                 self._client = self._portal = None
                 portal.stop()
 

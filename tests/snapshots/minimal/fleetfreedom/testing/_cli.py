@@ -1,9 +1,10 @@
 """``fleetfreedom emulator``: run a local Fleet Freedom server until interrupted.
 
 It prints one line with the URL it serves (``url: ws://127.0.0.1:8765/``), with ``--tls`` one naming the CA file
-to trust (``ca: /tmp/...pem``), and last one with a login to try (``login: ...``), each flushed at once so that a
-script can read them from a pipe. Passwords are never printed except the shipped demo seed's
-public one.
+to trust (``ca: /tmp/...pem``), one per ``--machine`` (``machine: KEY``, with ``secret: ...`` when the emulator
+made the secret up), and last one with a login to try (``login: ...``), each flushed at once so that a script can
+read them from a pipe. Passwords and given secrets are never printed except the shipped demo seed's public
+password.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ def _account(text: str) -> tuple[str, str]:
     if not sep or not login or not password:
         raise argparse.ArgumentTypeError("expected LOGIN:PASSWORD")
     return login, password
+
+
+def _machine(text: str) -> tuple[str, str | None]:
+    key, sep, secret = text.partition(":")
+    if not key or (sep and not secret):
+        raise argparse.ArgumentTypeError("expected KEY:SECRET (the secret as base64 text), or KEY for a new secret")
+    return key, secret or None
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str = "emulator") -> None:
@@ -59,6 +67,16 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "emulator") -> No
         metavar="SECONDS",
         help="seconds between two reports of one simulated vehicle (default: 1.0)",
     )
+    parser.add_argument(
+        "--machine",
+        dest="machines",
+        action="append",
+        type=_machine,
+        default=[],
+        metavar="KEY[:SECRET]",
+        help="add a machine (API key) with full rights in the seed's first company; without SECRET one is made up "
+        "and printed (repeatable)",
+    )
 
 
 def _say(line: str) -> None:
@@ -80,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     emulator = Emulator(host=args.host, port=args.port, tls=args.tls, seed=args.seed, db=args.db, users=args.users)
+    secrets = [(key, emulator.add_machine(key, secret)) for key, secret in args.machines]  # checked before serving
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -95,6 +114,8 @@ async def _serve(args: argparse.Namespace) -> int:
             ca_file = Path(tempfile.gettempdir()) / f"fleetfreedom-emulator-{emulator.port}-ca.pem"
             ca_file.write_bytes(emulator.ca_pem)
             _say(f"ca: {ca_file}")
+        for (key, given), (_, secret) in zip(args.machines, secrets, strict=True):
+            _say(f"machine: {key} (secret as given with --machine)" if given else f"machine: {key} secret: {secret}")
         if args.users:
             _say(f"login: {args.users[0][0]} (password as given with --user)")
         elif args.seed is None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from .._registry import MESSAGES, SUBSCRIPTIONS, TYPES
 from .._specs import CommandSpec
 from . import _catalog as catalog
+from ._machines import Machines
 from ._sessions import (
     DEFAULT_PASSWORD_POLICY,
     DEFAULT_SESSION_POLICY,
@@ -56,12 +57,13 @@ class Failure(Exception):
 @dataclass(frozen=True, slots=True)
 class Push:
     """A sync message to fan out: to sessions subscribed to one of ``companies`` for a type delivering it, or,
-    for account messages, to every session of ``login``."""
+    for account messages, to every session of ``login`` (a user) or ``machine`` (an API key)."""
 
     message: str
     payload: dict[str, Any]
     companies: tuple[int, ...] = ()
     login: str | None = None
+    machine: str | None = None
 
 
 @dataclass(slots=True)
@@ -83,6 +85,7 @@ class Semantics:
         self.store = store
         self.sessions = sessions
         self.passwords = passwords
+        self.machines = Machines(store)
         self._special: dict[str, Handler] = {
             "noop": self._noop,
             "login": self._login,
@@ -275,6 +278,8 @@ class Semantics:
                     if account.kind == "account" and account.payload in (part, f"Self{part}"):
                         pushes.append(Push(account.name, self.self_view(record, account.payload), login=record.key))
                         break
+            if record.root == "Machine" and "sessionMachineMerged" in MESSAGES:  # the machine's own sessions too
+                pushes.append(Push("sessionMachineMerged", self.view(record, part), machine=record.key))
         return pushes
 
     def _root_push(self, record: Record, kind: str) -> list[Push]:
@@ -377,9 +382,30 @@ class Semantics:
         password = obj.get("password") if isinstance(obj, dict) and obj_type in ("User", "UserGeneral") else None
         if password is not None:
             obj = {k: v for k, v in obj.items() if k != "password"}
-        record, pushes = self._merge_fields(spec, session, obj, obj_type, create=create)
+        if obj_type == "MachineMerge" and isinstance(obj, dict) and "secret" in obj:
+            record, pushes = self._merge_machine_secret(spec, session, obj, create=create)
+        else:
+            record, pushes = self._merge_fields(spec, session, obj, obj_type, create=create)
         if password is not None:
             self.passwords.set(str(record.key), str(password))
+        return record, pushes
+
+    def _merge_machine_secret(
+        self, spec: CommandSpec | None, session: Session | None, obj: dict[str, Any], *, create: bool
+    ) -> tuple[Record, list[Push]]:
+        # mergeMachine's secret is a flag (generate / remove), not a field to store: the secret lives apart
+        flag = obj["secret"]
+        record, pushes = self._merge_fields(spec, session, {k: v for k, v in obj.items() if k != "secret"},
+                                            "MachineMerge", create=create)  # fmt: skip
+        shown = self.machines.apply_flag(record, flag)
+        if not pushes:  # only the secret changed: that is still a new version of the machine
+            record.versions[0] += 1
+            self.store.put(record)
+            pushes = self._merged_pushes(record, [0])
+        if shown is not None:  # the one time the new secret is shown: in the machineMerged that follows
+            for push in pushes:
+                if push.machine is None:  # not to the machine's own sessions
+                    push.payload["secret"] = shown
         return record, pushes
 
     def _merge_fields(
@@ -608,6 +634,9 @@ class Semantics:
     def session_details(self, session: Session) -> dict[str, Any]:
         """The fields of connectionResponse, loginResponse and getSessionDetailsResponse."""
         out: dict[str, Any] = {"serverTime": iso(utcnow()), "ghostId": session.ghost_id, "expiry": session.expiry}
+        machine = self.store.get("Machine", session.machine) if session.machine else None
+        if machine is not None:
+            out["machine"] = self.self_view(machine, "SelfMachine")
         user = self.store.get("User", session.login) if session.login else None
         if user is not None:
             out["user"] = self.self_view(user, "SelfUser")
@@ -631,6 +660,8 @@ class Semantics:
         return Outcome(self.session_details(session))
 
     def _login(self, spec: CommandSpec, session: Session, sent: dict[str, Any], full: dict[str, Any]) -> Outcome:
+        if session.machine is not None:
+            raise Failure("machineNotAllowed", "a machine session is authenticated by its key; it cannot log in")
         login = str(sent.get("username", ""))
         user = self.store.get("User", login)
         if not self.passwords.check(login, str(sent.get("password", ""))) or user is None or user.deleted:
