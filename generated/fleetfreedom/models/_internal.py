@@ -1218,6 +1218,10 @@ class MachineMerge(WireModel):
     """
     Whether the machine may authenticate without signing requests.
     """
+    options: dict[str, str] | None = None
+    """
+    Free-form settings kept for client applications, keyed by codified option name.
+    """
     v: list[int] | None = None
     """
     Stored version of the machine, as a one-element array; required to update it.

@@ -48,8 +48,10 @@ class FieldType:
 
 
 @cache
-def _type_names_by_path() -> dict[str, str]:
-    return {spec.path: name for name, spec in TYPES.items()}
+def _type_names_by_class() -> dict[Any, str]:
+    # by the class itself, not its module path: datamodel-code-generator moves models that import each other in a
+    # circle into ``models._internal``, and the section modules only re-export them
+    return {spec.cls: name for name, spec in TYPES.items()}
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -76,8 +78,7 @@ def field_type(model: type[Any], wire_name: str) -> FieldType:
     for name, info in model.model_fields.items():
         if (info.alias or name) == wire_name:
             inner, is_list = _unwrap(info.annotation)
-            path = f"{getattr(inner, '__module__', '')}:{getattr(inner, '__qualname__', '')}"
-            return FieldType(_type_names_by_path().get(path), is_list)
+            return FieldType(_type_names_by_class().get(inner), is_list)
     return FieldType(None, False)
 
 
