@@ -12,6 +12,9 @@ connection (RST), stalls it (no bytes either way, no FIN) or half-closes it (FIN
 - two caches (``client.cache().sync(42, [Asset])``): one with a change stream open, one without (the default);
 - a witness, connected straight to the emulator and subscribed to the same parts, timestamps every server change.
 
+The emulator sends its list replies ``--list-delay`` seconds after building them, so pushes of changes made in
+between overtake them, as they can from a busy server: the list-versus-push race the caches must get right.
+
 Then the faults stop, the clients settle, and a checker connected straight to the emulator compares:
 
 - every cache with the server (every part of every asset, field by field);
@@ -53,6 +56,7 @@ from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD
 COMPANY = 42
 PARTS: tuple[type[Any], ...] = (AssetGeneral, AssetAdvanced, AssetDispatch)
 LISTS = {AssetGeneral: "list_general", AssetAdvanced: "list_advanced", AssetDispatch: "list_dispatch"}
+LIST_COMMANDS = ("getAssetGeneralsList", "getAssetAdvancedsList", "getAssetDispatchesList")  # what the caches send
 POLL = 0.1  # seconds between two looks at what the caches hold
 SETTLE = 60.0  # seconds the clients get to come back and catch up once the faults stop
 FAULTS = (("cut", 0.6), ("stall", 0.2), ("half-close", 0.2))
@@ -71,6 +75,7 @@ class Config:
     silence_limit: float = 3.0
     reconnect_delay: float | None = None  # None: the client's default policy
     healthy_after: float | None = None
+    list_delay: float = 0.25
     max_gap: float = 15.0
     max_p99: float = 15.0
     seed: int = 1
@@ -87,6 +92,7 @@ class Result:
     caches_equal: bool = False
     differences: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
     changes: int = 0
     never_reflected: int = 0
     staleness_p50: float = 0.0
@@ -94,6 +100,8 @@ class Result:
     staleness_max: float = 0.0
     longest_gap: float = 0.0
     gaps: int = 0
+    resume_p50: float = 0.0
+    resume_max: float = 0.0
     reconnects: list[int] = field(default_factory=list)
 
     @property
@@ -101,6 +109,7 @@ class Result:
         return (
             self.caches_equal
             and not self.lost
+            and not self.dropped
             and self.never_reflected == 0
             and self.longest_gap <= self.config.max_gap
             and self.staleness_p99 <= self.config.max_p99
@@ -111,7 +120,8 @@ class Result:
         faults = ", ".join(f"{kind} {n}" for kind, n in sorted(self.faults.items()))
         lines = [
             f"soak: {c.duration:g} s, a fault every {c.faults_every[0]:g}-{c.faults_every[1]:g} s on each of "
-            f"{c.writers + 2} links ({faults}); {c.writers} writers at {c.rate:g} writes/s",
+            f"{c.writers + 2} links ({faults}); {c.writers} writers at {c.rate:g} writes/s; list replies "
+            f"{c.list_delay:g} s late",
             f"writes: {self.acknowledged} acknowledged, {self.unknown} outcome unknown (cut off), "
             f"{self.refused} refused by the server (stale version after an unknown one)",
             f"caches equal the server: {'yes' if self.caches_equal else 'NO'} (2 caches, {self.assets} assets, "
@@ -119,11 +129,14 @@ class Result:
             *(f"  {d}" for d in self.differences[:20]),
             f"acknowledged writes on the server: {'all' if not self.lost else 'NOT ALL'} ({len(self.lost)} lost)",
             *(f"  {d}" for d in self.lost[:20]),
+            f"objects a cache dropped while the server still had them: {len(self.dropped)}",
+            *(f"  {d}" for d in self.dropped[:20]),
             f"staleness (server change -> cache holds it), {self.changes} changes x 2 caches: "
             f"p50 {self.staleness_p50:.2f} s, p99 {self.staleness_p99:.2f} s, max {self.staleness_max:.2f} s; "
             f"never reflected: {self.never_reflected}",
             f"longest offline gap (fault -> Reconnected): {self.longest_gap:.2f} s over {self.gaps} gaps; "
-            f"reconnects per cache client: {self.reconnects}",
+            f"reconnects per cache client: {self.reconnects}; a resume (the wait over, to Reconnected) took "
+            f"p50 {self.resume_p50 * 1000:.0f} ms, max {self.resume_max * 1000:.0f} ms",
             f"verdict: {'PASS' if self.ok else 'FAIL'} (max gap {c.max_gap:g} s, max p99 {c.max_p99:g} s)",
         ]
         return "\n".join(lines)
@@ -132,12 +145,29 @@ class Result:
 # --- the server --------------------------------------------------------------------------------------------------
 
 
+# Run in the emulator's process: a list reply leaves ``delay`` seconds after the server built it, while the pushes
+# of changes made meanwhile go out at once (a real server building a big list, or a slow link, does the same).
+_EMULATOR = """
+import asyncio, sys
+from fleetfreedom.testing import Emulator
+
+async def main() -> None:
+    async with Emulator() as emulator:
+        for command in sys.argv[2:]:
+            emulator.faults.delay_replies(float(sys.argv[1]), command=command)
+        print("url:", emulator.url, flush=True)
+        await asyncio.Event().wait()  # until terminated
+
+asyncio.run(main())
+"""
+
+
 @contextlib.contextmanager
-def emulator_process() -> Iterator[tuple[str, int]]:
-    """``fleetfreedom emulator`` in a process of its own; yields its host and port."""
-    code = "import sys; from fleetfreedom._cli import main; sys.exit(main(['emulator']))"
+def emulator_process(list_delay: float) -> Iterator[tuple[str, int]]:
+    """The emulator in a process of its own, its list replies ``list_delay`` late; yields its host and port."""
+    args = [str(list_delay), *LIST_COMMANDS] if list_delay > 0 else []
     process = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [sys.executable, "-c", _EMULATOR, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     try:
         assert process.stdout is not None
@@ -320,13 +350,17 @@ def _unknown(exc: FleetFreedomError) -> bool:
 
 
 class Staleness:
-    """For every change the witness saw: when a cache first held that version of the part, or a newer state."""
+    """For every change the witness saw: when a cache first held that version of the part, or a newer state. And
+    every object the cache let go of: unless the server deleted it, that is a lost object, even if a later re-list
+    brings it back (so a loss is caught when it happens, not only if it lasts until the end)."""
 
     def __init__(self, store: AsyncCache) -> None:
         self.store = store
         self.pending: dict[tuple[type[Any], int], list[tuple[int, float]]] = {}
         self.deleted: set[int] = set()
         self.delays: list[float] = []
+        self.held: dict[type[Any], set[int]] = {cls: set() for cls in PARTS}
+        self.dropped: dict[tuple[type[Any], int], float] = {}  # first time each part went missing
 
     def saw(self, cls: type[Any], key: int, version: int, at: float) -> None:
         if version == DELETED:
@@ -334,6 +368,11 @@ class Staleness:
         self.pending.setdefault((cls, key), []).append((version, at))
 
     def look(self, now: float) -> None:
+        for cls in PARTS:
+            current = set(self.store.keys(cls, COMPANY))
+            for key in self.held[cls] - current:
+                self.dropped.setdefault((cls, key), now)
+            self.held[cls] = current
         for (cls, key), waiting in list(self.pending.items()):
             item = self.store.get(cls, key)
             held = item.v[0] if item is not None and item.v else None
@@ -352,6 +391,14 @@ class Staleness:
     @property
     def unresolved(self) -> int:
         return sum(len(w) for w in self.pending.values())
+
+    def lost(self, started: float) -> list[str]:
+        """Parts the cache dropped although the server never deleted them (judged once the run is over)."""
+        return [
+            f"{cls.__name__} {key} left the cache at +{at - started:.1f} s although the server never deleted it"
+            for (cls, key), at in sorted(self.dropped.items(), key=lambda item: item[1])
+            if key not in self.deleted
+        ]
 
 
 async def witness(client: AsyncClient, trackers: list[Staleness], stop: asyncio.Event) -> int:
@@ -387,13 +434,19 @@ async def watch(trackers: list[Staleness], stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), POLL)
 
 
-async def client_events(client: AsyncClient, timeline: list[tuple[float, str]]) -> None:
-    """Drain a cache client's events (the cache itself taps them), noting when it lost and got back its session."""
+async def client_events(client: AsyncClient, timeline: list[tuple[float, str]], resumes: list[float]) -> None:
+    """Drain a cache client's events (the cache itself taps them), noting when it lost and got back its session,
+    and how long each successful attempt took once its wait was over."""
+    attempt_at: float | None = None
     async for event in client.events():
+        now = time.monotonic()
         if isinstance(event, Reconnecting):
-            timeline.append((time.monotonic(), "reconnecting"))
+            timeline.append((now, "reconnecting"))
+            attempt_at = now + event.delay
         elif isinstance(event, Reconnected):
-            timeline.append((time.monotonic(), "reconnected"))
+            timeline.append((now, "reconnected"))
+            if attempt_at is not None:
+                resumes.append(max(0.0, now - attempt_at))
 
 
 def offline_gaps(faults: list[tuple[float, str]], timeline: list[tuple[float, str]]) -> list[float]:
@@ -467,7 +520,7 @@ async def check_writes(checker: AsyncClient, writers: list[Writer]) -> list[str]
 async def run(config: Config) -> Result:
     result = Result(config)
     rng = random.Random(config.seed)
-    with emulator_process() as (host, port):
+    with emulator_process(config.list_delay) as (host, port):
         direct = f"ws://{host}:{port}"
         async with contextlib.AsyncExitStack() as stack:
             proxies = [await stack.enter_async_context(FaultProxy(host, port)) for _ in range(config.writers + 2)]
@@ -483,11 +536,15 @@ async def run(config: Config) -> Result:
                 await store.sync(COMPANY, [Asset])
             trackers = [Staleness(store) for store in stores]
             timelines: list[list[tuple[float, str]]] = [[] for _ in cache_clients]
+            resumes: list[float] = []
             stop = asyncio.Event()
             background = [
                 asyncio.ensure_future(witness(observer, trackers, stop)),
                 asyncio.ensure_future(watch(trackers, stop)),
-                *(asyncio.ensure_future(client_events(c, t)) for c, t in zip(cache_clients, timelines, strict=True)),
+                *(
+                    asyncio.ensure_future(client_events(c, t, resumes))
+                    for c, t in zip(cache_clients, timelines, strict=True)
+                ),
                 asyncio.ensure_future(_drain(stream, stop)),
             ]
 
@@ -514,6 +571,10 @@ async def run(config: Config) -> Result:
 
             result.assets, result.differences = await compare(observer, stores)
             result.caches_equal = not result.differences
+            started = until - config.duration
+            result.dropped = [
+                f"cache {n}: {line}" for n, tracker in enumerate(trackers) for line in tracker.lost(started)
+            ]
             result.lost = await check_writes(observer, writers)
             result.acknowledged = sum(w.acknowledged for w in writers)
             result.unknown = sum(w.unknown for w in writers)
@@ -531,6 +592,8 @@ async def run(config: Config) -> Result:
             result.gaps = len(gaps)
             result.longest_gap = max(gaps, default=0.0)
             result.reconnects = [c.stats.reconnects for c in cache_clients]
+            if resumes:
+                result.resume_p50, result.resume_max = statistics.median(resumes), max(resumes)
             for task in background[2:-1]:
                 task.cancel()
     return result
@@ -553,6 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--silence-limit", type=float, default=Config.silence_limit)
     parser.add_argument("--reconnect-delay", type=float, help="client option (default: the client's own)")
     parser.add_argument("--healthy-after", type=float, help="client option (default: the client's own)")
+    parser.add_argument("--list-delay", type=float, default=Config.list_delay, help="seconds a list reply is late")
     parser.add_argument("--max-gap", type=float, default=Config.max_gap)
     parser.add_argument("--max-p99", type=float, default=Config.max_p99)
     parser.add_argument("--seed", type=int, default=Config.seed)
@@ -568,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         silence_limit=args.silence_limit,
         reconnect_delay=args.reconnect_delay,
         healthy_after=args.healthy_after,
+        list_delay=args.list_delay,
         max_gap=args.max_gap,
         max_p99=args.max_p99,
         seed=args.seed,

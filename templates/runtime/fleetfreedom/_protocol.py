@@ -172,7 +172,7 @@ def parse_duration(value: object) -> float | None:
 # The defaults of the reconnect policy (README, "Reconnect policy", says how they were chosen).
 RECONNECT_DELAY = 1.0  # ceiling of the first wait after a connection that served
 RECONNECT_MAX_DELAY = 300.0  # the ceiling repeated failures grow to
-HEALTHY_AFTER = 2.0  # a connection dropped sooner than this after being accepted counts as a failure (flapping)
+HEALTHY_AFTER = 1.0  # a connection dropped sooner than this after being accepted counts as a failure (flapping)
 
 
 @dataclass(slots=True)
