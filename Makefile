@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test generate check coverage wire bench lint typecheck clean docs docs-serve
+.PHONY: setup run test generate check coverage wire bench soak lint typecheck clean docs docs-serve
 
 $(STAMP): pyproject.toml generated/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench: setup
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_regen.py
 	$(PY) benchmarks/bench_cache_memory.py
+
+# Caches and writers through fault proxies, then a checker: staleness, offline gaps, lost writes (not part of
+# `make test`, which runs a one-minute version). Harsher: make soak SOAK_ARGS="--duration 600 --faults-every 3-5"
+SOAK_ARGS ?= --duration 180 --faults-every 6-8
+soak: setup
+	$(PY) tests/soak.py $(SOAK_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check generator templates/runtime tests tools benchmarks generated/fleetfreedom

@@ -1,4 +1,10 @@
-"""The sync cache's rules without sockets: frames are decoded from wire text and fed to ``CacheCore`` directly."""
+"""The sync cache's rules without sockets: frames are decoded from wire text and fed to ``CacheCore`` directly.
+
+The ``core`` fixture runs every rule twice: with production defaults (no change stream open, so the core makes no
+change objects; that is how ``AsyncCache`` runs until somebody calls ``changes()``) and with changes tracked. What
+is stored, evicted and counted must be the same either way; tests about the change objects themselves use
+``listening``.
+"""
 
 from __future__ import annotations
 
@@ -46,12 +52,26 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def core() -> CacheCore:
-    c = CacheCore(tombstone_ttl=60.0, clock=Clock())
+def synced_core(**options: Any) -> CacheCore:
+    c = CacheCore(tombstone_ttl=60.0, clock=Clock(), **options)
     c.watch(COMPANY, "AssetGeneral")
     c.watch(COMPANY, "AssetAdvanced")
     return c
+
+
+@pytest.fixture(params=["no-change-stream", "change-stream-open"])
+def core(request: pytest.FixtureRequest) -> CacheCore:
+    """Production defaults first (what ``AsyncCache`` makes), then with changes tracked (a stream is open)."""
+    c = synced_core()
+    assert c.track_changes is False  # the default IS the production setting: nothing listens yet
+    c.track_changes = request.param == "change-stream-open"
+    return c
+
+
+@pytest.fixture
+def listening() -> CacheCore:
+    """A core whose driver has a change stream open: pushes and lists answer with the changes they made."""
+    return synced_core(track_changes=True)
 
 
 def stored(core: CacheCore, key: int, cls: type[Any] = AssetGeneral) -> Any:
@@ -60,30 +80,53 @@ def stored(core: CacheCore, key: int, cls: type[Any] = AssetGeneral) -> Any:
 
 
 def test_version_rule_newer_replaces_older_and_equal_do_not(core: CacheCore) -> None:
+    core.apply(general(7, 2, name="Truck"))
+    assert stored(core, 7).name == "Truck"
+    core.apply(general(7, 1, name="older"))
+    core.apply(general(7, 2, name="same version, other text"))
+    assert stored(core, 7).name == "Truck"
+    assert core.stats.same_version_differs == 1 and core.stats.stale == 1
+    core.apply(general(7, 3, name="Truck 7", labels=["cold"]))
+    assert stored(core, 7).name == "Truck 7" and stored(core, 7).v == [3]
+    assert core.stats.applied == 2
+
+
+def test_changes_say_what_happened_while_a_stream_is_open(listening: CacheCore) -> None:
+    core = listening
     [created] = core.apply(general(7, 2, name="Truck"))
     assert isinstance(created, ObjectCreated) and created.new is not None and created.new.name == "Truck"
     assert core.apply(general(7, 1, name="older")) == []
     assert core.apply(general(7, 2, name="same version, other text")) == []
-    assert core.stats.same_version_differs == 1
     [updated] = core.apply(general(7, 3, name="Truck 7", labels=["cold"]))
     assert isinstance(updated, ObjectUpdated)
     assert updated.fields == {"name", "labels"}
     assert updated.old is not None and updated.old.name == "Truck"
-    assert stored(core, 7).name == "Truck 7" and stored(core, 7).v == [3]
+
+
+def test_no_change_objects_are_made_while_nobody_listens() -> None:
+    core = synced_core()
+    assert core.apply(general(14, 1)) == [] and core.apply(general(14, 2)) == []
+    ticket = core.begin_list(COMPANY, "AssetGeneral")
+    assert core.finish_list(ticket, models(AssetGeneral, {"id": 15, "v": [1]})) == []  # 15 created, 14 evicted
+    assert core.keys("AssetGeneral") == [15] and core.stats.applied == 2 and core.stats.evicted == 1
 
 
 def test_missing_version_lands_only_on_an_empty_slot(core: CacheCore) -> None:
     core.apply(general(8, 4, name="a"))
-    assert core.apply(frame("assetGeneralMerged", {"id": 8, "company": COMPANY, "name": "no v"})) == []
+    core.apply(frame("assetGeneralMerged", {"id": 8, "company": COMPANY, "name": "no v"}))
     assert stored(core, 8).name == "a"
+    core.apply(frame("assetGeneralMerged", {"id": 80, "company": COMPANY, "name": "no v, nothing stored"}))
+    assert stored(core, 80).name == "no v, nothing stored"
 
 
 def test_a_part_frame_updates_only_its_part_and_composes_with_versions_per_slot(core: CacheCore) -> None:
     core.apply(general(9, 5, name="Nine"))
     core.apply(advanced(9, 2, odometer=100.0))
-    [change] = core.apply(advanced(9, 3, odometer=150.0))
-    assert change.type is AssetAdvanced and isinstance(change, ObjectUpdated) and change.fields == {"odometer"}
-    assert stored(core, 9).v == [5]
+    changes = core.apply(advanced(9, 3, odometer=150.0))
+    if core.track_changes:
+        [change] = changes
+        assert change.type is AssetAdvanced and isinstance(change, ObjectUpdated) and change.fields == {"odometer"}
+    assert stored(core, 9).v == [5] and stored(core, 9, AssetAdvanced).v == [3]
     whole = Asset.model_validate_json(core.raw("Asset", 9) or b"")
     assert whole.name == "Nine" and whole.odometer == 150.0 and whole.v == [5, 3, 0]
     assert core.keys("Asset", COMPANY) == [9]
@@ -100,13 +143,15 @@ def test_a_merged_frame_after_the_deleted_one_does_not_resurrect(core: CacheCore
     core.apply(general(10, 3, name="Ten"))
     core.apply(advanced(10, 1))
     changes = core.apply(deleted(10))
-    assert {(type(c), c.type) for c in changes} == {(ObjectDeleted, AssetGeneral), (ObjectDeleted, AssetAdvanced)}
+    if core.track_changes:
+        assert {(type(c), c.type) for c in changes} == {(ObjectDeleted, AssetGeneral), (ObjectDeleted, AssetAdvanced)}
     assert core.raw("AssetGeneral", 10) is None and core.raw("Asset", 10) is None
-    assert core.apply(general(10, 3, name="replayed")) == []  # the very frame seen before
-    assert core.apply(general(10, 2, name="late")) == []
+    core.apply(general(10, 3, name="replayed"))  # the very frame seen before
+    core.apply(general(10, 2, name="late"))
     assert core.raw("AssetGeneral", 10) is None and not core.refresh
+    assert core.stats.blocked_by_tombstone == 2
     # newer than anything seen: maybe restored, but a lone push is not trusted: a re-list is asked for instead
-    assert core.apply(general(10, 5, name="restored?")) == []
+    core.apply(general(10, 5, name="restored?"))
     assert core.raw("AssetGeneral", 10) is None
     assert (COMPANY, "AssetGeneral") in core.refresh
 
@@ -119,7 +164,8 @@ def test_tombstones_expire(core: CacheCore) -> None:
     assert core.tombstones == 1
     clock.now += 61
     assert core.tombstones == 0
-    assert len(core.apply(general(11, 1, name="back after the tombstone expired"))) == 1
+    core.apply(general(11, 1, name="back after the tombstone expired"))
+    assert stored(core, 11).name == "back after the tombstone expired"
 
 
 def test_a_list_reply_is_authoritative_but_not_over_later_pushes(core: CacheCore) -> None:
@@ -130,10 +176,21 @@ def test_a_list_reply_is_authoritative_but_not_over_later_pushes(core: CacheCore
     core.apply(general(3, 1, name="created after the list was built"))
     core.apply(general(2, 3, name="newest"))
     changes = core.finish_list(ticket, models(AssetGeneral, {"id": 2, "name": "listed", "v": [2]}))
-    assert [(type(c).__name__, c.key) for c in changes] == [("ObjectDeleted", 1)]
+    if core.track_changes:
+        assert [(type(c).__name__, c.key) for c in changes] == [("ObjectDeleted", 1)]
     assert sorted(core.keys("AssetGeneral")) == [2, 3]
     assert stored(core, 2).name == "newest"
-    assert core.stats.evicted == 1
+    assert core.stats.evicted == 1 and core.stats.applied == 4
+
+
+def test_a_push_during_a_list_counts_for_that_list_only(core: CacheCore) -> None:
+    first = core.begin_list(COMPANY, "AssetGeneral")
+    core.apply(general(3, 1, name="pushed while the first list was out"))
+    core.finish_list(first, [])
+    assert core.keys("AssetGeneral") == [3]
+    second = core.begin_list(COMPANY, "AssetGeneral")  # built after the push: its word is final
+    core.finish_list(second, [])
+    assert core.keys("AssetGeneral") == []
 
 
 def test_a_list_built_before_a_deletion_does_not_bring_the_object_back(core: CacheCore) -> None:
@@ -148,40 +205,58 @@ def test_a_list_sent_after_a_deletion_wins_over_the_tombstone(core: CacheCore) -
     core.apply(general(5, 1))
     core.apply(deleted(5))
     ticket = core.begin_list(COMPANY, "AssetGeneral")
-    [change] = core.finish_list(ticket, models(AssetGeneral, {"id": 5, "name": "restored", "v": [3]}))
-    assert isinstance(change, ObjectCreated) and stored(core, 5).name == "restored"
+    core.finish_list(ticket, models(AssetGeneral, {"id": 5, "name": "restored", "v": [3]}))
+    assert stored(core, 5).name == "restored"
     assert core.tombstones == 0
 
 
 def test_a_forced_list_replaces_whatever_the_version(core: CacheCore) -> None:
     core.apply(general(6, 9, name="cached"))
     ticket = core.begin_list(COMPANY, "AssetGeneral")
-    [change] = core.finish_list(ticket, models(AssetGeneral, {"id": 6, "name": "server copy", "v": [2]}), force=True)
-    assert isinstance(change, ObjectUpdated) and stored(core, 6).name == "server copy"
+    core.finish_list(ticket, models(AssetGeneral, {"id": 6, "name": "server copy", "v": [2]}), force=True)
+    assert stored(core, 6).name == "server copy" and stored(core, 6).v == [2]
+
+
+def test_a_forced_list_does_not_replace_what_a_push_changed_after_it_went_out(core: CacheCore) -> None:
+    core.apply(general(6, 1, name="cached"))
+    ticket = core.begin_list(COMPANY, "AssetGeneral")
+    core.apply(general(6, 3, name="pushed after the reload list was built"))
+    core.finish_list(ticket, models(AssetGeneral, {"id": 6, "name": "server copy", "v": [1]}), force=True)
+    assert stored(core, 6).name == "pushed after the reload list was built" and stored(core, 6).v == [3]
 
 
 def test_suspension_patches_the_part_holding_the_flag(core: CacheCore) -> None:
     core.apply(general(12, 1, name="Twelve"))
     core.apply(advanced(12, 1))
-    [change] = core.apply(frame("assetSuspended", {"id": 12, "company": COMPANY, "suspended": True, "v": [2, 1, 1]}))
-    assert change.type is AssetGeneral and isinstance(change, ObjectUpdated) and change.fields == {"suspended"}
+    changes = core.apply(frame("assetSuspended", {"id": 12, "company": COMPANY, "suspended": True, "v": [2, 1, 1]}))
+    if core.track_changes:
+        [change] = changes
+        assert change.type is AssetGeneral and isinstance(change, ObjectUpdated) and change.fields == {"suspended"}
     assert stored(core, 12).suspended is True and stored(core, 12).v == [2] and stored(core, 12).name == "Twelve"
-    assert core.apply(frame("assetSuspended", {"id": 12, "company": COMPANY, "suspended": False, "v": [2, 1, 1]})) == []
+    core.apply(frame("assetSuspended", {"id": 12, "company": COMPANY, "suspended": False, "v": [2, 1, 1]}))
+    assert stored(core, 12).suspended is True
+
+
+def test_a_suspension_during_a_list_is_not_undone_by_its_reply(core: CacheCore) -> None:
+    core.apply(general(12, 1, name="Twelve"))
+    ticket = core.begin_list(COMPANY, "AssetGeneral")
+    core.apply(frame("assetSuspended", {"id": 12, "company": COMPANY, "suspended": True, "v": [2, 1, 1]}))
+    core.finish_list(ticket, models(AssetGeneral, {"id": 12, "name": "Twelve", "v": [1]}), force=True)
+    assert stored(core, 12).suspended is True and stored(core, 12).v == [2]
 
 
 def test_frames_outside_the_synced_regions_are_ignored(core: CacheCore) -> None:
     other = frame("assetGeneralMerged", {"id": 13, "company": 7, "kind": "vehicle", "v": [1]})
     assert core.apply(other) == []
     assert core.apply(frame("placeGeneralMerged", {"id": 1, "company": COMPANY, "v": [1]})) == []
-    assert core.stats.ignored == 2
+    assert core.stats.ignored == 2 and core.count("AssetGeneral") == 0 and core.stats.applied == 0
     core.watch(COMPANY, "Place")
-    [change] = core.apply(frame("placeGeneralMerged", {"id": 1, "company": COMPANY, "v": [1]}))
-    assert change.type is Place
+    core.apply(frame("placeGeneralMerged", {"id": 1, "company": COMPANY, "v": [1]}))
+    assert stored(core, 1, Place) is not None
 
 
-def test_unwatching_drops_the_region_and_changes_can_be_switched_off(core: CacheCore) -> None:
-    core.track_changes = False
-    assert core.apply(general(14, 1)) == []
+def test_unwatching_drops_the_region(core: CacheCore) -> None:
+    core.apply(general(14, 1))
     assert core.count("AssetGeneral") == 1
     assert core.unwatch(COMPANY, "AssetGeneral") == 1
     assert core.count("AssetGeneral") == 0

@@ -43,6 +43,9 @@ from ._exceptions import (
     TransportError,
 )
 from ._protocol import (
+    HEALTHY_AFTER,
+    RECONNECT_DELAY,
+    RECONNECT_MAX_DELAY,
     Backoff,
     CloseTransport,
     Effect,
@@ -100,8 +103,13 @@ class AsyncClient(AsyncResources):
     Only ``wss://`` is accepted, except for loopback hosts. TLS certificates are verified unless a custom ``ssl``
     context says otherwise. ``timeout`` is the default for every command (seconds). ``keepalive`` sends a ``noop``
     after that many idle seconds (``None``: off); a server silent for ``keepalive + silence_limit`` seconds counts as
-    lost. ``reconnect``: resume the session by its ghostId when the connection drops, with ``backoff`` delays.
-    ``max_events`` bounds the event buffer (the oldest event is dropped when it is full; see ``stats``).
+    lost. ``max_events`` bounds the event buffer (the oldest event is dropped when it is full; see ``stats``).
+
+    ``reconnect``: resume the session by its ghostId when the connection drops. The wait before each attempt is
+    random (full jitter) up to a ceiling: ``reconnect_delay`` after a connection that served, doubled by every
+    failed attempt (refused, TLS or handshake failure, no ``connectionResponse``) and by every connection that drops
+    within ``healthy_after`` seconds of being accepted, up to ``reconnect_max_delay``. ``backoff`` replaces these
+    three with a ready-made ``Backoff`` (for example one with its own random generator).
 
     A service authenticates as a *machine*: ``api_key`` and ``api_secret`` (by default from the environment
     variables FLEETFREEDOM_API_KEY and FLEETFREEDOM_API_SECRET; ``api_key=""`` ignores them). Every connection
@@ -122,6 +130,9 @@ class AsyncClient(AsyncResources):
         keepalive: float | None = 300.0,
         silence_limit: float | None = 60.0,
         reconnect: bool = True,
+        reconnect_delay: float = RECONNECT_DELAY,
+        reconnect_max_delay: float = RECONNECT_MAX_DELAY,
+        healthy_after: float = HEALTHY_AFTER,
         backoff: Backoff | None = None,
         max_events: int = 10_000,
         max_waiting: int = 10_000,
@@ -149,6 +160,11 @@ class AsyncClient(AsyncResources):
             raise ValueError("timeouts must be positive seconds")
         if max_events < 1 or max_waiting < 0:
             raise ValueError("max_events must be at least 1 and max_waiting not negative")
+        policy = (reconnect_delay, reconnect_max_delay, healthy_after)
+        if backoff is not None and policy != (RECONNECT_DELAY, RECONNECT_MAX_DELAY, HEALTHY_AFTER):
+            raise ValueError("pass either backoff= or reconnect_delay / reconnect_max_delay / healthy_after")
+        if backoff is None:
+            backoff = Backoff(base=reconnect_delay, cap=reconnect_max_delay, healthy_after=healthy_after)
         self.url = url
         self.user_agent = user_agent
         self.timeout = timeout

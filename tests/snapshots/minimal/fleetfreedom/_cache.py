@@ -189,8 +189,7 @@ class AsyncCache:
         if grace < 0 or max_changes < 1:
             raise ValueError("grace must not be negative and max_changes must be at least 1")
         self._client = client
-        self._core = CacheCore(tombstone_ttl=tombstone_ttl, clock=clock)
-        self._core.track_changes = False
+        self._core = CacheCore(tombstone_ttl=tombstone_ttl, clock=clock)  # no change objects until a stream opens
         self._clock = clock
         self.grace = grace
         self._max_changes = max_changes

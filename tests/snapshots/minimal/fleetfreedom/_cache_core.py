@@ -352,13 +352,22 @@ class CacheCore:
     Not thread-safe: one driver (the event loop of ``AsyncCache``) calls it.
     """
 
-    def __init__(self, *, tombstone_ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        tombstone_ttl: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+        track_changes: bool = False,
+    ) -> None:
         if tombstone_ttl < 0:
             raise ValueError("tombstone_ttl must not be negative")
         self.tombstone_ttl = tombstone_ttl
         self.clock = clock
         self.stats = CacheStats()
-        self.track_changes = True  # the driver turns this off while nobody listens (a 100 000-object list is quiet)
+        # Change objects are made only while someone listens (the driver turns this on while a change stream is
+        # open): a 100 000-object list is quiet otherwise. Nothing else may depend on it: what is stored, what a list
+        # reply may evict and the counters are the same either way.
+        self.track_changes = track_changes
         self.refresh: set[Region] = set()  # regions a re-list would settle (a push that may be a restore)
         self._tables: dict[str, dict[Any, bytes]] = {}
         self._tombstones: dict[tuple[str, Any], _Tombstone] = {}
@@ -439,27 +448,44 @@ class CacheCore:
                                     self._in_region(n, key, company, c))  # fmt: skip
             return []
         self._seq += 1
-        changes = self._upsert(p, key, company, incoming, _dump(data), force=False)
-        if changes:
+        changes: list[Change[Any]] = []
+        if self._upsert(p, key, company, incoming, _dump(data), force=False, out=changes):
             self.stats.applied += 1
-            for ticket in self._tickets:
-                if ticket.name == name:
-                    ticket.touched.add(key)
+            self._pushed_during_lists(name, key)
         return changes
 
+    def _pushed_during_lists(self, name: str, key: Any) -> None:
+        """A push stored ``key``: the lists in flight were built before it, so their replies must not undo it."""
+        for ticket in self._tickets:
+            if ticket.name == name:
+                ticket.touched.add(key)
+
     def _upsert(
-        self, p: Piece, key: Any, company: int | None, incoming: int | None, raw: bytes, *, force: bool
-    ) -> list[Change[Any]]:
+        self,
+        p: Piece,
+        key: Any,
+        company: int | None,
+        incoming: int | None,
+        raw: bytes,
+        *,
+        force: bool,
+        out: list[Change[Any]],
+    ) -> bool:
+        """Store a piece if the version rule (or ``force``) lets it in; True when it was stored. The change is
+        appended to ``out`` only while changes are tracked, so what callers decide from the result never depends
+        on whether anybody listens."""
         table = self._tables.setdefault(p.name, {})
         blob = table.get(key)
         if blob is None:
             table[key] = _pack(-1 if incoming is None else incoming, company, raw)
-            return [ObjectCreated(p.cls, key, company, None, raw)] if self.track_changes else []
+            if self.track_changes:
+                out.append(ObjectCreated(p.cls, key, company, None, raw))
+            return True
         entry = Entry.of(blob)
         if not force:
             if incoming is None or incoming < entry.version:
                 self.stats.stale += 1
-                return []
+                return False
             if incoming == entry.version:
                 if raw != entry.raw:
                     self.stats.same_version_differs += 1
@@ -467,11 +493,13 @@ class CacheCore:
                               incoming)  # fmt: skip
                 else:
                     self.stats.stale += 1
-                return []
+                return False
         elif raw == entry.raw:
-            return []
+            return False
         table[key] = _pack(entry.version if incoming is None else incoming, company, raw)
-        return [ObjectUpdated(p.cls, key, company, entry.raw, raw)] if self.track_changes else []
+        if self.track_changes:
+            out.append(ObjectUpdated(p.cls, key, company, entry.raw, raw))
+        return True
 
     def _deleted(self, message: str, data: BaseModel) -> list[Change[Any]]:
         changes: list[Change[Any]] = []
@@ -521,11 +549,10 @@ class CacheCore:
                     continue
                 merged = {**json.loads(entry.raw), **patch, "v": [incoming]}
                 self._seq += 1
-                changes += self._upsert(p, key, company, incoming, _dump(p.cls.model_validate(merged)), force=False)
-                self.stats.applied += 1
-                for ticket in self._tickets:
-                    if ticket.name == name:
-                        ticket.touched.add(key)
+                raw = _dump(p.cls.model_validate(merged))
+                if self._upsert(p, key, company, incoming, raw, force=False, out=changes):
+                    self.stats.applied += 1
+                    self._pushed_during_lists(name, key)
         return changes
 
     def _root_pieces(self, root: str) -> tuple[str, ...]:
@@ -591,7 +618,7 @@ class CacheCore:
                 if tomb.seq > ticket.mark and (known is None or incoming is None or incoming <= known):
                     continue  # deleted after this list was built
                 del self._tombstones[(p.root, key)]  # listed by a server that already knew of the deletion
-            changes += self._upsert(p, key, company, incoming, _dump(item), force=force and key not in ticket.touched)
+            self._upsert(p, key, company, incoming, _dump(item), force=force and key not in ticket.touched, out=changes)
         table = self._tables.setdefault(p.name, {})
         gone = [
             key

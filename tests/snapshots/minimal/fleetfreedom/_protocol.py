@@ -186,37 +186,55 @@ def parse_duration(value: object) -> float | None:
 
 # --- reconnect backoff -------------------------------------------------------------------------------------------
 
+# The defaults of the reconnect policy (README, "Reconnect policy", says how they were chosen).
+RECONNECT_DELAY = 1.0  # ceiling of the first wait after a connection that served
+RECONNECT_MAX_DELAY = 300.0  # the ceiling repeated failures grow to
+HEALTHY_AFTER = 1.0  # a connection dropped sooner than this after being accepted counts as a failure (flapping)
+
 
 @dataclass(slots=True)
 class Backoff:
-    """Full-jitter exponential backoff with a floor, reset only after a connection stayed healthy.
+    """When to try again after the connection was lost: full-jitter exponential backoff with a floor.
 
-    Attempt ``n`` (from 0) waits a uniformly random time in ``[floor, min(cap, base * 2**n)]``: growing, never
-    zero (no tight loop when a server refuses or drops us at once), and spread out so that thousands of clients
-    bounced by one upgrade do not come back in the same second.
+    The wait before attempt ``n`` (counted from 0) is uniformly random in ``[floor, min(cap, base * 2**n)]``:
+    spread out, so that thousands of clients bounced by one upgrade do not come back in the same second, and never
+    zero, so a server that refuses or drops us at once is not hammered in a tight loop. ``floor`` defaults to half
+    of ``base``.
+
+    ``n`` counts what went wrong in a row: attempts that failed (refused, TLS or WebSocket handshake failure, no
+    acceptable ``connectionResponse``) and connections dropped less than ``healthy_after`` seconds after the server
+    accepted them (a flapping server). A connection that served at least that long starts the count afresh: after
+    an ordinary drop the client is back within ``base`` seconds, however often drops happen, while a server that
+    keeps refusing sees the waits grow to ``cap``.
     """
 
-    base: float = 1.0
-    cap: float = 300.0
-    floor: float = 0.5
-    healthy_after: float = 60.0  # a session up this long counts as healthy: the next outage starts from attempt 0
+    base: float = RECONNECT_DELAY
+    cap: float = RECONNECT_MAX_DELAY
+    floor: float | None = None
+    healthy_after: float = HEALTHY_AFTER
     rng: random.Random = field(default_factory=random.Random)
     attempt: int = 0
     _up_since: float | None = None
+    _floor: float = field(init=False, repr=False, default=0.0)
 
     def __post_init__(self) -> None:
-        if not 0 < self.floor <= self.base <= self.cap:
+        self._floor = self.base / 2 if self.floor is None else self.floor
+        if not 0 < self._floor <= self.base <= self.cap:
             raise ValueError("backoff needs 0 < floor <= base <= cap")
+        if self.healthy_after < 0:
+            raise ValueError("healthy_after must not be negative")
 
     def next_delay(self) -> float:
         ceiling = min(self.cap, self.base * 2.0 ** min(self.attempt, 62))
         self.attempt += 1
-        return self.floor + self.rng.random() * (ceiling - self.floor)
+        return self._floor + self.rng.random() * (ceiling - self._floor)
 
     def connected(self, now: float) -> None:
+        """The server accepted a connection (an acceptable ``connectionResponse``)."""
         self._up_since = now
 
     def lost(self, now: float) -> None:
+        """An accepted connection ended: one that served starts the count afresh, one that flapped adds to it."""
         if self._up_since is not None and now - self._up_since >= self.healthy_after:
             self.attempt = 0
         self._up_since = None
