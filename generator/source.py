@@ -25,7 +25,10 @@ class SourceDocument:
     positions: dict[JsonPath, tuple[int, int]] = field(repr=False)
 
     def locate(self, json_path: JsonPath) -> tuple[int, int]:
-        """The position of the value at ``json_path``, or of its nearest ancestor that exists."""
+        """Where the value at ``json_path`` is written, or its nearest ancestor that exists.
+
+        A scalar is located at its token (the ``Trpi`` of ``$ref: Trpi``); a mapping or list under a key at that
+        key, so a definition or a dedented property is reported on the line that names it."""
         for end in range(len(json_path), -1, -1):
             found = self.positions.get(json_path[:end])
             if found is not None:
@@ -58,6 +61,8 @@ def _construct(node: yaml.Node, path: JsonPath, positions: dict[JsonPath, tuple[
             if key in result:
                 raise _LoadError(key_node.start_mark.line + 1, key_node.start_mark.column + 1, f"duplicate key {key!r}")
             result[key] = _construct(value_node, (*path, key), positions)
+            if not isinstance(value_node, yaml.ScalarNode):  # a block starts on the line after its key
+                positions[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*path, index), positions) for index, item in enumerate(node.value)]
