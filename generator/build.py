@@ -457,8 +457,8 @@ class _Builder:
         types: Mapping[str, ObjectType],
     ) -> None:
         """A command lives in the file of its object's section: filed elsewhere by mistake it would land in the
-        wrong module and documentation page. Filing it away on purpose is said with ``x-resource``."""
-        if obj not in types or raw.get("x-resource"):
+        wrong module and documentation page. Filing it away on purpose is said with ``x-section-reason``."""
+        if obj not in types or raw.get("x-section-reason"):
             return
         home = types[obj].section
         if home == section:
@@ -467,7 +467,7 @@ class _Builder:
             doc,
             (*path, "object"),
             f"{path[-1]} acts on {obj} of section {home!r} but is filed in section {section!r}; "
-            f"move it to commands/{home}.yaml (or set x-resource if it belongs here on purpose)",
+            f"move it to commands/{home}.yaml (or say why it belongs here in x-section-reason)",
         )
 
     # --- cross-references ---------------------------------------------------------------------------

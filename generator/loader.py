@@ -93,6 +93,7 @@ def _deepest(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErr
     return [error]
 
 
+_FIELD_WORDS = frozenset({"type", "$ref", "format", "items"})
 _REQUIRED = re.compile(r"^'(?P<name>[^']*)' is a required property")
 
 
@@ -102,25 +103,36 @@ def validate_document(document: SourceDocument, kind: str, meta_path: Path) -> l
     problems: list[Diagnostic] = []
     misspelt: dict[tuple[Any, ...], set[str]] = {}  # object path -> required keys an unknown key resembles
     missing: list[tuple[tuple[Any, ...], str, Diagnostic]] = []
-    for error in _validator(meta_path, kind).iter_errors(document.data):
-        for specific in _deepest(error):
-            path = tuple(specific.absolute_path)
-            schema = specific.schema if isinstance(specific.schema, dict) else {}
-            if specific.validator == "additionalProperties" and isinstance(specific.instance, dict):
-                allowed = _allowed_keys(schema)
-                for key in [k for k in specific.instance if k not in allowed]:
-                    hint = did_you_mean(key, allowed)
-                    text = f"unknown key {key!r}" + (hint or f" (allowed: {', '.join(sorted(allowed))})")
-                    problems.append(document.diagnostic((*path, key), text))
-                    for close in difflib.get_close_matches(key, sorted(allowed), n=2, cutoff=0.6):
-                        misspelt.setdefault(path, set()).add(close)
+    enums_seen: set[tuple[tuple[Any, ...], str]] = set()
+    validator = _validator(meta_path, kind)
+    found = [specific for error in validator.iter_errors(document.data) for specific in _deepest(error)]
+    # Of two enum failures at one place, the one with the longer list (the field's own ``type``) is reported.
+    found.sort(key=lambda e: -len(e.validator_value) if e.validator == "enum" else 0)
+    for specific in found:
+        path = tuple(specific.absolute_path)
+        schema = specific.schema if isinstance(specific.schema, dict) else {}
+        if specific.validator == "additionalProperties" and isinstance(specific.instance, dict):
+            allowed = _allowed_keys(schema)
+            for key in [k for k in specific.instance if k not in allowed]:
+                hint = did_you_mean(key, allowed)
+                text = f"unknown key {key!r}" + (hint or f" (allowed: {', '.join(sorted(allowed))})")
+                value = specific.instance[key]
+                if "properties" in allowed and isinstance(value, dict) and value.keys() & _FIELD_WORDS:
+                    text += "; if it is a field, indent it under `properties:`"
+                problems.append(document.diagnostic((*path, key), text, at_key=True))
+                for close in difflib.get_close_matches(key, sorted(allowed), n=2, cutoff=0.6):
+                    misspelt.setdefault(path, set()).add(close)
+            continue
+        if specific.validator == "enum":  # a field's type is checked twice (itself, and against its format)
+            if (path, repr(specific.instance)) in enums_seen:
                 continue
-            diagnostic = document.diagnostic(path, _explain(specific))
-            required = _REQUIRED.match(specific.message) if specific.validator == "required" else None
-            if required is not None:
-                missing.append((path, required.group("name"), diagnostic))
-                continue
-            problems.append(diagnostic)
+            enums_seen.add((path, repr(specific.instance)))
+        diagnostic = document.diagnostic(path, _explain(specific))
+        required = _REQUIRED.match(specific.message) if specific.validator == "required" else None
+        if required is not None:
+            missing.append((path, required.group("name"), diagnostic))
+            continue
+        problems.append(diagnostic)
     problems += [d for path, name, d in missing if name not in misspelt.get(path, set())]
     return problems
 
