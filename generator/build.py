@@ -458,7 +458,7 @@ class _Builder:
     ) -> None:
         """A command lives in the file of its object's section: filed elsewhere by mistake it would land in the
         wrong module and documentation page. Filing it away on purpose is said with ``x-section-reason``."""
-        if obj not in types or raw.get("x-section-reason"):
+        if obj is None or obj not in types or raw.get("x-section-reason"):
             return
         home = types[obj].section
         if home == section:
@@ -525,17 +525,17 @@ class _Builder:
             if s.object not in known_types:
                 unknown(sdoc, ("subscriptions", s.name, "object"), "type", s.object, named)
             if s.replaced_by and s.replaced_by not in subscriptions | unbuilt:
-                where = ("subscriptions", s.name, "x-replaced-by")
-                unknown(sdoc, where, "subscription type", s.replaced_by, subscriptions)
+                at: JsonPath = ("subscriptions", s.name, "x-replaced-by")
+                unknown(sdoc, at, "subscription type", s.replaced_by, subscriptions)
         for e in api.enums:
             if e.origin is None:
                 continue  # ErrorCode and SubscriptionType are built from errors.yaml and subscriptions.yaml
             doc = self._doc_by_name(e.origin.file)
             members = {m.name for m in e.members}
-            for m in e.members:
-                if m.replaced_by and m.replaced_by not in members:
-                    where = (*e.origin.path, "members", m.name, "x-replaced-by")
-                    unknown(doc, where, f"member of {e.name}", m.replaced_by, members)
+            for member in e.members:
+                if member.replaced_by and member.replaced_by not in members:
+                    at = (*e.origin.path, "members", member.name, "x-replaced-by")
+                    unknown(doc, at, f"member of {e.name}", member.replaced_by, members)
         self.check_defaults(api)
         self.check_composites(api)
         self.check_python_names(api)

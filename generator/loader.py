@@ -107,7 +107,7 @@ def validate_document(document: SourceDocument, kind: str, meta_path: Path) -> l
     validator = _validator(meta_path, kind)
     found = [specific for error in validator.iter_errors(document.data) for specific in _deepest(error)]
     # Of two enum failures at one place, the one with the longer list (the field's own ``type``) is reported.
-    found.sort(key=lambda e: -len(e.validator_value) if e.validator == "enum" else 0)
+    found.sort(key=lambda e: -len(cast(list[Any], e.validator_value)) if e.validator == "enum" else 0)
     for specific in found:
         path = tuple(specific.absolute_path)
         schema = specific.schema if isinstance(specific.schema, dict) else {}
