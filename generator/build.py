@@ -47,8 +47,11 @@ REPLY_ENVELOPE_TYPE = "Reply"
 
 
 class _Builder:
-    def __init__(self, documents: SchemaDocuments) -> None:
+    def __init__(self, documents: SchemaDocuments, *, history: bool = False) -> None:
         self.docs = documents
+        # A schema read from history (an old release, for a diff) is taken as it was: the authoring rules added
+        # since (misfiled commands, composites in step, unique enum wire values, ...) must not make it unreadable.
+        self.history = history
         # Metaschema problems of single definitions come first; the build reports its own beside them.
         self.problems: list[Diagnostic] = list(documents.problems)
         # name -> (document, json path) of every named definition, to report duplicates where they stand
@@ -237,7 +240,7 @@ class _Builder:
                 wire_values: dict[Any, str] = {}
                 for member, mraw in raw["members"].items():
                     value = mraw.get("value", member)
-                    if value in wire_values:  # two names for one wire value would decode as one silently
+                    if value in wire_values and not self.history:  # two names for one wire value would decode as one silently
                         at = (*path, "members", member) + (("value",) if "value" in mraw else ())
                         self.problem(
                             doc,
@@ -406,7 +409,8 @@ class _Builder:
                 root = obj
                 if obj in types and types[obj].part_of:
                     root = types[obj].part_of
-                self.check_filed(doc, path, section, obj, raw, types)
+                if not self.history:
+                    self.check_filed(doc, path, section, obj, raw, types)
                 if raw.get("x-resource"):
                     resource = str(raw["x-resource"])
                 elif root is not None and root in types:
@@ -524,9 +528,16 @@ class _Builder:
         for s in api.subscriptions:
             if s.object not in known_types:
                 unknown(sdoc, ("subscriptions", s.name, "object"), "type", s.object, named)
-            if s.replaced_by and s.replaced_by not in subscriptions | unbuilt:
+            if s.replaced_by and s.replaced_by not in subscriptions | unbuilt and not self.history:
                 at: JsonPath = ("subscriptions", s.name, "x-replaced-by")
                 unknown(sdoc, at, "subscription type", s.replaced_by, subscriptions)
+        if not self.history:
+            self.check_authoring(api)
+        self.check_python_names(api)
+
+    def check_authoring(self, api: Api) -> None:
+        """Rules for a schema being written (skipped for one read from history): replacement names, enum
+        defaults and composites in step with their parts."""
         for e in api.enums:
             if e.origin is None:
                 continue  # ErrorCode and SubscriptionType are built from errors.yaml and subscriptions.yaml
@@ -535,10 +546,13 @@ class _Builder:
             for member in e.members:
                 if member.replaced_by and member.replaced_by not in members:
                     at = (*e.origin.path, "members", member.name, "x-replaced-by")
-                    unknown(doc, at, f"member of {e.name}", member.replaced_by, members)
+                    self.problem(
+                        doc,
+                        at,
+                        f"unknown member of {e.name} {member.replaced_by!r}{did_you_mean(member.replaced_by, members)}",
+                    )
         self.check_defaults(api)
         self.check_composites(api)
-        self.check_python_names(api)
 
     def check_defaults(self, api: Api) -> None:
         """A default of an enum field must be one of its members' wire values."""
@@ -794,8 +808,8 @@ def _replace(obj: ObjectType, **changes: Any) -> ObjectType:
     return replace(obj, **changes)
 
 
-def build_api(documents: SchemaDocuments) -> Api:
-    builder = _Builder(documents)
+def build_api(documents: SchemaDocuments, *, history: bool = False) -> Api:
+    builder = _Builder(documents, history=history)
     try:
         return builder.build()
     except (KeyError, TypeError, ValueError, AttributeError, AssertionError):

@@ -151,6 +151,8 @@ def render_report(diff: SchemaDiff, old_label: str, new_label: str, *, every_cha
                 lines.append(f"    - {change.summary}")
                 if change.reason:
                     lines.append(f"        why: {change.reason}")
+                if change.migration and change.breaking:
+                    lines.append(f"        do:  {change.migration}")
                 if change.location is not None:
                     lines.append(f"        at:  {change.location}")
         if descriptions:
@@ -227,9 +229,13 @@ def render_changelog(diff: SchemaDiff, version: str, date: str | None = None) ->
         lines += [f"### {heading}", ""]
         for change in changes:
             item = f"- {_md(change.summary)}"
+            if change.description and change.action == "added":
+                item += f": {_md(change.description)}"
             if change.impact is Impact.BREAKING and change.reason:
                 item += f" ({_md(change.reason)})"
             lines.append(item)
+            if change.impact is Impact.BREAKING:
+                lines.append(f"  Migration: {_md(change.migration or 'see above')}.")
         lines.append("")
     if docs:
         lines += ["### Documentation", ""]
@@ -301,5 +307,7 @@ def _change_json(change: Change) -> dict[str, Any]:
         "reason": change.reason,
         "old": change.old,
         "new": change.new,
+        "description": change.description,
+        "migration": change.migration,
         "location": location,
     }

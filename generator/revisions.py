@@ -106,7 +106,7 @@ def load_side(spec: str, schema_dir: Path) -> LoadedSchema:
             raise SourceError("`git:` needs a revision, e.g. git:HEAD~1 or git:v1.2.0")
         with checked_out(revision, schema_dir) as (folder, commit):
             label = f"{spec} ({commit[:10]})"
-            return LoadedSchema(label, _load(label, folder))
+            return LoadedSchema(label, _load(label, folder, history=True))
     folder = Path(spec)
     if not folder.is_dir():
         raise SourceError(f"{spec} is neither a schema folder nor a git: revision")
@@ -122,8 +122,8 @@ def _display(folder: Path) -> str:
         return str(folder)
 
 
-def _load(label: str, folder: Path) -> Api:
+def _load(label: str, folder: Path, *, history: bool = False) -> Api:
     try:
-        return load_api(folder)
+        return load_api(folder, history=history)
     except SchemaError as exc:
         raise SideSchemaError(label, exc) from exc

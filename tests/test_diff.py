@@ -214,6 +214,7 @@ RULES: list[tuple[str, list[Edit], list[Edit], Expectation, Expectation]] = [
         [
             set_in(ASSETS_TYPES, "types", "AssetGeneral", "properties", "colour", value={"type": "string"}),
             require(ASSETS_TYPES, "types", "AssetGeneral", field="colour"),
+            set_in(ASSETS_TYPES, "types", "Asset", "properties", "colour", value={"type": "string"}),  # its composite
         ],
         ("type field", "AssetGeneral.colour", "added", Impact.FEATURE),
         ("type field", "AssetGeneral.colour", "removed", Impact.BREAKING),
@@ -228,14 +229,22 @@ RULES: list[tuple[str, list[Edit], list[Edit], Expectation, Expectation]] = [
     (
         "received type field narrowed / widened",
         [],
-        [set_in(ASSETS_TYPES, "types", "AssetAdvanced", "properties", "odometer", value={"type": "integer"})],
+        [
+            set_in(ASSETS_TYPES, "types", "AssetAdvanced", "properties", "odometer", value={"type": "integer"}),
+            set_in(ASSETS_TYPES, "types", "Asset", "properties", "odometer", value={"type": "integer"}),
+        ],
         ("type field", "AssetAdvanced.odometer", "changed", Impact.PATCH),
         ("type field", "AssetAdvanced.odometer", "changed", Impact.BREAKING),
     ),
     (
         "a type both sent and received breaks on narrowing (sent side)",
         [],
-        [set_in(ASSETS_TYPES, "types", "Asset", "properties", "odometer", value={"type": "number", "format": "float"})],
+        [
+            set_in(ASSETS_TYPES, "types", "Asset", "properties", "odometer", value={"type": "number", "format": "float"}),
+            set_in(
+                ASSETS_TYPES, "types", "AssetAdvanced", "properties", "odometer", value={"type": "number", "format": "float"}
+            ),
+        ],
         ("type field", "Asset.odometer", "changed", Impact.BREAKING),
         ("type field", "Asset.odometer", "changed", Impact.BREAKING),  # widening breaks the received side
     ),
