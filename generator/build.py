@@ -240,7 +240,8 @@ class _Builder:
                 wire_values: dict[Any, str] = {}
                 for member, mraw in raw["members"].items():
                     value = mraw.get("value", member)
-                    if value in wire_values and not self.history:  # two names for one wire value would decode as one silently
+                    # two names for one wire value would decode as one, silently
+                    if value in wire_values and not self.history:
                         at = (*path, "members", member) + (("value",) if "value" in mraw else ())
                         self.problem(
                             doc,
