@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from .diagnostics import format_json_path
 from .diff import AREAS, Change, Impact, SchemaDiff
+from .model import Api
 
 Bump = Literal["major", "minor", "patch", "none"]
 
@@ -248,6 +249,14 @@ def render_changelog(diff: SchemaDiff, version: str, date: str | None = None) ->
             lines.append(f"- {len(docs)} descriptions revised, in {named}{more}.")
         lines.append("")
     return "\n".join(lines)
+
+
+def render_first_release(api: Api, version: str, date: str | None = None) -> str:
+    """The changelog section of the first release: what the package offers, counted."""
+    title = f"## {version}" + (f" ({date})" if date else "")
+    counts = api.counts()
+    offered = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
+    return "\n".join([title, "", f"First release of `{api.service.package}`: {offered}.", ""])
 
 
 CHANGELOG_HEADER = """# Changelog

@@ -69,6 +69,16 @@ def resolve_revision(revision: str, schema_dir: Path) -> str:
         raise SourceError(f"unknown git revision {revision!r}") from exc
 
 
+def tags(schema_dir: Path, pattern: str) -> list[str]:
+    """Tags matching ``pattern`` that HEAD contains; none outside a git repository or in a clone without tags."""
+    try:
+        top, _ = repository_of(schema_dir)
+        listed = _git(["tag", "--merged", "HEAD", "--list", pattern], top)
+    except SourceError:
+        return []
+    return [line.strip() for line in listed.splitlines() if line.strip()]
+
+
 def revision_exists(revision: str, schema_dir: Path) -> bool:
     try:
         resolve_revision(revision, schema_dir)
