@@ -113,7 +113,8 @@ class _Builder:
     ) -> tuple[Field, ...]:
         required_set = set(required)
         for name in sorted(required_set - set(properties)):
-            self.problem(doc, (*path, "required"), f"required field {name!r} is not among the properties")
+            hint = did_you_mean(name, properties)
+            self.problem(doc, (*path, "required"), f"required field {name!r} is not among the properties{hint}")
         result = []
         seen_python: dict[str, str] = {}
         for wire_name, raw in properties.items():
@@ -299,7 +300,10 @@ class _Builder:
                 wire_names = {f.wire_name for f in fields}
                 for key in ("x-key", "x-owner"):
                     if key in raw and raw[key] not in wire_names:
-                        self.problem(doc, (*path, key), f"{key} names {raw[key]!r}, which is not a field of {name}")
+                        hint = did_you_mean(str(raw[key]), wire_names)
+                        self.problem(
+                            doc, (*path, key), f"{key} names {raw[key]!r}, which is not a field of {name}{hint}"
+                        )
                 result.append(
                     ObjectType(
                         name=name,
@@ -361,8 +365,9 @@ class _Builder:
                 self.problem(doc, (*path, "messages"), f"subscription type {name!r} delivers no messages")
             for index, message in enumerate(raw["messages"]):
                 delivered_by.setdefault(message, []).append(name)
-                if message not in data["messages"]:
-                    self.problem(doc, (*path, "messages", index), f"unknown message {message!r}")
+                if message not in data["messages"] and message not in self.docs.unbuilt:
+                    hint = did_you_mean(message, data["messages"])
+                    self.problem(doc, (*path, "messages", index), f"unknown message {message!r}{hint}")
             subscriptions.append(
                 Subscription(
                     name=name,
@@ -423,9 +428,11 @@ class _Builder:
                 method_root = root if root in types and not raw.get("x-resource") else None
                 method = raw.get("x-method") or naming.method_name(name, raw["verb"], obj, method_root)
                 filter_field = raw.get("x-filter")
-                if filter_field and not request.from_type and filter_field not in {f.wire_name for f in request.fields}:
+                request_names = {f.wire_name for f in request.fields}
+                if filter_field and not request.from_type and filter_field not in request_names:
+                    hint = did_you_mean(filter_field, request_names)
                     self.problem(
-                        doc, (*path, "x-filter"), f"x-filter names {filter_field!r}, which is not a request field"
+                        doc, (*path, "x-filter"), f"x-filter names {filter_field!r}, which is not a request field{hint}"
                     )
                 result.append(
                     Command(

@@ -193,7 +193,10 @@ def load_schema(root: Path) -> SchemaDocuments:
             usable = False
             continue
         if kind is None:
-            problems.append(loaded.diagnostic((), "unknown schema file (see schema/README.md for the file kinds)"))
+            relative = path.relative_to(root)
+            known = _FOLDERS if len(relative.parts) > 1 else _SINGLE_FILES
+            hint = did_you_mean(relative.parts[0], known) or " (see schema/README.md for the file kinds)"
+            problems.append(loaded.diagnostic((), f"unknown schema file{hint}"))
             usable = False
             continue
         found = validate_document(loaded, kind, meta_path)
