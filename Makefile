@@ -2,14 +2,19 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# The install depends on what the two pyproject.toml files ask for, not on their version lines: a release bumps
+# generated/pyproject.toml's version, and the editable install needs nothing new for that (no network either).
+# So the stamp is named after a checksum of both files without their `version =` lines.
+DEPENDENCIES := $(shell sed '/^version *=/d' pyproject.toml generated/pyproject.toml | cksum | cut -d ' ' -f 1)
+STAMP := $(VENV)/.installed-$(DEPENDENCIES)
 
 .PHONY: setup run test generate check coverage wire bench soak lint typecheck clean docs docs-serve
 
-$(STAMP): pyproject.toml generated/pyproject.toml
+$(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]' -e './generated[emulator]'
+	rm -f $(VENV)/.installed $(VENV)/.installed-*
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from . import naming
 from .formats import FORMAT_JSON_TYPE
-from .diagnostics import Diagnostic, JsonPath, SchemaError
+from .diagnostics import Diagnostic, JsonPath, SchemaError, did_you_mean
 from .loader import SchemaDocuments
 from .model import (
     AnyValue,
@@ -49,9 +49,13 @@ REPLY_ENVELOPE_TYPE = "Reply"
 
 
 class _Builder:
-    def __init__(self, documents: SchemaDocuments) -> None:
+    def __init__(self, documents: SchemaDocuments, *, history: bool = False) -> None:
         self.docs = documents
-        self.problems: list[Diagnostic] = []
+        # A schema read from history (an old release, for a diff) is taken as it was: the authoring rules added
+        # since (misfiled commands, composites in step, unique enum wire values, ...) must not make it unreadable.
+        self.history = history
+        # Metaschema problems of single definitions come first; the build reports its own beside them.
+        self.problems: list[Diagnostic] = list(documents.problems)
         # name -> (document, json path) of every named definition, to report duplicates where they stand
         self.defined: dict[str, tuple[SourceDocument, JsonPath]] = {}
 
@@ -115,7 +119,8 @@ class _Builder:
     ) -> tuple[Field, ...]:
         required_set = set(required)
         for name in sorted(required_set - set(properties)):
-            self.problem(doc, (*path, "required"), f"required field {name!r} is not among the properties")
+            hint = did_you_mean(name, properties)
+            self.problem(doc, (*path, "required"), f"required field {name!r} is not among the properties{hint}")
         result = []
         seen_python: dict[str, str] = {}
         for wire_name, raw in properties.items():
@@ -208,7 +213,8 @@ class _Builder:
     def check_section(self, doc: SourceDocument, sections: Mapping[str, Section]) -> str:
         section = str(doc.data["section"])
         if section not in sections:
-            self.problem(doc, ("section",), f"unknown section {section!r} (sections are listed in api.yaml)")
+            hint = did_you_mean(section, sections) or " (sections are listed in api.yaml)"
+            self.problem(doc, ("section",), f"unknown section {section!r}{hint}")
         return section
 
     def errors(self) -> tuple[ErrorCodeDef, ...]:
@@ -250,8 +256,19 @@ class _Builder:
                 json_type = raw.get("type", "string")
                 members = []
                 seen: dict[str, str] = {}
+                wire_values: dict[Any, str] = {}
                 for member, mraw in raw["members"].items():
                     value = mraw.get("value", member)
+                    # two names for one wire value would decode as one, silently
+                    if value in wire_values and not self.history:
+                        at = (*path, "members", member) + (("value",) if "value" in mraw else ())
+                        self.problem(
+                            doc,
+                            at,
+                            f"members {wire_values[value]!r} and {member!r} both travel as {value!r}; "
+                            "each member needs its own wire value",
+                        )
+                    wire_values.setdefault(value, member)
                     if json_type == "integer" and not isinstance(value, int):
                         self.problem(doc, (*path, "members", member), "integer enum members need an integer `value`")
                     if json_type == "string" and not isinstance(value, str):
@@ -301,7 +318,10 @@ class _Builder:
                 wire_names = {f.wire_name for f in fields}
                 for key in ("x-key", "x-owner"):
                     if key in raw and raw[key] not in wire_names:
-                        self.problem(doc, (*path, key), f"{key} names {raw[key]!r}, which is not a field of {name}")
+                        hint = did_you_mean(str(raw[key]), wire_names)
+                        self.problem(
+                            doc, (*path, key), f"{key} names {raw[key]!r}, which is not a field of {name}{hint}"
+                        )
                 result.append(
                     ObjectType(
                         name=name,
@@ -332,7 +352,9 @@ class _Builder:
                 continue
             doc, path = self.defined[t.name]
             if t.part_of not in by_name:
-                self.problem(doc, (*path, "x-part-of"), f"x-part-of names unknown type {t.part_of!r}")
+                if t.part_of not in self.docs.unbuilt:
+                    hint = did_you_mean(t.part_of, by_name)
+                    self.problem(doc, (*path, "x-part-of"), f"x-part-of names unknown type {t.part_of!r}{hint}")
                 continue
             taken = slots.setdefault(t.part_of, {})
             if t.version_slot in taken:
@@ -362,8 +384,9 @@ class _Builder:
                 self.problem(doc, (*path, "messages"), f"subscription type {name!r} delivers no messages")
             for index, message in enumerate(raw["messages"]):
                 delivered_by.setdefault(message, []).append(name)
-                if message not in data["messages"]:
-                    self.problem(doc, (*path, "messages", index), f"unknown message {message!r}")
+                if message not in data["messages"] and message not in self.docs.unbuilt:
+                    hint = did_you_mean(message, data["messages"])
+                    self.problem(doc, (*path, "messages", index), f"unknown message {message!r}{hint}")
             subscriptions.append(
                 Subscription(
                     name=name,
@@ -412,6 +435,8 @@ class _Builder:
                 root = obj
                 if obj in types and types[obj].part_of:
                     root = types[obj].part_of
+                if not self.history:
+                    self.check_filed(doc, path, section, obj, raw, types)
                 if raw.get("x-resource"):
                     resource = str(raw["x-resource"])
                 elif root is not None and root in types:
@@ -423,9 +448,11 @@ class _Builder:
                 method_root = root if root in types and not raw.get("x-resource") else None
                 method = raw.get("x-method") or naming.method_name(name, raw["verb"], obj, method_root)
                 filter_field = raw.get("x-filter")
-                if filter_field and not request.from_type and filter_field not in {f.wire_name for f in request.fields}:
+                request_names = {f.wire_name for f in request.fields}
+                if filter_field and not request.from_type and filter_field not in request_names:
+                    hint = did_you_mean(filter_field, request_names)
                     self.problem(
-                        doc, (*path, "x-filter"), f"x-filter names {filter_field!r}, which is not a request field"
+                        doc, (*path, "x-filter"), f"x-filter names {filter_field!r}, which is not a request field{hint}"
                     )
                 result.append(
                     Command(
@@ -452,22 +479,52 @@ class _Builder:
                 )
         return result
 
+    def check_filed(
+        self,
+        doc: SourceDocument,
+        path: JsonPath,
+        section: str,
+        obj: str | None,
+        raw: Mapping[str, Any],
+        types: Mapping[str, ObjectType],
+    ) -> None:
+        """A command lives in the file of its object's section: filed elsewhere by mistake it would land in the
+        wrong module and documentation page. Filing it away on purpose is said with ``x-section-reason``."""
+        if obj is None or obj not in types or raw.get("x-section-reason"):
+            return
+        home = types[obj].section
+        if home == section:
+            return
+        self.problem(
+            doc,
+            (*path, "object"),
+            f"{path[-1]} acts on {obj} of section {home!r} but is filed in section {section!r}; "
+            f"move it to commands/{home}.yaml (or say why it belongs here in x-section-reason)",
+        )
+
     # --- cross-references ---------------------------------------------------------------------------
 
     def check_references(self, api: Api) -> None:
+        """Every name a definition uses names a definition; each unknown one is reported at its own token with
+        the closest known names. Definitions the metaschema refused (``unbuilt``) still count as known."""
+        unbuilt = self.docs.unbuilt
         named = set(api.types_by_name) | set(api.enums_by_name)
+        known_types = named | unbuilt
+
+        def unknown(doc: SourceDocument, path: JsonPath, what: str, name: str, candidates: Iterable[str]) -> None:
+            self.problem(doc, path, f"unknown {what} {name!r}{did_you_mean(name, candidates)}")
 
         def check_expr(expr: TypeExpr, doc: SourceDocument, path: JsonPath) -> None:
-            if isinstance(expr, Named) and expr.name not in named:
-                self.problem(doc, path, f"unknown type {expr.name!r}")
+            if isinstance(expr, Named) and expr.name not in known_types:
+                unknown(doc, (*path, "$ref"), "type", expr.name, named)
             elif isinstance(expr, ArrayOf):
-                check_expr(expr.items, doc, path)
+                check_expr(expr.items, doc, (*path, "items"))
             elif isinstance(expr, MapOf):
-                check_expr(expr.values, doc, path)
-                check_expr(expr.keys, doc, path)
+                check_expr(expr.values, doc, (*path, "additionalProperties"))
+                check_expr(expr.keys, doc, (*path, "propertyNames"))
             elif isinstance(expr, UnionOf):
-                for option in expr.options:
-                    check_expr(option, doc, path)
+                for index, option in enumerate(expr.options):
+                    check_expr(option, doc, (*path, "anyOf", index))
 
         def check_fields(fields: Iterable[Field], doc: SourceDocument) -> None:
             for f in fields:
@@ -478,28 +535,116 @@ class _Builder:
         check_fields(api.service.reply_envelope, self.docs.api)
         for t in api.types:
             check_fields(t.fields, self.defined[t.name][0])
+        errors = set(api.errors_by_name) | unbuilt
+        messages = set(api.messages_by_name) | unbuilt
         for c in api.commands:
             doc, path = self.defined[c.name]
             for part, fs in (("request", c.request), ("response", c.response)):
                 check_fields(fs.fields, doc)
-                if fs.from_type and fs.from_type not in api.types_by_name:
-                    self.problem(doc, (*path, part, "$ref"), f"unknown type {fs.from_type!r}")
-            if c.object and c.object not in named and c.object not in _SESSION_OBJECTS:
-                self.problem(doc, (*path, "object"), f"unknown type {c.object!r}")
+                if fs.from_type and fs.from_type not in api.types_by_name and fs.from_type not in unbuilt:
+                    unknown(doc, (*path, part, "$ref"), "type", fs.from_type, api.types_by_name)
+            if c.object and c.object not in known_types and c.object not in _SESSION_OBJECTS:
+                unknown(doc, (*path, "object"), "type", c.object, named | _SESSION_OBJECTS)
             for index, error in enumerate(c.errors):
-                if error not in api.errors_by_name:
-                    self.problem(doc, (*path, "errors", index), f"unknown error code {error!r}")
+                if error not in errors:
+                    unknown(doc, (*path, "errors", index), "error code", error, api.errors_by_name)
             for index, message in enumerate(c.emits):
-                if message not in api.messages_by_name:
-                    self.problem(doc, (*path, "emits", index), f"unknown message {message!r}")
+                if message not in messages:
+                    unknown(doc, (*path, "emits", index), "message", message, api.messages_by_name)
         sdoc = self.docs.subscriptions
         for m in api.messages:
-            if m.payload not in api.types_by_name:
-                self.problem(sdoc, ("messages", m.name, "payload"), f"unknown type {m.payload!r}")
+            if m.payload not in api.types_by_name and m.payload not in unbuilt:
+                unknown(sdoc, ("messages", m.name, "payload"), "type", m.payload, api.types_by_name)
+        subscriptions = {s.name for s in api.subscriptions}
         for s in api.subscriptions:
-            if s.object not in named:
-                self.problem(sdoc, ("subscriptions", s.name, "object"), f"unknown type {s.object!r}")
+            if s.object not in known_types:
+                unknown(sdoc, ("subscriptions", s.name, "object"), "type", s.object, named)
+            if s.replaced_by and s.replaced_by not in subscriptions | unbuilt and not self.history:
+                at: JsonPath = ("subscriptions", s.name, "x-replaced-by")
+                unknown(sdoc, at, "subscription type", s.replaced_by, subscriptions)
+        if not self.history:
+            self.check_authoring(api)
         self.check_python_names(api)
+
+    def check_authoring(self, api: Api) -> None:
+        """Rules for a schema being written (skipped for one read from history): replacement names, enum
+        defaults and composites in step with their parts."""
+        for e in api.enums:
+            if e.origin is None:
+                continue  # ErrorCode and SubscriptionType are built from errors.yaml and subscriptions.yaml
+            doc = self._doc_by_name(e.origin.file)
+            members = {m.name for m in e.members}
+            for member in e.members:
+                if member.replaced_by and member.replaced_by not in members:
+                    at = (*e.origin.path, "members", member.name, "x-replaced-by")
+                    self.problem(
+                        doc,
+                        at,
+                        f"unknown member of {e.name} {member.replaced_by!r}{did_you_mean(member.replaced_by, members)}",
+                    )
+        self.check_defaults(api)
+        self.check_composites(api)
+
+    def check_defaults(self, api: Api) -> None:
+        """A default of an enum field must be one of its members' wire values."""
+        for owner, fields in _all_field_sets(api):
+            for f in fields:
+                enum = api.enums_by_name.get(f.type.name) if isinstance(f.type, Named) else None
+                if enum is None or not f.has_default or f.default is None or f.origin is None:
+                    continue
+                values = [m.value for m in enum.members]
+                if f.default not in values:
+                    shown = [str(v) for v in values]
+                    hint = did_you_mean(str(f.default), shown)
+                    self.problem(
+                        self._doc_by_name(f.origin.file),
+                        (*f.origin.path, "default"),
+                        f"default {f.default!r} of {owner} is not a member of {enum.name}{hint}",
+                    )
+
+    def check_composites(self, api: Api) -> None:
+        """A composite carries its parts' fields (a part it nests as one field, like ``dispatch``, excepted):
+        a field added to a part and forgotten on the composite is reported where the part defines it."""
+        for composite in api.types:
+            if not composite.parts:
+                continue
+            have = {f.wire_name: f for f in composite.fields}
+            nested = {f.type.name for f in composite.fields if isinstance(f.type, Named)}
+            doc, path = self.defined[composite.name]
+            raw = doc.data["types"].get(composite.name, {})
+            left_out = set(raw.get("x-leaves-out", ()))
+            part_fields: set[str] = set()
+            for part_name in composite.parts:
+                part = api.types_by_name.get(part_name or "")
+                if part is None or part.name in nested:
+                    continue
+                for f in part.fields:
+                    part_fields.add(f.wire_name)
+                    if f.wire_name in left_out or f.origin is None:
+                        continue
+                    there = have.get(f.wire_name)
+                    part_doc = self._doc_by_name(f.origin.file)
+                    if there is None:
+                        self.problem(
+                            part_doc,
+                            f.origin.path,
+                            f"field {f.wire_name!r} of {part.name} is missing from its composite {composite.name}; "
+                            f"add it there too (or list it in {composite.name}'s x-leaves-out)",
+                        )
+                    elif not _same_shape(there.type, f.type):
+                        self.problem(
+                            part_doc,
+                            f.origin.path,
+                            f"field {f.wire_name!r} of {part.name} is {_shown(f.type)} but {_shown(there.type)} on "
+                            f"its composite {composite.name}; give both the same type",
+                        )
+            for name in sorted(left_out - part_fields):
+                self.problem(
+                    doc,
+                    (*path, "x-leaves-out"),
+                    f"x-leaves-out names {name!r}, which no part of {composite.name} has"
+                    + did_you_mean(name, part_fields - set(have)),
+                )
 
     def check_python_names(self, api: Api) -> None:
         """Names that would collide in the generated package."""
@@ -656,6 +801,27 @@ def _wire_absent(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in raw.get("x-wire", {}).get("absent", {}).items()))
 
 
+def _same_shape(a: TypeExpr, b: TypeExpr) -> bool:
+    """Equal types; maps compare by their values (a key format is the same ``str`` in Python and on the wire)."""
+    if isinstance(a, MapOf) and isinstance(b, MapOf):
+        return _same_shape(a.values, b.values)
+    return a == b
+
+
+def _shown(expr: TypeExpr) -> str:
+    if isinstance(expr, Primitive):
+        return expr.format or expr.json_type
+    if isinstance(expr, Named):
+        return expr.name
+    if isinstance(expr, ArrayOf):
+        return f"a list of {_shown(expr.items)}"
+    if isinstance(expr, MapOf):
+        return f"a map of {_shown(expr.values)}"
+    if isinstance(expr, UnionOf):
+        return " or ".join(_shown(option) for option in expr.options)
+    return "any value"
+
+
 def _all_field_sets(api: Api) -> Iterable[tuple[str, tuple[Field, ...]]]:
     yield "the request envelope", api.service.request_envelope
     yield "the reply envelope", api.service.reply_envelope
@@ -687,5 +853,13 @@ def _replace(obj: ObjectType, **changes: Any) -> ObjectType:
     return replace(obj, **changes)
 
 
-def build_api(documents: SchemaDocuments) -> Api:
-    return _Builder(documents).build()
+def build_api(documents: SchemaDocuments, *, history: bool = False) -> Api:
+    builder = _Builder(documents, history=history)
+    try:
+        return builder.build()
+    except (KeyError, TypeError, ValueError, AttributeError, AssertionError):
+        # Built around definitions the metaschema refused, something the build relies on may be absent: the
+        # problems found so far (those refusals first) are the report; without them this is a generator bug.
+        if not documents.problems:
+            raise
+        raise SchemaError(builder.problems) from None

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from .diagnostics import format_json_path
 from .diff import AREAS, Change, Impact, SchemaDiff
+from .model import Api
 
 Bump = Literal["major", "minor", "patch", "none"]
 
@@ -151,6 +152,8 @@ def render_report(diff: SchemaDiff, old_label: str, new_label: str, *, every_cha
                 lines.append(f"    - {change.summary}")
                 if change.reason:
                     lines.append(f"        why: {change.reason}")
+                if change.migration and change.breaking:
+                    lines.append(f"        do:  {change.migration}")
                 if change.location is not None:
                     lines.append(f"        at:  {change.location}")
         if descriptions:
@@ -227,9 +230,13 @@ def render_changelog(diff: SchemaDiff, version: str, date: str | None = None) ->
         lines += [f"### {heading}", ""]
         for change in changes:
             item = f"- {_md(change.summary)}"
+            if change.description and change.action == "added":
+                item += f": {_md(change.description)}"
             if change.impact is Impact.BREAKING and change.reason:
                 item += f" ({_md(change.reason)})"
             lines.append(item)
+            if change.impact is Impact.BREAKING:
+                lines.append(f"  Migration: {_md(change.migration or 'see above')}.")
         lines.append("")
     if docs:
         lines += ["### Documentation", ""]
@@ -242,6 +249,14 @@ def render_changelog(diff: SchemaDiff, version: str, date: str | None = None) ->
             lines.append(f"- {len(docs)} descriptions revised, in {named}{more}.")
         lines.append("")
     return "\n".join(lines)
+
+
+def render_first_release(api: Api, version: str, date: str | None = None) -> str:
+    """The changelog section of the first release: what the package offers, counted."""
+    title = f"## {version}" + (f" ({date})" if date else "")
+    counts = api.counts()
+    offered = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
+    return "\n".join([title, "", f"First release of `{api.service.package}`: {offered}.", ""])
 
 
 CHANGELOG_HEADER = """# Changelog
@@ -301,5 +316,7 @@ def _change_json(change: Change) -> dict[str, Any]:
         "reason": change.reason,
         "old": change.old,
         "new": change.new,
+        "description": change.description,
+        "migration": change.migration,
         "location": location,
     }

@@ -74,11 +74,18 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
+    if args.check:
+        gate = release.check_gate(args.schema)
+        print(gate.text)
+        return 0 if gate.ok else 1
     plan = release.plan(args.schema, args.base, args.version, args.date)
-    print(render_report(plan.diff, plan.base.label, plan.current.label), end="")
-    if not plan.diff.changes:
-        print(f"Nothing changed since {plan.base.label}; nothing to release.")
-        return 0
+    if plan.base is None:
+        print(f"No release tag yet: first release of {plan.current.api.service.package} {plan.version}.")
+    else:
+        print(render_report(plan.diff, plan.base.label, plan.current.label), end="")
+        if not plan.diff.changes:
+            print(f"Nothing changed since {plan.base.label}; nothing to release.")
+            return 0
     print(f"\nChangelog section for {plan.version}:\n\n{plan.section}")
     if args.dry_run:
         print("Dry run: nothing written.")
@@ -125,6 +132,12 @@ def _add_release(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--date", default=datetime.date.today().isoformat(), help="date in the changelog heading (default: today)"
     )
     rel.add_argument("--dry-run", action="store_true", help="show the report and the changelog section only")
+    rel.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when schema/ has breaking changes since the newest release tag without the version bump they "
+        "need (for CI; passes when there is no release tag)",
+    )
     rel.set_defaults(run=_cmd_release)
 
 

@@ -10,8 +10,10 @@ generator will actually emit. Every catalogue entry ends in one of four states:
 - ``different``: the schema has it but disagrees on something the catalogue states;
 - ``missing``: the schema does not have it and no omission explains why.
 
-``ok`` and ``omitted`` count as covered. Entries the schema adds on its own (SDK helper types, derived payloads)
-are listed as ``schema only`` for information; they never fail the report.
+``ok`` and ``omitted`` count as covered. The schema leads the catalogue (the vendor adds to the API after the
+catalogue was written), so whatever the schema has and the catalogue lacks (commands, types, fields, enums and
+members, error codes, subscriptions, messages; SDK helper types and derived payloads too) is listed as
+``schema only`` for information and never fails the report; an ``omitted.yaml`` entry may give its reason.
 """
 
 from __future__ import annotations
@@ -27,7 +29,18 @@ from .model import AnyValue, Api, ArrayOf, Field, MapOf, Named, ObjectType, Prim
 
 Status = Literal["ok", "omitted", "different", "missing"]
 COLUMNS = ("catalogue", "schema", "omitted", "missing", "different", "schema only")
-KINDS = ("sections", "commands", "types", "enums", "enum members", "error codes", "subscriptions", "messages")
+KINDS = (
+    "sections",
+    "commands",
+    "types",
+    "fields",
+    "enums",
+    "enum members",
+    "error codes",
+    "subscriptions",
+    "messages",
+)
+SUBSCRIPTION_TYPE = "SubscriptionType"
 
 # Catalogue section names that are spelled differently from a schema section title.
 SECTION_ALIASES = {"API Definitions (socket)": "API Definitions", "Contacts": "Users and Groups"}
@@ -77,6 +90,7 @@ class Report:
     schema_only: list[tuple[str, str, str]]  # (kind, section, name)
     unused_omissions: list[tuple[str, str]]  # (kind, name) in omitted.yaml that match nothing in the catalogue
     retired: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, name, how the schema marks it)
+    schema_only_reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> omitted.yaml
 
     @property
     def covered(self) -> int:
@@ -115,7 +129,10 @@ class Report:
             "ok": self.ok,
             "table": self.table(),
             "entries": [asdict(e) for e in self.entries if e.status != "ok" or any(i.omitted for i in e.issues)],
-            "schema_only": [{"kind": k, "section": s, "name": n} for k, s, n in self.schema_only],
+            "schema_only": [
+                {"kind": k, "section": s, "name": n, "reason": self.schema_only_reasons.get((k, n))}
+                for k, s, n in self.schema_only
+            ],
             "unused_omissions": [{"kind": k, "name": n} for k, n in self.unused_omissions],
             "retired": [{"kind": k, "name": n, "schema": how} for k, n, how in self.retired],
         }
@@ -228,6 +245,7 @@ class Coverage:
         self.entries: list[Entry] = []
         self.retired: list[tuple[str, str, str]] = []
         self.schema_only: list[tuple[str, str, str]] = []
+        self.schema_only_reasons: dict[tuple[str, str], str] = {}
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
@@ -273,9 +291,17 @@ class Coverage:
         return f"catalogue type {show(expected)}, schema type {show(actual)}"
 
     def compare_fields(
-        self, where: str, catalogue: Mapping[str, str], schema: Iterable[Field], *, subject: str, exact: bool = True
+        self,
+        where: str,
+        catalogue: Mapping[str, str],
+        schema: Iterable[Field],
+        *,
+        subject: str,
+        section: str = "-",
+        exact: bool = True,
     ) -> Iterator[Issue]:
-        """Field names (both ways) and, where the catalogue text is a type, field types.
+        """Catalogue fields the schema lacks and, where the catalogue text is a type, field types; with ``exact``,
+        the fields only the schema has are listed as schema only.
 
         ``catalogue`` maps wire names to catalogue type text. Each issue names ``<subject>.<field>`` so that a
         ``field`` omission can excuse exactly that field.
@@ -290,8 +316,9 @@ class Coverage:
             for problem in self.compare_value(text, got.type):
                 yield Issue(f"{where} field `{name}`: {problem}", fid)
         if exact:
-            for name in fields.keys() - catalogue.keys():
-                yield Issue(f"{where} field `{name}` is not in the catalogue", ("field", f"{subject}.{name}"))
+            # The schema leads the catalogue: a field the vendor added since is listed, never a failure.
+            for name in sorted(fields.keys() - catalogue.keys()):
+                self.add_schema_only("fields", section, f"{subject}.{name}")
 
     def compare_value(self, text: str, actual: TypeExpr) -> Iterator[str]:
         """Compare a catalogue value text with an IR type. Free text the catalogue uses for shapes is read too:
@@ -392,13 +419,17 @@ class Coverage:
                 entry.issues.append(Issue(f"object {command.object}, catalogue {wanted_object}"))
             self.compare_evidence(entry, spec.get("evidence", []), command.evidence)
             entry.issues += self.compare_fields(
-                "request", spec.get("request", {}), command.request.fields, subject=f"{name}.request"
+                "request",
+                spec.get("request", {}),
+                command.request.fields,
+                subject=f"{name}.request",
+                section=command.section,
             )
             response = command.response.fields
             if command.response.from_type:
                 response = self.api.types_by_name[command.response.from_type].fields
             entry.issues += self.compare_fields(
-                "response", spec.get("response", {}), response, subject=f"{name}.response"
+                "response", spec.get("response", {}), response, subject=f"{name}.response", section=command.section
             )
             self.finish(entry, True)
         for spec in self.commands_json.get("unresolved_payloads", []):
@@ -418,7 +449,7 @@ class Coverage:
             if found.section != entry.section:
                 entry.issues.append(Issue(f"section {found.section}, catalogue {entry.section}"))
             fields = {fname: f["type"] for fname, f in spec.get("fields", {}).items()}
-            entry.issues += self.compare_fields("", fields, found.fields, subject=name)
+            entry.issues += self.compare_fields("", fields, found.fields, subject=name, section=found.section)
             if spec.get("key") and found.key != spec["key"]:
                 entry.issues.append(Issue(f"key {found.key}, catalogue {spec['key']}", ("field", f"{name}.key")))
             entry.issues += self.compare_parts(found, part_lists.get(name), spec.get("version_index"), part_lists)
@@ -490,9 +521,9 @@ class Coverage:
                     if not got.deprecated:
                         m_entry.issues.append(Issue("obsolete in the catalogue but not deprecated"))
                 self.finish(m_entry, True)
-            extra = sorted(members.keys() - spec.get("values", {}).keys())
-            if extra and name != "SubscriptionType":
-                entry.issues.append(Issue(f"members not in the catalogue: {', '.join(extra)}"))
+            if name != SUBSCRIPTION_TYPE:  # its members are the subscriptions, compared on their own
+                for member in sorted(members.keys() - spec.get("values", {}).keys()):
+                    self.add_schema_only("enum members", section, f"{name}.{member}")
             self.finish(entry, True)
 
     def check_errors(self, spec: Mapping[str, Any]) -> None:
@@ -513,7 +544,7 @@ class Coverage:
         known = set(spec.get("values", {}))
         for error in self.api.errors:
             if error.name not in known:
-                self.schema_only.append(("error codes", "api", error.name))
+                self.add_schema_only("error codes", "api", error.name)
 
     # -- subscriptions and messages ------------------------------------------------------------------------------
 
@@ -589,19 +620,35 @@ class Coverage:
 
     # -- what the schema adds ---------------------------------------------------------------------------------------
 
+    def add_schema_only(self, kind: str, section: str, name: str) -> None:
+        """Something the schema has and the catalogue lacks: listed, never failed. An omitted.yaml entry may
+        say why (``{kind: member, name: AssetType.boat, reason: ...}``); it then counts as used."""
+        self.schema_only.append((kind, section, name))
+        reason = self.omission(_OMISSION_KIND[kind], name)
+        if reason is not None:
+            self.schema_only_reasons[(kind, name)] = reason
+
     def schema_additions(self) -> None:
         catalogue_types = set(self.objects_json.get("objects", {}))
+        catalogue_enums = set(self.enums_json)
         catalogue_commands = {c["name"] for c in self.commands_json.get("commands", [])}
+        catalogue_subscriptions = {s["type"] for s in self.subscriptions_json}
         catalogue_messages = {e.name for e in self.entries if e.kind == "messages"}
         for t in self.api.types:
             if t.name not in catalogue_types:
-                self.schema_only.append(("types", t.section, t.name))
+                self.add_schema_only("types", t.section, t.name)
+        for e in self.api.enums:
+            if e.name not in catalogue_enums:
+                self.add_schema_only("enums", e.section, e.name)
         for c in self.api.commands:
             if c.name not in catalogue_commands:
-                self.schema_only.append(("commands", c.section, c.name))
+                self.add_schema_only("commands", c.section, c.name)
+        for s in self.api.subscriptions:
+            if s.name not in catalogue_subscriptions:
+                self.add_schema_only("subscriptions", self.section_of(s.object), s.name)
         for m in self.api.messages:
             if m.name not in catalogue_messages:
-                self.schema_only.append(("messages", self.section_of(m.payload), m.name))
+                self.add_schema_only("messages", self.section_of(m.payload), m.name)
 
     def note_retired(self, kind: str, name: str, deprecated: bool, replaced_by: str | None) -> None:
         how = "deprecated" if deprecated else "NOT deprecated"
@@ -616,7 +663,9 @@ class Coverage:
         self.check_messages()
         self.schema_additions()
         unused = sorted(set(self.omissions) - self.used_omissions)
-        return Report(str(self.catalogue), self.entries, self.schema_only, unused, self.retired)
+        return Report(
+            str(self.catalogue), self.entries, self.schema_only, unused, self.retired, self.schema_only_reasons
+        )
 
 
 # Report kinds -> the ``kind`` an omitted.yaml entry uses for them.
@@ -625,6 +674,7 @@ _OMISSION_KIND = {
     "commands": "command",
     "types": "type",
     "enums": "enum",
+    "fields": "field",
     "enum members": "member",
     "error codes": "error",
     "subscriptions": "subscription",
@@ -696,7 +746,9 @@ def render(report: Report, *, verbose: bool = False) -> str:
         lines += [f"  {kind} {name}: {how}" for kind, name, how in report.retired]
     if verbose and report.schema_only:
         lines += ["", f"In the schema only ({len(report.schema_only)}; SDK helpers and derived shapes):"]
-        lines += [f"  [{section}] {kind} {name}" for kind, section, name in report.schema_only]
+        for kind, section, name in report.schema_only:
+            reason = report.schema_only_reasons.get((kind, name))
+            lines.append(f"  [{section}] {kind} {name}" + (f" ({reason})" if reason else ""))
     percent = 100.0 * report.covered / len(report.entries) if report.entries else 100.0
     lines += [
         "",

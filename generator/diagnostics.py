@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,17 @@ def format_json_path(path: JsonPath) -> str:
         else:
             out += f".{part}" if _PLAIN_KEY.match(part) else f"[{json.dumps(part)}]"
     return out
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'Trip'?)`` for the closest known names, or ``""``: every "unknown X" message ends with it."""
+    candidates = sorted({str(k) for k in known})
+    matches = difflib.get_close_matches(name, candidates, n=2, cutoff=0.6)
+    if not matches:  # case slips (trip for Trip) fall below the ratio when names are short
+        matches = [c for c in candidates if c.lower() == name.lower()][:1]
+    if not matches:
+        return ""
+    return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)"
 
 
 @dataclass(frozen=True, order=True)

@@ -54,6 +54,11 @@ first required request field), an exception class or its group base, an event cl
 class to another module (``fleetfreedom.models.<section>``) is breaking. New commands, types, error codes,
 messages and subscription types are features; deprecating anything is a feature (semver: deprecations are
 minor), un-deprecating is a patch. Removing an error code from a command is a patch; adding one is a feature.
+A command's ``verb`` is the schema's classification, seen neither on the wire nor in Python: changing it is a patch
+(a changed method name, if any, is reported on its own).
+
+A removed field and an added field of the same type in the same place (and the only ones of that type there) are
+reported as a likely rename. Every breaking change carries a one-line migration for the changelog.
 """
 
 from __future__ import annotations
@@ -173,6 +178,8 @@ class Change:
     location: Location | None = None
     old: str | None = None
     new: str | None = None
+    description: str = ""  # the schema's description of what was added, for the changelog
+    migration: str = ""  # for breaking changes: what a user changes in their code, one line
 
     @property
     def breaking(self) -> bool:
@@ -387,11 +394,26 @@ class _Differ:
 
     def added(self, area: Area, name: str, after: _HasOrigin, summary: str, new: object = None) -> None:
         """A definition that only the new schema has: a feature."""
-        self.add(Impact.FEATURE, "added", area, name, summary, location=_location(after.origin, "new"), new=new)
+        where = _location(after.origin, "new")
+        description = str(getattr(after, "description", "") or "")
+        self.add(Impact.FEATURE, "added", area, name, summary, location=where, new=new, description=description)
 
-    def removed(self, area: Area, name: str, before: _HasOrigin, summary: str, reason: str, old: object = None) -> None:
+    def removed(
+        self,
+        area: Area,
+        name: str,
+        before: _HasOrigin,
+        summary: str,
+        reason: str,
+        old: object = None,
+        migration: str = "",
+    ) -> None:
         """A definition that only the old schema has: breaking for whoever used it."""
-        self.add(Impact.BREAKING, "removed", area, name, summary, reason, _location(before.origin, "old"), old=old)
+        replaced_by = getattr(before, "replaced_by", None)
+        if not migration:
+            migration = f"use {replaced_by} instead" if replaced_by else f"stop using {name}; nothing replaces it"
+        where = _location(before.origin, "old")
+        self.add(Impact.BREAKING, "removed", area, name, summary, reason, where, old=old, migration=migration)
 
     def add(
         self,
@@ -404,6 +426,9 @@ class _Differ:
         location: Location | None = None,
         old: object = None,
         new: object = None,
+        *,
+        description: str = "",
+        migration: str = "",
     ) -> None:
         self.changes.append(
             Change(
@@ -416,6 +441,8 @@ class _Differ:
                 location,
                 None if old is None else str(old),
                 None if new is None else str(new),
+                " ".join(description.split()),
+                migration,
             )
         )
 
@@ -459,30 +486,46 @@ class _Differ:
         owner: str,
         owner_location: tuple[Origin | None, Origin | None],
     ) -> None:
-        for wire, before, after in _paired(old_fields, new_fields, "wire_name"):
+        pairs = list(_paired(old_fields, new_fields, "wire_name"))
+        renames = _likely_renames(
+            [b for _, b, a in pairs if b is not None and a is None], [a for _, b, a in pairs if b is None and a]
+        )
+        for wire, before, after in pairs:
             subject = f"{owner}.{wire}"
             what = f"{area} {wire!r} of {owner.split('.')[0]}"
             if before is None:
                 assert after is not None
-                self.added_field(after, use, area, subject, what, owner_location[1])
+                self.added_field(after, use, area, subject, what, owner_location[1], renames.get(wire))
             elif after is None:
-                self.removed_field(before, use, area, subject, what, owner_location[0])
+                self.removed_field(before, use, area, subject, what, owner_location[0], renames.get(wire))
             else:
                 self.changed_field(before, after, use, area, subject, what)
 
-    def added_field(self, f: Field, use: Use, area: Area, subject: str, what: str, fallback: Origin | None) -> None:
+    def added_field(
+        self,
+        f: Field,
+        use: Use,
+        area: Area,
+        subject: str,
+        what: str,
+        fallback: Origin | None,
+        renamed_from: Field | None = None,
+    ) -> None:
         where = _location(f.origin or fallback, "new")
         python = f" (`{f.python_name}`)" if f.python_name != f.wire_name else ""
+        hint = f" (probably the new name of {renamed_from.wire_name!r})" if renamed_from is not None else ""
         if Use.SENT in use and f.required:
             self.add(
                 Impact.BREAKING,
                 "added",
                 area,
                 subject,
-                f"new required {what}{python}",
+                f"new required {what}{python}{hint}",
                 "it is sent by the client: existing calls and objects that omit it are rejected",
                 where,
                 new=describe(f.type),
+                description=f.description,
+                migration=f"pass `{f.python_name}` in every call",
             )
         else:
             kind = "required" if f.required else "optional"
@@ -491,26 +534,45 @@ class _Differ:
                 "added",
                 area,
                 subject,
-                f"new {kind} {what}{python}",
+                f"new {kind} {what}{python}{hint}",
                 location=where,
                 new=describe(f.type),
+                description=f.description,
             )
 
-    def removed_field(self, f: Field, use: Use, area: Area, subject: str, what: str, fallback: Origin | None) -> None:
+    def removed_field(
+        self,
+        f: Field,
+        use: Use,
+        area: Area,
+        subject: str,
+        what: str,
+        fallback: Origin | None,
+        renamed_to: Field | None = None,
+    ) -> None:
         reasons = []
         if Use.SENT in use:
             reasons.append(f"callers that pass `{f.python_name}` get an unknown-field error")
         if Use.RECEIVED in use:
             reasons.append(f"code that reads `{f.python_name}` fails")
+        holder = _holder(area, subject)
+        if renamed_to is not None:
+            summary = f"{what} removed: probably renamed to {renamed_to.wire_name!r} (same type, same place)"
+            migration = f"`{holder}.{f.python_name}` is now `{holder}.{renamed_to.python_name}`"
+        else:
+            summary = f"{what} removed"
+            instead = f"; use {f.replaced_by}" if f.replaced_by else ""
+            migration = f"stop using `{holder}.{f.python_name}`{instead}"
         self.add(
             Impact.BREAKING,
             "removed",
             area,
             subject,
-            f"{what} removed",
+            summary,
             "; ".join(reasons),
             _location(f.origin or fallback, "old"),
             old=describe(f.type),
+            migration=migration,
         )
 
     def changed_field(self, before: Field, after: Field, use: Use, area: Area, subject: str, what: str) -> None:
@@ -632,13 +694,16 @@ class _Differ:
                 assert after is not None
                 self.added("command", name, after, f"new command {name}: `client.{after.resource}.{after.method}()`")
             elif after is None:
+                call = f"client.{before.resource}.{before.method}()"
                 self.removed(
                     "command",
                     name,
                     before,
                     f"command {name} removed",
-                    f"`client.{before.resource}.{before.method}()`, {before.request_class} and "
-                    f"{before.response_class} no longer exist",
+                    f"`{call}`, {before.request_class} and {before.response_class} no longer exist",
+                    migration=f"use {before.replaced_by} instead of `{call}`"
+                    if before.replaced_by
+                    else f"stop calling `{call}`; the server no longer offers {name}",
                 )
             else:
                 self.command(before, after)
@@ -693,16 +758,18 @@ class _Differ:
                 new_module,
             )
         if before.verb != after.verb:
+            # The verb is the schema's classification: the wire name, the request and reply, and (checked
+            # above) the method and classes are what users see; a change of method shows there on its own.
             self.add(
-                Impact.BREAKING,
+                Impact.PATCH,
                 "changed",
                 "command",
                 name,
-                f"{what}: verb {before.verb} -> {after.verb}",
-                "the command now does something different",
-                where,
-                before.verb,
-                after.verb,
+                f"{what}: verb {before.verb} -> {after.verb} (classification only: the wire and the Python API "
+                "are unchanged; the emulator answers it by the new verb)",
+                location=where,
+                old=before.verb,
+                new=after.verb,
             )
         if before.object != after.object:
             self.add(
@@ -1347,6 +1414,27 @@ class _Flagged(Protocol):
 
     @property
     def description(self) -> str: ...
+
+
+def _likely_renames(removed: list[Field], added: list[Field]) -> dict[str, Field]:
+    """Removed and added fields of one place that are probably one field renamed: each is the only one of its
+    type on its side. Maps each wire name to its counterpart (both ways)."""
+    out: dict[str, Field] = {}
+    for before in removed:
+        same = [a for a in added if a.type == before.type]
+        if len(same) == 1 and sum(1 for b in removed if b.type == before.type) == 1:
+            out[before.wire_name] = same[0]
+            out[same[0].wire_name] = before
+    return out
+
+
+def _holder(area: str, subject: str) -> str:
+    """How user code names what holds a field: ``reply``, ``request`` or the type's class."""
+    if area == "response field":
+        return "reply"
+    if area == "request field":
+        return "request"
+    return subject.split(".")[0]
 
 
 def _positional(fields: Iterable[Field]) -> str | None:

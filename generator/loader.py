@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any, cast
 
 import jsonschema
 
-from .diagnostics import Diagnostic, SchemaError
+from .diagnostics import Diagnostic, SchemaError, did_you_mean
 from .source import SourceDocument, load_document
 
 _SINGLE_FILES = {
@@ -36,6 +38,10 @@ class SchemaDocuments:
     enums: tuple[SourceDocument, ...]
     types: tuple[SourceDocument, ...]
     commands: tuple[SourceDocument, ...]
+    # Metaschema problems of single definitions, left out of the build so that it reports the rest as well
+    # (building raises them together with its own); the names of those definitions still count as defined.
+    problems: tuple[Diagnostic, ...] = ()
+    unbuilt: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=4)
@@ -57,22 +63,25 @@ def _kind_of(path: Path, root: Path) -> str | None:
     return None
 
 
+def _allowed_keys(schema: dict[str, Any]) -> set[str]:
+    return set(schema.get("properties", {}))
+
+
 def _explain(error: jsonschema.ValidationError) -> str:
-    """A readable message for the usual metaschema failures."""
+    """A readable message for the usual metaschema failures, with a did-you-mean where a name was expected."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(schema.get("properties", {}))
-        extra = sorted(k for k in error.instance if k not in allowed)
-        if extra and allowed:
-            return f"unknown key {extra[0]!r} (allowed: {', '.join(sorted(allowed))})"
     if error.validator == "pattern":
         return f"{error.instance!r} is not a valid name here (must match {error.validator_value})"
     if error.validator == "enum":
-        return f"{error.instance!r} is not one of {', '.join(map(str, cast(list[Any], error.validator_value)))}"
+        choices = [str(c) for c in cast(list[Any], error.validator_value)]
+        hint = did_you_mean(str(error.instance), choices) if isinstance(error.instance, str) else ""
+        return f"{error.instance!r} is not one of {', '.join(choices)}{hint}"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required here")
     if error.validator in ("not", "if", "then", "else", "allOf"):
         return f"field schema does not fit together: {error.message[:160]}"
+    if error.validator == "additionalProperties":
+        return f"unexpected keys (allowed: {', '.join(sorted(_allowed_keys(schema)))})"
     return error.message[:300]
 
 
@@ -84,23 +93,85 @@ def _deepest(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErr
     return [error]
 
 
+_FIELD_WORDS = frozenset({"type", "$ref", "format", "items"})
+_REQUIRED = re.compile(r"^'(?P<name>[^']*)' is a required property")
+
+
 def validate_document(document: SourceDocument, kind: str, meta_path: Path) -> list[Diagnostic]:
+    """Every metaschema failure of one document. Each unknown key is its own problem, reported at that key with
+    the closest allowed key; a missing key that an unknown one misspells (``respone``) is not reported twice."""
     problems: list[Diagnostic] = []
-    for error in _validator(meta_path, kind).iter_errors(document.data):
-        for specific in _deepest(error):
-            path = tuple(specific.absolute_path)
-            schema = specific.schema if isinstance(specific.schema, dict) else {}
-            if specific.validator == "additionalProperties" and isinstance(specific.instance, dict):
-                allowed = set(schema.get("properties", {}))
-                extra = [k for k in specific.instance if k not in allowed]
-                if extra:
-                    path = (*path, extra[0])
-            problems.append(document.diagnostic(path, _explain(specific)))
+    misspelt: dict[tuple[Any, ...], set[str]] = {}  # object path -> required keys an unknown key resembles
+    missing: list[tuple[tuple[Any, ...], str, Diagnostic]] = []
+    enums_seen: set[tuple[tuple[Any, ...], str]] = set()
+    validator = _validator(meta_path, kind)
+    found = [specific for error in validator.iter_errors(document.data) for specific in _deepest(error)]
+    # Of two enum failures at one place, the one with the longer list (the field's own ``type``) is reported.
+    found.sort(key=lambda e: -len(cast(list[Any], e.validator_value)) if e.validator == "enum" else 0)
+    for specific in found:
+        path = tuple(specific.absolute_path)
+        schema = specific.schema if isinstance(specific.schema, dict) else {}
+        if specific.validator == "additionalProperties" and isinstance(specific.instance, dict):
+            allowed = _allowed_keys(schema)
+            for key in [k for k in specific.instance if k not in allowed]:
+                hint = did_you_mean(key, allowed)
+                text = f"unknown key {key!r}" + (hint or f" (allowed: {', '.join(sorted(allowed))})")
+                value = specific.instance[key]
+                if "properties" in allowed and isinstance(value, dict) and value.keys() & _FIELD_WORDS:
+                    text += "; if it is a field, indent it under `properties:`"
+                problems.append(document.diagnostic((*path, key), text, at_key=True))
+                for close in difflib.get_close_matches(key, sorted(allowed), n=2, cutoff=0.6):
+                    misspelt.setdefault(path, set()).add(close)
+            continue
+        if specific.validator == "enum":  # a field's type is checked twice (itself, and against its format)
+            if (path, repr(specific.instance)) in enums_seen:
+                continue
+            enums_seen.add((path, repr(specific.instance)))
+        diagnostic = document.diagnostic(path, _explain(specific))
+        required = _REQUIRED.match(specific.message) if specific.validator == "required" else None
+        if required is not None:
+            missing.append((path, required.group("name"), diagnostic))
+            continue
+        problems.append(diagnostic)
+    problems += [d for path, name, d in missing if name not in misspelt.get(path, set())]
     return problems
 
 
+# Top-level keys whose entries are independent definitions: a definition the metaschema refuses is left out of
+# the build (its name still counts as defined), so the reference errors elsewhere are reported in the same run.
+_DEFINITIONS = {
+    "enumsFile": ("enums",),
+    "typesFile": ("types",),
+    "commandsFile": ("commands",),
+    "errorsFile": ("errors",),
+    "subscriptionsFile": ("subscriptions", "messages"),
+}
+
+
+def _without_broken(
+    document: SourceDocument, kind: str, problems: list[Diagnostic]
+) -> tuple[SourceDocument, set[str]] | None:
+    """``document`` with the definitions its problems point into removed, and their names; None when a problem
+    lies outside any definition (the file as a whole is unusable)."""
+    containers = _DEFINITIONS.get(kind, ())
+    broken: dict[str, set[str]] = {}
+    for problem in problems:
+        path = problem.path
+        if len(path) < 2 or path[0] not in containers or not isinstance(path[1], str):
+            return None
+        broken.setdefault(str(path[0]), set()).add(path[1])
+    if not broken:
+        return document, set()
+    data = dict(document.data)
+    for container, names in broken.items():
+        data[container] = {k: v for k, v in data[container].items() if k not in names}
+    pruned = SourceDocument(document.path, document.display_name, data, document.positions)
+    return pruned, set().union(*broken.values())
+
+
 def load_schema(root: Path) -> SchemaDocuments:
-    """Parse and validate every file below ``root``; raise SchemaError with all problems found."""
+    """Parse and validate every file below ``root``. Raises SchemaError when a file cannot be used at all;
+    problems inside single definitions travel in ``SchemaDocuments.problems`` for the build to raise."""
     root = root.resolve()
     meta_path = root / "meta" / "schema.json"
     if not meta_path.is_file():  # a fixture or scratch schema uses the project's metaschema
@@ -110,6 +181,8 @@ def load_schema(root: Path) -> SchemaDocuments:
         raise SchemaError([Diagnostic(str(meta_path), 1, 1, (), "metaschema not found")])
     by_kind: dict[str, list[SourceDocument]] = {}
     single: dict[str, SourceDocument] = {}
+    usable = True  # False once a problem leaves no sensible document to build the rest from
+    unbuilt: set[str] = set()
     for path in sorted(root.rglob("*.y*ml")):
         if "meta" in path.relative_to(root).parts:
             continue
@@ -117,11 +190,23 @@ def load_schema(root: Path) -> SchemaDocuments:
         loaded = load_document(path, root)
         if isinstance(loaded, Diagnostic):
             problems.append(loaded)
+            usable = False
             continue
         if kind is None:
-            problems.append(loaded.diagnostic((), "unknown schema file (see schema/README.md for the file kinds)"))
+            relative = path.relative_to(root)
+            known = _FOLDERS if len(relative.parts) > 1 else _SINGLE_FILES
+            hint = did_you_mean(relative.parts[0], known) or " (see schema/README.md for the file kinds)"
+            problems.append(loaded.diagnostic((), f"unknown schema file{hint}"))
+            usable = False
             continue
-        problems.extend(validate_document(loaded, kind, meta_path))
+        found = validate_document(loaded, kind, meta_path)
+        problems.extend(found)
+        pruned = _without_broken(loaded, kind, found)
+        if pruned is None:
+            usable = False
+            continue
+        loaded, names = pruned
+        unbuilt |= names
         if path.parent == root:
             single[path.name] = loaded
         else:
@@ -129,7 +214,8 @@ def load_schema(root: Path) -> SchemaDocuments:
     for name in _REQUIRED_FILES:
         if name not in single and not any(d.file.endswith(name) for d in problems):
             problems.append(Diagnostic(str(root.name + "/" + name), 1, 1, (), "required file is missing"))
-    if problems:
+            usable = False
+    if problems and not usable:
         raise SchemaError(problems)
     return SchemaDocuments(
         root=root,
@@ -140,4 +226,6 @@ def load_schema(root: Path) -> SchemaDocuments:
         enums=tuple(by_kind.get("enumsFile", [])),
         types=tuple(by_kind.get("typesFile", [])),
         commands=tuple(by_kind.get("commandsFile", [])),
+        problems=tuple(problems),
+        unbuilt=frozenset(unbuilt),
     )

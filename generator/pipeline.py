@@ -44,12 +44,13 @@ class Generated:
     cached: bool = False  # True when the files came from the run cache
 
 
-def load_api(schema_dir: Path = DEFAULT_SCHEMA) -> Api:
-    """Parse, validate and build the API model; raises SchemaError with every problem found."""
+def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False) -> Api:
+    """Parse, validate and build the API model; raises SchemaError with every problem found. ``history`` reads a
+    schema of an earlier revision as it was, without the authoring rules added since (see ``build``)."""
     from .build import build_api
     from .loader import load_schema
 
-    return build_api(load_schema(schema_dir))
+    return build_api(load_schema(schema_dir), history=history)
 
 
 def emit_batches(api: Api) -> Iterator[tuple[dict[str, str], bool]]:

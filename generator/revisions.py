@@ -69,6 +69,16 @@ def resolve_revision(revision: str, schema_dir: Path) -> str:
         raise SourceError(f"unknown git revision {revision!r}") from exc
 
 
+def tags(schema_dir: Path, pattern: str) -> list[str]:
+    """Tags matching ``pattern`` that HEAD contains; none outside a git repository or in a clone without tags."""
+    try:
+        top, _ = repository_of(schema_dir)
+        listed = _git(["tag", "--merged", "HEAD", "--list", pattern], top)
+    except SourceError:
+        return []
+    return [line.strip() for line in listed.splitlines() if line.strip()]
+
+
 def revision_exists(revision: str, schema_dir: Path) -> bool:
     try:
         resolve_revision(revision, schema_dir)
@@ -106,7 +116,7 @@ def load_side(spec: str, schema_dir: Path) -> LoadedSchema:
             raise SourceError("`git:` needs a revision, e.g. git:HEAD~1 or git:v1.2.0")
         with checked_out(revision, schema_dir) as (folder, commit):
             label = f"{spec} ({commit[:10]})"
-            return LoadedSchema(label, _load(label, folder))
+            return LoadedSchema(label, _load(label, folder, history=True))
     folder = Path(spec)
     if not folder.is_dir():
         raise SourceError(f"{spec} is neither a schema folder nor a git: revision")
@@ -122,8 +132,8 @@ def _display(folder: Path) -> str:
         return str(folder)
 
 
-def _load(label: str, folder: Path) -> Api:
+def _load(label: str, folder: Path, *, history: bool = False) -> Api:
     try:
-        return load_api(folder)
+        return load_api(folder, history=history)
     except SchemaError as exc:
         raise SideSchemaError(label, exc) from exc

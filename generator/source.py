@@ -23,17 +23,23 @@ class SourceDocument:
     display_name: str
     data: Any
     positions: dict[JsonPath, tuple[int, int]] = field(repr=False)
+    key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict, repr=False)  # where keys stand
 
     def locate(self, json_path: JsonPath) -> tuple[int, int]:
-        """The position of the value at ``json_path``, or of its nearest ancestor that exists."""
+        """Where the value at ``json_path`` is written, or its nearest ancestor that exists.
+
+        A scalar is located at its token (the ``Trpi`` of ``$ref: Trpi``); a mapping or list under a key at that
+        key, so a definition or a dedented property is reported on the line that names it."""
         for end in range(len(json_path), -1, -1):
             found = self.positions.get(json_path[:end])
             if found is not None:
                 return found
         return (1, 1)
 
-    def diagnostic(self, json_path: JsonPath, message: str) -> Diagnostic:
-        line, column = self.locate(json_path)
+    def diagnostic(self, json_path: JsonPath, message: str, *, at_key: bool = False) -> Diagnostic:
+        """A problem at ``json_path``; ``at_key`` points at the key itself (an unknown key, not its value)."""
+        found = self.key_positions.get(json_path) if at_key else None
+        line, column = found or self.locate(json_path)
         return Diagnostic(self.display_name, line, column, json_path, message)
 
 
@@ -45,7 +51,9 @@ class _LoadError(Exception):
         self.message = message
 
 
-def _construct(node: yaml.Node, path: JsonPath, positions: dict[JsonPath, tuple[int, int]]) -> Any:
+def _construct(
+    node: yaml.Node, path: JsonPath, positions: dict[JsonPath, tuple[int, int]], keys: dict[JsonPath, tuple[int, int]]
+) -> Any:
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
@@ -57,10 +65,13 @@ def _construct(node: yaml.Node, path: JsonPath, positions: dict[JsonPath, tuple[
             key = str(key_node.value)
             if key in result:
                 raise _LoadError(key_node.start_mark.line + 1, key_node.start_mark.column + 1, f"duplicate key {key!r}")
-            result[key] = _construct(value_node, (*path, key), positions)
+            result[key] = _construct(value_node, (*path, key), positions, keys)
+            keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(value_node, yaml.ScalarNode):  # a block starts on the line after its key
+                positions[(*path, key)] = keys[(*path, key)]
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, index), positions) for index, item in enumerate(node.value)]
+        return [_construct(item, (*path, index), positions, keys) for index, item in enumerate(node.value)]
     # Scalars: the safe constructor decides int/bool/str/null exactly as yaml.safe_load would.
     return _SCALAR_LOADER.construct_object(node, deep=True)
 
@@ -104,8 +115,9 @@ def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
     if node is None:
         return Diagnostic(display, 1, 1, (), "file is empty")
     positions: dict[JsonPath, tuple[int, int]] = {}
+    keys: dict[JsonPath, tuple[int, int]] = {}
     try:
-        data = _construct(node, (), positions)
+        data = _construct(node, (), positions, keys)
     except _LoadError as exc:
         return Diagnostic(display, exc.line, exc.column, (), exc.message)
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag such as !!python/object: refused, never run
@@ -114,4 +126,4 @@ def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
         return Diagnostic(display, line, column, (), f"YAML error: {exc.problem or exc.context}")
     except yaml.YAMLError as exc:
         return Diagnostic(display, 1, 1, (), "YAML error: " + " ".join(str(exc).split()))
-    return SourceDocument(path=path, display_name=display, data=data, positions=positions)
+    return SourceDocument(path=path, display_name=display, data=data, positions=positions, key_positions=keys)

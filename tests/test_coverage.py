@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURE_SCHEMA, PROJECT, SCHEMA, run_generator
+from maintainer_walk import add_boat, add_color, add_trip
 
 from generator.coverage import CatalogueError, Entry, Report, coverage, render
 from generator.pipeline import DEFAULT_CATALOGUE, load_api
@@ -230,3 +231,30 @@ def test_real_schema_covers_the_whole_catalogue() -> None:
     assert report.retired and all("NOT deprecated" not in how for _, _, how in report.retired)
     assert ("subscription", "providerConfiguration", "deprecated; use providerConfig") in report.retired
     assert ("error code", "invalidPermission", "deprecated; use permissionDenied") in report.retired
+
+
+def test_what_only_the_schema_has_is_listed_never_failed(tmp_path: Path) -> None:
+    """The schema leads the catalogue (issue 19): a new field, enum member, command, type or error code is
+    "schema only", and an omitted.yaml entry may say why (it then counts as used)."""
+    schema = tmp_path / "schema"
+    shutil.copytree(FIXTURE_SCHEMA, schema)
+    add_trip(schema)
+    add_color(schema)
+    add_boat(schema)
+    (schema / "omitted.yaml").write_text(
+        "omitted:\n- {kind: member, name: AssetType.boat, reason: New in the vendor's 5.2 release.}\n"
+    )
+    report = coverage(load_api(schema), FIXTURE_CATALOGUE)
+    assert report.ok, render(report)
+    assert report.unused_omissions == []
+    for entry in (
+        ("fields", "assets", "AssetGeneral.color"),
+        ("fields", "assets", "Asset.color"),
+        ("enum members", "assets", "AssetType.boat"),
+        ("commands", "assets", "getAssetTrips"),
+        ("types", "assets", "Trip"),
+        ("error codes", "api", "tripNotFound"),
+    ):
+        assert entry in report.schema_only, entry
+    assert report.schema_only_reasons == {("enum members", "AssetType.boat"): "New in the vendor's 5.2 release."}
+    assert "[assets] enum members AssetType.boat (New in the vendor's 5.2 release.)" in render(report, verbose=True)

@@ -214,6 +214,7 @@ RULES: list[tuple[str, list[Edit], list[Edit], Expectation, Expectation]] = [
         [
             set_in(ASSETS_TYPES, "types", "AssetGeneral", "properties", "colour", value={"type": "string"}),
             require(ASSETS_TYPES, "types", "AssetGeneral", field="colour"),
+            set_in(ASSETS_TYPES, "types", "Asset", "properties", "colour", value={"type": "string"}),  # its composite
         ],
         ("type field", "AssetGeneral.colour", "added", Impact.FEATURE),
         ("type field", "AssetGeneral.colour", "removed", Impact.BREAKING),
@@ -228,14 +229,20 @@ RULES: list[tuple[str, list[Edit], list[Edit], Expectation, Expectation]] = [
     (
         "received type field narrowed / widened",
         [],
-        [set_in(ASSETS_TYPES, "types", "AssetAdvanced", "properties", "odometer", value={"type": "integer"})],
+        [
+            set_in(ASSETS_TYPES, "types", "AssetAdvanced", "properties", "odometer", value={"type": "integer"}),
+            set_in(ASSETS_TYPES, "types", "Asset", "properties", "odometer", value={"type": "integer"}),
+        ],
         ("type field", "AssetAdvanced.odometer", "changed", Impact.PATCH),
         ("type field", "AssetAdvanced.odometer", "changed", Impact.BREAKING),
     ),
     (
         "a type both sent and received breaks on narrowing (sent side)",
         [],
-        [set_in(ASSETS_TYPES, "types", "Asset", "properties", "odometer", value={"type": "number", "format": "float"})],
+        [
+            set_in(ASSETS_TYPES, "types", part, "properties", "odometer", value={"type": "number", "format": "float"})
+            for part in ("Asset", "AssetAdvanced")  # the composite and its part stay in step
+        ],
         ("type field", "Asset.odometer", "changed", Impact.BREAKING),
         ("type field", "Asset.odometer", "changed", Impact.BREAKING),  # widening breaks the received side
     ),
@@ -453,3 +460,41 @@ def test_changes_are_ordered_most_severe_first(tmp_path: Path) -> None:
     assert removed.location is not None and removed.location.side == "old"
     assert removed.location.file == "old/commands/assets.yaml"
     assert "client.assets.remove()" in removed.reason
+
+
+def test_a_verb_change_is_not_breaking(tmp_path: Path) -> None:
+    """``verb`` classifies a command; the wire and the Python API stay as they were (issue 19)."""
+    diff = diff_of(tmp_path, [], [set_in(ASSETS_COMMANDS, "commands", "getAssetsList", "verb", value="special")])
+    change = only(diff, area="command", subject="getAssetsList", action="changed")
+    assert change.impact is Impact.PATCH and "classification only" in change.summary
+    assert diff.breaking == ()
+
+
+def test_a_removed_and_an_added_field_of_one_type_read_as_a_rename(tmp_path: Path) -> None:
+    general = {"$ref": "AssetGeneral", "description": "The part."}
+    diff = diff_of(
+        tmp_path,
+        [],
+        [
+            delete(ASSETS_COMMANDS, "commands", "getAssetGeneral", "response", "properties", "assetGeneral"),
+            set_in(ASSETS_COMMANDS, "commands", "getAssetGeneral", "response", "properties", "general", value=general),
+        ],
+    )
+    removed = only(diff, subject="getAssetGeneral.response.assetGeneral", action="removed")
+    assert removed.breaking and "probably renamed to 'general'" in removed.summary
+    assert removed.migration == "`reply.asset_general` is now `reply.general`"
+    added = only(diff, subject="getAssetGeneral.response.general", action="added")
+    assert "probably the new name of 'assetGeneral'" in added.summary and added.description == "The part."
+    # two candidates of the same type: no guess
+    other = {"$ref": "AssetGeneral", "description": "Another."}
+    diff = diff_of(
+        tmp_path / "two",
+        [],
+        [
+            delete(ASSETS_COMMANDS, "commands", "getAssetGeneral", "response", "properties", "assetGeneral"),
+            set_in(ASSETS_COMMANDS, "commands", "getAssetGeneral", "response", "properties", "general", value=general),
+            set_in(ASSETS_COMMANDS, "commands", "getAssetGeneral", "response", "properties", "other", value=other),
+        ],
+    )
+    removed = only(diff, subject="getAssetGeneral.response.assetGeneral", action="removed")
+    assert "renamed" not in removed.summary and removed.migration == "stop using `reply.asset_general`"

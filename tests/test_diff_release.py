@@ -201,8 +201,13 @@ def test_release_bumps_writes_the_changelog_and_regenerates(repo: Path) -> None:
 
 def test_release_without_a_tag_asks_for_a_base(repo: Path) -> None:
     _git(repo, "tag", "-d", "v1.2.0")
+    # before any release tag: the first release, of the declared version
+    first = run_generator("release", "--schema", str(repo / "schema"), "--out", str(repo / "generated"), "--dry-run")
+    assert first.returncode == 0 and "first release of fleetfreedom 1.2.0" in first.stdout, first.stderr
+    # with release tags, but none for the declared version: the newest one is named
+    _git(repo, "tag", "v1.1.0")
     result = run_generator("release", "--schema", str(repo / "schema"), "--out", str(repo / "generated"))
-    assert result.returncode == 2 and "no git tag v1.2.0" in result.stderr and "--base" in result.stderr
+    assert result.returncode == 2 and "no git tag v1.2.0" in result.stderr and "--base git:v1.1.0" in result.stderr
     based = run_generator(
         "release", "--schema", str(repo / "schema"), "--base", "git:HEAD", "--out", str(repo / "generated"), "--dry-run"
     )

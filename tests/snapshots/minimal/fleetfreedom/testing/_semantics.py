@@ -3,15 +3,25 @@
 ``Semantics.execute`` takes a session, a command name and the request body and returns an ``Outcome``: the reply
 fields (or the error) and the sync messages to push. It does no I/O; the server sends the reply and fans the
 pushes out. Only session-level commands (login, subscribe, ...) have their own handlers; every other command is
-served by its verb (get, list, merge, remove, restore, suspend, revive, multiMerge, multiRemove, clear).
+served by its verb (get, list, merge, remove, restore, suspend, revive, multiMerge, multiRemove, clear), and a
+``special`` one by the shape of its reply: a list of objects is answered like ``list``, one object like ``get``.
+
+A listed object comes from the store of its own type (a ``Trip`` listed by an ``Asset`` command is a stored
+Trip). Request fields filter it: the command's ``x-filter`` and other fields by equality, ``from``/``to`` and
+``since``/``until`` as a time range that the object's own times (its datetime fields) must overlap.
+
+Where the generic answer cannot do, ``Semantics.register(command, handler)`` gives one command its own
+behaviour (``Emulator.semantics.register``): the handler receives the semantics and the validated request and
+returns the reply fields, or raises ``Failure(error_name, message)``.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -78,6 +88,12 @@ class Outcome:
 
 
 Handler = Callable[[CommandSpec, Session, dict[str, Any], dict[str, Any]], Outcome]
+# A command's own behaviour: (the semantics, the request with defaults filled in) -> the reply fields.
+CustomHandler = Callable[["Semantics", dict[str, Any]], dict[str, Any]]
+
+# Request fields that bound a period rather than name a value: (lower, upper) pairs, either may be absent.
+RANGE_BOUNDS = (("from", "to"), ("since", "until"))
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 class Semantics:
@@ -111,6 +127,24 @@ class Semantics:
             "multiRemove": self._multi,
             "clear": self._clear,
         }
+        self._custom: dict[str, Handler] = {}
+
+    def register(self, command: str, handler: CustomHandler) -> None:
+        """Answer ``command`` with ``handler`` instead of its generic behaviour (tests and demos call this before
+        clients send it). The reply fields it returns must fit the command's response model."""
+        spec = catalog.command(command)
+        if spec is None:
+            raise ValueError(f"unknown command {command!r}")
+
+        def run(spec: CommandSpec, session: Session, sent: dict[str, Any], full: dict[str, Any]) -> Outcome:
+            fields = handler(self, full)
+            try:
+                spec.response_class.model_validate({"reqId": 0, "errorCode": 0, "message": "", **fields})
+            except ValidationError as exc:
+                raise Failure("service", f"the handler registered for {command} answered a bad reply: {exc}") from None
+            return Outcome(dict(fields))
+
+        self._custom[command] = run
 
     # ------------------------------------------------------------------ entry point
 
@@ -126,14 +160,15 @@ class Semantics:
             return Outcome(dict(failure.fields), failure.error, failure.message, details=failure.details)
 
     def _handler(self, spec: CommandSpec) -> Handler:
-        special = self._special.get(spec.name)
+        special = self._custom.get(spec.name) or self._special.get(spec.name)
         if special is not None:
             return special
         if spec.verb in self._verbs and spec.object is not None:
             return self._verbs[spec.verb]
-        # a special command without its own handler: serve it by the shape its name gives
+        # a special command without its own handler: served by the shape of its reply (a list of objects is
+        # listed, one object fetched), so the answer always fits the response model
         if spec.object is not None and spec.name.startswith("get"):
-            return self._list if "List" in spec.name else self._get
+            return self._list if self._list_field(spec) is not None else self._get
         if spec.object is not None and spec.request_fields:
             return self._change
         return self._noop
@@ -302,18 +337,25 @@ class Semantics:
 
     def _list(self, spec: CommandSpec, session: Session, sent: dict[str, Any], full: dict[str, Any]) -> Outcome:
         assert spec.object is not None
-        root = catalog.root_of(spec.object)
-        filter_field = spec.filter if spec.filter in sent else None
-        filter_value = catalog.key_value(sent[filter_field]) if filter_field else None
-        if filter_field:
-            self._check_target(spec, session, filter_field, filter_value)
-        extras = {k: v for k, v in sent.items() if k != filter_field and not k.startswith("include")}
-        include_deleted = bool(full.get("includeDeleted"))
-        include_suspended = full.get("includeSuspended", True) is not False
         item_type = spec.object
         list_field = self._list_field(spec)
         if list_field is not None:
             item_type = catalog.field_type(spec.response_class, list_field).type_name or spec.object
+        # the listed objects are those of the reply's item type when it is stored on its own (a Trip listed by
+        # an Asset command), else those of the command's object (the parts of a composite)
+        item_spec = TYPES.get(item_type)
+        stored_apart = item_spec is not None and item_spec.key is not None and not item_spec.part_of
+        root = catalog.root_of(item_type if stored_apart else spec.object)
+        filter_field = spec.filter if spec.filter in sent else None
+        filter_value = catalog.key_value(sent[filter_field]) if filter_field else None
+        if filter_field:
+            self._check_target(spec, session, filter_field, filter_value)
+        bounds = [name for pair in RANGE_BOUNDS for name in pair if name in sent]
+        extras = {k: v for k, v in sent.items() if k not in (filter_field, *bounds) and not k.startswith("include")}
+        lower = _moment(next((sent[low] for low, _ in RANGE_BOUNDS if low in sent), None))
+        upper = _moment(next((sent[high] for _, high in RANGE_BOUNDS if high in sent), None))
+        include_deleted = bool(full.get("includeDeleted"))
+        include_suspended = full.get("includeSuspended", True) is not False
         items = []
         for record in self.store.records(root):
             if (record.deleted and not include_deleted) or (record.suspended and not include_suspended):
@@ -321,6 +363,8 @@ class Semantics:
             if not self._visible(session, record):
                 continue
             if filter_field and not self._matches_filter(record, filter_field, filter_value):
+                continue
+            if (lower or upper) and not _overlaps(record.data, lower, upper):
                 continue
             if all(self._matches_extra(record, name, wanted) for name, wanted in extras.items()):
                 items.append(self.view(record, item_type))
@@ -348,6 +392,8 @@ class Semantics:
         have = record.data.get(name)
         if have is None and isinstance(record.data.get(name + "s"), dict):
             return wanted in record.data[name + "s"].values()
+        if isinstance(wanted, dict) and not isinstance(have, dict):  # a key reference against a stored key
+            wanted = catalog.key_value(wanted)
         if isinstance(wanted, list):
             return isinstance(have, list) and all(w in have for w in wanted)
         if isinstance(wanted, dict):
@@ -825,3 +871,23 @@ class Semantics:
                 answer = {"handle": handle, "company": target.company, "login": target.login, "expiry": iso(utcnow())}
                 return Outcome({"session": answer}, ended=[(target, "sessionKilled")])
         raise Failure("killSessionFailed", f"no live session with handle {handle!r}")
+
+
+def _moment(value: Any) -> datetime | None:
+    """A wire datetime (``2024-05-01T08:00:00Z``) as an aware datetime, or None when it is not one."""
+    if not isinstance(value, str) or not _DATETIME.match(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # the wire's zone
+
+
+def _overlaps(data: dict[str, Any], lower: datetime | None, upper: datetime | None) -> bool:
+    """Whether an object's own times (its datetime fields: a moment, or a start and an end) meet the period
+    [lower, upper]; an object without times is outside every period."""
+    times = [m for m in (_moment(v) for v in data.values()) if m is not None]
+    if not times:
+        return False
+    return (upper is None or min(times) <= upper) and (lower is None or max(times) >= lower)
