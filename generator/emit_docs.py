@@ -18,8 +18,9 @@ from typing import Any
 import jinja2
 
 from . import bundle, naming
-from .emit_templates import GROUP_DESCRIPTIONS, environment
-from .examples import example
+from .emit_templates import GROUP_DESCRIPTIONS, TEMPLATES, environment
+from .confidence import LEVELS, level_of
+from .examples import example, example_object, reply_frame, request_frame
 from .model import (
     AnyValue,
     Api,
@@ -130,12 +131,29 @@ def section_pages(api: Api) -> list[tuple[str, list[Page]]]:
 TOP_PAGES = [
     Page("index.md", "Overview", "index.md.jinja"),
     Page("getting-started.md", "Getting started", "getting-started.md.jinja"),
+    Page("client.md", "The client", "client.md.jinja"),
+    Page("cache.md", "The sync cache", "cache.md.jinja"),
+    Page("emulator.md", "The emulator", "emulator.md.jinja"),
+    Page("errors-and-logging.md", "Errors and logging", "errors-and-logging.md.jinja"),
     Page("protocol.md", "Wire protocol", "protocol.md.jinja"),
     Page("python-api.md", "Python API", "api.md.jinja"),
     Page("errors.md", "Error codes", "errors.md.jinja"),
     Page("subscriptions.md", "Subscription types", "subscriptions.md.jinja"),
     Page("messages.md", "Pushed messages", "messages.md.jinja"),
+    Page("confidence.md", "How sure a name is", "confidence.md.jinja"),
 ]
+
+# The navigation above the per-section pages: (group title, or "" for top-level entries; page paths). A new
+# guide is one Page in TOP_PAGES and its path in the "Guides" group.
+NAV_GROUPS: list[tuple[str, list[str]]] = [
+    ("", ["index.md", "getting-started.md"]),
+    ("Guides", ["client.md", "cache.md", "emulator.md", "errors-and-logging.md"]),
+    ("", ["protocol.md", "python-api.md"]),
+    ("Reference", ["errors.md", "subscriptions.md", "messages.md", "confidence.md"]),
+]
+
+# Files of the site copied as they are from templates/docs/ (paths relative to docs/).
+STATIC_FILES = ("hooks/search_rank.py", "overrides/main.html")
 
 
 # --- links -------------------------------------------------------------------------------------------
@@ -239,6 +257,46 @@ def commands_returning(api: Api, error: str) -> list[Command]:
     return [c for c in api.commands if error in c.errors]
 
 
+@dataclass(frozen=True)
+class TypeUses:
+    """The commands a type appears in: in the reply ("returned by") or in the request ("accepted by")."""
+
+    returned: list[Command] = field(default_factory=list)
+    accepted: list[Command] = field(default_factory=list)
+
+
+def _named_in(expr: TypeExpr) -> Iterable[str]:
+    if isinstance(expr, Named):
+        yield expr.name
+    elif isinstance(expr, ArrayOf):
+        yield from _named_in(expr.items)
+    elif isinstance(expr, MapOf):
+        yield from _named_in(expr.keys)
+        yield from _named_in(expr.values)
+
+
+def type_uses(api: Api) -> dict[str, TypeUses]:
+    """Per type and enum name, the commands whose request or response fields name it directly."""
+    uses: dict[str, TypeUses] = {}
+    for c in api.commands:
+        for fields, kind in ((response_fields(api, c), "returned"), (request_fields(api, c), "accepted")):
+            for name in sorted({n for f in fields for n in _named_in(f.type)}):
+                found = getattr(uses.setdefault(name, TypeUses()), kind)
+                if c not in found:
+                    found.append(c)
+    return uses
+
+
+def frame_text(frame: tuple[str, dict[str, object]]) -> str:
+    """A frame as shown in the docs: its name, a space, the body (indented for reading; one line on the wire)."""
+    name, body = frame
+    return f"{name} {_json_text(body)}"
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 def exception_base(api: Api, e: ErrorCodeDef) -> str:
     return naming.error_base_class(e.group) if e.group != "success" else ""
 
@@ -251,6 +309,14 @@ def choose(names: Iterable[str], available: Iterable[str]) -> str | None:
     """The first preferred name the schema has, else the first it has: examples that exist in any schema."""
     have = list(available)
     return next((n for n in names if n in have), have[0] if have else None)
+
+
+def level_counts(api: Api) -> dict[str, int]:
+    """How many command and message names reach each confidence level."""
+    counts = {lv.id: 0 for lv in LEVELS}
+    for item in [*api.commands, *api.messages]:
+        counts[level_of(item.evidence).id] += 1
+    return counts
 
 
 def getting_started_facts(api: Api) -> dict[str, Any]:
@@ -315,7 +381,13 @@ def docs_environment() -> jinja2.Environment:
     return env
 
 
-def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]], links: Links | None = None) -> dict[str, Any]:
+def _context(
+    api: Api,
+    page: Page,
+    nav: list[tuple[str, list[Page]]],
+    uses: dict[str, TypeUses],
+    links: Links | None = None,
+) -> dict[str, Any]:
     links = links or Links(api, page.path)
 
     def fields_rows(fields: tuple[Field, ...]) -> list[dict[str, str]]:
@@ -356,12 +428,21 @@ def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]], links: Lin
         "commands_returning": lambda name: commands_returning(api, name),
         "exception_base": lambda e: exception_base(api, e),
         "unconfirmed": unconfirmed,
+        "level": level_of,
+        "frame": frame_text,
+        "json_text": _json_text,
+        "request_frame": lambda c: request_frame(api, c),
+        "reply_frame": lambda c: reply_frame(api, c),
+        "example_object": lambda name: example_object(api, name),
+        "type_uses": lambda name: uses.get(name, TypeUses()),
         "class_path": lambda name: bundle.class_path(api, api.service.package, name),
         "command_module": lambda c: f"{api.service.package}.commands.{api.sections_by_id[c.section].module}",
         "exceptions_module": exceptions_module(),
         "group_descriptions": GROUP_DESCRIPTIONS,
         "error_base": naming.error_base_class,
         "start": getting_started_facts(api),
+        "levels": LEVELS,
+        "level_counts": level_counts(api),
         "section_pages": {title: pages for title, pages in nav},
     }
     ctx.update(page.extra)
@@ -379,14 +460,18 @@ def emit_docs(api: Api) -> dict[str, str]:
     nav = section_pages(api)
     pages = [*TOP_PAGES, *(p for _, group in nav for p in group)]
     out: dict[str, str] = {}
+    uses = type_uses(api)
     for page in pages:
-        out[f"{DOCS}/{PAGES}/{page.path}"] = _render(env, page.template, _context(api, page, nav))
+        out[f"{DOCS}/{PAGES}/{page.path}"] = _render(env, page.template, _context(api, page, nav, uses))
     top = {p.path: p for p in TOP_PAGES}
-    out[f"{DOCS}/mkdocs.yml"] = _render(env, "mkdocs.yml.jinja", {"api": api, "top": top, "nav": nav, "pages": PAGES})
+    mkdocs_ctx = {"api": api, "top": top, "nav": nav, "nav_groups": NAV_GROUPS, "pages": PAGES}
+    out[f"{DOCS}/mkdocs.yml"] = _render(env, "mkdocs.yml.jinja", mkdocs_ctx)
     out[f"{DOCS}/{PAGES}/stylesheets/extra.css"] = _render(env, "extra.css.jinja", {})
+    for name in STATIC_FILES:
+        out[f"{DOCS}/{name}"] = (TEMPLATES / "docs" / name).read_text(encoding="utf-8")
     # api.md beside the package links into the Markdown sources, so it reads well on a code host too
     api_page = Page(API_MD, "API", "api.md.jinja")
-    ctx = _context(api, api_page, nav, _PrefixedLinks(api, f"{DOCS}/{PAGES}"))
+    ctx = _context(api, api_page, nav, uses, _PrefixedLinks(api, f"{DOCS}/{PAGES}"))
     out[API_MD] = _render(env, "api.md.jinja", ctx)
     return out
 
