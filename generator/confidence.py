@@ -45,7 +45,7 @@ LEVELS: tuple[Level, ...] = (
         "The name is computed from a class name in the vendor's current TypeScript client, by the rule that "
         "client applies to build wire names. It is what that client would send, but no server document confirms it.",
         "Very likely right. If the server answers with an unknown-command error, the name is the first suspect: "
-        "report it, and use `client.request(\"<name>\", {...})` with the corrected name meanwhile.",
+        'report it, and use `client.request("<name>", {...})` with the corrected name meanwhile.',
     ),
     Level(
         "pattern",
@@ -95,7 +95,8 @@ def _check() -> None:
     """The levels agree with ``model.is_confirmed``: one notion of "confirmed", not two."""
     confirmed = {word for word, level in EVIDENCE_LEVELS.items() if _BY_ID[level].confirmed}
     if confirmed != set(CONFIRMED_EVIDENCE):
-        raise AssertionError(f"confidence levels disagree with model.CONFIRMED_EVIDENCE: {confirmed ^ CONFIRMED_EVIDENCE}")
+        differ = sorted(confirmed ^ CONFIRMED_EVIDENCE)
+        raise AssertionError(f"confidence levels disagree with model.CONFIRMED_EVIDENCE on {differ}")
 
 
 _check()

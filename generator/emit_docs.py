@@ -77,6 +77,20 @@ def code(value: object) -> str:
     return f"<code>{_entities(str(value), at_line_start=False)}</code>"
 
 
+# Where a long name may wrap on a narrow screen: after a dot or an underscore, before a capital that follows a
+# lower-case letter or digit; that is, between the words of the name, never inside one.
+_WORD_BOUNDARY = re.compile(r"(?<=[._])(?=\w)|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _breakable(text: str) -> str:
+    return "<wbr>".join(_entities(part, at_line_start=False) for part in _WORD_BOUNDARY.split(text))
+
+
+def code_path(value: object) -> str:
+    """A long name, path or signature as inline code that a narrow column may wrap between words only."""
+    return f"<code>{_breakable(str(value))}</code>"
+
+
 def anchor(value: object) -> str:
     """A heading id: schema names are identifiers (the metaschema says so); anything else is a generator bug."""
     text = str(value)
@@ -190,7 +204,7 @@ class Links:
         return f"[{code(name)}]({self.type_href(name)})"
 
     def command(self, name: str) -> str:
-        return f"[{code(name)}]({self.command_href(name)})"
+        return f"[{code_path(name)}]({self.command_href(name)})"
 
     def message(self, name: str) -> str:
         return f"[{code(name)}]({self.href('messages.md', name)})"
@@ -314,8 +328,8 @@ def choose(names: Iterable[str], available: Iterable[str]) -> str | None:
 def level_counts(api: Api) -> dict[str, int]:
     """How many command and message names reach each confidence level."""
     counts = {lv.id: 0 for lv in LEVELS}
-    for item in [*api.commands, *api.messages]:
-        counts[level_of(item.evidence).id] += 1
+    for evidence in [*(c.evidence for c in api.commands), *(m.evidence for m in api.messages)]:
+        counts[level_of(evidence).id] += 1
     return counts
 
 
@@ -377,7 +391,7 @@ def _json(value: object) -> str:
 
 def docs_environment() -> jinja2.Environment:
     env = environment()
-    env.filters.update(mdtext=mdtext, code=code, anchor=anchor, attr_id=attr_id, yaml_str=yaml_str)
+    env.filters.update(mdtext=mdtext, code=code, code_path=code_path, anchor=anchor, attr_id=attr_id, yaml_str=yaml_str)
     return env
 
 
@@ -402,8 +416,8 @@ def _context(
         call = s.render(is_async=is_async)
         head = f"{'await ' if is_async else ''}client.{s.resource}."
         rest = call[len(head) + len(s.method) :]
-        method = f"[{_entities(s.method, at_line_start=False)}]({links.command_href(c.name)})"
-        return f"<code>{_entities(head, at_line_start=False)}{method}{_entities(rest, at_line_start=False)}</code>"
+        method = f"[{_breakable(s.method)}]({links.command_href(c.name)})"
+        return f"<code>{_breakable(head)}{method}{_breakable(rest)}</code>"
 
     def exceptions_module() -> str:
         return f"{api.service.package}.errors"
