@@ -42,6 +42,7 @@ from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 
 PAGES = GENERATED / "docs" / "pages"
 READMES = [PROJECT / "README.md", GENERATED / "README.md"]
+API_MD = GENERATED / "api.md"
 MODES = {"run", "client", "sync-client", "pytest", "typecheck", "skip"}
 
 _FENCE = re.compile(r"^(?P<indent>[ ]*)```python[ \t]*\n(?P<code>.*?)^(?P=indent)```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -96,7 +97,7 @@ def blocks_of(path: Path) -> list[Block]:
 
 
 def all_blocks() -> list[Block]:
-    files = [*READMES, *sorted(PAGES.rglob("*.md"))]
+    files = [*READMES, API_MD, *sorted(PAGES.rglob("*.md"))]
     return [block for path in files for block in blocks_of(path)]
 
 
@@ -244,3 +245,40 @@ def test_real_service_blocks_type_check(tmp_path: Path) -> None:
         env={**os.environ, "MYPYPATH": str(GENERATED)},  # the package as generated (the editable install hides it)
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the example frames and objects of the reference pages ---------------------------------------------------
+
+
+def test_example_frames_and_objects_are_what_the_sdk_reads() -> None:
+    """Each command's example request builds into its request class, each example reply decodes into its typed
+    reply, each type's example object validates as that type: the examples follow the schema, field for field."""
+    import importlib
+    import json
+
+    import fleetfreedom as ff
+    from generator.bundle import class_path
+    from generator.examples import example_object, reply_frame, request_frame
+    from generator.pipeline import load_api
+
+    model = load_api()
+    problems = []
+    for c in model.commands:
+        name, body = request_frame(model, c)
+        try:
+            request = ff.build_request(name, {k: v for k, v in body.items() if k != "reqId"})
+            if type(request).__name__ != c.request_class:
+                problems.append(f"{c.name}: request built a {type(request).__name__}")
+        except Exception as exc:
+            problems.append(f"{c.name} request: {exc}")
+        name, body = reply_frame(model, c)
+        reply = ff.decode_frame(f"{name} {json.dumps(body)}")
+        if type(reply).__name__ != c.response_class:
+            problems.append(f"{c.name} reply decoded as {reply!r}"[:300])
+    for t in model.types:
+        module, _, cls = class_path(model, "fleetfreedom", t.name).partition(":")
+        try:
+            getattr(importlib.import_module(module), cls).model_validate(example_object(model, t.name))
+        except Exception as exc:
+            problems.append(f"{t.name}: {exc}"[:300])
+    assert not problems, f"{len(problems)} examples do not follow the schema:\n" + "\n".join(problems[:20])

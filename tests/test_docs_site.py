@@ -338,3 +338,24 @@ def test_command_page_fits_a_phone(site: Site, tmp_path: Path) -> None:
         shot = ARTIFACTS / "docs-mergeAsset-390px.png"
         assert driver.save_screenshot(str(shot)), "no screenshot was written"
         assert shot.stat().st_size > 10_000
+
+
+def test_search_rank_hook_prefers_the_exact_name() -> None:
+    """The hook weighs a heading down once for every other heading name its own name extends."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("search_rank", GENERATED / "docs" / "hooks" / "search_rank.py")
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    index = {
+        "docs": [
+            {"location": "a/", "title": "Assets: commands"},
+            {"location": "a/#mergeAsset", "title": "mergeAsset · client.assets.merge"},
+            {"location": "a/#mergeAssetDispatch", "title": "mergeAssetDispatch · client.assets.merge_dispatch"},
+            {"location": "a/#install", "title": "Install it"},  # prose: its title does not start with its anchor
+        ]
+    }
+    hook.rank(index)
+    boosts = [doc.get("boost") for doc in index["docs"]]
+    assert boosts == [None, None, 1 / hook.STEP, None], boosts
