@@ -350,7 +350,19 @@ def getting_started_facts(api: Api) -> dict[str, Any]:
     }
 
 
-def _fields_table_rows(links: Links, fields: tuple[Field, ...]) -> list[dict[str, str]]:
+# Fields of a stored object that the server owns: remove/restore/suspend/revive set them, a merge ignores them
+# (the emulator's STATE_FIELDS; tests/test_docs_examples.py checks the two agree). ``v`` is the exception a
+# reader must know: the server sets it, and an update sends it back unchanged to say which version it changes.
+READ_ONLY_FIELDS = {
+    "deleted": "read-only",
+    "suspended": "read-only",
+    "since": "read-only",
+    "v": "set by the server; send it back to update",
+}
+
+
+def _fields_table_rows(links: Links, fields: tuple[Field, ...], *, stored: bool = False) -> list[dict[str, str]]:
+    """Table rows of fields; ``stored``: the fields of an object the server keeps (read-only marks apply)."""
     rows = []
     for f in fields:
         name = code(f.wire_name)
@@ -374,11 +386,16 @@ def _fields_table_rows(links: Links, fields: tuple[Field, ...]) -> list[dict[str
             limits.append(f"default {code(_json(f.default))}")
         if limits:
             description = f"{description} ({'; '.join(limits)})".strip()
+        marks = []
+        if f.required:
+            marks.append('<span class="ff-badge ff-required">required</span>')
+        if stored and f.wire_name in READ_ONLY_FIELDS:
+            marks.append(f'<span class="ff-badge ff-readonly">{READ_ONLY_FIELDS[f.wire_name]}</span>')
         rows.append(
             {
                 "name": name,
                 "type": links.type_expr(f.type),
-                "required": "yes" if f.required else "",
+                "marks": " ".join(marks),
                 "description": description,
             }
         )
@@ -404,8 +421,8 @@ def _context(
 ) -> dict[str, Any]:
     links = links or Links(api, page.path)
 
-    def fields_rows(fields: tuple[Field, ...]) -> list[dict[str, str]]:
-        return _fields_table_rows(links, fields)
+    def fields_rows(fields: tuple[Field, ...], stored: bool = False) -> list[dict[str, str]]:
+        return _fields_table_rows(links, fields, stored=stored)
 
     def sig(c: Command) -> Signature:
         return signature(api, c)

@@ -282,3 +282,14 @@ def test_example_frames_and_objects_are_what_the_sdk_reads() -> None:
         except Exception as exc:
             problems.append(f"{t.name}: {exc}"[:300])
     assert not problems, f"{len(problems)} examples do not follow the schema:\n" + "\n".join(problems[:20])
+
+
+def test_read_only_marks_are_the_fields_the_emulator_keeps_from_merges() -> None:
+    """The docs mark as read-only what the emulator (the project's model of the server) never takes from a merge."""
+    from fleetfreedom.testing._catalog import STATE_FIELDS
+    from generator.emit_docs import READ_ONLY_FIELDS
+
+    assert set(READ_ONLY_FIELDS) == set(STATE_FIELDS)
+    page = (PAGES / "sections" / "assets" / "types.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("| <code>deleted</code>"))
+    assert "read-only" in row, row
