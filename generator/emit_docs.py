@@ -18,8 +18,9 @@ from typing import Any
 import jinja2
 
 from . import bundle, naming
-from .emit_templates import GROUP_DESCRIPTIONS, environment
-from .examples import example
+from .emit_templates import GROUP_DESCRIPTIONS, TEMPLATES, environment
+from .confidence import LEVELS, level_of
+from .examples import example, example_object, reply_frame, request_frame
 from .model import (
     AnyValue,
     Api,
@@ -77,6 +78,20 @@ def code(value: object) -> str:
     return f"<code>{_entities(str(value), at_line_start=False)}</code>"
 
 
+# Where a long name may wrap on a narrow screen: after a dot or an underscore, before a capital that follows a
+# lower-case letter or digit; that is, between the words of the name, never inside one.
+_WORD_BOUNDARY = re.compile(r"(?<=[._])(?=\w)|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _breakable(text: str) -> str:
+    return "<wbr>".join(_entities(part, at_line_start=False) for part in _WORD_BOUNDARY.split(text))
+
+
+def code_path(value: object) -> str:
+    """A long name, path or signature as inline code that a narrow column may wrap between words only."""
+    return f"<code>{_breakable(str(value))}</code>"
+
+
 def anchor(value: object) -> str:
     """A heading id: schema names are identifiers (the metaschema says so); anything else is a generator bug."""
     text = str(value)
@@ -131,14 +146,30 @@ def section_pages(api: Api) -> list[tuple[str, list[Page]]]:
 TOP_PAGES = [
     Page("index.md", "Overview", "index.md.jinja"),
     Page("getting-started.md", "Getting started", "getting-started.md.jinja"),
+    Page("client.md", "The client", "client.md.jinja"),
+    Page("cache.md", "The sync cache", "cache.md.jinja"),
     Page("service-auth.md", "Authenticating a service", "service-auth.md.jinja"),
+    Page("emulator.md", "The emulator", "emulator.md.jinja"),
+    Page("errors-and-logging.md", "Errors and logging", "errors-and-logging.md.jinja"),
     Page("protocol.md", "Wire protocol", "protocol.md.jinja"),
     Page("python-api.md", "Python API", "api.md.jinja"),
     Page("errors.md", "Error codes", "errors.md.jinja"),
     Page("subscriptions.md", "Subscription types", "subscriptions.md.jinja"),
     Page("messages.md", "Pushed messages", "messages.md.jinja"),
-    Page("emulator.md", "Local emulator", "emulator.md.jinja"),
+    Page("confidence.md", "How sure a name is", "confidence.md.jinja"),
 ]
+
+# The navigation above the per-section pages: (group title, or "" for top-level entries; page paths). A new
+# guide is one Page in TOP_PAGES and its path in the "Guides" group.
+NAV_GROUPS: list[tuple[str, list[str]]] = [
+    ("", ["index.md", "getting-started.md"]),
+    ("Guides", ["client.md", "cache.md", "service-auth.md", "emulator.md", "errors-and-logging.md"]),
+    ("", ["protocol.md", "python-api.md"]),
+    ("Reference", ["errors.md", "subscriptions.md", "messages.md", "confidence.md"]),
+]
+
+# Files of the site copied as they are from templates/docs/ (paths relative to docs/).
+STATIC_FILES = ("hooks/search_rank.py", "overrides/main.html")
 
 
 # --- links -------------------------------------------------------------------------------------------
@@ -175,7 +206,7 @@ class Links:
         return f"[{code(name)}]({self.type_href(name)})"
 
     def command(self, name: str) -> str:
-        return f"[{code(name)}]({self.command_href(name)})"
+        return f"[{code_path(name)}]({self.command_href(name)})"
 
     def message(self, name: str) -> str:
         return f"[{code(name)}]({self.href('messages.md', name)})"
@@ -244,6 +275,46 @@ def commands_returning(api: Api, error: str) -> list[Command]:
     return [c for c in api.commands if error in c.errors]
 
 
+@dataclass(frozen=True)
+class TypeUses:
+    """The commands a type appears in: in the reply ("returned by") or in the request ("accepted by")."""
+
+    returned: list[Command] = field(default_factory=list)
+    accepted: list[Command] = field(default_factory=list)
+
+
+def _named_in(expr: TypeExpr) -> Iterable[str]:
+    if isinstance(expr, Named):
+        yield expr.name
+    elif isinstance(expr, ArrayOf):
+        yield from _named_in(expr.items)
+    elif isinstance(expr, MapOf):
+        yield from _named_in(expr.keys)
+        yield from _named_in(expr.values)
+
+
+def type_uses(api: Api) -> dict[str, TypeUses]:
+    """Per type and enum name, the commands whose request or response fields name it directly."""
+    uses: dict[str, TypeUses] = {}
+    for c in api.commands:
+        for fields, kind in ((response_fields(api, c), "returned"), (request_fields(api, c), "accepted")):
+            for name in sorted({n for f in fields for n in _named_in(f.type)}):
+                found = getattr(uses.setdefault(name, TypeUses()), kind)
+                if c not in found:
+                    found.append(c)
+    return uses
+
+
+def frame_text(frame: tuple[str, dict[str, object]]) -> str:
+    """A frame as shown in the docs: its name, a space, the body (indented for reading; one line on the wire)."""
+    name, body = frame
+    return f"{name} {_json_text(body)}"
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 def exception_base(api: Api, e: ErrorCodeDef) -> str:
     return naming.error_base_class(e.group) if e.group != "success" else ""
 
@@ -256,6 +327,14 @@ def choose(names: Iterable[str], available: Iterable[str]) -> str | None:
     """The first preferred name the schema has, else the first it has: examples that exist in any schema."""
     have = list(available)
     return next((n for n in names if n in have), have[0] if have else None)
+
+
+def level_counts(api: Api) -> dict[str, int]:
+    """How many command and message names reach each confidence level."""
+    counts = {lv.id: 0 for lv in LEVELS}
+    for evidence in [*(c.evidence for c in api.commands), *(m.evidence for m in api.messages)]:
+        counts[level_of(evidence).id] += 1
+    return counts
 
 
 def getting_started_facts(api: Api) -> dict[str, Any]:
@@ -275,7 +354,19 @@ def getting_started_facts(api: Api) -> dict[str, Any]:
     }
 
 
-def _fields_table_rows(links: Links, fields: tuple[Field, ...]) -> list[dict[str, str]]:
+# Fields of a stored object that the server owns: remove/restore/suspend/revive set them, a merge ignores them
+# (the emulator's STATE_FIELDS; tests/test_docs_examples.py checks the two agree). ``v`` is the exception a
+# reader must know: the server sets it, and an update sends it back unchanged to say which version it changes.
+READ_ONLY_FIELDS = {
+    "deleted": "read-only",
+    "suspended": "read-only",
+    "since": "read-only",
+    "v": "set by the server; send it back to update",
+}
+
+
+def _fields_table_rows(links: Links, fields: tuple[Field, ...], *, stored: bool = False) -> list[dict[str, str]]:
+    """Table rows of fields; ``stored``: the fields of an object the server keeps (read-only marks apply)."""
     rows = []
     for f in fields:
         name = code(f.wire_name)
@@ -301,11 +392,16 @@ def _fields_table_rows(links: Links, fields: tuple[Field, ...]) -> list[dict[str
             description = f"{description} ({'; '.join(limits)})".strip()
         if f.wire is not None and f.wire.note:  # x-wire: why the schema differs from the vendor's clients here
             description = f"{description} *Vendor clients:* {mdtext(f.wire.note)}".strip()
+        marks = []
+        if f.required:
+            marks.append('<span class="ff-badge ff-required">required</span>')
+        if stored and f.wire_name in READ_ONLY_FIELDS:
+            marks.append(f'<span class="ff-badge ff-readonly">{READ_ONLY_FIELDS[f.wire_name]}</span>')
         rows.append(
             {
                 "name": name,
                 "type": links.type_expr(f.type),
-                "required": "yes" if f.required else "",
+                "marks": " ".join(marks),
                 "description": description,
             }
         )
@@ -318,15 +414,21 @@ def _json(value: object) -> str:
 
 def docs_environment() -> jinja2.Environment:
     env = environment()
-    env.filters.update(mdtext=mdtext, code=code, anchor=anchor, attr_id=attr_id, yaml_str=yaml_str)
+    env.filters.update(mdtext=mdtext, code=code, code_path=code_path, anchor=anchor, attr_id=attr_id, yaml_str=yaml_str)
     return env
 
 
-def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]], links: Links | None = None) -> dict[str, Any]:
+def _context(
+    api: Api,
+    page: Page,
+    nav: list[tuple[str, list[Page]]],
+    uses: dict[str, TypeUses],
+    links: Links | None = None,
+) -> dict[str, Any]:
     links = links or Links(api, page.path)
 
-    def fields_rows(fields: tuple[Field, ...]) -> list[dict[str, str]]:
-        return _fields_table_rows(links, fields)
+    def fields_rows(fields: tuple[Field, ...], stored: bool = False) -> list[dict[str, str]]:
+        return _fields_table_rows(links, fields, stored=stored)
 
     def sig(c: Command) -> Signature:
         return signature(api, c)
@@ -337,8 +439,8 @@ def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]], links: Lin
         call = s.render(is_async=is_async)
         head = f"{'await ' if is_async else ''}client.{s.resource}."
         rest = call[len(head) + len(s.method) :]
-        method = f"[{_entities(s.method, at_line_start=False)}]({links.command_href(c.name)})"
-        return f"<code>{_entities(head, at_line_start=False)}{method}{_entities(rest, at_line_start=False)}</code>"
+        method = f"[{_breakable(s.method)}]({links.command_href(c.name)})"
+        return f"<code>{_breakable(head)}{method}{_breakable(rest)}</code>"
 
     def exceptions_module() -> str:
         return f"{api.service.package}.errors"
@@ -363,12 +465,21 @@ def _context(api: Api, page: Page, nav: list[tuple[str, list[Page]]], links: Lin
         "commands_returning": lambda name: commands_returning(api, name),
         "exception_base": lambda e: exception_base(api, e),
         "unconfirmed": unconfirmed,
+        "level": level_of,
+        "frame": frame_text,
+        "json_text": _json_text,
+        "request_frame": lambda c: request_frame(api, c),
+        "reply_frame": lambda c: reply_frame(api, c),
+        "example_object": lambda name: example_object(api, name),
+        "type_uses": lambda name: uses.get(name, TypeUses()),
         "class_path": lambda name: bundle.class_path(api, api.service.package, name),
         "command_module": lambda c: f"{api.service.package}.commands.{api.sections_by_id[c.section].module}",
         "exceptions_module": exceptions_module(),
         "group_descriptions": GROUP_DESCRIPTIONS,
         "error_base": naming.error_base_class,
         "start": getting_started_facts(api),
+        "levels": LEVELS,
+        "level_counts": level_counts(api),
         "section_pages": {title: pages for title, pages in nav},
     }
     ctx.update(page.extra)
@@ -386,14 +497,18 @@ def emit_docs(api: Api) -> dict[str, str]:
     nav = section_pages(api)
     pages = [*TOP_PAGES, *(p for _, group in nav for p in group)]
     out: dict[str, str] = {}
+    uses = type_uses(api)
     for page in pages:
-        out[f"{DOCS}/{PAGES}/{page.path}"] = _render(env, page.template, _context(api, page, nav))
+        out[f"{DOCS}/{PAGES}/{page.path}"] = _render(env, page.template, _context(api, page, nav, uses))
     top = {p.path: p for p in TOP_PAGES}
-    out[f"{DOCS}/mkdocs.yml"] = _render(env, "mkdocs.yml.jinja", {"api": api, "top": top, "nav": nav, "pages": PAGES})
+    mkdocs_ctx = {"api": api, "top": top, "nav": nav, "nav_groups": NAV_GROUPS, "pages": PAGES}
+    out[f"{DOCS}/mkdocs.yml"] = _render(env, "mkdocs.yml.jinja", mkdocs_ctx)
     out[f"{DOCS}/{PAGES}/stylesheets/extra.css"] = _render(env, "extra.css.jinja", {})
+    for name in STATIC_FILES:
+        out[f"{DOCS}/{name}"] = (TEMPLATES / "docs" / name).read_text(encoding="utf-8")
     # api.md beside the package links into the Markdown sources, so it reads well on a code host too
     api_page = Page(API_MD, "API", "api.md.jinja")
-    ctx = _context(api, api_page, nav, _PrefixedLinks(api, f"{DOCS}/{PAGES}"))
+    ctx = _context(api, api_page, nav, uses, _PrefixedLinks(api, f"{DOCS}/{PAGES}"))
     out[API_MD] = _render(env, "api.md.jinja", ctx)
     return out
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .emit_docs import DOCS, PAGES
 from .export_asyncapi import asyncapi
 from .export_jsonschema import schema_bundle
 from .model import Api
@@ -36,7 +37,9 @@ def to_yaml(document: dict[str, Any]) -> str:
 
 
 def emit_exports(api: Api) -> dict[str, str]:
-    return {
+    files = {
         ASYNCAPI_FILE: _HEADER + to_yaml(asyncapi(api)),
         SCHEMA_FILE: json.dumps(schema_bundle(api), indent=2, ensure_ascii=False) + "\n",
     }
+    # the documentation site publishes the same files for download, next to its pages
+    return {**files, **{f"{DOCS}/{PAGES}/{name}": text for name, text in files.items()}}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, TypeExpr, UnionOf
-from .signatures import Signature, key_annotation, response_fields, signature
+from .model import AnyValue, Api, ArrayOf, Command, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
+from .signatures import Signature, key_annotation, request_fields, response_fields, signature
 
 _MAX_DEPTH = 3
 
@@ -119,3 +119,87 @@ def example(api: Api, command: Command) -> Example:
     fields = response_fields(api, command)
     result = fields[0].python_name if fields else None
     return Example(sig, ", ".join(args), builder.imports(api.service.package), result)
+
+
+# --- wire examples: JSON bodies of frames and objects ------------------------------------------------------
+
+_WIRE_STRINGS: dict[str, str] = {
+    "datetime": "2024-01-31T13:45:00Z",
+    **{name: text.strip('"') for name, text in _STRINGS.items() if text},
+}
+_EXAMPLE_REQ_ID = 7
+
+
+class _WireBuilder:
+    """Plausible wire values from field types, the JSON twin of ``_Builder``: a top-level object shows every
+    field, a nested one only what identifies it (required fields, else key, owner and name), so an example stays
+    readable and still validates against the models."""
+
+    def __init__(self, api: Api, *, creating: bool = False) -> None:
+        self.api = api
+        self.creating = creating  # a request object leaves its key out (a create), as the Python example does
+
+    def value(self, expr: TypeExpr, depth: int) -> object:
+        if isinstance(expr, Named):
+            return self.named(expr.name, depth)
+        if isinstance(expr, ArrayOf):
+            return [self.value(expr.items, depth + 1)]
+        if isinstance(expr, MapOf | AnyValue):
+            return {}
+        if isinstance(expr, UnionOf):  # the first shape the schema accepts
+            return self.value(expr.options[0], depth)
+        return self.primitive(expr)
+
+    def primitive(self, expr: Primitive) -> object:
+        if expr.json_type == "integer":
+            return 42
+        if expr.json_type == "number":
+            return 1.5
+        if expr.json_type == "boolean":
+            return False  # "deleted": true would make every example object look deleted
+        return _WIRE_STRINGS.get(expr.format or "", "example")
+
+    def named(self, name: str, depth: int) -> object:
+        api = self.api
+        if name in api.enums_by_name:
+            enum = api.enums_by_name[name]
+            return next((m for m in enum.members if not m.deprecated), enum.members[0]).value
+        t = api.types_by_name[name]
+        if depth >= _MAX_DEPTH:
+            return {}
+        identity = (t.owner, "name") if self.creating else (t.key, t.owner, "name")
+        return self.fields(t.fields, depth, whole=depth == 0, identity=identity)
+
+    def fields(
+        self, fields: tuple[Field, ...], depth: int, *, whole: bool, identity: tuple[str | None, ...] = ()
+    ) -> dict[str, object]:
+        shown = list(fields) if whole else [f for f in fields if f.required]
+        if not shown:
+            shown = [f for f in fields if f.wire_name in identity]
+        return {f.wire_name: self.value(f.type, depth + 1) for f in shown if not f.deprecated}
+
+
+def example_object(api: Api, type_name: str) -> dict[str, object]:
+    """A whole object of the type as it travels, every field filled in."""
+    value = _WireBuilder(api).named(type_name, 0)
+    assert isinstance(value, dict)
+    return value
+
+
+def request_frame(api: Api, command: Command) -> tuple[str, dict[str, object]]:
+    """(frame name, body) of a request: the envelope's reqId and the command's required fields (a merge also
+    names the object's owner and name, as the Python example does)."""
+    builder = _WireBuilder(api, creating=True)
+    body: dict[str, object] = {"reqId": _EXAMPLE_REQ_ID}
+    for f in request_fields(api, command):
+        if f.required:
+            body[f.wire_name] = builder.value(f.type, 1)
+    return command.name, body
+
+
+def reply_frame(api: Api, command: Command) -> tuple[str, dict[str, object]]:
+    """(frame name, body) of a successful reply: the envelope (same reqId, errorCode 0) and every response field."""
+    builder = _WireBuilder(api)
+    body: dict[str, object] = {"reqId": _EXAMPLE_REQ_ID, "errorCode": 0, "message": ""}
+    body.update(builder.fields(response_fields(api, command), 0, whole=True))
+    return command.reply_name, body

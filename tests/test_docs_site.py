@@ -15,9 +15,11 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import GENERATED, PROJECT
@@ -172,17 +174,12 @@ def _browser_missing() -> str | None:
     return None
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
-def test_browser_search_finds_merge_asset(site: Site, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def chromium(tmp_path: Path) -> Iterator[Any]:
+    """A headless Chromium under chromedriver, closed when the block ends."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    command = api().commands_by_name["mergeAsset"]
-    fields = [f.wire_name for f in command.request.fields]
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -200,50 +197,165 @@ def test_browser_search_finds_merge_asset(site: Site, tmp_path: Path) -> None:
     ):
         options.add_argument(flag)
     service = Service(executable_path=CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log"))
-    with serve(site.root) as url:
-        driver = webdriver.Chrome(options=options, service=service)
-        try:
-            driver.set_page_load_timeout(60)
-            wait = WebDriverWait(driver, 30)
-            driver.get(url)
-            # open the search (the header's search field) and type, as a reader would
-            box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "input.md-search__input")))
-            box.click()
-            box.send_keys("mergeAsset")
-            target = "#mergeAsset"
-            hit = wait.until(
-                lambda d: next(
-                    (
-                        a
-                        for a in d.find_elements(By.CSS_SELECTOR, ".md-search-result a")
-                        if (a.get_attribute("href") or "").endswith(target)
-                    ),
-                    None,
-                )
-            )
-            assert hit is not None
-            if not hit.is_displayed():
-                # ranked below a sibling section of the same page: open "N more on this page", as a reader would
-                group = hit.find_element(By.XPATH, "ancestor::details[1]")
-                group.find_element(By.TAG_NAME, "summary").click()
-                wait.until(lambda d: hit.is_displayed())
-            hit.click()
-            wait.until(lambda d: d.current_url.endswith(target))
-            assert "/sections/assets/commands/" in driver.current_url, driver.current_url
-            heading = wait.until(ec.visibility_of_element_located((By.ID, "mergeAsset")))
-            assert heading.text.strip().startswith("mergeAsset")
-            # the first table after the heading is its request fields
-            table = heading.find_element(By.XPATH, "following::table[1]")
-            intro = heading.find_element(By.XPATH, "following::table[1]/preceding::p[1]")
-            assert "Request fields" in intro.text, intro.text
-            driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", heading)
-            wait.until(lambda d: table.is_displayed())
-            cells = [td.text.strip() for td in table.find_elements(By.CSS_SELECTOR, "tbody tr td:first-child")]
-            for name in fields:
-                assert any(cell.split()[0] == name for cell in cells if cell), (name, cells)
-            ARTIFACTS.mkdir(exist_ok=True)
-            shot = ARTIFACTS / "docs-mergeAsset.png"
-            assert driver.save_screenshot(str(shot)), "no screenshot was written"
-            assert shot.stat().st_size > 10_000
-        finally:
-            driver.quit()
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        driver.set_page_load_timeout(60)
+        yield driver
+    finally:
+        driver.quit()
+
+
+# What a reader types, and the entry that must come first: wire names, a Python method with and without the
+# client, an exception class.
+SEARCHES = {
+    "mergeAsset": "sections/assets/commands/#mergeAsset",
+    "getCompany": "sections/companies/commands/#getCompany",
+    "assets.merge": "sections/assets/commands/#mergeAsset",
+    "client.assets.merge": "sections/assets/commands/#mergeAsset",
+    "AssetNotFound": "errors/#assetNotFound",
+}
+
+_FIRST_RESULT = """
+const item = document.querySelector('.md-search-result__list > li');
+if (!item) return null;
+let best = null;
+for (const a of item.querySelectorAll('a.md-search-result__link')) {
+    const score = parseFloat(a.querySelector('article').dataset.mdScore);
+    if (best === null || score > best[1]) best = [a.getAttribute('href'), score];
+}
+return best && best[0];
+"""
+
+
+def _search(driver: Any, url: str, query: str) -> str:
+    """The entry the site's search ranks first for ``query``, typed into the search box as a reader would: the
+    best-scored link of the first result group (a group is a page; its best section is shown right under it)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, 30)
+    driver.get(url)
+    box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "input.md-search__input")))
+    box.click()
+    box.send_keys(query)
+    wait.until(lambda d: d.execute_script(_FIRST_RESULT) is not None)
+    # results arrive from a worker as each character is typed: wait until the first result stops changing
+    previous: object = None
+    for _ in range(40):
+        current = driver.execute_script(_FIRST_RESULT)
+        if current is not None and current == previous:
+            break
+        previous = current
+        time.sleep(0.25)
+    href = str(previous)
+    return href.split("?", 1)[0] + ("#" + href.split("#", 1)[1] if "#" in href else "")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
+def test_browser_search_ranks_exact_names_first(site: Site, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    command = api().commands_by_name["mergeAsset"]
+    fields = [f.wire_name for f in command.request.fields]
+    with serve(site.root) as url, chromium(tmp_path) as driver:
+        wrong = {}
+        for query, target in SEARCHES.items():
+            first = _search(driver, url, query)
+            if not first.endswith(target):
+                wrong[query] = f"first result {first}, expected {target}"
+        assert not wrong, wrong
+        # the first result leads to the entry, whose first table is its request fields
+        wait = WebDriverWait(driver, 30)
+        driver.get(url + SEARCHES["mergeAsset"])
+        heading = wait.until(ec.visibility_of_element_located((By.ID, "mergeAsset")))
+        assert heading.text.strip().startswith("mergeAsset")
+        table = heading.find_element(By.XPATH, "following::table[1]")
+        intro = heading.find_element(By.XPATH, "following::table[1]/preceding::p[1]")
+        assert "Request fields" in intro.text, intro.text
+        cells = [td.text.strip() for td in table.find_elements(By.CSS_SELECTOR, "tbody tr td:first-child")]
+        for name in fields:
+            assert any(cell.split()[0] == name for cell in cells if cell), (name, cells)
+
+
+_OVERFLOWS = """
+const width = document.documentElement.clientWidth;
+const out = [];
+for (const table of document.querySelectorAll('.md-content table')) {
+    const box = table.getBoundingClientRect();
+    // a table may scroll sideways inside its own box; neither may reach past the page
+    const wrap = table.closest('.md-typeset__scrollwrap') || table;
+    const outer = wrap.getBoundingClientRect();
+    if (box.width > 0 && (outer.right > width + 1 || outer.left < -1 || table.scrollWidth > wrap.clientWidth + 1)) {
+        out.push(`${table.rows[0] ? table.rows[0].innerText.slice(0, 60) : '?'}: ${Math.round(box.width)}px`);
+    }
+}
+const page = document.documentElement.scrollWidth;
+if (page > width + 1) out.push(`the page itself: ${page}px`);
+return [width, document.querySelectorAll('.md-content table').length, out];
+"""
+
+_BROKEN_NAMES = """
+// identifiers must not wrap inside a word: a <code> holding one word renders on one line
+const out = [];
+for (const code of document.querySelectorAll('.md-content td code')) {
+    const text = code.textContent;
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(text) || code.getClientRects().length === 0) continue;
+    const lineHeight = parseFloat(getComputedStyle(code).lineHeight) || 16;
+    if (code.getClientRects().length > 1 || code.getBoundingClientRect().height > 2.2 * lineHeight) out.push(text);
+}
+return out.slice(0, 20);
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
+def test_command_page_fits_a_phone(site: Site, tmp_path: Path) -> None:
+    """At 390 px no table reaches past the page, no identifier breaks mid-word; the screenshot is kept."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with serve(site.root) as url, chromium(tmp_path) as driver:
+        # a desktop window cannot be made this narrow: emulate the phone's screen instead
+        metrics = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        driver.get(url + "sections/assets/commands/#mergeAsset")
+        WebDriverWait(driver, 30).until(ec.visibility_of_element_located((By.ID, "mergeAsset")))
+        width, tables, overflowing = driver.execute_script(_OVERFLOWS)
+        assert width <= 400, width
+        assert tables > 20, tables
+        assert not overflowing, f"{len(overflowing)} of {tables} tables overflow {width}px: {overflowing[:10]}"
+        broken = driver.execute_script(_BROKEN_NAMES)
+        assert not broken, f"identifiers broken across lines: {broken}"
+        # the picture shows the entry's request and response tables, as a phone reader sees them
+        intro = driver.find_element(By.XPATH, "//*[@id='mergeAsset']/following::p[starts-with(., 'Request fields')][1]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", intro)
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "docs-mergeAsset-390px.png"
+        assert driver.save_screenshot(str(shot)), "no screenshot was written"
+        assert shot.stat().st_size > 10_000
+
+
+def test_search_rank_hook_prefers_the_exact_name() -> None:
+    """The hook weighs a heading down once for every other heading name its own name extends."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("search_rank", GENERATED / "docs" / "hooks" / "search_rank.py")
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    index = {
+        "docs": [
+            {"location": "a/", "title": "Assets: commands"},
+            {"location": "a/#mergeAsset", "title": "mergeAsset · client.assets.merge"},
+            {"location": "a/#mergeAssetDispatch", "title": "mergeAssetDispatch · client.assets.merge_dispatch"},
+            {"location": "a/#install", "title": "Install it"},  # prose: its title does not start with its anchor
+        ]
+    }
+    hook.rank(index)
+    boosts = [doc.get("boost") for doc in index["docs"]]
+    assert boosts == [None, None, 1 / hook.STEP, None], boosts
