@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -133,11 +135,14 @@ def test_2_a_refused_login_leaves_the_session_as_it_was(tmp_path: Path) -> None:
 
 
 def _big_seed(assets: int) -> dict[str, Any]:
+    """Many assets with names that do not compress (permessage-deflate would otherwise shrink replies 20-fold)."""
+    noise = random.Random(3)
     return {
         "Company": [{"id": 42, "parent": 42, "name": "Big"}],
         "User": [{"login": "big@example", "password": "big-pass-1", "company": 42, "enabled": True}],
         "Asset": [
-            {"id": 1000 + i, "company": 42, "kind": "vehicle", "name": f"Truck {i} " + "x" * 80} for i in range(assets)
+            {"id": 1000 + i, "company": 42, "kind": "vehicle", "name": f"Truck {i} " + noise.randbytes(60).hex()}
+            for i in range(assets)
         ],
     }
 
@@ -146,22 +151,36 @@ def test_3_a_client_that_never_reads_is_cut_off_at_the_byte_limit() -> None:
     limit = 2 * 1024 * 1024
 
     async def scenario() -> None:
-        async with Emulator(seed=_big_seed(400), limits=Limits(max_outbound_bytes=limit)) as emu:
-            hog = await logged_in(emu, "big@example", "big-pass-1")
-            hog.ws.transport.pause_reading()  # never reads again
+        # no pings: only the byte limit may end the hog's connection
+        async with Emulator(seed=_big_seed(400), limits=Limits(max_outbound_bytes=limit), ping_interval=None) as emu:
+            # a small receive buffer, so the kernel does not soak up tens of megabytes before the emulator's limit
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            sock.connect(("127.0.0.1", emu.port))
+            hog = Wire(await connect(emu.url, sock=sock, open_timeout=TIMEOUT))
+            await hog.expect("connectionResponse")
+            await hog.login("big@example", "big-pass-1")
+            hog_session = emu.connected_sessions()[0]
             request = 'getAssetsList {"reqId":%d,"company":{"id":42}}'
-            for req_id in range(1, 1001):  # ~100 KB a reply: 100 MB if it were all buffered
+            for req_id in range(1, 1001):  # ~60 KB a reply, 60 MB in all; the hog never calls recv() from here on
                 await hog.ws.send(request % req_id)
             other = await logged_in(emu, "big@example", "big-pass-1")  # everyone else is served meanwhile
             started = time.monotonic()
             assert (await other.call("noop"))["errorCode"] == 0
             assert time.monotonic() - started < 2.0
+            deadline = time.monotonic() + 30  # once the socket buffers are full, the limit is reached
+            while hog_session in emu.connected_sessions() and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert hog_session not in emu.connected_sessions(), "the slow reader was never disconnected"
+            assert (await other.call("noop"))["errorCode"] == 0
             await other.close()
-            hog.ws.transport.resume_reading()
-            with pytest.raises(ConnectionClosed) as closed:
+            received = 0
+            with pytest.raises(ConnectionClosed) as closed:  # 1008, or cut off when it did not take the close
                 while True:
-                    await asyncio.wait_for(hog.ws.recv(), TIMEOUT)
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+                    received += len(await asyncio.wait_for(hog.ws.recv(), TIMEOUT))
+            # what reached the hog: at most the limit, the socket buffers and a frame in flight, not 60 MB
+            assert received < 30 * 1024 * 1024, received
+            assert closed.value.rcvd is None or closed.value.rcvd.code == 1008
 
     run(scenario)
 

@@ -110,12 +110,14 @@ class _Peer:
             self.abort(code, reason)
 
     def abort(self, code: int, reason: str) -> None:
-        """Close now, dropping what is queued."""
+        """Close now, dropping what is queued; a peer that does not take the close frame in time is cut off."""
         self.closing = True
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queued_bytes = 0
         self.queue.put_nowait(_Close(code, reason))
+        # the writer may sit in a send that a reader who stopped reading never lets finish
+        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.ws.transport.abort)
 
     def drop(self) -> None:
         """Cut the TCP connection without a closing handshake, as a network failure would."""
