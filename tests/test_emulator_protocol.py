@@ -155,8 +155,14 @@ async def _self_shapes(emu: Emulator) -> None:
     assert group["errorCode"] == 0, group
     group_id = group["userGroup"]["id"]
     user = (await wire.call("getUser", {"user": {"login": DEMO_LOGIN}}))["user"]
-    merged = await wire.call("mergeUser", {"user": {"login": DEMO_LOGIN, "groups": [group_id], "v": user["v"]}})
+    # a user may not change its own groups: another administrator of the company does it
+    emu.add_user("admin@acme.example", "admin-pass-42", company=42)
+    admin = await Wire.open(emu.url)
+    await admin.recv()
+    await admin.login("admin@acme.example", "admin-pass-42")
+    merged = await admin.call("mergeUser", {"user": {"login": DEMO_LOGIN, "groups": [group_id], "v": user["v"]}})
     assert merged["errorCode"] == 0, merged
+    await admin.close()
     advanced = await wire.expect("sessionAdvancedMerged")
     assert advanced["groups"] == [{**advanced["groups"][0], "id": group_id, "name": "Dispatch"}]
     user = (await wire.call("getUser", {"user": {"login": DEMO_LOGIN}}))["user"]
