@@ -703,11 +703,17 @@ class AsyncClient(AsyncResources):
         self._taps.append(tap)
         return lambda: self._taps.remove(tap) if tap in self._taps else None
 
-    def cache(self, **options: Any) -> AsyncCache:
-        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``AsyncCache``)."""
+    def cache(self, *, grace: float = 300.0, tombstone_ttl: float = 600.0, max_changes: int = 10_000) -> AsyncCache:
+        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``AsyncCache``).
+
+        Args:
+            grace: seconds a ``desync``-ed region stays subscribed before it is unsubscribed and dropped.
+            tombstone_ttl: seconds a deleted object's key blocks late pushes about it.
+            max_changes: the queue bound of each change stream.
+        """
         from ._cache import AsyncCache
 
-        return AsyncCache(self, **options)
+        return AsyncCache(self, grace=grace, tombstone_ttl=tombstone_ttl, max_changes=max_changes)
 
     def _finish(self, error: FleetFreedomError | None) -> None:
         if self._finished:

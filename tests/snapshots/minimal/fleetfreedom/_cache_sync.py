@@ -103,6 +103,15 @@ class Cache:
     def resyncs(self) -> int:
         return self._inner.resyncs
 
+    @property
+    def grace(self) -> float:
+        """Seconds a ``desync``-ed region stays subscribed before it is dropped (see ``AsyncCache``)."""
+        return self._inner.grace
+
+    @grace.setter
+    def grace(self, value: float) -> None:
+        self._inner.grace = value
+
     def __repr__(self) -> str:
         return self._plain(lambda: repr(self._inner)).replace("<AsyncCache", "<Cache", 1)
 
