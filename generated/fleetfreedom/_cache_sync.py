@@ -6,6 +6,7 @@ with the frames that update the store; the behaviour is the async cache's, writt
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -35,8 +36,14 @@ class SyncChangeStream(Generic[T]):
         return self._stream.dropped
 
     def next(self, timeout: float | None = None) -> Change[T]:
-        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopIteration`` once closed."""
+        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopIteration`` once closed (or the
+        client's error when it stopped for one, see ``ChangeStream``)."""
         try:
+            if self._cache._inline():  # the loop is gone (client closed) or this is its thread: nothing to wait for
+                change = self._stream._take()
+                if change is None:
+                    raise TimeoutError("no change queued, and none can be waited for on the client's own thread")
+                return change
             return self._cache._call(lambda: self._stream.next(timeout))
         except StopAsyncIteration:
             raise StopIteration from None
@@ -81,7 +88,16 @@ class Cache:
 
         return self._client._run(run)
 
+    def _inline(self) -> bool:
+        """True when a plain call must run right here: on the client's event-loop thread (an event callback),
+        or after the client stopped its loop. Either way nothing else touches the store meanwhile."""
+        portal = self._client._portal
+        return portal is None or threading.get_ident() == portal.thread.ident
+
     def _plain(self, fn: Callable[[], R]) -> R:
+        if self._inline():
+            return fn()
+
         async def run(_: AsyncClient) -> R:
             return fn()
 

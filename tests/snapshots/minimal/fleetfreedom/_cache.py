@@ -43,6 +43,7 @@ from ._cache_core import (
 from ._client_events import Disconnected, Reconnected, Reconnecting
 from ._events import BroadcastMessage, Deleted, Event, Merged, Suspended
 from ._exceptions import ApiError, FleetFreedomError
+from ._protocol import State
 from ._registry import SUBSCRIPTIONS, TYPES
 
 if TYPE_CHECKING:
@@ -111,6 +112,11 @@ class ChangeStream(Generic[T]):
     Iterate it (``async for change in stream``) or call ``await stream.next(timeout)``. Each stream has its own
     bounded queue: when a reader falls ``max_queue`` changes behind, the oldest are dropped and counted in
     ``dropped`` (re-read the store then). Close it (or use ``async with``) to stop collecting.
+
+    The stream also ends when its client stops for good (``Disconnected``): after the changes still queued, the
+    iteration ends after a ``close()``, and raises the client's ``closed_reason`` (a ``FleetFreedomError`` such
+    as ``SessionKilled``) when the client stopped because of an error, so a watcher never waits on a table that
+    can no longer change.
     """
 
     def __init__(self, owner: AsyncCache, names: frozenset[str] | None, max_queue: int) -> None:
@@ -120,6 +126,7 @@ class ChangeStream(Generic[T]):
         self._queue: collections.deque[Change[Any]] = collections.deque()
         self._added = asyncio.Event()
         self._closed = False
+        self._error: BaseException | None = None
         self.dropped = 0
 
     def accepts(self, change: Change[Any]) -> bool:
@@ -134,15 +141,25 @@ class ChangeStream(Generic[T]):
         self._queue.append(change)
         self._added.set()
 
+    def _take(self) -> Change[T] | None:
+        """The next queued change, None while open and empty; once closed and empty: why it ended."""
+        if self._queue:
+            return self._queue.popleft()
+        if self._closed:
+            error, self._error = self._error, None
+            if error is not None:  # raised once, like an exception out of a generator; it ends quietly after
+                raise error
+            raise StopAsyncIteration
+        return None
+
     async def next(self, timeout: float | None = None) -> Change[T]:
-        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopAsyncIteration`` once closed."""
+        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopAsyncIteration`` once closed (or the
+        client's error when it stopped for one)."""
         async with asyncio.timeout(timeout):
-            while not self._queue:
-                if self._closed:
-                    raise StopAsyncIteration
+            while (change := self._take()) is None:
                 self._added.clear()
                 await self._added.wait()
-        return self._queue.popleft()
+        return change
 
     def __aiter__(self) -> AsyncIterator[Change[T]]:
         return self
@@ -154,6 +171,11 @@ class ChangeStream(Generic[T]):
         self._closed = True
         self._added.set()
         self._owner._forget_stream(self)
+
+    def _end(self, error: BaseException | None) -> None:
+        """The client stopped for good: end after what is queued, with its error if it had one."""
+        self._error = error
+        self.close()
 
     @property
     def closed(self) -> bool:
@@ -378,6 +400,9 @@ class AsyncCache:
                 self._schedule(self._refresh())
         elif isinstance(event, Reconnecting | Disconnected):
             self._stale.update((c, s) for c, subs in self._wanted.items() for s in subs)
+            if isinstance(event, Disconnected):  # stopped for good: no change can come any more
+                for stream in list(self._streams):
+                    stream._end(event.error)
         elif isinstance(event, Reconnected):
             self._schedule(self._resync())
         elif isinstance(event, BroadcastMessage) and getattr(event.data, "reload", None) is True:
@@ -513,7 +538,8 @@ class AsyncCache:
     def changes(self, *types: type[T] | str, max_queue: int | None = None) -> ChangeStream[T]:
         """A stream of the changes to ``types`` (default: every stored type) from now on: ``ObjectCreated``,
         ``ObjectUpdated`` (``.fields`` names what changed) and ``ObjectDeleted``, one per change, in order.
-        A composite (``Asset``) stands for its parts."""
+        A composite (``Asset``) stands for its parts. The stream ends when the client stops for good (see
+        ``ChangeStream``)."""
         names: frozenset[str] | None = None
         if types:
             found: set[str] = set()
@@ -522,6 +548,9 @@ class AsyncCache:
                 found.update([name] if piece(name) is not None else [n for _, n in parts_of(name)])
             names = frozenset(found)
         stream: ChangeStream[T] = ChangeStream(self, names, max_queue or self._max_changes)
+        if self._client.state is State.CLOSED:  # made after the client stopped: it ends at once, the same way
+            stream._end(self._client.closed_reason)
+            return stream
         self._streams.append(stream)
         self._core.track_changes = True
         return stream
