@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from fleetfreedom import AsyncClient, Backoff, Client, Disconnected
+from fleetfreedom import AsyncClient, Backoff, Client, Disconnected, ObjectCreated, ObjectUpdated
 from fleetfreedom.errors import SessionEndedError
-from fleetfreedom.models.assets import AssetGeneral
+from fleetfreedom.models.assets import Asset, AssetGeneral
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 
 COMPANY = 42
@@ -100,3 +100,55 @@ def test_sync_stream_closed_from_a_disconnected_callback(fleetfreedom_emulator: 
         assert list(stream) == []
     finally:
         client.close()
+
+
+async def create(editor: AsyncClient, name: str) -> int:
+    asset = (await editor.assets.merge({"company": COMPANY, "kind": "vehicle", "name": name})).asset
+    assert asset is not None and isinstance(asset.id, int)
+    return asset.id
+
+
+def test_composite_changes_fold_until_read(fleetfreedom_emulator: Emulator) -> None:
+    async def scenario() -> None:
+        watcher = AsyncClient(fleetfreedom_emulator.url, **options())
+        editor = AsyncClient(fleetfreedom_emulator.url, **options())
+        for c in (watcher, editor):
+            await c.connect()
+            await c.login(DEMO_LOGIN, DEMO_PASSWORD)
+        try:
+            store = watcher.cache()
+            await store.sync(COMPANY, [Asset])
+            stream = store.changes(Asset)
+
+            # created and deleted again before the reader looked: nothing to report
+            gone = await create(editor, "Brief")
+            await editor.assets.remove(gone)
+            await watcher.request("getSubscriptionsList")  # every push before this reply is applied by now
+            with pytest.raises(TimeoutError):
+                await stream.next(0.3)
+
+            # created, then renamed, before it was read: one ObjectCreated holding the latest state
+            made = await create(editor, "First")
+            await watcher.request("getSubscriptionsList")
+            before = store.get(Asset, made)
+            assert before is not None
+            await editor.assets.merge({"id": made, "name": "Second", "v": before.v})
+            await watcher.request("getSubscriptionsList")
+            change = await stream.next(WAIT)
+            assert isinstance(change, ObjectCreated) and change.type is Asset
+            assert change.new is not None and change.new.name == "Second"
+            assert change.parts == {"AssetGeneral", "AssetAdvanced", "AssetDispatch"}
+
+            # read between the changes: each its own update, the old state with its versions
+            await editor.assets.merge({"id": made, "name": "Third", "v": change.new.v})
+            await watcher.request("getSubscriptionsList")
+            update = await stream.next(WAIT)
+            assert isinstance(update, ObjectUpdated) and update.parts == {"AssetGeneral"}
+            assert update.old == change.new and update.new is not None and update.new.name == "Third"
+            assert update.new.v is not None and change.new.v is not None
+            assert update.new.v[0] == change.new.v[0] + 1
+        finally:
+            await watcher.close()
+            await editor.close()
+
+    asyncio.run(scenario())

@@ -32,9 +32,9 @@ from ._cache_core import (
     CacheStats,
     Change,
     company_id,
+    fold,
     list_command,
     list_field,
-    parts_of,
     piece,
     root_of,
     subscription_piece,
@@ -119,11 +119,15 @@ class ChangeStream(Generic[T]):
     can no longer change.
     """
 
-    def __init__(self, owner: AsyncCache, names: frozenset[str] | None, max_queue: int) -> None:
+    def __init__(
+        self, owner: AsyncCache, names: frozenset[str] | None, max_queue: int, roots: frozenset[str] = frozenset()
+    ) -> None:
         self._owner = owner
         self._names = names
+        self.roots = roots  # composites this stream yields whole (one change per object), not part by part
         self._max = max_queue
-        self._queue: collections.deque[Change[Any]] = collections.deque()
+        self._queue: collections.deque[Change[Any] | _Pending] = collections.deque()
+        self._pending: dict[tuple[str, Any], _Pending] = {}  # unread composite changes, by object
         self._added = asyncio.Event()
         self._closed = False
         self._error: BaseException | None = None
@@ -133,18 +137,40 @@ class ChangeStream(Generic[T]):
         return self._names is None or change.type.__name__ in self._names
 
     def put(self, change: Change[Any]) -> None:
+        name = change.type.__name__
+        if name in self.roots:
+            pending = self._pending.get((name, change.key))
+            if pending is not None:  # a change to this object is still unread: the reader gets one, from old to new
+                pending.change = fold(pending.change, change) if pending.change is not None else change
+                return
+            pending = self._pending[(name, change.key)] = _Pending(change)
+            self._append(pending)
+        else:
+            self._append(change)
+
+    def _append(self, item: Change[Any] | _Pending) -> None:
         if len(self._queue) >= self._max:
-            self._queue.popleft()
+            self._forget(self._queue.popleft())
             self.dropped += 1
             if self.dropped in (1, 100) or self.dropped % 10_000 == 0:
                 log.warning("fleetfreedom cache: a change stream fell behind; %d changes dropped", self.dropped)
-        self._queue.append(change)
+        self._queue.append(item)
         self._added.set()
+
+    def _forget(self, item: Change[Any] | _Pending) -> Change[Any] | None:
+        if not isinstance(item, _Pending):
+            return item
+        change = item.change
+        if change is not None:
+            self._pending.pop((change.type.__name__, change.key), None)
+        return change
 
     def _take(self) -> Change[T] | None:
         """The next queued change, None while open and empty; once closed and empty: why it ended."""
-        if self._queue:
-            return self._queue.popleft()
+        while self._queue:
+            change = self._forget(self._queue.popleft())
+            if change is not None:  # None: created and deleted again before it was read
+                return change
         if self._closed:
             error, self._error = self._error, None
             if error is not None:  # raised once, like an exception out of a generator; it ends quietly after
@@ -189,6 +215,15 @@ class ChangeStream(Generic[T]):
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Pending:
+    """A queued composite change that later changes to the same object fold into until it is read."""
+
+    __slots__ = ("change",)
+
+    def __init__(self, change: Change[Any]) -> None:
+        self.change: Change[Any] | None = change
 
 
 class AsyncCache:
@@ -409,6 +444,11 @@ class AsyncCache:
             self._schedule(self._reload())
 
     def _publish(self, changes: list[Change[Any]]) -> None:
+        if not changes or not self._streams:
+            return
+        roots = frozenset().union(*(stream.roots for stream in self._streams))
+        if roots:  # streams of composites get one change per object, built from the batch of part changes
+            changes = changes + self._core.composite_changes(changes, roots)
         for change in changes:
             for stream in self._streams:
                 if stream.accepts(change):
@@ -538,16 +578,22 @@ class AsyncCache:
     def changes(self, *types: type[T] | str, max_queue: int | None = None) -> ChangeStream[T]:
         """A stream of the changes to ``types`` (default: every stored type) from now on: ``ObjectCreated``,
         ``ObjectUpdated`` (``.fields`` names what changed) and ``ObjectDeleted``, one per change, in order.
-        A composite (``Asset``) stands for its parts. The stream ends when the client stops for good (see
+        A composite (``Asset``) gives one change per object, typed as the composite: its ``parts`` say which of its
+        parts changed, and changes not read yet fold into one (a create whose parts arrive one by one is one
+        ``ObjectCreated``; created and deleted again before it was read: nothing). Its parts
+        (``AssetGeneral``) give their own changes. The stream ends when the client stops for good (see
         ``ChangeStream``)."""
         names: frozenset[str] | None = None
+        roots: set[str] = set()
         if types:
             found: set[str] = set()
             for t in types:
                 name = type_name(t)
-                found.update([name] if piece(name) is not None else [n for _, n in parts_of(name)])
+                found.add(name)  # a composite's own changes are made for it, from its parts'
+                if piece(name) is None:
+                    roots.add(name)
             names = frozenset(found)
-        stream: ChangeStream[T] = ChangeStream(self, names, max_queue or self._max_changes)
+        stream: ChangeStream[T] = ChangeStream(self, names, max_queue or self._max_changes, frozenset(roots))
         if self._client.state is State.CLOSED:  # made after the client stopped: it ends at once, the same way
             stream._end(self._client.closed_reason)
             return stream
