@@ -66,6 +66,8 @@ from .resources import AsyncResources
 
 if TYPE_CHECKING:
     from ._cache import AsyncCache
+    from .commands import SubscribeResponse, UnsubscribeResponse
+    from .models import IdKey, SubscriptionType
 
 log = logging.getLogger("fleetfreedom")
 
@@ -663,14 +665,25 @@ class AsyncClient(AsyncResources):
         await self._send("logout", {}, timeout)
         await self.close()
 
-    async def subscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+    async def subscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> SubscribeResponse:
         """Receive sync messages of ``types`` for ``company``. Returns the ``SubscribeResponse``: what was
         accepted (``merged``), refused for lack of permission (``denied``) and not recognised (``invalid``).
         Only accepted types are renewed after a reconnect."""
-        return await self._call("subscribe", {"company": company, "subscriptionTypes": list(types)}, timeout)
+        reply: SubscribeResponse = await self._call(
+            "subscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        )
+        return reply
 
-    async def unsubscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
-        return await self._call("unsubscribe", {"company": company, "subscriptionTypes": list(types)}, timeout)
+    async def unsubscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> UnsubscribeResponse:
+        """Stop the sync messages of ``types`` for ``company``; they are no longer renewed after a reconnect."""
+        reply: UnsubscribeResponse = await self._call(
+            "unsubscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        )
+        return reply
 
     # --- events ----------------------------------------------------------------------------------------------
 

@@ -23,12 +23,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from ._cache_core import (
     CacheCore,
+    ObjectKey,
     CacheStats,
     Change,
     company_id,
@@ -44,10 +45,15 @@ from ._client_events import Disconnected, Reconnected, Reconnecting
 from ._events import BroadcastMessage, Deleted, Event, Merged, Suspended
 from ._exceptions import ApiError, FleetFreedomError
 from ._protocol import State
-from ._registry import SUBSCRIPTIONS, TYPES
+from ._registry import SUBSCRIPTIONS
 
 if TYPE_CHECKING:
     from ._async import AsyncClient
+    from .models import IdKey, SubscriptionType
+
+    # what sync() and desync() take: model classes (``AssetGeneral``, ``Asset``), schema type names,
+    # subscription type names (``"assetGeneral"``) or ``SubscriptionType`` members
+    Syncable = type[BaseModel] | str | SubscriptionType
 
 log = logging.getLogger("fleetfreedom.cache")
 
@@ -99,7 +105,7 @@ def _enum_value(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
-def _company(company: int | Any) -> int:
+def _company(company: IdKey | int) -> int:
     value = company_id(company)
     if value is None:
         raise ValueError(f"not a company id: {company!r}")
@@ -285,7 +291,9 @@ class AsyncCache:
 
     # --- sync and desync --------------------------------------------------------------------------------------
 
-    async def sync(self, company: int | Any, types: Sequence[Any], *, timeout: float | None = None) -> SyncResult:
+    async def sync(
+        self, company: IdKey | int, types: Sequence[Syncable], *, timeout: float | None = None
+    ) -> SyncResult:
         """Subscribe ``company`` to ``types`` and load what exists: subscribe first, then list each type, so a
         change made in between is not missed. Types already synced cost nothing; a desynced type still in its
         grace period is taken back without a command. Types the server refuses are left out (see the result);
@@ -327,7 +335,7 @@ class AsyncCache:
             await self._relist([(company, s) for s in todo], timeout=timeout)
             return SyncResult(company, tuple(sorted(self._wanted.get(company, ()))), tuple(denied), tuple(invalid))
 
-    async def desync(self, company: int | Any, types: Sequence[Any] | None = None) -> None:
+    async def desync(self, company: IdKey | int, types: Sequence[Syncable] | None = None) -> None:
         """Stop syncing ``types`` (default: every type) of ``company``. The subscription is kept for ``grace``
         seconds, so a ``sync`` of the same types soon after is free; then it is unsubscribed and its objects
         dropped from the cache (without change events: they were not deleted on the server)."""
@@ -540,36 +548,26 @@ class AsyncCache:
 
     # --- reads ------------------------------------------------------------------------------------------------
 
-    @overload
-    def get(self, cls: type[T], key: Any) -> T | None: ...
-
-    @overload
-    def get(self, cls: str, key: Any) -> BaseModel | None: ...
-
-    def get(self, cls: type[T] | str, key: Any) -> T | BaseModel | None:
+    def get(self, cls: type[T], key: ObjectKey) -> T | None:
         """The stored object (decoded now: your own copy), or None. A composite (``Asset``) is assembled from the
         parts that are stored; its ``v`` holds each part's version."""
-        name = type_name(cls)
-        raw = self._core.raw(name, key)
-        if raw is None:
-            return None
-        model: type[BaseModel] = TYPES[name].cls
-        return model.model_validate_json(raw)
+        raw = self._core.raw(type_name(cls), key)
+        return None if raw is None else cls.model_validate_json(raw)
 
-    def all(self, cls: type[T], company: int | Any | None = None) -> list[T]:
+    def all(self, cls: type[T], company: IdKey | int | None = None) -> list[T]:
         """Every stored object of a type (of one company), decoded."""
         name = type_name(cls)
         wanted = None if company is None else _company(company)
         return [cls.model_validate_json(raw) for _, raw in self._core.items(name, wanted)]
 
-    def keys(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> list[Any]:
+    def keys(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> list[ObjectKey]:
         """Keys of the stored objects of a type (of one company); cheap (nothing is decoded)."""
         return self._core.keys(type_name(cls), None if company is None else _company(company))
 
-    def count(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> int:
+    def count(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> int:
         return self._core.count(type_name(cls), None if company is None else _company(company))
 
-    def __contains__(self, item: tuple[type[BaseModel] | str, Any]) -> bool:
+    def __contains__(self, item: tuple[type[BaseModel] | str, ObjectKey]) -> bool:
         cls, key = item
         return self._core.raw(type_name(cls), key) is not None
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from ._cache import AsyncCache, ChangeStream, SyncResult
-from ._cache_core import CacheStats, Change
+from ._cache_core import CacheStats, Change, ObjectKey
 
 if TYPE_CHECKING:
     from ._async import AsyncClient
+    from ._cache import Syncable
+    from .models import IdKey
     from ._sync import Client
 
 T = TypeVar("T", bound=BaseModel)
@@ -131,36 +133,30 @@ class Cache:
     def __repr__(self) -> str:
         return self._plain(lambda: repr(self._inner)).replace("<AsyncCache", "<Cache", 1)
 
-    def sync(self, company: int | Any, types: Sequence[Any], *, timeout: float | None = None) -> SyncResult:
+    def sync(self, company: IdKey | int, types: Sequence[Syncable], *, timeout: float | None = None) -> SyncResult:
         """Subscribe, then list each type (see ``AsyncCache.sync``)."""
         return self._call(lambda: self._inner.sync(company, types, timeout=timeout))
 
-    def desync(self, company: int | Any, types: Sequence[Any] | None = None) -> None:
+    def desync(self, company: IdKey | int, types: Sequence[Syncable] | None = None) -> None:
         """Stop syncing after the grace period (see ``AsyncCache.desync``)."""
         self._call(lambda: self._inner.desync(company, types))
 
     def wait_synced(self, timeout: float | None = None) -> None:
         self._call(lambda: self._inner.wait_synced(timeout))
 
-    @overload
-    def get(self, cls: type[T], key: Any) -> T | None: ...
-
-    @overload
-    def get(self, cls: str, key: Any) -> BaseModel | None: ...
-
-    def get(self, cls: type[T] | str, key: Any) -> T | BaseModel | None:
+    def get(self, cls: type[T], key: ObjectKey) -> T | None:
         return self._plain(lambda: self._inner.get(cls, key))
 
-    def all(self, cls: type[T], company: int | Any | None = None) -> list[T]:
+    def all(self, cls: type[T], company: IdKey | int | None = None) -> list[T]:
         return self._plain(lambda: self._inner.all(cls, company))
 
-    def keys(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> list[Any]:
+    def keys(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> list[ObjectKey]:
         return self._plain(lambda: self._inner.keys(cls, company))
 
-    def count(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> int:
+    def count(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> int:
         return self._plain(lambda: self._inner.count(cls, company))
 
-    def __contains__(self, item: tuple[type[BaseModel] | str, Any]) -> bool:
+    def __contains__(self, item: tuple[type[BaseModel] | str, ObjectKey]) -> bool:
         return self._plain(lambda: item in self._inner)
 
     def changes(

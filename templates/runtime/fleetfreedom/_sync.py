@@ -27,6 +27,8 @@ from .resources import SyncResources
 if TYPE_CHECKING:
     from ._cache import AsyncCache
     from ._cache_sync import Cache
+    from .commands import SubscribeResponse, UnsubscribeResponse
+    from .models import IdKey, SubscriptionType
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Event)
@@ -312,11 +314,16 @@ class Client(SyncResources):
         self._run(lambda c: c.logout(timeout=timeout))
         self.close()
 
-    def subscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+    def subscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> SubscribeResponse:
         """Receive sync messages of ``types`` for ``company``; returns what was merged, denied and invalid."""
         return self._run(lambda c: c.subscribe(company, types, timeout=timeout))
 
-    def unsubscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+    def unsubscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> UnsubscribeResponse:
+        """Stop the sync messages of ``types`` for ``company``; they are no longer renewed after a reconnect."""
         return self._run(lambda c: c.unsubscribe(company, types, timeout=timeout))
 
     # --- events ----------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ log = logging.getLogger("fleetfreedom.cache")
 
 T = TypeVar("T", bound=BaseModel)
 Region = tuple[int, str]  # (company id, stored type name)
+ObjectKey = int | str  # a stored object's key: an id, or a text key (a machine's key, a user's login)
 
 COMPANY_FILTER = "company"  # the list filter the cache syncs by: every object of one company
 
@@ -213,7 +214,7 @@ class Change(Generic[T]):
         parts: frozenset[str] | None = None,
     ) -> None:
         self.type = cls
-        self.key = key
+        self.key: ObjectKey = key
         self.company = company
         self.parts = frozenset((cls.__name__,)) if parts is None else parts
         self._old_raw, self._new_raw = old, new
