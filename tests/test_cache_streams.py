@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from fleetfreedom import AsyncClient, Backoff, Client, Disconnected, ObjectCreated, ObjectUpdated
-from fleetfreedom.errors import SessionEndedError
+from fleetfreedom.errors import SessionKilled
 from fleetfreedom.models.assets import Asset, AssetGeneral
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 
@@ -38,11 +38,11 @@ def test_async_change_stream_raises_when_the_session_is_killed(fleetfreedom_emul
             await store.sync(COMPANY, [AssetGeneral])
             stream = store.changes(AssetGeneral)
             fleetfreedom_emulator.end_session(client.session.ghost_id or "", "sessionKilled")
-            with pytest.raises(SessionEndedError):
+            with pytest.raises(SessionKilled):
                 await asyncio.wait_for(stream.next(), WAIT)  # ends, instead of waiting forever
             assert stream.closed
             late = store.changes(AssetGeneral)  # made after the end: ends at once, the same way
-            with pytest.raises(SessionEndedError):
+            with pytest.raises(SessionKilled):
                 await asyncio.wait_for(late.next(), WAIT)
             assert store.keys(AssetGeneral, COMPANY)  # what is stored stays readable
         finally:
@@ -90,7 +90,7 @@ def test_sync_stream_closed_from_a_disconnected_callback(fleetfreedom_emulator: 
 
         client.on(Disconnected, on_disconnected)
         fleetfreedom_emulator.end_session(client.session.ghost_id or "", "sessionKilled")
-        with pytest.raises(SessionEndedError):
+        with pytest.raises(SessionKilled):
             for _ in stream:  # ends with the client's typed error instead of blocking
                 pass
         assert called.wait(WAIT)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+
+import pytest
 from collections.abc import Callable
 from typing import Any
 
@@ -91,3 +93,20 @@ def test_client_options_are_typed_keywords() -> None:
         assert "time_out" in str(exc)
     else:
         raise AssertionError("a misspelt option was accepted")
+
+
+def test_dir_shows_the_public_names() -> None:
+    import fleetfreedom
+
+    names = dir(fleetfreedom)
+    assert {"AsyncClient", "Client", "AsyncCache", "Cache", "Disconnected", "models", "errors"} <= set(names)
+    assert not {"Any", "importlib", "TYPE_CHECKING", "annotations"} & set(names)
+    assert set(fleetfreedom.__all__) <= set(names)
+
+
+def test_cli_names_its_own_flag_for_an_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from fleetfreedom._cli import main
+
+    assert main(["call", "noSuchCommand", "{}", "--url", URL]) == 2  # refused before connecting
+    err = capsys.readouterr().err
+    assert "--raw" in err and "raw=True" not in err
