@@ -214,7 +214,8 @@ class ChangeStream(Generic[T]):
         return self._closed
 
     def pending(self) -> int:
-        return len(self._queue)
+        """Changes queued and not read yet (a composite created and deleted again before it was read is none)."""
+        return sum(1 for item in self._queue if not isinstance(item, _Pending) or item.change is not None)
 
     async def __aenter__(self) -> ChangeStream[T]:
         return self
