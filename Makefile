@@ -13,7 +13,9 @@ STAMP := $(VENV)/.installed-$(DEPENDENCIES)
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' -e './generated[emulator]'
+	$(PY) -m pip install --quiet -e '.[dev]'
+	# compat mode: a plain path .pth instead of an import hook, so mypy in this .venv finds `fleetfreedom`
+	$(PY) -m pip install --quiet -e './generated[emulator]' --config-settings editable_mode=compat
 	rm -f $(VENV)/.installed $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -107,6 +107,20 @@ class Method:
         return "{" + ", ".join(f"{p.wire_name!r}: {p.python_name}" for p in self.parameters) + "}"
 
 
+@dataclass(frozen=True)
+class Update:
+    """``update``: a read (``get``) and a ``merge`` of one versioned object type, with optimistic concurrency."""
+
+    name: str  # the method: ``update``, or ``update_<part>`` beside ``merge_<part>``
+    get: Method
+    merge: Command
+    key: Parameter  # the get's key argument, taken over as update's first
+    reply_attr: str  # the get reply's attribute holding the object
+    key_attr: str  # the object's key attribute and wire name
+    key_wire: str
+    noun: str  # the object, in words, for the docstring
+
+
 class ResourcePlan:
     """What the resource templates need: methods with typed signatures and the names they import."""
 
@@ -141,6 +155,43 @@ class ResourcePlan:
             raise ValueError(f"{command_name}: request field names clash with the method's own arguments")
         return Method(c, params)
 
+    def updates(self, resource: Resource) -> list[Update]:
+        """An ``update`` for every versioned type the resource both reads one of (``get``) and merges: a type
+        whose objects carry ``v`` and a key, a get with one required argument (the key) and one reply field."""
+        commands = [self.api.commands_by_name[name] for name in resource.commands]
+        taken = {c.method for c in commands}
+        gets = {c.object: c for c in commands if c.verb == "get" and c.object}
+        out: list[Update] = []
+        for merge in commands:
+            get = gets.get(merge.object) if merge.verb == "merge" and merge.object else None
+            t = self.api.types_by_name.get(merge.object or "")
+            if get is None or t is None or t.key is None or t.field("v") is None or len(get.response.fields) != 1:
+                continue
+            method = self.method(get.name)
+            required = [p for p in method.parameters if p.required]
+            key_field = t.field(t.key)
+            if len(required) != 1 or not required[0].positional or key_field is None:
+                continue
+            name = merge.method.replace("merge", "update", 1)
+            if name in taken or name == merge.method:
+                raise ValueError(f"{resource.name}: the update helper {name!r} clashes with a command method")
+            out.append(
+                Update(
+                    name,
+                    method,
+                    merge,
+                    required[0],
+                    get.response.fields[0].python_name,
+                    key_field.python_name,
+                    key_field.wire_name,
+                    " ".join(naming.words(t.name)).lower(),
+                )
+            )
+        return out
+
+    def any_updates(self, resources: list[Resource]) -> bool:
+        return any(self.updates(r) for r in resources)
+
     def param_annotation(self, expr: TypeExpr) -> str:
         """What a method accepts: the model, or what validates into it (a bare key, a dict, an enum value)."""
         if isinstance(expr, Named):
@@ -173,10 +224,13 @@ class ResourcePlan:
     def stdlib_imports(self, resources: list[Resource]) -> list[str]:
         """The ``from ... import ...`` lines the section's signatures need beyond the API's own names."""
         text = " ".join(self.method(name).signature for r in resources for name in r.commands)
+        if self.any_updates(resources):
+            text += " Mapping[str, Any] BaseModel"  # update(..., changes: Mapping[str, Any]) -> ... | BaseModel
         wanted = {
             "collections.abc": [n for n in ("Mapping", "Sequence") if f"{n}[" in text],
             "datetime": ["datetime"] if "datetime" in text else [],
             "typing": ["Any"] if "Any" in text else [],
+            "pydantic": ["BaseModel"] if "BaseModel" in text else [],
         }
         return [f"from {module} import {', '.join(names)}" for module, names in wanted.items() if names]
 

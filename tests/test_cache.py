@@ -103,16 +103,20 @@ def test_two_clients_store_matches_server_after_every_step(fleetfreedom_emulator
             changes = store.changes(Asset)
             result = await store.sync(COMPANY, [Asset])
             assert result.synced == ("assetAdvanced", "assetDispatch", "assetGeneral")
-            initial = await drain(changes, 3 * len(await listed(editor, AssetGeneral)))
-            assert all(isinstance(c, ObjectCreated) for c in initial)
+            # a stream of composites: one change per asset (its three part lists folded into it), typed Asset
+            initial = await drain(changes, len(await listed(editor, AssetGeneral)))
+            assert all(isinstance(c, ObjectCreated) and c.type is Asset for c in initial)
+            assert all(c.parts == {cls.__name__ for cls in PARTS} for c in initial)
             await assert_equal_to_list(store, editor)
 
-            # create: one Merged frame per part, one change per part
+            # create: one Merged frame per part, one change for the asset
             reply = await editor.assets.merge({"company": COMPANY, "kind": "vehicle", "name": "Truck 9"})
             new_id = reply.asset.id
             await settle(watcher)
-            created = await drain(changes, 3)
-            assert {(type(c), c.type, c.key) for c in created} == {(ObjectCreated, cls, new_id) for cls in PARTS}
+            [created] = await drain(changes, 1)
+            assert (type(created), created.type, created.key) == (ObjectCreated, Asset, new_id)
+            assert created.parts == {cls.__name__ for cls in PARTS}
+            assert created.old is None and created.new == store.get(Asset, new_id)
             await assert_equal_to_list(store, editor)
             assert_matches_server(store, emulator)
 
@@ -122,8 +126,9 @@ def test_two_clients_store_matches_server_after_every_step(fleetfreedom_emulator
             await editor.assets.merge({"id": new_id, "name": "Truck 9b", "labels": ["cold"], "v": [current.v[0], 1, 1]})
             await settle(watcher)
             [updated] = await drain(changes, 1)
-            assert isinstance(updated, ObjectUpdated) and updated.type is AssetGeneral
-            assert updated.fields == {"name", "labels"}
+            assert isinstance(updated, ObjectUpdated) and updated.type is Asset
+            assert updated.fields == {"name", "labels"} and updated.parts == {"AssetGeneral"}
+            assert updated.old is not None and updated.old.name == "Truck 9"
             assert updated.new is not None and updated.new.name == "Truck 9b"
             await assert_equal_to_list(store, editor)
             whole = store.get(Asset, new_id)
@@ -134,8 +139,9 @@ def test_two_clients_store_matches_server_after_every_step(fleetfreedom_emulator
             # delete: every part leaves the store
             await editor.assets.remove(new_id)
             await settle(watcher)
-            removed = await drain(changes, 3)
-            assert {(type(c), c.type, c.key) for c in removed} == {(ObjectDeleted, cls, new_id) for cls in PARTS}
+            [removed] = await drain(changes, 1)
+            assert (type(removed), removed.type, removed.key) == (ObjectDeleted, Asset, new_id)
+            assert removed.parts == {cls.__name__ for cls in PARTS} and removed.new is None
             assert store.get(Asset, new_id) is None
             await assert_equal_to_list(store, editor)
             assert_matches_server(store, emulator)

@@ -66,6 +66,8 @@ from .resources import AsyncResources
 
 if TYPE_CHECKING:
     from ._cache import AsyncCache
+    from .commands import SubscribeResponse, UnsubscribeResponse
+    from .models import IdKey, SubscriptionType
 
 log = logging.getLogger("fleetfreedom")
 
@@ -663,14 +665,25 @@ class AsyncClient(AsyncResources):
         await self._send("logout", {}, timeout)
         await self.close()
 
-    async def subscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+    async def subscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> SubscribeResponse:
         """Receive sync messages of ``types`` for ``company``. Returns the ``SubscribeResponse``: what was
         accepted (``merged``), refused for lack of permission (``denied``) and not recognised (``invalid``).
         Only accepted types are renewed after a reconnect."""
-        return await self._call("subscribe", {"company": company, "subscriptionTypes": list(types)}, timeout)
+        reply: SubscribeResponse = await self._call(
+            "subscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        )
+        return reply
 
-    async def unsubscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
-        return await self._call("unsubscribe", {"company": company, "subscriptionTypes": list(types)}, timeout)
+    async def unsubscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> UnsubscribeResponse:
+        """Stop the sync messages of ``types`` for ``company``; they are no longer renewed after a reconnect."""
+        reply: UnsubscribeResponse = await self._call(
+            "unsubscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        )
+        return reply
 
     # --- events ----------------------------------------------------------------------------------------------
 
@@ -703,11 +716,17 @@ class AsyncClient(AsyncResources):
         self._taps.append(tap)
         return lambda: self._taps.remove(tap) if tap in self._taps else None
 
-    def cache(self, **options: Any) -> AsyncCache:
-        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``AsyncCache``)."""
+    def cache(self, *, grace: float = 300.0, tombstone_ttl: float = 600.0, max_changes: int = 10_000) -> AsyncCache:
+        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``AsyncCache``).
+
+        Args:
+            grace: seconds a ``desync``-ed region stays subscribed before it is unsubscribed and dropped.
+            tombstone_ttl: seconds a deleted object's key blocks late pushes about it.
+            max_changes: the queue bound of each change stream.
+        """
         from ._cache import AsyncCache
 
-        return AsyncCache(self, **options)
+        return AsyncCache(self, grace=grace, tombstone_ttl=tombstone_ttl, max_changes=max_changes)
 
     def _finish(self, error: FleetFreedomError | None) -> None:
         if self._finished:

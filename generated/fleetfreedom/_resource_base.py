@@ -6,8 +6,12 @@ Every generated method takes its fields as typed arguments, checked strictly bef
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from .errors import VersionConflictError
 
 
 class AsyncCaller(Protocol):
@@ -49,3 +53,62 @@ class SyncResource:
 def params(values: Mapping[str, Any]) -> dict[str, Any]:
     """The request body from a method's arguments (by wire name), leaving out those not given."""
     return {key: value for key, value in values.items() if value is not None}
+
+
+# --- update: read the versions, merge the given fields, retry on a version conflict ----------------------------
+
+R = TypeVar("R")
+DEFAULT_ATTEMPTS = 3
+
+
+def _merge_body(current: BaseModel | None, key_attr: str, key_wire: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The merge body: the object's key and its current versions, then only the fields the caller changes."""
+    if current is None:
+        raise ValueError("the get reply held no object to update")
+    managed = {key_wire, key_attr, "v"} & set(changes)
+    if managed:
+        raise ValueError(f"update() sets {sorted(managed)} itself (the key and the versions it read); leave them out")
+    return {key_wire: getattr(current, key_attr), "v": current.v, **changes}  # type: ignore[attr-defined]
+
+
+def _check_attempts(attempts: int) -> None:
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+
+
+async def update_async(
+    get: Callable[[], Awaitable[BaseModel | None]],
+    merge: Callable[[dict[str, Any]], Awaitable[R]],
+    key: tuple[str, str],
+    changes: Mapping[str, Any],
+    attempts: int,
+) -> R:
+    """What every generated ``update`` does, on ``AsyncClient`` (see the generated docstrings)."""
+    _check_attempts(attempts)
+    for attempt in range(1, attempts + 1):
+        body = _merge_body(await get(), *key, changes)
+        try:
+            return await merge(body)
+        except VersionConflictError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def update_sync(
+    get: Callable[[], BaseModel | None],
+    merge: Callable[[dict[str, Any]], R],
+    key: tuple[str, str],
+    changes: Mapping[str, Any],
+    attempts: int,
+) -> R:
+    """``update_async`` for ``Client``."""
+    _check_attempts(attempts)
+    for attempt in range(1, attempts + 1):
+        body = _merge_body(get(), *key, changes)
+        try:
+            return merge(body)
+        except VersionConflictError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")

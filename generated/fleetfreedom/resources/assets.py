@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.assets import (
         GetAssetAdvancedResponse,
         GetAssetAdvancedsListByCompanyAndLabelsResponse,
@@ -744,6 +745,76 @@ class AsyncAssetsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        asset: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeAssetResponse:
+        """Changes only the given fields of one asset, with optimistic concurrency.
+
+        Reads it (``getAsset``) for its key and current versions, then sends ``mergeAsset`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            asset: which asset to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeAsset`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(asset, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, asset: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(asset, timeout=timeout)).asset
+
+    async def update_dispatch(
+        self,
+        asset: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeAssetDispatchResponse:
+        """Changes only the given fields of one asset dispatch, with optimistic concurrency.
+
+        Reads it (``getAssetDispatch``) for its key and current versions, then sends ``mergeAssetDispatch`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            asset: which asset dispatch to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeAssetDispatch`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update_dispatch(asset, timeout),
+            lambda body: self.merge_dispatch(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update_dispatch(self, asset: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get_dispatch(asset, timeout=timeout)).asset_dispatch
+
 
 class AssetsResource(SyncResource):
     """``client.assets`` on ``Client``."""
@@ -1429,4 +1500,68 @@ class AssetsResource(SyncResource):
             self._client._call(
                 "getAssetsListByReferences", params({"company": company, "references": references}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        asset: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeAssetResponse:
+        """Changes only the given fields of one asset, with optimistic concurrency.
+
+        Reads it (``getAsset``) for its key and current versions, then sends ``mergeAsset`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            asset: which asset to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeAsset`` reply.
+        """
+        return update_sync(
+            lambda: self.get(asset, timeout=timeout).asset,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    def update_dispatch(
+        self,
+        asset: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeAssetDispatchResponse:
+        """Changes only the given fields of one asset dispatch, with optimistic concurrency.
+
+        Reads it (``getAssetDispatch``) for its key and current versions, then sends ``mergeAssetDispatch`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            asset: which asset dispatch to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeAssetDispatch`` reply.
+        """
+        return update_sync(
+            lambda: self.get_dispatch(asset, timeout=timeout).asset_dispatch,
+            lambda body: self.merge_dispatch(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

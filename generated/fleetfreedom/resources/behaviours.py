@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.behaviours import (
         ClearBehaviourLogsByAssetResponse,
         ClearBehaviourLogsByBehaviourResponse,
@@ -421,6 +422,41 @@ class AsyncBehaviourScriptsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        behaviour_script: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeBehaviourScriptResponse:
+        """Changes only the given fields of one behaviour script, with optimistic concurrency.
+
+        Reads it (``getBehaviourScript``) for its key and current versions, then sends ``mergeBehaviourScript`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            behaviour_script: which behaviour script to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeBehaviourScript`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(behaviour_script, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, behaviour_script: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(behaviour_script, timeout=timeout)).behaviour_script
+
 
 class BehaviourScriptsResource(SyncResource):
     """``client.behaviour_scripts`` on ``Client``."""
@@ -561,6 +597,38 @@ class BehaviourScriptsResource(SyncResource):
             ),
         )
 
+    def update(
+        self,
+        behaviour_script: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeBehaviourScriptResponse:
+        """Changes only the given fields of one behaviour script, with optimistic concurrency.
+
+        Reads it (``getBehaviourScript``) for its key and current versions, then sends ``mergeBehaviourScript`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            behaviour_script: which behaviour script to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeBehaviourScript`` reply.
+        """
+        return update_sync(
+            lambda: self.get(behaviour_script, timeout=timeout).behaviour_script,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
 
 class AsyncBehavioursResource(AsyncResource):
     """``client.behaviours`` on ``AsyncClient``."""
@@ -680,6 +748,41 @@ class AsyncBehavioursResource(AsyncResource):
             await self._client._call("multiRemoveBehaviour", params({"behaviours": behaviours}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        behaviour: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeBehaviourResponse:
+        """Changes only the given fields of one behaviour, with optimistic concurrency.
+
+        Reads it (``getBehaviour``) for its key and current versions, then sends ``mergeBehaviour`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            behaviour: which behaviour to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeBehaviour`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(behaviour, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, behaviour: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(behaviour, timeout=timeout)).behaviour
+
 
 class BehavioursResource(SyncResource):
     """``client.behaviours`` on ``Client``."""
@@ -797,4 +900,36 @@ class BehavioursResource(SyncResource):
         return cast(
             "MultiRemoveBehaviourResponse",
             self._client._call("multiRemoveBehaviour", params({"behaviours": behaviours}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        behaviour: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeBehaviourResponse:
+        """Changes only the given fields of one behaviour, with optimistic concurrency.
+
+        Reads it (``getBehaviour``) for its key and current versions, then sends ``mergeBehaviour`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            behaviour: which behaviour to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeBehaviour`` reply.
+        """
+        return update_sync(
+            lambda: self.get(behaviour, timeout=timeout).behaviour,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.billing import (
         GetBillingProfileResponse,
         GetBillingProfilesListResponse,
@@ -154,6 +155,41 @@ class AsyncBillableHostingDiscountsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        hosting_discount: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeHostingDiscountResponse:
+        """Changes only the given fields of one billable hosting discount, with optimistic concurrency.
+
+        Reads it (``getHostingDiscount``) for its key and current versions, then sends ``mergeHostingDiscount`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            hosting_discount: which billable hosting discount to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeHostingDiscount`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(hosting_discount, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, hosting_discount: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(hosting_discount, timeout=timeout)).hosting_discount
+
 
 class BillableHostingDiscountsResource(SyncResource):
     """``client.billable_hosting_discounts`` on ``Client``."""
@@ -246,6 +282,38 @@ class BillableHostingDiscountsResource(SyncResource):
             ),
         )
 
+    def update(
+        self,
+        hosting_discount: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeHostingDiscountResponse:
+        """Changes only the given fields of one billable hosting discount, with optimistic concurrency.
+
+        Reads it (``getHostingDiscount``) for its key and current versions, then sends ``mergeHostingDiscount`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            hosting_discount: which billable hosting discount to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeHostingDiscount`` reply.
+        """
+        return update_sync(
+            lambda: self.get(hosting_discount, timeout=timeout).hosting_discount,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
 
 class AsyncBillableHostingLicensesResource(AsyncResource):
     """``client.billable_hosting_licenses`` on ``AsyncClient``."""
@@ -326,6 +394,41 @@ class AsyncBillableHostingLicensesResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        hosting_license: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeHostingLicenseResponse:
+        """Changes only the given fields of one billable hosting license, with optimistic concurrency.
+
+        Reads it (``getHostingLicense``) for its key and current versions, then sends ``mergeHostingLicense`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            hosting_license: which billable hosting license to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeHostingLicense`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(hosting_license, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, hosting_license: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(hosting_license, timeout=timeout)).hosting_license
+
 
 class BillableHostingLicensesResource(SyncResource):
     """``client.billable_hosting_licenses`` on ``Client``."""
@@ -402,6 +505,38 @@ class BillableHostingLicensesResource(SyncResource):
             ),
         )
 
+    def update(
+        self,
+        hosting_license: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeHostingLicenseResponse:
+        """Changes only the given fields of one billable hosting license, with optimistic concurrency.
+
+        Reads it (``getHostingLicense``) for its key and current versions, then sends ``mergeHostingLicense`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            hosting_license: which billable hosting license to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeHostingLicense`` reply.
+        """
+        return update_sync(
+            lambda: self.get(hosting_license, timeout=timeout).hosting_license,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
 
 class AsyncBillableHostingRulesResource(AsyncResource):
     """``client.billable_hosting_rules`` on ``AsyncClient``."""
@@ -474,6 +609,41 @@ class AsyncBillableHostingRulesResource(AsyncResource):
             await self._client._call("restoreHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        hosting_rule: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeHostingRuleResponse:
+        """Changes only the given fields of one billable hosting rule, with optimistic concurrency.
+
+        Reads it (``getHostingRule``) for its key and current versions, then sends ``mergeHostingRule`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            hosting_rule: which billable hosting rule to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeHostingRule`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(hosting_rule, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, hosting_rule: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(hosting_rule, timeout=timeout)).hosting_rule
+
 
 class BillableHostingRulesResource(SyncResource):
     """``client.billable_hosting_rules`` on ``Client``."""
@@ -542,6 +712,38 @@ class BillableHostingRulesResource(SyncResource):
         return cast(
             "RestoreHostingRuleResponse",
             self._client._call("restoreHostingRule", params({"hostingRule": hosting_rule}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        hosting_rule: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeHostingRuleResponse:
+        """Changes only the given fields of one billable hosting rule, with optimistic concurrency.
+
+        Reads it (``getHostingRule``) for its key and current versions, then sends ``mergeHostingRule`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            hosting_rule: which billable hosting rule to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeHostingRule`` reply.
+        """
+        return update_sync(
+            lambda: self.get(hosting_rule, timeout=timeout).hosting_rule,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -622,6 +824,41 @@ class AsyncBillingProfilesResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        billing_profile: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeBillingProfileResponse:
+        """Changes only the given fields of one billing profile, with optimistic concurrency.
+
+        Reads it (``getBillingProfile``) for its key and current versions, then sends ``mergeBillingProfile`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            billing_profile: which billing profile to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeBillingProfile`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(billing_profile, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, billing_profile: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(billing_profile, timeout=timeout)).billing_profile
+
 
 class BillingProfilesResource(SyncResource):
     """``client.billing_profiles`` on ``Client``."""
@@ -694,6 +931,38 @@ class BillingProfilesResource(SyncResource):
             self._client._call(
                 "restoreBillingProfile", params({"billingProfile": billing_profile}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        billing_profile: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeBillingProfileResponse:
+        """Changes only the given fields of one billing profile, with optimistic concurrency.
+
+        Reads it (``getBillingProfile``) for its key and current versions, then sends ``mergeBillingProfile`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            billing_profile: which billing profile to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeBillingProfile`` reply.
+        """
+        return update_sync(
+            lambda: self.get(billing_profile, timeout=timeout).billing_profile,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.companies import (
         GetCompaniesListResponse,
         GetCompanyDirectoriesListResponse,
@@ -433,6 +434,76 @@ class AsyncCompaniesResource(AsyncResource):
             await self._client._call("restoreCompanyReseller", params({"company": company}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        company: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeCompanyResponse:
+        """Changes only the given fields of one company, with optimistic concurrency.
+
+        Reads it (``getCompany``) for its key and current versions, then sends ``mergeCompany`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            company: which company to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeCompany`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(company, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, company: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(company, timeout=timeout)).company
+
+    async def update_reseller(
+        self,
+        company: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeCompanyResellerResponse:
+        """Changes only the given fields of one company reseller, with optimistic concurrency.
+
+        Reads it (``getCompanyReseller``) for its key and current versions, then sends ``mergeCompanyReseller`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            company: which company reseller to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeCompanyReseller`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update_reseller(company, timeout),
+            lambda body: self.merge_reseller(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update_reseller(self, company: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get_reseller(company, timeout=timeout)).company_reseller
+
 
 class CompaniesResource(SyncResource):
     """``client.companies`` on ``Client``."""
@@ -813,4 +884,68 @@ class CompaniesResource(SyncResource):
         return cast(
             "RestoreCompanyResellerResponse",
             self._client._call("restoreCompanyReseller", params({"company": company}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        company: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeCompanyResponse:
+        """Changes only the given fields of one company, with optimistic concurrency.
+
+        Reads it (``getCompany``) for its key and current versions, then sends ``mergeCompany`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            company: which company to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeCompany`` reply.
+        """
+        return update_sync(
+            lambda: self.get(company, timeout=timeout).company,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    def update_reseller(
+        self,
+        company: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeCompanyResellerResponse:
+        """Changes only the given fields of one company reseller, with optimistic concurrency.
+
+        Reads it (``getCompanyReseller``) for its key and current versions, then sends ``mergeCompanyReseller`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            company: which company reseller to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeCompanyReseller`` reply.
+        """
+        return update_sync(
+            lambda: self.get_reseller(company, timeout=timeout).company_reseller,
+            lambda body: self.merge_reseller(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.dispatch import (
         CancelDispatchJobResponse,
         ChangeDispatchJobResponse,
@@ -398,6 +399,41 @@ class AsyncDispatchJobsResource(AsyncResource):
             await self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        dispatch_job: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeDispatchJobResponse:
+        """Changes only the given fields of one dispatch job, with optimistic concurrency.
+
+        Reads it (``getDispatchJob``) for its key and current versions, then sends ``mergeDispatchJob`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            dispatch_job: which dispatch job to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeDispatchJob`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(dispatch_job, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, dispatch_job: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(dispatch_job, timeout=timeout)).dispatch_job
+
 
 class DispatchJobsResource(SyncResource):
     """``client.dispatch_jobs`` on ``Client``."""
@@ -734,6 +770,38 @@ class DispatchJobsResource(SyncResource):
             self._client._call("changeDispatchJob", params({"dispatchJob": dispatch_job}), timeout, extra_body),
         )
 
+    def update(
+        self,
+        dispatch_job: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeDispatchJobResponse:
+        """Changes only the given fields of one dispatch job, with optimistic concurrency.
+
+        Reads it (``getDispatchJob``) for its key and current versions, then sends ``mergeDispatchJob`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            dispatch_job: which dispatch job to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeDispatchJob`` reply.
+        """
+        return update_sync(
+            lambda: self.get(dispatch_job, timeout=timeout).dispatch_job,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
 
 class AsyncDispatchTasksResource(AsyncResource):
     """``client.dispatch_tasks`` on ``AsyncClient``."""
@@ -932,6 +1000,41 @@ class AsyncDispatchTasksResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        dispatch_task: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeDispatchTaskResponse:
+        """Changes only the given fields of one dispatch task, with optimistic concurrency.
+
+        Reads it (``getDispatchTask``) for its key and current versions, then sends ``mergeDispatchTask`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            dispatch_task: which dispatch task to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeDispatchTask`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(dispatch_task, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, dispatch_task: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(dispatch_task, timeout=timeout)).dispatch_task
+
 
 class DispatchTasksResource(SyncResource):
     """``client.dispatch_tasks`` on ``Client``."""
@@ -1124,4 +1227,36 @@ class DispatchTasksResource(SyncResource):
             self._client._call(
                 "multiRemoveDispatchTask", params({"dispatchTasks": dispatch_tasks}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        dispatch_task: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeDispatchTaskResponse:
+        """Changes only the given fields of one dispatch task, with optimistic concurrency.
+
+        Reads it (``getDispatchTask``) for its key and current versions, then sends ``mergeDispatchTask`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            dispatch_task: which dispatch task to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeDispatchTask`` reply.
+        """
+        return update_sync(
+            lambda: self.get(dispatch_task, timeout=timeout).dispatch_task,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.file_hosting import (
         GetDashcamLivesListResponse,
         GetDashcamResponse,
@@ -341,6 +342,41 @@ class AsyncDocumentsResource(AsyncResource):
             await self._client._call("multiRemoveDocument", params({"documents": documents}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        document: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeDocumentResponse:
+        """Changes only the given fields of one document, with optimistic concurrency.
+
+        Reads it (``getDocument``) for its key and current versions, then sends ``mergeDocument`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            document: which document to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeDocument`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(document, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, document: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(document, timeout=timeout)).document
+
 
 class DocumentsResource(SyncResource):
     """``client.documents`` on ``Client``."""
@@ -455,6 +491,38 @@ class DocumentsResource(SyncResource):
         return cast(
             "MultiRemoveDocumentResponse",
             self._client._call("multiRemoveDocument", params({"documents": documents}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        document: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeDocumentResponse:
+        """Changes only the given fields of one document, with optimistic concurrency.
+
+        Reads it (``getDocument``) for its key and current versions, then sends ``mergeDocument`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            document: which document to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeDocument`` reply.
+        """
+        return update_sync(
+            lambda: self.get(document, timeout=timeout).document,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -583,6 +651,41 @@ class AsyncFormResultsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        form_result: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeFormResultResponse:
+        """Changes only the given fields of one form result, with optimistic concurrency.
+
+        Reads it (``getFormResult``) for its key and current versions, then sends ``mergeFormResult`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            form_result: which form result to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeFormResult`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(form_result, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, form_result: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(form_result, timeout=timeout)).form_result
+
 
 class FormResultsResource(SyncResource):
     """``client.form_results`` on ``Client``."""
@@ -703,6 +806,38 @@ class FormResultsResource(SyncResource):
         return cast(
             "MultiRemoveFormResultResponse",
             self._client._call("multiRemoveFormResult", params({"formResults": form_results}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        form_result: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeFormResultResponse:
+        """Changes only the given fields of one form result, with optimistic concurrency.
+
+        Reads it (``getFormResult``) for its key and current versions, then sends ``mergeFormResult`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            form_result: which form result to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeFormResult`` reply.
+        """
+        return update_sync(
+            lambda: self.get(form_result, timeout=timeout).form_result,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -835,6 +970,41 @@ class AsyncFormTemplatesResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        form_template: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeFormTemplateResponse:
+        """Changes only the given fields of one form template, with optimistic concurrency.
+
+        Reads it (``getFormTemplate``) for its key and current versions, then sends ``mergeFormTemplate`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            form_template: which form template to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeFormTemplate`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(form_template, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, form_template: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(form_template, timeout=timeout)).form_template
+
 
 class FormTemplatesResource(SyncResource):
     """``client.form_templates`` on ``Client``."""
@@ -961,6 +1131,38 @@ class FormTemplatesResource(SyncResource):
             ),
         )
 
+    def update(
+        self,
+        form_template: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeFormTemplateResponse:
+        """Changes only the given fields of one form template, with optimistic concurrency.
+
+        Reads it (``getFormTemplate``) for its key and current versions, then sends ``mergeFormTemplate`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            form_template: which form template to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeFormTemplate`` reply.
+        """
+        return update_sync(
+            lambda: self.get(form_template, timeout=timeout).form_template,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
 
 class AsyncIconsResource(AsyncResource):
     """``client.icons`` on ``AsyncClient``."""
@@ -1070,6 +1272,41 @@ class AsyncIconsResource(AsyncResource):
             await self._client._call("multiRemoveIcon", params({"icons": icons}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        icon: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeIconResponse:
+        """Changes only the given fields of one icon, with optimistic concurrency.
+
+        Reads it (``getIcon``) for its key and current versions, then sends ``mergeIcon`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            icon: which icon to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeIcon`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(icon, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, icon: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(icon, timeout=timeout)).icon
+
 
 class IconsResource(SyncResource):
     """``client.icons`` on ``Client``."""
@@ -1173,6 +1410,38 @@ class IconsResource(SyncResource):
         return cast(
             "MultiRemoveIconResponse",
             self._client._call("multiRemoveIcon", params({"icons": icons}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        icon: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeIconResponse:
+        """Changes only the given fields of one icon, with optimistic concurrency.
+
+        Reads it (``getIcon``) for its key and current versions, then sends ``mergeIcon`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            icon: which icon to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeIcon`` reply.
+        """
+        return update_sync(
+            lambda: self.get(icon, timeout=timeout).icon,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -1291,6 +1560,41 @@ class AsyncPicturesResource(AsyncResource):
             await self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        picture: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergePictureResponse:
+        """Changes only the given fields of one picture, with optimistic concurrency.
+
+        Reads it (``getPicture``) for its key and current versions, then sends ``mergePicture`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            picture: which picture to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergePicture`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(picture, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, picture: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(picture, timeout=timeout)).picture
+
 
 class PicturesResource(SyncResource):
     """``client.pictures`` on ``Client``."""
@@ -1405,4 +1709,36 @@ class PicturesResource(SyncResource):
         return cast(
             "MultiRemovePictureResponse",
             self._client._call("multiRemovePicture", params({"pictures": pictures}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        picture: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergePictureResponse:
+        """Changes only the given fields of one picture, with optimistic concurrency.
+
+        Reads it (``getPicture``) for its key and current versions, then sends ``mergePicture`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            picture: which picture to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergePicture`` reply.
+        """
+        return update_sync(
+            lambda: self.get(picture, timeout=timeout).picture,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.maintenance import (
         GetMaintenanceJobResponse,
         GetMaintenanceJobsListResponse,
@@ -175,6 +176,41 @@ class AsyncMaintenanceJobsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        maintenance_job: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeMaintenanceJobResponse:
+        """Changes only the given fields of one maintenance job, with optimistic concurrency.
+
+        Reads it (``getMaintenanceJob``) for its key and current versions, then sends ``mergeMaintenanceJob`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            maintenance_job: which maintenance job to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeMaintenanceJob`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(maintenance_job, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, maintenance_job: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(maintenance_job, timeout=timeout)).maintenance_job
+
 
 class MaintenanceJobsResource(SyncResource):
     """``client.maintenance_jobs`` on ``Client``."""
@@ -303,6 +339,38 @@ class MaintenanceJobsResource(SyncResource):
             self._client._call(
                 "multiRemoveMaintenanceJob", params({"maintenanceJobs": maintenance_jobs}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        maintenance_job: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeMaintenanceJobResponse:
+        """Changes only the given fields of one maintenance job, with optimistic concurrency.
+
+        Reads it (``getMaintenanceJob``) for its key and current versions, then sends ``mergeMaintenanceJob`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            maintenance_job: which maintenance job to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeMaintenanceJob`` reply.
+        """
+        return update_sync(
+            lambda: self.get(maintenance_job, timeout=timeout).maintenance_job,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -451,6 +519,41 @@ class AsyncMaintenanceSchedulesResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        maintenance_schedule: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeMaintenanceScheduleResponse:
+        """Changes only the given fields of one maintenance schedule, with optimistic concurrency.
+
+        Reads it (``getMaintenanceSchedule``) for its key and current versions, then sends ``mergeMaintenanceSchedule`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            maintenance_schedule: which maintenance schedule to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeMaintenanceSchedule`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(maintenance_schedule, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, maintenance_schedule: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(maintenance_schedule, timeout=timeout)).maintenance_schedule
+
 
 class MaintenanceSchedulesResource(SyncResource):
     """``client.maintenance_schedules`` on ``Client``."""
@@ -595,4 +698,36 @@ class MaintenanceSchedulesResource(SyncResource):
                 timeout,
                 extra_body,
             ),
+        )
+
+    def update(
+        self,
+        maintenance_schedule: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeMaintenanceScheduleResponse:
+        """Changes only the given fields of one maintenance schedule, with optimistic concurrency.
+
+        Reads it (``getMaintenanceSchedule``) for its key and current versions, then sends ``mergeMaintenanceSchedule`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            maintenance_schedule: which maintenance schedule to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeMaintenanceSchedule`` reply.
+        """
+        return update_sync(
+            lambda: self.get(maintenance_schedule, timeout=timeout).maintenance_schedule,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

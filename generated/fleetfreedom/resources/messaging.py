@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.messaging import (
         GetAssetMessageResponse,
         GetAssetMessagesListByAssetResponse,
@@ -186,6 +187,41 @@ class AsyncAssetMessagesResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        asset_message: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeAssetMessageResponse:
+        """Changes only the given fields of one asset message, with optimistic concurrency.
+
+        Reads it (``getAssetMessage``) for its key and current versions, then sends ``mergeAssetMessage`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            asset_message: which asset message to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeAssetMessage`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(asset_message, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, asset_message: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(asset_message, timeout=timeout)).asset_message
+
 
 class AssetMessagesResource(SyncResource):
     """``client.asset_messages`` on ``Client``."""
@@ -332,4 +368,36 @@ class AssetMessagesResource(SyncResource):
             self._client._call(
                 "multiRemoveAssetMessage", params({"assetMessages": asset_messages}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        asset_message: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeAssetMessageResponse:
+        """Changes only the given fields of one asset message, with optimistic concurrency.
+
+        Reads it (``getAssetMessage``) for its key and current versions, then sends ``mergeAssetMessage`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            asset_message: which asset message to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeAssetMessage`` reply.
+        """
+        return update_sync(
+            lambda: self.get(asset_message, timeout=timeout).asset_message,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.places import (
         GetPlaceResponse,
         GetPlacesListResponse,
@@ -148,6 +149,41 @@ class AsyncPlacesResource(AsyncResource):
             await self._client._call("multiRemovePlace", params({"places": places}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        place: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergePlaceResponse:
+        """Changes only the given fields of one place, with optimistic concurrency.
+
+        Reads it (``getPlace``) for its key and current versions, then sends ``mergePlace`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            place: which place to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergePlace`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(place, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, place: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(place, timeout=timeout)).place
+
 
 class PlacesResource(SyncResource):
     """``client.places`` on ``Client``."""
@@ -259,4 +295,36 @@ class PlacesResource(SyncResource):
         return cast(
             "MultiRemovePlaceResponse",
             self._client._call("multiRemovePlace", params({"places": places}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        place: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergePlaceResponse:
+        """Changes only the given fields of one place, with optimistic concurrency.
+
+        Reads it (``getPlace``) for its key and current versions, then sends ``mergePlace`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            place: which place to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergePlace`` reply.
+        """
+        return update_sync(
+            lambda: self.get(place, timeout=timeout).place,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.providers import (
         GetProviderAdvancedResponse,
         GetProviderAdvancedsListByConfigResponse,
@@ -216,6 +217,41 @@ class AsyncProviderConfigsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        provider_config: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderConfigResponse:
+        """Changes only the given fields of one provider config, with optimistic concurrency.
+
+        Reads it (``getProviderConfig``) for its key and current versions, then sends ``mergeProviderConfig`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider_config: which provider config to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProviderConfig`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(provider_config, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, provider_config: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(provider_config, timeout=timeout)).provider_config
+
 
 class ProviderConfigsResource(SyncResource):
     """``client.provider_configs`` on ``Client``."""
@@ -344,6 +380,38 @@ class ProviderConfigsResource(SyncResource):
             self._client._call(
                 "multiRemoveProviderConfig", params({"providerConfigs": provider_configs}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        provider_config: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderConfigResponse:
+        """Changes only the given fields of one provider config, with optimistic concurrency.
+
+        Reads it (``getProviderConfig``) for its key and current versions, then sends ``mergeProviderConfig`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider_config: which provider config to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProviderConfig`` reply.
+        """
+        return update_sync(
+            lambda: self.get(provider_config, timeout=timeout).provider_config,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -501,6 +569,41 @@ class AsyncProviderConfigurationsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        provider_configuration: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderConfigurationResponse:
+        """Changes only the given fields of one provider configuration, with optimistic concurrency.
+
+        Reads it (``getProviderConfiguration``) for its key and current versions, then sends ``mergeProviderConfiguration`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider_configuration: which provider configuration to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProviderConfiguration`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(provider_configuration, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, provider_configuration: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(provider_configuration, timeout=timeout)).provider_configuration
+
 
 class ProviderConfigurationsResource(SyncResource):
     """``client.provider_configurations`` on ``Client``."""
@@ -654,6 +757,38 @@ class ProviderConfigurationsResource(SyncResource):
                 timeout,
                 extra_body,
             ),
+        )
+
+    def update(
+        self,
+        provider_configuration: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderConfigurationResponse:
+        """Changes only the given fields of one provider configuration, with optimistic concurrency.
+
+        Reads it (``getProviderConfiguration``) for its key and current versions, then sends ``mergeProviderConfiguration`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider_configuration: which provider configuration to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProviderConfiguration`` reply.
+        """
+        return update_sync(
+            lambda: self.get(provider_configuration, timeout=timeout).provider_configuration,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -1098,6 +1233,41 @@ class AsyncProviderScriptsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        provider_script: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderScriptResponse:
+        """Changes only the given fields of one provider script, with optimistic concurrency.
+
+        Reads it (``getProviderScript``) for its key and current versions, then sends ``mergeProviderScript`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider_script: which provider script to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProviderScript`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(provider_script, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, provider_script: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(provider_script, timeout=timeout)).provider_script
+
 
 class ProviderScriptsResource(SyncResource):
     """``client.provider_scripts`` on ``Client``."""
@@ -1226,6 +1396,38 @@ class ProviderScriptsResource(SyncResource):
             self._client._call(
                 "multiRemoveProviderScript", params({"providerScripts": provider_scripts}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        provider_script: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderScriptResponse:
+        """Changes only the given fields of one provider script, with optimistic concurrency.
+
+        Reads it (``getProviderScript``) for its key and current versions, then sends ``mergeProviderScript`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider_script: which provider script to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProviderScript`` reply.
+        """
+        return update_sync(
+            lambda: self.get(provider_script, timeout=timeout).provider_script,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -1552,6 +1754,41 @@ class AsyncProvidersResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        provider: ProviderKey | str,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderResponse:
+        """Changes only the given fields of one provider, with optimistic concurrency.
+
+        Reads it (``getProvider``) for its key and current versions, then sends ``mergeProvider`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider: which provider to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProvider`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(provider, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, provider: ProviderKey | str, timeout: float | None) -> BaseModel | None:
+        return (await self.get(provider, timeout=timeout)).provider
+
 
 class ProvidersResource(SyncResource):
     """``client.providers`` on ``Client``."""
@@ -1874,4 +2111,36 @@ class ProvidersResource(SyncResource):
                 timeout,
                 extra_body,
             ),
+        )
+
+    def update(
+        self,
+        provider: ProviderKey | str,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeProviderResponse:
+        """Changes only the given fields of one provider, with optimistic concurrency.
+
+        Reads it (``getProvider``) for its key and current versions, then sends ``mergeProvider`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            provider: which provider to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeProvider`` reply.
+        """
+        return update_sync(
+            lambda: self.get(provider, timeout=timeout).provider,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.reports import (
         GetReportResultResponse,
         GetReportResultsListResponse,
@@ -183,6 +184,41 @@ class AsyncReportResultsResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        report_result: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeReportResultResponse:
+        """Changes only the given fields of one report result, with optimistic concurrency.
+
+        Reads it (``getReportResult``) for its key and current versions, then sends ``mergeReportResult`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            report_result: which report result to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeReportResult`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(report_result, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, report_result: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(report_result, timeout=timeout)).report_result
+
 
 class ReportResultsResource(SyncResource):
     """``client.report_results`` on ``Client``."""
@@ -307,6 +343,38 @@ class ReportResultsResource(SyncResource):
             self._client._call(
                 "multiRemoveReportResult", params({"reportResults": report_results}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        report_result: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeReportResultResponse:
+        """Changes only the given fields of one report result, with optimistic concurrency.
+
+        Reads it (``getReportResult``) for its key and current versions, then sends ``mergeReportResult`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            report_result: which report result to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeReportResult`` reply.
+        """
+        return update_sync(
+            lambda: self.get(report_result, timeout=timeout).report_result,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -441,6 +509,41 @@ class AsyncReportSchedulesResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        report_schedule: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeReportScheduleResponse:
+        """Changes only the given fields of one report schedule, with optimistic concurrency.
+
+        Reads it (``getReportSchedule``) for its key and current versions, then sends ``mergeReportSchedule`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            report_schedule: which report schedule to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeReportSchedule`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(report_schedule, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, report_schedule: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(report_schedule, timeout=timeout)).report_schedule
+
 
 class ReportSchedulesResource(SyncResource):
     """``client.report_schedules`` on ``Client``."""
@@ -569,6 +672,38 @@ class ReportSchedulesResource(SyncResource):
             self._client._call(
                 "multiRemoveReportSchedule", params({"reportSchedules": report_schedules}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        report_schedule: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeReportScheduleResponse:
+        """Changes only the given fields of one report schedule, with optimistic concurrency.
+
+        Reads it (``getReportSchedule``) for its key and current versions, then sends ``mergeReportSchedule`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            report_schedule: which report schedule to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeReportSchedule`` reply.
+        """
+        return update_sync(
+            lambda: self.get(report_schedule, timeout=timeout).report_schedule,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -703,6 +838,41 @@ class AsyncReportTemplatesResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        report_template: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeReportTemplateResponse:
+        """Changes only the given fields of one report template, with optimistic concurrency.
+
+        Reads it (``getReportTemplate``) for its key and current versions, then sends ``mergeReportTemplate`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            report_template: which report template to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeReportTemplate`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(report_template, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, report_template: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(report_template, timeout=timeout)).report_template
+
 
 class ReportTemplatesResource(SyncResource):
     """``client.report_templates`` on ``Client``."""
@@ -831,4 +1001,36 @@ class ReportTemplatesResource(SyncResource):
             self._client._call(
                 "multiRemoveReportTemplate", params({"reportTemplates": report_templates}), timeout, extra_body
             ),
+        )
+
+    def update(
+        self,
+        report_template: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeReportTemplateResponse:
+        """Changes only the given fields of one report template, with optimistic concurrency.
+
+        Reads it (``getReportTemplate``) for its key and current versions, then sends ``mergeReportTemplate`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            report_template: which report template to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeReportTemplate`` reply.
+        """
+        return update_sync(
+            lambda: self.get(report_template, timeout=timeout).report_template,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from .._resource_base import AsyncResource, SyncResource, params
+from .._resource_base import DEFAULT_ATTEMPTS, AsyncResource, SyncResource, params, update_async, update_sync
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+    from pydantic import BaseModel
     from ..commands.users import (
         GetContactResponse,
         GetContactsListResponse,
@@ -199,6 +200,41 @@ class AsyncContactsResource(AsyncResource):
             await self._client._call("multiRemoveContact", params({"contacts": contacts}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        contact: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeContactResponse:
+        """Changes only the given fields of one contact, with optimistic concurrency.
+
+        Reads it (``getContact``) for its key and current versions, then sends ``mergeContact`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            contact: which contact to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeContact`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(contact, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, contact: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(contact, timeout=timeout)).contact
+
 
 class ContactsResource(SyncResource):
     """``client.contacts`` on ``Client``."""
@@ -313,6 +349,38 @@ class ContactsResource(SyncResource):
         return cast(
             "MultiRemoveContactResponse",
             self._client._call("multiRemoveContact", params({"contacts": contacts}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        contact: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeContactResponse:
+        """Changes only the given fields of one contact, with optimistic concurrency.
+
+        Reads it (``getContact``) for its key and current versions, then sends ``mergeContact`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            contact: which contact to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeContact`` reply.
+        """
+        return update_sync(
+            lambda: self.get(contact, timeout=timeout).contact,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -431,6 +499,41 @@ class AsyncMachinesResource(AsyncResource):
             await self._client._call("multiRemoveMachine", params({"machines": machines}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        machine: MachineKey | str,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeMachineResponse:
+        """Changes only the given fields of one machine, with optimistic concurrency.
+
+        Reads it (``getMachine``) for its key and current versions, then sends ``mergeMachine`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            machine: which machine to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeMachine`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(machine, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("key", "key"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, machine: MachineKey | str, timeout: float | None) -> BaseModel | None:
+        return (await self.get(machine, timeout=timeout)).machine
+
 
 class MachinesResource(SyncResource):
     """``client.machines`` on ``Client``."""
@@ -545,6 +648,38 @@ class MachinesResource(SyncResource):
         return cast(
             "MultiRemoveMachineResponse",
             self._client._call("multiRemoveMachine", params({"machines": machines}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        machine: MachineKey | str,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeMachineResponse:
+        """Changes only the given fields of one machine, with optimistic concurrency.
+
+        Reads it (``getMachine``) for its key and current versions, then sends ``mergeMachine`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            machine: which machine to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeMachine`` reply.
+        """
+        return update_sync(
+            lambda: self.get(machine, timeout=timeout).machine,
+            lambda body: self.merge(body, timeout=timeout),
+            ("key", "key"),
+            changes,
+            attempts,
         )
 
 
@@ -803,6 +938,41 @@ class AsyncUserGroupsResource(AsyncResource):
             await self._client._call("multiRemoveUserGroup", params({"userGroups": user_groups}), timeout, extra_body),
         )
 
+    async def update(
+        self,
+        user_group: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeUserGroupResponse:
+        """Changes only the given fields of one user group, with optimistic concurrency.
+
+        Reads it (``getUserGroup``) for its key and current versions, then sends ``mergeUserGroup`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            user_group: which user group to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeUserGroup`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(user_group, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, user_group: IdKey | int, timeout: float | None) -> BaseModel | None:
+        return (await self.get(user_group, timeout=timeout)).user_group
+
 
 class UserGroupsResource(SyncResource):
     """``client.user_groups`` on ``Client``."""
@@ -923,6 +1093,38 @@ class UserGroupsResource(SyncResource):
         return cast(
             "MultiRemoveUserGroupResponse",
             self._client._call("multiRemoveUserGroup", params({"userGroups": user_groups}), timeout, extra_body),
+        )
+
+    def update(
+        self,
+        user_group: IdKey | int,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeUserGroupResponse:
+        """Changes only the given fields of one user group, with optimistic concurrency.
+
+        Reads it (``getUserGroup``) for its key and current versions, then sends ``mergeUserGroup`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            user_group: which user group to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeUserGroup`` reply.
+        """
+        return update_sync(
+            lambda: self.get(user_group, timeout=timeout).user_group,
+            lambda body: self.merge(body, timeout=timeout),
+            ("id", "id"),
+            changes,
+            attempts,
         )
 
 
@@ -1254,6 +1456,41 @@ class AsyncUsersResource(AsyncResource):
             ),
         )
 
+    async def update(
+        self,
+        user: LoginKey | str,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeUserResponse:
+        """Changes only the given fields of one user, with optimistic concurrency.
+
+        Reads it (``getUser``) for its key and current versions, then sends ``mergeUser`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            user: which user to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeUser`` reply.
+        """
+        return await update_async(
+            lambda: self._read_update(user, timeout),
+            lambda body: self.merge(body, timeout=timeout),
+            ("login", "login"),
+            changes,
+            attempts,
+        )
+
+    async def _read_update(self, user: LoginKey | str, timeout: float | None) -> BaseModel | None:
+        return (await self.get(user, timeout=timeout)).user
+
 
 class UsersResource(SyncResource):
     """``client.users`` on ``Client``."""
@@ -1576,4 +1813,36 @@ class UsersResource(SyncResource):
                 timeout,
                 extra_body,
             ),
+        )
+
+    def update(
+        self,
+        user: LoginKey | str,
+        changes: Mapping[str, Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        timeout: float | None = None,
+    ) -> MergeUserResponse:
+        """Changes only the given fields of one user, with optimistic concurrency.
+
+        Reads it (``getUser``) for its key and current versions, then sends ``mergeUser`` with
+        those and ``changes``; every other field stays as stored. When someone changed it in between (a
+        ``VersionConflictError`` such as ``WrongVersionKey``), it reads again and retries, ``attempts`` times in all;
+        then that error is raised.
+
+        Args:
+            user: which user to change (its key).
+            changes: the fields to set, by wire name (``{"name": "New name"}``); checked against the schema
+                before anything is sent. The key and ``v`` are set by this method.
+            attempts: how many read-and-merge rounds at most (at least 1).
+            timeout: seconds for each command it sends.
+
+        Returns the ``mergeUser`` reply.
+        """
+        return update_sync(
+            lambda: self.get(user, timeout=timeout).user,
+            lambda body: self.merge(body, timeout=timeout),
+            ("login", "login"),
+            changes,
+            attempts,
         )

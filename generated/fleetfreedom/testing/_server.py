@@ -602,7 +602,9 @@ class Emulator:
             self.sessions.end(session, reason)
         except StoreError as exc:  # ended in memory all the same: its connections close below
             log.error("session %s: end not stored: %s", _short(session.ghost_id), exc)
-        frame = encode_raw("sessionEnded", {"ghostId": session.ghost_id, "expiry": iso(utcnow())})
+        # the catalogue gives sessionEnded an errorCode and a message (the envelope): the code says why it ended
+        body = {"errorCode": ERROR_CODES.get(reason, 0), "message": f"session ended: {reason}"}
+        frame = encode_raw("sessionEnded", {**body, "ghostId": session.ghost_id, "expiry": iso(utcnow())})
         for peer in list(self._peers.values()):
             if peer.session is session:
                 peer.send(frame)

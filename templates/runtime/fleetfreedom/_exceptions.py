@@ -65,7 +65,8 @@ class ApiError(FleetFreedomError):
         details: Any = None,
         reply: Any = None,
     ) -> None:
-        where = f"{command}: " if command else ""
+        # a server message that already names the command (``mergeAsset: stale version``) is not prefixed twice
+        where = f"{command}: " if command and not (message or "").startswith(f"{command}:") else ""
         super().__init__(f"{where}{message or 'error'} (errorCode {code})")
         self.code = code
         self.message = message

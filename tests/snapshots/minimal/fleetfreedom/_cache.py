@@ -23,18 +23,19 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from ._cache_core import (
     CacheCore,
+    ObjectKey,
     CacheStats,
     Change,
     company_id,
+    fold,
     list_command,
     list_field,
-    parts_of,
     piece,
     root_of,
     subscription_piece,
@@ -43,10 +44,16 @@ from ._cache_core import (
 from ._client_events import Disconnected, Reconnected, Reconnecting
 from ._events import BroadcastMessage, Deleted, Event, Merged, Suspended
 from ._exceptions import ApiError, FleetFreedomError
-from ._registry import SUBSCRIPTIONS, TYPES
+from ._protocol import State
+from ._registry import SUBSCRIPTIONS
 
 if TYPE_CHECKING:
     from ._async import AsyncClient
+    from .models import IdKey, SubscriptionType
+
+    # what sync() and desync() take: model classes (``AssetGeneral``, ``Asset``), schema type names,
+    # subscription type names (``"assetGeneral"``) or ``SubscriptionType`` members
+    Syncable = type[BaseModel] | str | SubscriptionType
 
 log = logging.getLogger("fleetfreedom.cache")
 
@@ -98,7 +105,7 @@ def _enum_value(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
-def _company(company: int | Any) -> int:
+def _company(company: IdKey | int) -> int:
     value = company_id(company)
     if value is None:
         raise ValueError(f"not a company id: {company!r}")
@@ -111,38 +118,80 @@ class ChangeStream(Generic[T]):
     Iterate it (``async for change in stream``) or call ``await stream.next(timeout)``. Each stream has its own
     bounded queue: when a reader falls ``max_queue`` changes behind, the oldest are dropped and counted in
     ``dropped`` (re-read the store then). Close it (or use ``async with``) to stop collecting.
+
+    The stream also ends when its client stops for good (``Disconnected``): after the changes still queued, the
+    iteration ends after a ``close()``, and raises the client's ``closed_reason`` (a ``FleetFreedomError`` such
+    as ``SessionKilled``) when the client stopped because of an error, so a watcher never waits on a table that
+    can no longer change.
     """
 
-    def __init__(self, owner: AsyncCache, names: frozenset[str] | None, max_queue: int) -> None:
+    def __init__(
+        self, owner: AsyncCache, names: frozenset[str] | None, max_queue: int, roots: frozenset[str] = frozenset()
+    ) -> None:
         self._owner = owner
         self._names = names
+        self.roots = roots  # composites this stream yields whole (one change per object), not part by part
         self._max = max_queue
-        self._queue: collections.deque[Change[Any]] = collections.deque()
+        self._queue: collections.deque[Change[Any] | _Pending] = collections.deque()
+        self._pending: dict[tuple[str, Any], _Pending] = {}  # unread composite changes, by object
         self._added = asyncio.Event()
         self._closed = False
+        self._error: BaseException | None = None
         self.dropped = 0
 
     def accepts(self, change: Change[Any]) -> bool:
         return self._names is None or change.type.__name__ in self._names
 
     def put(self, change: Change[Any]) -> None:
+        name = change.type.__name__
+        if name in self.roots:
+            pending = self._pending.get((name, change.key))
+            if pending is not None:  # a change to this object is still unread: the reader gets one, from old to new
+                pending.change = fold(pending.change, change) if pending.change is not None else change
+                return
+            pending = self._pending[(name, change.key)] = _Pending(change)
+            self._append(pending)
+        else:
+            self._append(change)
+
+    def _append(self, item: Change[Any] | _Pending) -> None:
         if len(self._queue) >= self._max:
-            self._queue.popleft()
+            self._forget(self._queue.popleft())
             self.dropped += 1
             if self.dropped in (1, 100) or self.dropped % 10_000 == 0:
                 log.warning("fleetfreedom cache: a change stream fell behind; %d changes dropped", self.dropped)
-        self._queue.append(change)
+        self._queue.append(item)
         self._added.set()
 
+    def _forget(self, item: Change[Any] | _Pending) -> Change[Any] | None:
+        if not isinstance(item, _Pending):
+            return item
+        change = item.change
+        if change is not None:
+            self._pending.pop((change.type.__name__, change.key), None)
+        return change
+
+    def _take(self) -> Change[T] | None:
+        """The next queued change, None while open and empty; once closed and empty: why it ended."""
+        while self._queue:
+            change = self._forget(self._queue.popleft())
+            if change is not None:  # None: created and deleted again before it was read
+                return change
+        if self._closed:
+            error, self._error = self._error, None
+            if error is not None:  # raised once, like an exception out of a generator; it ends quietly after
+                raise error
+            raise StopAsyncIteration
+        return None
+
     async def next(self, timeout: float | None = None) -> Change[T]:
-        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopAsyncIteration`` once closed."""
+        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopAsyncIteration`` once closed (or the
+        client's error when it stopped for one)."""
         async with asyncio.timeout(timeout):
-            while not self._queue:
-                if self._closed:
-                    raise StopAsyncIteration
+            while (change := self._take()) is None:
                 self._added.clear()
                 await self._added.wait()
-        return self._queue.popleft()
+        return change
 
     def __aiter__(self) -> AsyncIterator[Change[T]]:
         return self
@@ -155,18 +204,33 @@ class ChangeStream(Generic[T]):
         self._added.set()
         self._owner._forget_stream(self)
 
+    def _end(self, error: BaseException | None) -> None:
+        """The client stopped for good: end after what is queued, with its error if it had one."""
+        self._error = error
+        self.close()
+
     @property
     def closed(self) -> bool:
         return self._closed
 
     def pending(self) -> int:
-        return len(self._queue)
+        """Changes queued and not read yet (a composite created and deleted again before it was read is none)."""
+        return sum(1 for item in self._queue if not isinstance(item, _Pending) or item.change is not None)
 
     async def __aenter__(self) -> ChangeStream[T]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Pending:
+    """A queued composite change that later changes to the same object fold into until it is read."""
+
+    __slots__ = ("change",)
+
+    def __init__(self, change: Change[Any]) -> None:
+        self.change: Change[Any] | None = change
 
 
 class AsyncCache:
@@ -228,7 +292,9 @@ class AsyncCache:
 
     # --- sync and desync --------------------------------------------------------------------------------------
 
-    async def sync(self, company: int | Any, types: Sequence[Any], *, timeout: float | None = None) -> SyncResult:
+    async def sync(
+        self, company: IdKey | int, types: Sequence[Syncable], *, timeout: float | None = None
+    ) -> SyncResult:
         """Subscribe ``company`` to ``types`` and load what exists: subscribe first, then list each type, so a
         change made in between is not missed. Types already synced cost nothing; a desynced type still in its
         grace period is taken back without a command. Types the server refuses are left out (see the result);
@@ -270,7 +336,7 @@ class AsyncCache:
             await self._relist([(company, s) for s in todo], timeout=timeout)
             return SyncResult(company, tuple(sorted(self._wanted.get(company, ()))), tuple(denied), tuple(invalid))
 
-    async def desync(self, company: int | Any, types: Sequence[Any] | None = None) -> None:
+    async def desync(self, company: IdKey | int, types: Sequence[Syncable] | None = None) -> None:
         """Stop syncing ``types`` (default: every type) of ``company``. The subscription is kept for ``grace``
         seconds, so a ``sync`` of the same types soon after is free; then it is unsubscribed and its objects
         dropped from the cache (without change events: they were not deleted on the server)."""
@@ -378,12 +444,20 @@ class AsyncCache:
                 self._schedule(self._refresh())
         elif isinstance(event, Reconnecting | Disconnected):
             self._stale.update((c, s) for c, subs in self._wanted.items() for s in subs)
+            if isinstance(event, Disconnected):  # stopped for good: no change can come any more
+                for stream in list(self._streams):
+                    stream._end(event.error)
         elif isinstance(event, Reconnected):
             self._schedule(self._resync())
         elif isinstance(event, BroadcastMessage) and getattr(event.data, "reload", None) is True:
             self._schedule(self._reload())
 
     def _publish(self, changes: list[Change[Any]]) -> None:
+        if not changes or not self._streams:
+            return
+        roots = frozenset().union(*(stream.roots for stream in self._streams))
+        if roots:  # streams of composites get one change per object, built from the batch of part changes
+            changes = changes + self._core.composite_changes(changes, roots)
         for change in changes:
             for stream in self._streams:
                 if stream.accepts(change):
@@ -475,36 +549,26 @@ class AsyncCache:
 
     # --- reads ------------------------------------------------------------------------------------------------
 
-    @overload
-    def get(self, cls: type[T], key: Any) -> T | None: ...
-
-    @overload
-    def get(self, cls: str, key: Any) -> BaseModel | None: ...
-
-    def get(self, cls: type[T] | str, key: Any) -> T | BaseModel | None:
+    def get(self, cls: type[T], key: ObjectKey) -> T | None:
         """The stored object (decoded now: your own copy), or None. A composite (``Asset``) is assembled from the
         parts that are stored; its ``v`` holds each part's version."""
-        name = type_name(cls)
-        raw = self._core.raw(name, key)
-        if raw is None:
-            return None
-        model: type[BaseModel] = TYPES[name].cls
-        return model.model_validate_json(raw)
+        raw = self._core.raw(type_name(cls), key)
+        return None if raw is None else cls.model_validate_json(raw)
 
-    def all(self, cls: type[T], company: int | Any | None = None) -> list[T]:
+    def all(self, cls: type[T], company: IdKey | int | None = None) -> list[T]:
         """Every stored object of a type (of one company), decoded."""
         name = type_name(cls)
         wanted = None if company is None else _company(company)
         return [cls.model_validate_json(raw) for _, raw in self._core.items(name, wanted)]
 
-    def keys(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> list[Any]:
+    def keys(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> list[ObjectKey]:
         """Keys of the stored objects of a type (of one company); cheap (nothing is decoded)."""
         return self._core.keys(type_name(cls), None if company is None else _company(company))
 
-    def count(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> int:
+    def count(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> int:
         return self._core.count(type_name(cls), None if company is None else _company(company))
 
-    def __contains__(self, item: tuple[type[BaseModel] | str, Any]) -> bool:
+    def __contains__(self, item: tuple[type[BaseModel] | str, ObjectKey]) -> bool:
         cls, key = item
         return self._core.raw(type_name(cls), key) is not None
 
@@ -513,15 +577,25 @@ class AsyncCache:
     def changes(self, *types: type[T] | str, max_queue: int | None = None) -> ChangeStream[T]:
         """A stream of the changes to ``types`` (default: every stored type) from now on: ``ObjectCreated``,
         ``ObjectUpdated`` (``.fields`` names what changed) and ``ObjectDeleted``, one per change, in order.
-        A composite (``Asset``) stands for its parts."""
+        A composite (``Asset``) gives one change per object, typed as the composite: its ``parts`` say which of its
+        parts changed, and changes not read yet fold into one (a create whose parts arrive one by one is one
+        ``ObjectCreated``; created and deleted again before it was read: nothing). Its parts
+        (``AssetGeneral``) give their own changes. The stream ends when the client stops for good (see
+        ``ChangeStream``)."""
         names: frozenset[str] | None = None
+        roots: set[str] = set()
         if types:
             found: set[str] = set()
             for t in types:
                 name = type_name(t)
-                found.update([name] if piece(name) is not None else [n for _, n in parts_of(name)])
+                found.add(name)  # a composite's own changes are made for it, from its parts'
+                if piece(name) is None:
+                    roots.add(name)
             names = frozenset(found)
-        stream: ChangeStream[T] = ChangeStream(self, names, max_queue or self._max_changes)
+        stream: ChangeStream[T] = ChangeStream(self, names, max_queue or self._max_changes, frozenset(roots))
+        if self._client.state is State.CLOSED:  # made after the client stopped: it ends at once, the same way
+            stream._end(self._client.closed_reason)
+            return stream
         self._streams.append(stream)
         self._core.track_changes = True
         return stream

@@ -24,7 +24,7 @@ import struct
 import time
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
@@ -38,6 +38,7 @@ log = logging.getLogger("fleetfreedom.cache")
 
 T = TypeVar("T", bound=BaseModel)
 Region = tuple[int, str]  # (company id, stored type name)
+ObjectKey = int | str  # a stored object's key: an id, or a text key (a machine's key, a user's login)
 
 COMPANY_FILTER = "company"  # the list filter the cache syncs by: every object of one company
 
@@ -195,16 +196,27 @@ def _dump(model: BaseModel) -> bytes:
 
 
 class Change(Generic[T]):
-    """One change the cache made to one stored object. ``type`` is the stored class (``AssetGeneral``), ``key`` the
-    object's key, ``company`` its owner. ``old`` / ``new`` decode on first access."""
+    """One change the cache made to one stored object. ``type`` is the stored class (``AssetGeneral``), or the
+    composite (``Asset``) a stream of composites yields; ``key`` the object's key, ``company`` its owner; ``parts``
+    the stored types that changed (for a composite, which of its parts; else the type itself). ``old`` / ``new``
+    decode on first access."""
 
-    __slots__ = ("_new", "_new_raw", "_old", "_old_raw", "company", "key", "type")
+    __slots__ = ("_new", "_new_raw", "_old", "_old_raw", "company", "key", "parts", "type")
     kind: ClassVar[str] = ""
 
-    def __init__(self, cls: type[T], key: Any, company: int | None, old: bytes | None, new: bytes | None) -> None:
+    def __init__(
+        self,
+        cls: type[T],
+        key: Any,
+        company: int | None,
+        old: bytes | None,
+        new: bytes | None,
+        parts: frozenset[str] | None = None,
+    ) -> None:
         self.type = cls
-        self.key = key
+        self.key: ObjectKey = key
         self.company = company
+        self.parts = frozenset((cls.__name__,)) if parts is None else parts
         self._old_raw, self._new_raw = old, new
         self._old: T | None = None
         self._new: T | None = None
@@ -250,8 +262,16 @@ class ObjectUpdated(Change[T]):
     __slots__ = ("_fields",)
     kind: ClassVar[str] = "updated"
 
-    def __init__(self, cls: type[T], key: Any, company: int | None, old: bytes | None, new: bytes | None) -> None:
-        super().__init__(cls, key, company, old, new)
+    def __init__(
+        self,
+        cls: type[T],
+        key: Any,
+        company: int | None,
+        old: bytes | None,
+        new: bytes | None,
+        parts: frozenset[str] | None = None,
+    ) -> None:
+        super().__init__(cls, key, company, old, new, parts)
         self._fields: frozenset[str] | None = None
 
     @property
@@ -274,6 +294,31 @@ class ObjectDeleted(Change[T]):
 
     __slots__ = ()
     kind: ClassVar[str] = "deleted"
+
+
+def change_between(
+    cls: type[T], key: Any, company: int | None, old: bytes | None, new: bytes | None, parts: frozenset[str]
+) -> Change[T] | None:
+    """The one change taking an object from ``old`` to ``new`` (None when nothing is left: created, then deleted)."""
+    if old is None and new is None:
+        return None
+    if old is None:
+        return ObjectCreated(cls, key, company, old, new, parts)
+    if new is None:
+        return ObjectDeleted(cls, key, company, old, new, parts)
+    return ObjectUpdated(cls, key, company, old, new, parts)
+
+
+def fold(earlier: Change[T], later: Change[T]) -> Change[T] | None:
+    """Two changes to one object not yet read, as one: from the first one's old to the last one's new."""
+    return change_between(
+        later.type,
+        later.key,
+        later.company or earlier.company,
+        earlier._old_raw,
+        later._new_raw,
+        earlier.parts | later.parts,
+    )
 
 
 # --- state -----------------------------------------------------------------------------------------------------
@@ -664,11 +709,41 @@ class CacheCore:
             blob = self._tables.get(name, {}).get(key)
             return _json(blob) if blob is not None else None
         composed = self.compose(name, key)
-        return json.dumps(composed, separators=(",", ":")).encode() if composed is not None else None
+        return _compact(composed) if composed is not None else None
 
-    def compose(self, root: str, key: Any) -> dict[str, Any] | None:
+    def composite_changes(self, changes: Iterable[Change[Any]], roots: frozenset[str]) -> list[Change[Any]]:
+        """The part changes of one batch (already applied) about composites in ``roots``, as one change per object:
+        the composite before the batch and after it, and which parts changed."""
+        touched: dict[tuple[str, Any], dict[str, bytes | None]] = {}  # (root, key) -> part -> its JSON before
+        companies: dict[tuple[str, Any], int | None] = {}
+        for change in changes:
+            name = change.type.__name__
+            root = root_of(name)
+            if root not in roots:
+                continue
+            before = touched.setdefault((root, change.key), {})
+            before.setdefault(name, change._old_raw)  # the first change of a part in the batch has its old state
+            companies[(root, change.key)] = change.company or companies.get((root, change.key))
+        out: list[Change[Any]] = []
+        for (root, key), before in touched.items():
+            old = self.compose(root, key, before)
+            new = self.compose(root, key)
+            whole = change_between(
+                TYPES[root].cls,
+                key,
+                companies[(root, key)],
+                None if old is None else _compact(old),
+                None if new is None else _compact(new),
+                frozenset(before),
+            )
+            if whole is not None:
+                out.append(whole)
+        return out
+
+    def compose(self, root: str, key: Any, before: Mapping[str, bytes | None] | None = None) -> dict[str, Any] | None:
         """A composite from its parts: the root's fields from each part (a part it holds whole, nested), and ``v``
-        with each part's version in its slot (0 for a part not stored)."""
+        with each part's version in its slot (0 for a part not stored). ``before`` replaces some parts' stored JSON
+        (None: not stored), to build the composite as it was before a change."""
         spec = TYPES.get(root)
         if spec is None or not spec.parts:
             return None
@@ -678,12 +753,19 @@ class CacheCore:
         out: dict[str, Any] = {}
         found = False
         for slot, name in parts_of(root):
-            entry = self.entry(name, key)
-            if entry is None:
-                continue
+            if before is not None and name in before:
+                raw = before[name]
+                if raw is None:
+                    continue
+                data = json.loads(raw)
+                versions[slot] = max(version_of(data.get("v"), slot, len(spec.parts)) or 0, 0)
+            else:
+                entry = self.entry(name, key)
+                if entry is None:
+                    continue
+                data = json.loads(entry.raw)
+                versions[slot] = max(entry.version, 0)
             found = True
-            data = json.loads(entry.raw)
-            versions[slot] = max(entry.version, 0)
             if name in nested:
                 out[nested[name]] = data
             else:
@@ -704,6 +786,10 @@ class CacheCore:
         for table in self._tables.values():
             table.clear()
         self._tombstones.clear()
+
+
+def _compact(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
 
 
 def type_name(cls_or_name: type[BaseModel] | str) -> str:

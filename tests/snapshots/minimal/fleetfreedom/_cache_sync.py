@@ -6,16 +6,19 @@ with the frames that update the store; the behaviour is the async cache's, writt
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from ._cache import AsyncCache, ChangeStream, SyncResult
-from ._cache_core import CacheStats, Change
+from ._cache_core import CacheStats, Change, ObjectKey
 
 if TYPE_CHECKING:
     from ._async import AsyncClient
+    from ._cache import Syncable
+    from .models import IdKey
     from ._sync import Client
 
 T = TypeVar("T", bound=BaseModel)
@@ -35,8 +38,14 @@ class SyncChangeStream(Generic[T]):
         return self._stream.dropped
 
     def next(self, timeout: float | None = None) -> Change[T]:
-        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopIteration`` once closed."""
+        """The next change; ``TimeoutError`` after ``timeout`` seconds, ``StopIteration`` once closed (or the
+        client's error when it stopped for one, see ``ChangeStream``)."""
         try:
+            if self._cache._inline():  # the loop is gone (client closed) or this is its thread: nothing to wait for
+                change = self._stream._take()
+                if change is None:
+                    raise TimeoutError("no change queued, and none can be waited for on the client's own thread")
+                return change
             return self._cache._call(lambda: self._stream.next(timeout))
         except StopAsyncIteration:
             raise StopIteration from None
@@ -81,7 +90,16 @@ class Cache:
 
         return self._client._run(run)
 
+    def _inline(self) -> bool:
+        """True when a plain call must run right here: on the client's event-loop thread (an event callback),
+        or after the client stopped its loop. Either way nothing else touches the store meanwhile."""
+        portal = self._client._portal
+        return portal is None or threading.get_ident() == portal.thread.ident
+
     def _plain(self, fn: Callable[[], R]) -> R:
+        if self._inline():
+            return fn()
+
         async def run(_: AsyncClient) -> R:
             return fn()
 
@@ -103,39 +121,42 @@ class Cache:
     def resyncs(self) -> int:
         return self._inner.resyncs
 
+    @property
+    def grace(self) -> float:
+        """Seconds a ``desync``-ed region stays subscribed before it is dropped (see ``AsyncCache``)."""
+        return self._inner.grace
+
+    @grace.setter
+    def grace(self, value: float) -> None:
+        self._inner.grace = value
+
     def __repr__(self) -> str:
         return self._plain(lambda: repr(self._inner)).replace("<AsyncCache", "<Cache", 1)
 
-    def sync(self, company: int | Any, types: Sequence[Any], *, timeout: float | None = None) -> SyncResult:
+    def sync(self, company: IdKey | int, types: Sequence[Syncable], *, timeout: float | None = None) -> SyncResult:
         """Subscribe, then list each type (see ``AsyncCache.sync``)."""
         return self._call(lambda: self._inner.sync(company, types, timeout=timeout))
 
-    def desync(self, company: int | Any, types: Sequence[Any] | None = None) -> None:
+    def desync(self, company: IdKey | int, types: Sequence[Syncable] | None = None) -> None:
         """Stop syncing after the grace period (see ``AsyncCache.desync``)."""
         self._call(lambda: self._inner.desync(company, types))
 
     def wait_synced(self, timeout: float | None = None) -> None:
         self._call(lambda: self._inner.wait_synced(timeout))
 
-    @overload
-    def get(self, cls: type[T], key: Any) -> T | None: ...
-
-    @overload
-    def get(self, cls: str, key: Any) -> BaseModel | None: ...
-
-    def get(self, cls: type[T] | str, key: Any) -> T | BaseModel | None:
+    def get(self, cls: type[T], key: ObjectKey) -> T | None:
         return self._plain(lambda: self._inner.get(cls, key))
 
-    def all(self, cls: type[T], company: int | Any | None = None) -> list[T]:
+    def all(self, cls: type[T], company: IdKey | int | None = None) -> list[T]:
         return self._plain(lambda: self._inner.all(cls, company))
 
-    def keys(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> list[Any]:
+    def keys(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> list[ObjectKey]:
         return self._plain(lambda: self._inner.keys(cls, company))
 
-    def count(self, cls: type[BaseModel] | str, company: int | Any | None = None) -> int:
+    def count(self, cls: type[BaseModel] | str, company: IdKey | int | None = None) -> int:
         return self._plain(lambda: self._inner.count(cls, company))
 
-    def __contains__(self, item: tuple[type[BaseModel] | str, Any]) -> bool:
+    def __contains__(self, item: tuple[type[BaseModel] | str, ObjectKey]) -> bool:
         return self._plain(lambda: item in self._inner)
 
     def changes(

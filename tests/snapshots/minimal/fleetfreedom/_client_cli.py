@@ -28,6 +28,7 @@ from ._client_events import ClientEvent, Disconnected
 from ._events import Event, ServerMessage, UnknownFrame
 from ._exceptions import ApiError, FleetFreedomError, RequestError
 from ._machine_auth import ENV_API_KEY, ENV_API_SECRET
+from ._registry import COMMANDS
 
 ENV_URL = "FLEETFREEDOM_URL"
 ENV_USERNAME = "FLEETFREEDOM_USERNAME"
@@ -148,6 +149,8 @@ async def _call(args: argparse.Namespace) -> int:
         raise UsageError(f"params are not valid JSON: {exc}") from None
     if not isinstance(params, dict):
         raise UsageError('params must be a JSON object, e.g. \'{"company": {"id": 42}}\'')
+    if not args.raw and args.wire_command not in COMMANDS:  # said here with the CLI's flag, not request()'s
+        raise UsageError(f"unknown command {args.wire_command!r}: check the name, or pass --raw to send it anyway")
     async with _client(args) as client:
         await _login(client, args)
         if args.raw:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ssl as ssl_module
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -16,14 +17,18 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from pydantic import BaseModel
 
 from ._async import AsyncClient, RawReply
+from ._connection import DEFAULT_USER_AGENT, GhostIdTransport
 from ._events import Event
-from ._exceptions import NotConnected
-from ._protocol import Session, State, Stats
+from ._exceptions import FleetFreedomError, NotConnected
+from ._machine_auth import MachineTransport
+from ._protocol import HEALTHY_AFTER, RECONNECT_DELAY, RECONNECT_MAX_DELAY, Backoff, Session, State, Stats
 from .resources import SyncResources
 
 if TYPE_CHECKING:
     from ._cache import AsyncCache
     from ._cache_sync import Cache
+    from .commands import SubscribeResponse, UnsubscribeResponse
+    from .models import IdKey, SubscriptionType
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Event)
@@ -87,19 +92,79 @@ class Client(SyncResources):
     ``api_secret=`` (or sets FLEETFREEDOM_API_KEY / FLEETFREEDOM_API_SECRET) instead of logging in.
     """
 
-    def __init__(self, url: str | None = None, **options: Any) -> None:
-        self._url = url
-        self._options = options
+    # The parameters are AsyncClient's, spelt out (not ``**options``) so a misspelt one is a type error; the
+    # parity test in tests/test_client_surface.py keeps names and defaults equal.
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        ghost_id: str | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+        ssl: ssl_module.SSLContext | None = None,
+        timeout: float = 120.0,
+        connect_timeout: float = 30.0,
+        keepalive: float | None = 300.0,
+        silence_limit: float | None = 60.0,
+        reconnect: bool = True,
+        reconnect_delay: float = RECONNECT_DELAY,
+        reconnect_max_delay: float = RECONNECT_MAX_DELAY,
+        healthy_after: float = HEALTHY_AFTER,
+        backoff: Backoff | None = None,
+        max_events: int = 10_000,
+        max_waiting: int = 10_000,
+        max_frame_size: int | None = 64 * 1024 * 1024,
+        ping_interval: float | None = 20.0,
+        close_timeout: float = 2.0,
+        ghost_id_transport: GhostIdTransport = "path",
+        headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        machine_transport: MachineTransport = "header",
+    ) -> None:
+        self.url = url
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+
+        def make(ghost: str | None) -> AsyncClient:  # called on the client's own loop: its primitives belong there
+            return AsyncClient(
+                url,
+                ghost_id=ghost,
+                user_agent=user_agent,
+                ssl=ssl,
+                timeout=timeout,
+                connect_timeout=connect_timeout,
+                keepalive=keepalive,
+                silence_limit=silence_limit,
+                reconnect=reconnect,
+                reconnect_delay=reconnect_delay,
+                reconnect_max_delay=reconnect_max_delay,
+                healthy_after=healthy_after,
+                backoff=backoff,
+                max_events=max_events,
+                max_waiting=max_waiting,
+                max_frame_size=max_frame_size,
+                ping_interval=ping_interval,
+                close_timeout=close_timeout,
+                ghost_id_transport=ghost_id_transport,
+                headers=headers,
+                api_key=api_key,
+                api_secret=api_secret,
+                machine_transport=machine_transport,
+            )
+
+        self._make = make
+        self._first_ghost = ghost_id
         self._portal: _LoopThread | None = None
         self._client: AsyncClient | None = None
         self._lock = threading.Lock()
-        self._start(options.get("ghost_id"))
+        self._start(ghost_id)
 
     def _start(self, ghost_id: str | None) -> AsyncClient:
         portal = _LoopThread()
 
         async def make() -> AsyncClient:  # created on its own loop: its asyncio primitives belong there
-            return AsyncClient(self._url, **{**self._options, "ghost_id": ghost_id})
+            return self._make(ghost_id)
 
         try:
             client = portal.call(make())
@@ -140,16 +205,13 @@ class Client(SyncResources):
         return self._async.stats
 
     @property
-    def closed_reason(self) -> Any:
+    def closed_reason(self) -> FleetFreedomError | None:
+        """Why the client stopped for good (for example ``SessionExpired``), or None."""
         return self._client.closed_reason if self._client is not None else None
 
     @property
     def accepted_subscriptions(self) -> dict[int, frozenset[str]]:
         return self._async.accepted_subscriptions
-
-    @property
-    def timeout(self) -> float:
-        return self._async.timeout
 
     @property
     def api_key(self) -> str | None:
@@ -172,7 +234,7 @@ class Client(SyncResources):
         """Open the connection and wait for ``connectionResponse`` (see ``AsyncClient.connect``)."""
         with self._lock:
             if self._client is None:
-                self._start(self._options.get("ghost_id") if self._last_ghost is None else self._last_ghost)
+                self._start(self._first_ghost if self._last_ghost is None else self._last_ghost)
         return self._run(lambda c: c.connect())
 
     _last_ghost: str | None = None
@@ -252,11 +314,16 @@ class Client(SyncResources):
         self._run(lambda c: c.logout(timeout=timeout))
         self.close()
 
-    def subscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+    def subscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> SubscribeResponse:
         """Receive sync messages of ``types`` for ``company``; returns what was merged, denied and invalid."""
         return self._run(lambda c: c.subscribe(company, types, timeout=timeout))
 
-    def unsubscribe(self, company: int | Any, types: Sequence[str | Any], *, timeout: float | None = None) -> Any:
+    def unsubscribe(
+        self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
+    ) -> UnsubscribeResponse:
+        """Stop the sync messages of ``types`` for ``company``; they are no longer renewed after a reconnect."""
         return self._run(lambda c: c.unsubscribe(company, types, timeout=timeout))
 
     # --- events ----------------------------------------------------------------------------------------------
@@ -274,12 +341,13 @@ class Client(SyncResources):
             except (NotConnected, TimeoutError):
                 return
 
-    def cache(self, **options: Any) -> Cache:
-        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``Cache``)."""
+    def cache(self, *, grace: float = 300.0, tombstone_ttl: float = 600.0, max_changes: int = 10_000) -> Cache:
+        """A local mirror of the objects you ``sync``, kept current by sync frames (see ``Cache`` and
+        ``AsyncClient.cache`` for the options)."""
         from ._cache_sync import Cache
 
         async def make(client: AsyncClient) -> AsyncCache:
-            return client.cache(**options)
+            return client.cache(grace=grace, tombstone_ttl=tombstone_ttl, max_changes=max_changes)
 
         return Cache(self, self._run(make))
 
