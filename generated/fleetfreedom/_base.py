@@ -90,7 +90,8 @@ def outgoing_problems(model: BaseModel, path: str = "") -> list[str]:
     return problems
 
 
-_PLAIN = (str, int, type(None))  # bool is an int: never a problem, like every str and None
+# Exact types, never a problem: isinstance would also take a str or int Enum, whose member must be checked.
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def _model_clean(model: BaseModel) -> bool:
@@ -102,7 +103,7 @@ def _model_clean(model: BaseModel) -> bool:
 
 def _value_clean(value: Any) -> bool:
     """``_value_problems(value, ...)`` is empty; the same rules, without the readable paths."""
-    if isinstance(value, _PLAIN):
+    if type(value) in _PLAIN:
         return True
     if isinstance(value, BaseModel):
         return _model_clean(value)
