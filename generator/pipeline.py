@@ -53,7 +53,7 @@ def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False) -> Api
     return build_api(load_schema(schema_dir), history=history)
 
 
-def emit_batches(api: Api) -> Iterator[tuple[dict[str, str], bool]]:
+def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict[str, str], bool]]:
     """Every output file, in batches of (files, whether black must format them).
 
     The hand-written runtime is copied verbatim (it is formatted where it is written, and checked by the tests);
@@ -67,7 +67,8 @@ def emit_batches(api: Api) -> Iterator[tuple[dict[str, str], bool]]:
 
     yield copy_runtime(api), False
     yield {**render_package(api), **emit_docs(api), **emit_exports(api)}, True
-    yield {f"{api.service.package}/{path}": code for path, code in emit_models(api).items()}, True
+    models = emit_models(api, cache_dir / "models" if cache_dir is not None else None)
+    yield {f"{api.service.package}/{path}": code for path, code in models.items()}, True
 
 
 def emit(api: Api) -> dict[str, str]:
@@ -89,7 +90,7 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
 
     api = load_api(schema_dir)
     with Formatter(cache_dir / "black" if cache_dir else None) as formatter:
-        for batch, needs_formatting in emit_batches(api):
+        for batch, needs_formatting in emit_batches(api, cache_dir):
             if needs_formatting:
                 formatter.submit(batch)
             else:
