@@ -44,13 +44,14 @@ class Generated:
     cached: bool = False  # True when the files came from the run cache
 
 
-def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False) -> Api:
+def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False, cache_dir: Path | None = None) -> Api:
     """Parse, validate and build the API model; raises SchemaError with every problem found. ``history`` reads a
-    schema of an earlier revision as it was, without the authoring rules added since (see ``build``)."""
+    schema of an earlier revision as it was, without the authoring rules added since (see ``build``).
+    ``cache_dir``: where the documents found valid are remembered, so unchanged files are not validated again."""
     from .build import build_api
     from .loader import load_schema
 
-    return build_api(load_schema(schema_dir), history=history)
+    return build_api(load_schema(schema_dir, cache_dir), history=history)
 
 
 def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict[str, str], bool]]:
@@ -88,7 +89,7 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
             return hit
     from .format import Formatter
 
-    api = load_api(schema_dir)
+    api = load_api(schema_dir, cache_dir=cache_dir / "valid" if cache_dir is not None else None)
     with Formatter(cache_dir / "black" if cache_dir else None) as formatter:
         for batch, needs_formatting in emit_batches(api, cache_dir):
             if needs_formatting:
