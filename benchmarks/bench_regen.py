@@ -7,7 +7,7 @@ In each round, in alternating order, three fresh processes are timed (wall clock
 - DCG alone: import datamodel_code_generator and generate the models from the JSON Schema bundle of the real
   schema (``generator.bundle.bundle``), with the options the generator uses — the baseline;
 - cold regeneration: ``python -m generator generate --no-cache`` into a temporary folder (target <= 3x DCG);
-- one-line edit: in a copy of ``schema/``, one field description gets a new sentence (a different one each round,
+- one-line edit: in a copy of ``schema/``, one field description gets a new sentence (a new one each round,
   so the run cache never answers), then ``python -m generator generate`` with the caches warm from the previous
   round — the maintainer's usual loop (target <= 0.5x DCG);
 - no-change check: ``python -m generator check`` against an up-to-date folder with the run cache warm
@@ -20,6 +20,7 @@ import argparse
 import json
 import shutil
 import sys
+import uuid
 import tempfile
 from pathlib import Path
 
@@ -60,10 +61,10 @@ def main() -> int:
         original = edited.read_text(encoding="utf-8")
         assert EDITED_LINE in original, f"benchmark edit target moved: {EDITED_LINE!r} not in {EDITED_FILE}"
         edit_out = work / "edit"
-        edits = iter(range(1, 1_000))
 
         def one_line_edit() -> None:
-            edited.write_text(original.replace(EDITED_LINE, f"{EDITED_LINE[:-1]}, edit {next(edits)}."), "utf-8")
+            # a text no earlier run has seen (the run cache keeps earlier runs, also those of earlier benchmarks)
+            edited.write_text(original.replace(EDITED_LINE, f"{EDITED_LINE[:-1]}, edit {uuid.uuid4().hex}."), "utf-8")
 
         one_line_edit()
         timed([PYTHON, "-m", "generator", "generate", "--schema", str(schema), "--out", str(edit_out)])  # warm
