@@ -79,9 +79,7 @@ async def simulate(count: int, seconds: float) -> None:
 
 async def never_reads(requests: int) -> None:
     seed = Path(os.environ.get("TMPDIR", "/tmp")) / "emulator-load-seed.json"
-    assets = [
-        {"id": 1000 + i, "company": 42, "kind": "vehicle", "name": f"Truck {i} " + "x" * 400} for i in range(400)
-    ]
+    assets = [{"id": 1000 + i, "company": 42, "kind": "vehicle", "name": f"Truck {i} " + "x" * 400} for i in range(400)]
     seed.write_text(
         json.dumps(
             {
@@ -100,7 +98,7 @@ async def never_reads(requests: int) -> None:
         ws.transport.pause_reading()  # type: ignore[attr-defined]
         peak = before
         for req_id in range(requests):
-            await ws.send('getAssetsList {"reqId":%d,"company":{"id":42}}' % req_id)  # type: ignore[attr-defined]
+            await ws.send(f'getAssetsList {{"reqId":{req_id},"company":{{"id":42}}}}')  # type: ignore[attr-defined]
             if req_id % 100 == 0:
                 peak = max(peak, rss_mb(process.pid))
         started = time.monotonic()
