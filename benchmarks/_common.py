@@ -45,7 +45,7 @@ def verdict(label: str, figure: float, baseline: float, target: float, unit: str
     ok = ratio <= target
     print(
         f"{label:<34} {figure:8.3f} {unit}   baseline {baseline:8.3f} {unit}   ratio {ratio:5.2f}x"
-        f"   target <= {target:g}x   {'OK' if ok else 'OVER TARGET'}"
+        f"   target <= {target:g}x   {'met' if ok else 'MISSED'}"
     )
     return ok
 
@@ -56,6 +56,6 @@ def verdict_at_least(label: str, figure: float, baseline: float, target: float, 
     ok = ratio >= target
     print(
         f"{label:<34} {figure:8.0f} {unit}   baseline {baseline:8.0f} {unit}   ratio {ratio:5.2f}x"
-        f"   target >= {target:g}x   {'OK' if ok else 'UNDER TARGET'}"
+        f"   target >= {target:g}x   {'met' if ok else 'MISSED'}"
     )
     return ok

@@ -4,7 +4,7 @@
     python benchmarks/bench_codec.py [--repeat 9] [--check]
 
 - ``decode_frame`` on a typical sync frame (``assetGeneralMerged`` with a dozen fields) against ``json.loads`` of
-  its body (target <= 1.2x): the typed event costs about as much as the bare JSON parse;
+  its body (target <= 1.1x, issue 16): the typed event costs about as much as the bare JSON parse;
 - for information: memory of 100 000 decoded ``AssetGeneral`` models held by id against the size of their JSON
   (what a naive cache of models would cost; the sync cache stores compact JSON instead, see
   bench_cache_memory.py for its figure and target).
@@ -50,7 +50,7 @@ def decode_speed(repeat: int) -> bool:
         pair = [(sdk, lambda: fleetfreedom.decode_frame(FRAME)), (base, lambda: json.loads(body))]
         for into, fn in pair if i % 2 == 0 else reversed(pair):
             into.append(per_call(fn, number, 1))
-    return verdict("decode_frame (typical sync frame)", median_us(sdk), median_us(base), 1.2, "us")
+    return verdict("decode_frame (typical sync frame)", median_us(sdk), median_us(base), 1.1, "us")
 
 
 def median_us(values: list[float]) -> float:

@@ -1,8 +1,18 @@
-"""Object, request and response models, written by datamodel-code-generator from the JSON Schema bundle."""
+"""Object, request and response models, written by datamodel-code-generator from the JSON Schema bundle.
+
+datamodel-code-generator is the slowest step of a run, and most runs change one description. So its output is cached
+(``cache_dir``) by the exact input it is given, with every description replaced by a numbered placeholder first:
+a run that changes only descriptions finds the cached output and puts the new texts in, without running it again.
+Only descriptions that datamodel-code-generator writes as they are (one line: no quote, backslash or NUL, no
+surrounding blanks) become placeholders; any other stays in the input, and so in the key.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +54,82 @@ def dcg_options(model_aliases: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def emit_models(api: Api) -> dict[str, str]:
+def emit_models(api: Api, cache_dir: Path | None = None) -> dict[str, str]:
     """Relative path inside the package -> source, for every models/ and commands/ section module."""
-    result = dcg.generate(json.dumps(bundle(api)), **dcg_options(aliases(api)))
+    schema = bundle(api)
+    model_aliases = aliases(api)
+    if cache_dir is None:
+        return _run_dcg(json.dumps(schema), model_aliases)
+    texts: list[str] = []
+    text = json.dumps(_with_placeholders(schema, texts))
+    key = _dcg_key(text, model_aliases)
+    entry = cache_dir / key[:2] / f"{key}.json"
+    files = _read_cached(entry)
+    if files is None:
+        files = _run_dcg(text, model_aliases)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(files), encoding="utf-8")
+        os.replace(tmp, entry)
+    return {path: _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))], code) for path, code in files.items()}
+
+
+def _run_dcg(schema_text: str, model_aliases: dict[str, str]) -> dict[str, str]:
+    result = dcg.generate(schema_text, **dcg_options(model_aliases))
     if isinstance(result, str):  # a single module: only happens for a schema with one section
         return {"models/__init__.py": result}
     assert result is not None
     return {"/".join(path): code for path, code in result.items() if tuple(path) not in _REPLACED}
+
+
+# Not a word any description or name holds; the number indexes the run's list of texts.
+_PLACEHOLDER = re.compile(r"FfDescriptionPlaceholder(\d+)Z")
+_DATA_KEYS = frozenset({"default", "const", "enum", "examples", "example"})
+
+
+def _with_placeholders(node: Any, texts: list[str]) -> Any:
+    """``node`` with each description dcg writes verbatim replaced by a placeholder (its text appended to ``texts``)."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str) and _verbatim(value):
+                out[key] = f"FfDescriptionPlaceholder{len(texts)}Z"
+                texts.append(value)
+            elif key in _DATA_KEYS:  # values, not schemas: a "description" in there is data, written as data
+                out[key] = value
+            else:
+                out[key] = _with_placeholders(value, texts)
+        return out
+    if isinstance(node, list):
+        return [_with_placeholders(item, texts) for item in node]
+    return node
+
+
+def _verbatim(text: str) -> bool:
+    return text == text.strip() and bool(text) and not any(c in text for c in '"\\\n\r\x00') and "Ff" not in text
+
+
+def _dcg_key(schema_text: str, model_aliases: dict[str, str]) -> str:
+    """Everything datamodel-code-generator's output depends on: its version, options, templates and input."""
+    digest = hashlib.sha256()
+    digest.update(f"datamodel-code-generator {dcg.get_version()}\0".encode())
+    digest.update(Path(__file__).read_bytes())  # the options, and how placeholders are made
+    for path in sorted(TEMPLATE_OVERRIDES.rglob("*")):
+        if path.is_file():
+            digest.update(f"{path.relative_to(TEMPLATE_OVERRIDES).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    digest.update(json.dumps(model_aliases, sort_keys=True).encode())
+    digest.update(b"\0")
+    digest.update(schema_text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _read_cached(entry: Path) -> dict[str, str] | None:
+    """A cached output, or None when absent or unreadable (a damaged entry is simply made again)."""
+    try:
+        files = json.loads(entry.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        return None
+    return files

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -169,9 +170,40 @@ def _without_broken(
     return pruned, set().union(*broken.values())
 
 
-def load_schema(root: Path) -> SchemaDocuments:
+def _validated(document: SourceDocument, kind: str, meta_path: Path, cache_dir: Path | None) -> list[Diagnostic]:
+    """``validate_document``, skipped for a document found valid before: a one-line edit re-validates one file.
+
+    Only "valid" is remembered (an empty marker file), keyed by everything the answer depends on: this module, the
+    jsonschema version, the metaschema, the kind and the document's data (its repr keeps key types and order)."""
+    if cache_dir is None:
+        return validate_document(document, kind, meta_path)
+    digest = hashlib.sha256(_validation_salt(meta_path))
+    digest.update(f"{kind}\0{document.data!r}".encode())
+    key = digest.hexdigest()
+    marker = cache_dir / key[:2] / key
+    if marker.is_file():
+        return []
+    found = validate_document(document, kind, meta_path)
+    if not found:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    return found
+
+
+@lru_cache(maxsize=4)
+def _validation_salt(meta_path: Path) -> bytes:
+    from importlib.metadata import version
+
+    salt = hashlib.sha256(Path(__file__).read_bytes())
+    salt.update(f"\0jsonschema {version('jsonschema')}\0".encode())
+    salt.update(meta_path.read_bytes())
+    return salt.digest()
+
+
+def load_schema(root: Path, cache_dir: Path | None = None) -> SchemaDocuments:
     """Parse and validate every file below ``root``. Raises SchemaError when a file cannot be used at all;
-    problems inside single definitions travel in ``SchemaDocuments.problems`` for the build to raise."""
+    problems inside single definitions travel in ``SchemaDocuments.problems`` for the build to raise.
+    ``cache_dir``: where documents found valid are remembered (see ``_validated``)."""
     root = root.resolve()
     meta_path = root / "meta" / "schema.json"
     if not meta_path.is_file():  # a fixture or scratch schema uses the project's metaschema
@@ -199,7 +231,7 @@ def load_schema(root: Path) -> SchemaDocuments:
             problems.append(loaded.diagnostic((), f"unknown schema file{hint}"))
             usable = False
             continue
-        found = validate_document(loaded, kind, meta_path)
+        found = _validated(loaded, kind, meta_path, cache_dir)
         problems.extend(found)
         pruned = _without_broken(loaded, kind, found)
         if pruned is None:

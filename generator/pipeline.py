@@ -44,16 +44,17 @@ class Generated:
     cached: bool = False  # True when the files came from the run cache
 
 
-def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False) -> Api:
+def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False, cache_dir: Path | None = None) -> Api:
     """Parse, validate and build the API model; raises SchemaError with every problem found. ``history`` reads a
-    schema of an earlier revision as it was, without the authoring rules added since (see ``build``)."""
+    schema of an earlier revision as it was, without the authoring rules added since (see ``build``).
+    ``cache_dir``: where the documents found valid are remembered, so unchanged files are not validated again."""
     from .build import build_api
     from .loader import load_schema
 
-    return build_api(load_schema(schema_dir), history=history)
+    return build_api(load_schema(schema_dir, cache_dir), history=history)
 
 
-def emit_batches(api: Api) -> Iterator[tuple[dict[str, str], bool]]:
+def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict[str, str], bool]]:
     """Every output file, in batches of (files, whether black must format them).
 
     The hand-written runtime is copied verbatim (it is formatted where it is written, and checked by the tests);
@@ -67,7 +68,8 @@ def emit_batches(api: Api) -> Iterator[tuple[dict[str, str], bool]]:
 
     yield copy_runtime(api), False
     yield {**render_package(api), **emit_docs(api), **emit_exports(api)}, True
-    yield {f"{api.service.package}/{path}": code for path, code in emit_models(api).items()}, True
+    models = emit_models(api, cache_dir / "models" if cache_dir is not None else None)
+    yield {f"{api.service.package}/{path}": code for path, code in models.items()}, True
 
 
 def emit(api: Api) -> dict[str, str]:
@@ -87,9 +89,9 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
             return hit
     from .format import Formatter
 
-    api = load_api(schema_dir)
+    api = load_api(schema_dir, cache_dir=cache_dir / "valid" if cache_dir is not None else None)
     with Formatter(cache_dir / "black" if cache_dir else None) as formatter:
-        for batch, needs_formatting in emit_batches(api):
+        for batch, needs_formatting in emit_batches(api, cache_dir):
             if needs_formatting:
                 formatter.submit(batch)
             else:

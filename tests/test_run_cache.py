@@ -9,7 +9,7 @@ import pytest
 from conftest import FIXTURE_SCHEMA
 
 from generator import pipeline
-from generator.pipeline import generate_files, input_key
+from generator.pipeline import generate_files, input_key, load_api
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +58,47 @@ def test_a_damaged_entry_is_regenerated(tmp_path: Path, full_run: dict[str, str]
     again = generate_files(FIXTURE_SCHEMA, tmp_path)
     assert not again.cached and again.files == full_run
     assert generate_files(FIXTURE_SCHEMA, tmp_path).cached  # rewritten whole
+
+
+def test_a_description_edit_reuses_the_models_step_and_gives_what_a_full_run_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import emit_models
+
+    schema = tmp_path / "schema"
+    shutil.copytree(FIXTURE_SCHEMA, schema)
+    generate_files(schema, tmp_path / "cache")  # warm
+    types = schema / "types" / "api.yaml"
+    types.write_text(types.read_text().replace("description: Its company.", "description: The company it is in."))
+
+    runs: list[str] = []
+    real = emit_models._run_dcg
+
+    def counted(text: str, model_aliases: dict[str, str]) -> dict[str, str]:
+        runs.append(text)
+        return real(text, model_aliases)
+
+    monkeypatch.setattr(emit_models, "_run_dcg", counted)
+    edited = generate_files(schema, tmp_path / "cache")
+    assert not edited.cached and runs == []  # the run cache missed; datamodel-code-generator's cache did not
+    assert any("The company it is in." in text for text in edited.files.values())
+    assert edited.files == generate_files(schema, None).files  # exactly what a run without any cache gives
+    assert len(runs) == 1
+
+
+def test_a_document_found_valid_is_not_validated_again_but_a_broken_edit_still_is(tmp_path: Path) -> None:
+    from generator.diagnostics import SchemaError
+    from generator.loader import load_schema
+
+    schema = tmp_path / "schema"
+    shutil.copytree(FIXTURE_SCHEMA, schema)
+    cache = tmp_path / "valid"
+    load_schema(schema, cache)
+    markers = sorted(p for p in cache.rglob("*") if p.is_file())
+    assert markers  # one per valid document
+    load_schema(schema, cache)
+    assert sorted(p for p in cache.rglob("*") if p.is_file()) == markers
+    types = schema / "types" / "api.yaml"
+    types.write_text(types.read_text().replace("description: Its company.", "descripton: Its company."))
+    with pytest.raises(SchemaError, match="descripton"):
+        load_api(schema, cache_dir=cache)

@@ -132,12 +132,19 @@ def decode_frame(text: str) -> Decoded:
     return decode(text)[1]
 
 
+# Request class -> its command, filled on first use (the registry is keyed by import path, built per request before).
+_COMMAND_OF: dict[type[RequestModel], CommandSpec] = {}
+
+
 def command_of(request: RequestModel) -> CommandSpec:
     cls = type(request)
-    name = REQUEST_NAMES.get(f"{cls.__module__}:{cls.__qualname__}")
-    if name is None:
-        raise TypeError(f"{cls.__qualname__} is not a generated request class")
-    return COMMANDS[name]
+    spec = _COMMAND_OF.get(cls)
+    if spec is None:
+        name = REQUEST_NAMES.get(f"{cls.__module__}:{cls.__qualname__}")
+        if name is None:
+            raise TypeError(f"{cls.__qualname__} is not a generated request class")
+        spec = _COMMAND_OF[cls] = COMMANDS[name]
+    return spec
 
 
 def build_request(command: str, params: BaseModel | dict[str, Any] | None = None) -> RequestModel:

@@ -756,7 +756,11 @@ class AsyncClient(AsyncResources):
         that waits for its effect. Several loops share one buffer (each event goes to one of them). With
         ``idle_timeout`` the iteration also ends after that many seconds without an event.
         """
+        events = self._events
         while True:
+            if events:  # a busy stream: hand the buffered event over without a coroutine per event
+                yield events.popleft()
+                continue
             try:
                 yield await self.next_event(idle_timeout)
             except (NotConnected, TimeoutError):

@@ -78,6 +78,8 @@ def is_known_member(value: Enum) -> bool:
 
 def outgoing_problems(model: BaseModel, path: str = "") -> list[str]:
     """Every unknown field, unknown enum value and non-finite number in ``model`` and below it, as readable paths."""
+    if _model_clean(model):  # the usual case: one walk that builds no path strings
+        return []
     problems: list[str] = []
     for key in model.model_extra or {}:
         problems.append(f"{path}{key}: unknown field")
@@ -86,6 +88,34 @@ def outgoing_problems(model: BaseModel, path: str = "") -> list[str]:
         if name in fields_set:
             problems.extend(_value_problems(getattr(model, name), f"{path}{name}"))
     return problems
+
+
+# Exact types, never a problem: isinstance would also take a str or int Enum, whose member must be checked.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _model_clean(model: BaseModel) -> bool:
+    if model.model_extra:
+        return False
+    fields_set = model.__pydantic_fields_set__
+    return all(_value_clean(getattr(model, name)) for name in type(model).model_fields if name in fields_set)
+
+
+def _value_clean(value: Any) -> bool:
+    """``_value_problems(value, ...)`` is empty; the same rules, without the readable paths."""
+    if type(value) in _PLAIN:
+        return True
+    if isinstance(value, BaseModel):
+        return _model_clean(value)
+    if isinstance(value, Enum):
+        return is_known_member(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_value_clean(item) for item in value)
+    if isinstance(value, dict):
+        return all(_value_clean(item) for item in value.values())
+    return True
 
 
 def _value_problems(value: Any, path: str) -> list[str]:

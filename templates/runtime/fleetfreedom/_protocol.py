@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("fleetfreedom")
 
+# Pushes that only become an event (merged, deleted, suspended objects): ``receive`` hands them straight to the
+# driver. The other kinds change the core's state (session, pause, the end) and go through ``_dispatch``.
+_PLAIN_PUSHES = frozenset(name for name, spec in MESSAGES.items() if spec.kind in ("merged", "deleted", "suspended"))
+
 
 def _code(name: str, default: int) -> int:
     return ERROR_CODES.get(name, default)
@@ -535,6 +539,8 @@ class Protocol:
             return [self._malformed(f"could not decode the frame ({type(exc).__name__}: {exc})", text)]
         if mismatches:
             self._mismatched(name, mismatches)
+        if name in _PLAIN_PUSHES and isinstance(message, ServerMessage):
+            return [Emit(message)]  # the bulk of a sync stream: an event that changes nothing in the core
         try:
             return self._dispatch(name, message, text, now)
         except Exception as exc:
