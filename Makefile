@@ -4,8 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The install depends on what the two pyproject.toml files ask for, not on their version lines: a release bumps
 # generated/pyproject.toml's version, and the editable install needs nothing new for that (no network either).
-# So the stamp is named after a checksum of both files without their `version =` lines.
-DEPENDENCIES := $(shell sed '/^version *=/d' pyproject.toml generated/pyproject.toml | cksum | cut -d ' ' -f 1)
+# So the stamp is named after a checksum of both files without their `version =` lines, and of INSTALL_STEPS,
+# which names how the install is done (change it when the recipe below changes, so old .venvs are redone).
+INSTALL_STEPS := generated-package-editable-compat
+DEPENDENCIES := $(shell { sed '/^version *=/d' pyproject.toml generated/pyproject.toml; echo $(INSTALL_STEPS); } \
+	| cksum | cut -d ' ' -f 1)
 STAMP := $(VENV)/.installed-$(DEPENDENCIES)
 
 .PHONY: setup run test generate check coverage wire bench soak lint typecheck clean docs docs-serve
