@@ -60,7 +60,7 @@ soak: setup
 	$(PY) tests/soak.py $(SOAK_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check generator templates/runtime tests tools benchmarks generated/fleetfreedom
+	$(VENV)/bin/ruff check generator templates/runtime tests benchmarks generated/fleetfreedom
 
 typecheck: setup
 	$(VENV)/bin/mypy generator generated/fleetfreedom
