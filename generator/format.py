@@ -1,7 +1,8 @@
 """Format generated Python with black (pinned), skipping files whose formatted form is already cached.
 
 The cache key is the hash of black's version, its mode and the unformatted source, so a cache entry can never
-serve stale output. Files that miss the cache are formatted on all cores, while the caller keeps working.
+serve stale output; entries are sealed with their digest, so a damaged one is formatted again. Files that miss
+the cache are formatted on all cores, while the caller keeps working.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import black
 from black import InvalidInput, TargetVersion  # type: ignore[attr-defined]
+
+from . import memo
 
 LINE_LENGTH = 120
 _MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
@@ -70,9 +73,9 @@ class Formatter:
                 self.ready[path] = source
                 continue
             key = _key(source)
-            cached = self.cache_dir / key[:2] / key if self.cache_dir else None
-            if cached is not None and cached.is_file():
-                self.ready[path] = cached.read_text(encoding="utf-8")
+            hit = memo.load_sealed(self.cache_dir / key[:2] / key) if self.cache_dir else None
+            if isinstance(hit, str):
+                self.ready[path] = hit
                 continue
             pool = self._pool()
             self.jobs.append((path, key, pool.submit(_format_one, (path, source)) if pool else None, source))
@@ -88,11 +91,7 @@ class Formatter:
             text = job.result() if job is not None else _format_one((path, source))
             out[path] = text
             if self.cache_dir is not None:
-                entry = self.cache_dir / key[:2] / key
-                entry.parent.mkdir(parents=True, exist_ok=True)
-                tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, entry)
+                memo.store_sealed(self.cache_dir / key[:2] / key, text)
         return dict(sorted(out.items()))
 
 
