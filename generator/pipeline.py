@@ -59,7 +59,7 @@ def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict
 
     The hand-written runtime is copied verbatim (it is formatted where it is written, and checked by the tests);
     what the templates write goes to black first, so black works on it in other processes while
-    datamodel-code-generator, the slowest step, writes the models here.
+    datamodel-code-generator, the slowest step, writes the models here, then the models while the docs render.
     """
     from .emit_docs import emit_docs
     from .emit_exports import emit_exports
@@ -67,11 +67,12 @@ def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict
     from .emit_templates import copy_runtime, render_package
 
     yield copy_runtime(api), False
-    # The package's modules first: black formats them in other processes while the docs are rendered here.
+    # Python first, docs last: black formats the modules in other processes while the docs are rendered here
+    # (after a description edit the models come from the cache at once, and their black job overlaps the docs).
     yield render_package(api), True
-    yield {**emit_docs(api), **emit_exports(api)}, True  # black passes the Markdown, YAML and JSON through
     models = emit_models(api, cache_dir / "models" if cache_dir is not None else None)
     yield {f"{api.service.package}/{path}": code for path, code in models.items()}, True
+    yield {**emit_docs(api), **emit_exports(api)}, True  # black passes the Markdown, YAML and JSON through
 
 
 def emit(api: Api) -> dict[str, str]:
