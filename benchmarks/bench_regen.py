@@ -10,6 +10,8 @@ In each round, in alternating order, three fresh processes are timed (wall clock
 - one-line edit: in a copy of ``schema/``, one field description gets a new sentence (a new one each round,
   so the run cache never answers), then ``python -m generator generate`` with the caches warm from the previous
   round — the maintainer's usual loop (target <= 0.5x DCG);
+- one-field edit: the same, but one field gets a new name (a new one each round), so the models change and
+  datamodel-code-generator must run again (target <= 0.5x DCG, as issue 16 asks);
 - no-change check: ``python -m generator check`` against an up-to-date folder with the run cache warm
   (target <= 0.5x DCG).
 """
@@ -33,6 +35,7 @@ from generator.pipeline import DEFAULT_SCHEMA, load_api
 
 EDITED_FILE = Path("types/billing.yaml")
 EDITED_LINE = "description: Unique identifier of this billing profile."
+EDITED_FIELD = "\n      target:\n"  # a property of the same type, renamed in the one-field edit
 
 DCG_ALONE = """
 import json, sys
@@ -66,6 +69,12 @@ def main() -> int:
             # a text no earlier run has seen (the run cache keeps earlier runs, also those of earlier benchmarks)
             edited.write_text(original.replace(EDITED_LINE, f"{EDITED_LINE[:-1]}, edit {uuid.uuid4().hex}."), "utf-8")
 
+        assert EDITED_FIELD in original, f"benchmark edit target moved: {EDITED_FIELD!r} not in {EDITED_FILE}"
+
+        def one_field_edit() -> None:
+            # a field no earlier run has seen: the models differ, so datamodel-code-generator's cache misses
+            edited.write_text(original.replace(EDITED_FIELD, f"\n      target{uuid.uuid4().hex[:8]}:\n", 1), "utf-8")
+
         one_line_edit()
         timed([PYTHON, "-m", "generator", "generate", "--schema", str(schema), "--out", str(edit_out)])  # warm
 
@@ -74,18 +83,21 @@ def main() -> int:
             "cold": [PYTHON, "-m", "generator", "generate", "--no-cache", "--out", str(work / "cold")],
             "check": [PYTHON, "-m", "generator", "check", "--out", str(warm)],
             "edit": [PYTHON, "-m", "generator", "generate", "--schema", str(schema), "--out", str(edit_out)],
+            "field": [PYTHON, "-m", "generator", "generate", "--schema", str(schema), "--out", str(edit_out)],
         }
+        edits = {"edit": one_line_edit, "field": one_field_edit}
         times: dict[str, list[float]] = {name: [] for name in jobs}
         for i in range(args.runs):
             order = list(jobs) if i % 2 == 0 else list(reversed(jobs))
             for name in order:
-                if name == "edit":
-                    one_line_edit()
+                if name in edits:
+                    edits[name]()
                 times[name].append(timed(jobs[name])[0])
 
     dcg = median(times["dcg"])
     print(f"regeneration benchmark: {args.runs} rounds, medians of wall-clock seconds")
     ok = verdict("one-line edit -> generate", median(times["edit"]), dcg, 0.5)
+    ok &= verdict("one-field edit -> generate", median(times["field"]), dcg, 0.5)
     ok &= verdict("cold generate --no-cache", median(times["cold"]), dcg, 3.0)
     ok &= verdict("no-change check", median(times["check"]), dcg, 0.5)
     return 0 if ok or not args.check else 1

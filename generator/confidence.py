@@ -9,6 +9,7 @@ and link to the page that explains every level (``templates/docs/confidence.md.j
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from .model import CONFIRMED_EVIDENCE, Evidence
 
@@ -85,6 +86,7 @@ EVIDENCE_LEVELS: dict[str, str] = {
 }
 
 
+@cache  # the docs ask for the same few evidence tuples tens of thousands of times
 def level_of(evidence: Evidence) -> Level:
     """The strongest level the evidence reaches; an unknown word counts as uncertain."""
     ranks = [LEVELS.index(_BY_ID[EVIDENCE_LEVELS.get(word, "uncertain")]) for word in evidence]

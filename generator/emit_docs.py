@@ -8,6 +8,7 @@ spans in a description are kept as code, escaped the same way.
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -53,11 +54,15 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _BACKTICK_SPAN = re.compile(r"`([^`]+)`")
 
 
+_ENTITY_TABLE = {ord(ch): f"&#{ord(ch)};" for ch in _ACTIVE}
+
+
 def _entities(text: str, *, at_line_start: bool) -> str:
-    out = [f"&#{ord(ch)};" if ch in _ACTIVE else ch for ch in text]
-    if at_line_start and out and _BLOCK_START.match(text):
-        out[0] = f"&#{ord(text[0])};"
-    return "".join(out)
+    out = text.translate(_ENTITY_TABLE)
+    if at_line_start and text and _BLOCK_START.match(text):
+        # a block opener starts with a digit, -, + or =, none of which translate() changed
+        out = f"&#{ord(text[0])};{out[1:]}"
+    return out
 
 
 def mdtext(value: object) -> str:
@@ -175,6 +180,10 @@ STATIC_FILES = ("hooks/search_rank.py", "overrides/main.html")
 # --- links -------------------------------------------------------------------------------------------
 
 
+# The same few thousand (target, page folder) pairs come up on every page; relpath is pure string work.
+_relpath = functools.cache(posixpath.relpath)
+
+
 class Links:
     """Where everything lives in the site, and Markdown links to it relative to the page being rendered."""
 
@@ -183,7 +192,7 @@ class Links:
         self.page = page
 
     def href(self, target: str, fragment: str | None = None) -> str:
-        rel = posixpath.relpath(target, posixpath.dirname(self.page) or ".")
+        rel = _relpath(target, posixpath.dirname(self.page) or ".")
         if target == self.page:
             rel = ""
         return f"{rel}#{anchor(fragment)}" if fragment else rel

@@ -5,11 +5,14 @@ Serialised deterministically (insertion order, no wrapping) so the golden check 
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import memo
 from .emit_docs import DOCS, PAGES
 from .export_asyncapi import asyncapi
 from .export_jsonschema import schema_bundle
@@ -32,8 +35,83 @@ class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
 
 
 def to_yaml(document: dict[str, Any]) -> str:
+    """The document as YAML; in a cached run, entries unchanged since an earlier run are not serialised again."""
+    root = memo.folder("yaml")
+    if root is None:
+        return _dump(document)
+    return _ChunkedDump(root / _DUMP_SALT).run(document)
+
+
+def _dump(document: Any) -> str:
     text: str = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=2**31 - 1)
     return text
+
+
+# What a chunk's text depends on besides its value: this module (the dumper's options) and the YAML library.
+_DUMP_SALT = hashlib.sha256(Path(__file__).read_bytes() + f"\0pyyaml {yaml.__version__}".encode()).hexdigest()[:16]
+_SPLIT_DEPTH = 2  # mappings this deep are written entry by entry (components -> schemas -> one schema)
+
+
+class _ChunkedDump:
+    """``_dump`` of a whole document, put together from the text of each entry down to ``_SPLIT_DEPTH``.
+
+    In block style (no flow collections but ``{}``/``[]``, no line wrapping, no aliases) an entry of a mapping is
+    written the same whatever its neighbours: it is ``_dump`` of the entry nested under its ancestors' keys, less
+    the ancestors' key lines. Each entry's text is cached by the ``repr`` of its path and value. Anything that
+    does not have the expected shape (a complex key, an unindented line) falls back to ``_dump`` of the whole.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.entry = folder / "chunks"
+        stored = memo.load_sealed(self.entry)
+        self.old: dict[str, str] = stored if isinstance(stored, dict) else {}
+        self.new: dict[str, str] = {}
+
+    def run(self, document: dict[str, Any]) -> str:
+        try:
+            text = "".join(self._body((), document))
+        except _Unsplittable:
+            return _dump(document)
+        if self.new != self.old:
+            memo.store_sealed(self.entry, self.new)
+        return text
+
+    def _cached(self, path: tuple[str, ...], key: str, value: Any) -> str:
+        name = hashlib.sha256(repr((path, key, value)).encode()).hexdigest()
+        text = self.old.get(name)
+        if text is None:
+            text = _dump(_nest(path, {key: value}))
+        self.new[name] = text
+        return text
+
+    def _body(self, path: tuple[str, ...], mapping: dict[str, Any]) -> list[str]:
+        indent = "  " * len(path)
+        out: list[str] = []
+        for key, value in mapping.items():
+            if not isinstance(key, str):
+                raise _Unsplittable
+            if len(path) < _SPLIT_DEPTH and isinstance(value, dict) and value:
+                lines = self._cached(path, key, {"x": 1}).splitlines(keepends=True)
+                if len(lines) != len(path) + 2 or lines[-1] != f"{indent}  x: 1\n":
+                    raise _Unsplittable  # a key YAML writes in another form (complex, multi-line)
+                out.append(lines[len(path)])
+                out.extend(self._body((*path, key), value))
+            else:
+                lines = self._cached(path, key, value).splitlines(keepends=True)[len(path) :]
+                if not lines or not all(line.startswith(indent) for line in lines):
+                    raise _Unsplittable
+                out.extend(lines)
+        return out
+
+
+class _Unsplittable(Exception):
+    pass
+
+
+def _nest(path: tuple[str, ...], value: dict[str, Any]) -> dict[str, Any]:
+    for key in reversed(path):
+        value = {key: value}
+    return value
 
 
 def emit_exports(api: Api) -> dict[str, str]:

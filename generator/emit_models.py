@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import datamodel_code_generator as dcg
 from datamodel_code_generator.enums import DataModelType
 
+from . import memo
 from .bundle import aliases, bundle
 from .model import Api
 
@@ -63,14 +63,11 @@ def emit_models(api: Api, cache_dir: Path | None = None) -> dict[str, str]:
     texts: list[str] = []
     text = json.dumps(_with_placeholders(schema, texts))
     key = _dcg_key(text, model_aliases)
-    entry = cache_dir / key[:2] / f"{key}.json"
+    entry = cache_dir / key[:2] / key
     files = _read_cached(entry)
     if files is None:
         files = _run_dcg(text, model_aliases)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(files), encoding="utf-8")
-        os.replace(tmp, entry)
+        memo.store_sealed(entry, files)
     return {path: _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))], code) for path, code in files.items()}
 
 
@@ -125,11 +122,8 @@ def _dcg_key(schema_text: str, model_aliases: dict[str, str]) -> str:
 
 
 def _read_cached(entry: Path) -> dict[str, str] | None:
-    """A cached output, or None when absent or unreadable (a damaged entry is simply made again)."""
-    try:
-        files = json.loads(entry.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """A cached output, or None when absent or damaged (then it is simply made again)."""
+    files = memo.load_sealed(entry)
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         return None
     return files

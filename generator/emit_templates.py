@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from . import bundle, naming
+from . import bundle, memo, naming
 from .emit_registry import render_registry
 from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, Resource, Section, TypeExpr, UnionOf
 
@@ -253,6 +253,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # compiled templates are cached across runs; the salt (this module) covers the options above
+        bytecode_cache=memo.jinja_bytecode_cache(Path(__file__).read_bytes()),
     )
     env.filters.update(
         pystr=pystr,

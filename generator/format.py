@@ -1,7 +1,8 @@
 """Format generated Python with black (pinned), skipping files whose formatted form is already cached.
 
-The cache key is the hash of black's version, its mode and the unformatted source, so a cache entry can never
-serve stale output. Files that miss the cache are formatted on all cores, while the caller keeps working.
+The cache key is the hash of black's version, this module (black's mode) and the unformatted source, so a cache
+entry can never serve stale output; entries are sealed with their digest, so a damaged one is formatted again.
+Files that miss the cache are formatted on all cores, while the caller keeps working.
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
-import black
-from black import InvalidInput, TargetVersion  # type: ignore[attr-defined]
+from . import memo
 
 LINE_LENGTH = 120
-_MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
 
 
 class FormatError(Exception):
@@ -23,17 +23,27 @@ class FormatError(Exception):
 
 
 def _format_one(item: tuple[str, str]) -> str:
+    # black is imported here, in the worker that formats: a run whose files all hit the cache never loads it
+    import black
+    from black import InvalidInput, TargetVersion  # type: ignore[attr-defined]
+
     path, source = item
     try:
-        return black.format_str(source, mode=_MODE)
+        return black.format_str(source, mode=black.Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH))
     except InvalidInput as exc:
         raise FormatError(f"generated {path} is not valid Python (a generator bug): {exc}") from None
 
 
+@lru_cache(maxsize=1)
+def _salt() -> bytes:
+    """black's installed version and this module (its mode), read without importing black."""
+    from importlib.metadata import version
+
+    return hashlib.sha256(f"black {version('black')}\0".encode() + Path(__file__).read_bytes()).digest()
+
+
 def _key(source: str) -> str:
-    digest = hashlib.sha256()
-    version = getattr(black, "__version__", "?")
-    digest.update(f"black {version} {_MODE!r}\0".encode())
+    digest = hashlib.sha256(_salt())
     digest.update(source.encode("utf-8"))
     return digest.hexdigest()
 
@@ -70,9 +80,9 @@ class Formatter:
                 self.ready[path] = source
                 continue
             key = _key(source)
-            cached = self.cache_dir / key[:2] / key if self.cache_dir else None
-            if cached is not None and cached.is_file():
-                self.ready[path] = cached.read_text(encoding="utf-8")
+            hit = memo.load_sealed(self.cache_dir / key[:2] / key) if self.cache_dir else None
+            if isinstance(hit, str):
+                self.ready[path] = hit
                 continue
             pool = self._pool()
             self.jobs.append((path, key, pool.submit(_format_one, (path, source)) if pool else None, source))
@@ -88,11 +98,7 @@ class Formatter:
             text = job.result() if job is not None else _format_one((path, source))
             out[path] = text
             if self.cache_dir is not None:
-                entry = self.cache_dir / key[:2] / key
-                entry.parent.mkdir(parents=True, exist_ok=True)
-                tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, entry)
+                memo.store_sealed(self.cache_dir / key[:2] / key, text)
         return dict(sorted(out.items()))
 
 

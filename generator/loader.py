@@ -203,7 +203,7 @@ def _validation_salt(meta_path: Path) -> bytes:
 def load_schema(root: Path, cache_dir: Path | None = None) -> SchemaDocuments:
     """Parse and validate every file below ``root``. Raises SchemaError when a file cannot be used at all;
     problems inside single definitions travel in ``SchemaDocuments.problems`` for the build to raise.
-    ``cache_dir``: where documents found valid are remembered (see ``_validated``)."""
+    ``cache_dir``: where documents found valid are remembered (see ``_validated``), and parsed ones (``parsed/``)."""
     root = root.resolve()
     meta_path = root / "meta" / "schema.json"
     if not meta_path.is_file():  # a fixture or scratch schema uses the project's metaschema
@@ -219,7 +219,7 @@ def load_schema(root: Path, cache_dir: Path | None = None) -> SchemaDocuments:
         if "meta" in path.relative_to(root).parts:
             continue
         kind = _kind_of(path, root)
-        loaded = load_document(path, root)
+        loaded = load_document(path, root, cache_dir / "parsed" if cache_dir is not None else None)
         if isinstance(loaded, Diagnostic):
             problems.append(loaded)
             usable = False

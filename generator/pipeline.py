@@ -10,12 +10,12 @@ the schema, running datamodel-code-generator or black (none of them is even impo
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from . import memo
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -59,7 +59,7 @@ def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict
 
     The hand-written runtime is copied verbatim (it is formatted where it is written, and checked by the tests);
     what the templates write goes to black first, so black works on it in other processes while
-    datamodel-code-generator, the slowest step, writes the models here.
+    datamodel-code-generator, the slowest step, writes the models here, then the models while the docs render.
     """
     from .emit_docs import emit_docs
     from .emit_exports import emit_exports
@@ -67,9 +67,12 @@ def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict
     from .emit_templates import copy_runtime, render_package
 
     yield copy_runtime(api), False
-    yield {**render_package(api), **emit_docs(api), **emit_exports(api)}, True
+    # Python first, docs last: black formats the modules in other processes while the docs are rendered here
+    # (after a description edit the models come from the cache at once, and their black job overlaps the docs).
+    yield render_package(api), True
     models = emit_models(api, cache_dir / "models" if cache_dir is not None else None)
     yield {f"{api.service.package}/{path}": code for path, code in models.items()}, True
+    yield {**emit_docs(api), **emit_exports(api)}, True  # black passes the Markdown, YAML and JSON through
 
 
 def emit(api: Api) -> dict[str, str]:
@@ -84,13 +87,13 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
     """The formatted package for ``schema_dir``; ``cache_dir`` None runs every step again and caches nothing."""
     key = input_key(schema_dir) if cache_dir is not None else None
     if cache_dir is not None and key is not None:
-        hit = _read_entry(cache_dir / "generated" / f"{key}.json")
+        hit = _read_entry(cache_dir / "generated" / key)
         if hit is not None:
             return hit
     from .format import Formatter
 
     api = load_api(schema_dir, cache_dir=cache_dir / "valid" if cache_dir is not None else None)
-    with Formatter(cache_dir / "black" if cache_dir else None) as formatter:
+    with memo.active(cache_dir), Formatter(cache_dir / "black" if cache_dir else None) as formatter:
         for batch, needs_formatting in emit_batches(api, cache_dir):
             if needs_formatting:
                 formatter.submit(batch)
@@ -135,22 +138,20 @@ def _input_files(root: Path) -> list[Path]:
 
 
 def _read_entry(path: Path) -> Generated | None:
-    """A cached run, or None when absent or unreadable (a damaged entry is simply regenerated)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        files, counts = data["files"], data["counts"]
-    except (OSError, ValueError, KeyError, TypeError):
+    """A cached run, or None when absent or damaged (a damaged entry is simply regenerated)."""
+    data = memo.load_sealed(path)
+    if not isinstance(data, tuple) or len(data) != 2:
         return None
+    files, counts = data
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         return None
-    return Generated(files, {str(k): int(v) for k, v in counts.items()}, cached=True)
+    if not isinstance(counts, dict) or not all(isinstance(k, str) and isinstance(v, int) for k, v in counts.items()):
+        return None
+    return Generated(files, counts, cached=True)
 
 
 def _write_entry(folder: Path, key: str, generated: Generated) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{key}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"files": generated.files, "counts": generated.counts}), encoding="utf-8")
-    os.replace(tmp, folder / f"{key}.json")
-    entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    memo.store_sealed(folder / key, (generated.files, generated.counts))
+    entries = sorted(folder.glob("[0-9a-f]*[0-9a-f]"), key=lambda p: p.stat().st_mtime, reverse=True)  # not .tmp
     for old in entries[_KEEP_ENTRIES:]:
         old.unlink(missing_ok=True)

@@ -6,12 +6,14 @@ stages (metaschema validation, cross-reference checks) can point at the exact sp
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import memo
 from .diagnostics import Diagnostic, JsonPath
 
 
@@ -95,13 +97,48 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
-def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
-    """Parse one file; a YAML syntax error comes back as a located diagnostic instead of an exception."""
+def load_document(path: Path, root: Path, cache_dir: Path | None = None) -> SourceDocument | Diagnostic:
+    """Parse one file; a YAML syntax error comes back as a located diagnostic instead of an exception.
+
+    ``cache_dir``: where parsed documents are kept by a hash of the file's bytes (and of this module and the YAML
+    library), so a one-line edit parses one file. Only documents that parsed cleanly are kept; a problem is found
+    by parsing, every time."""
     display = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text() reads it
     except (OSError, UnicodeDecodeError) as exc:
         return Diagnostic(display, 1, 1, (), f"cannot read file: {exc}")
+    entry = cache_dir / _parsed_key(raw) if cache_dir is not None else None
+    if entry is not None:
+        hit = memo.load_sealed(entry)
+        if isinstance(hit, tuple) and len(hit) == 3:
+            data, positions, keys = hit
+            return SourceDocument(path=path, display_name=display, data=data, positions=positions, key_positions=keys)
+    found = _parse(text, display)
+    if isinstance(found, Diagnostic):
+        return found
+    data, positions, keys = found
+    if entry is not None:
+        memo.store_sealed(entry, (data, positions, keys))
+    return SourceDocument(path=path, display_name=display, data=data, positions=positions, key_positions=keys)
+
+
+def _parsed_key(raw: bytes) -> str:
+    digest = hashlib.sha256(_PARSE_SALT)
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+# What a parse depends on besides the file: this module (how values and positions are built), the YAML library.
+_PARSE_SALT = hashlib.sha256(
+    Path(__file__).read_bytes() + f"\0pyyaml {yaml.__version__} {_FAST_LOADER.__name__}".encode()
+).digest()
+
+
+def _parse(
+    text: str, display: str
+) -> tuple[Any, dict[JsonPath, tuple[int, int]], dict[JsonPath, tuple[int, int]]] | Diagnostic:
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -126,4 +163,4 @@ def load_document(path: Path, root: Path) -> SourceDocument | Diagnostic:
         return Diagnostic(display, line, column, (), f"YAML error: {exc.problem or exc.context}")
     except yaml.YAMLError as exc:
         return Diagnostic(display, 1, 1, (), "YAML error: " + " ".join(str(exc).split()))
-    return SourceDocument(path=path, display_name=display, data=data, positions=positions, key_positions=keys)
+    return data, positions, keys

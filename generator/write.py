@@ -112,13 +112,17 @@ def remove_leftovers(root: Path) -> list[Path]:
     return removed
 
 
-def _keep_mtime_if_unchanged(before: Path, after: Path) -> None:
-    """An unchanged file keeps its modification time, so make, pip and editors see no change where there is none."""
+def _stage(before: Path, after: Path, text: str) -> None:
+    """Write ``after``; a file whose bytes do not change is hard-linked to ``before`` instead, so it keeps its
+    modification time (make, pip and editors see no change where there is none) and is not written again."""
+    data = text.replace("\n", os.linesep).encode("utf-8")  # what write_text would write
     try:
-        if before.is_file() and before.read_bytes() == after.read_bytes():
-            shutil.copystat(before, after)
+        if before.is_file() and before.read_bytes() == data:
+            os.link(before, after)
+            return
     except OSError:
-        pass  # only a nicety: the content is what counts
+        pass  # no hard links here (or a race with an editor): write it, the content is what counts
+    after.write_bytes(data)
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:
@@ -137,8 +141,7 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
     for count, (relative, text) in enumerate(files.items(), 1):
         path = staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        _keep_mtime_if_unchanged(root / relative, path)
+        _stage(root / relative, path, text)
         _pause(f"staging:{count}")
     if root.is_dir():
         for path in sorted(root.rglob("*")):
