@@ -13,18 +13,23 @@ inside its protocol callback, so a reply resolves its request future without the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import ssl as ssl_module
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from urllib.parse import urljoin
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosedOK
+from websockets.frames import Frame, Opcode
 
 from ._connection import display_url, guarded_connect, redirect_problem
 
 if TYPE_CHECKING:
-    from websockets.asyncio.client import ClientConnection
+    from websockets.protocol import Event
 
 TransportName = Literal["auto", "websockets", "picows"]
 TRANSPORTS: tuple[str, ...] = get_args(TransportName)
@@ -126,19 +131,93 @@ async def open_link(
         ping_timeout=ping_interval,
         close_timeout=close_timeout,
         max_size=max_size,
-        max_queue=None,  # the reader never blocks on a consumer, so this queue stays short anyway
+        max_queue=None,  # data frames never reach its queue (see _DirectConnection)
         logger=logger,
+        create_connection=_DirectConnection,
     )
+    assert isinstance(ws, _DirectConnection)
     return WebsocketsLink(ws)
 
 
 # --- websockets --------------------------------------------------------------------------------------------------
 
 
+_TEXT, _BINARY, _CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
+
+
+class _DirectConnection(ClientConnection):
+    """A ``websockets`` connection that hands each data message to the client from its protocol callback, as
+    ``data_received`` parses it, instead of queueing it for a reader task: a reply reaches its caller one event-loop
+    turn sooner, and a stream skips the queue. Until ``serve`` sets ``handler``, messages wait in ``pending``.
+    websockets' own parser has already enforced ``max_size`` (on the whole message) and answered pings and closes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handler: OnMessage | None = None
+        self.pending: list[str | int] = []
+        self.fragments: list[bytes] | None = None
+        self.fragments_text = True
+        self.local_reason: str | None = None  # set when this side closed (the core's decision, bad UTF-8)
+        self.closing: asyncio.Task[None] | None = None
+        self.failure: BaseException | None = None
+
+    def process_event(self, event: Event) -> None:
+        if self.response is None or not isinstance(event, Frame):  # the handshake response
+            super().process_event(event)
+            return
+        opcode = event.opcode
+        if opcode is _TEXT or opcode is _BINARY:
+            if event.fin:
+                self.message(event.data, opcode is _TEXT)
+            else:
+                self.fragments, self.fragments_text = [bytes(event.data)], opcode is _TEXT
+        elif opcode is _CONT:
+            if self.fragments is not None:  # websockets' parser refuses a continuation without a start
+                self.fragments.append(bytes(event.data))
+                if event.fin:
+                    data, self.fragments = b"".join(self.fragments), None
+                    self.message(data, self.fragments_text)
+        else:
+            super().process_event(event)  # control frames: a pong acknowledges our ping
+
+    def message(self, data: bytes | bytearray | memoryview, text: bool) -> None:
+        if self.local_reason is not None:  # closing: what follows is not read (as a reader loop would stop)
+            return
+        message: str | int
+        if text:
+            try:
+                message = str(data, "utf-8")
+            except UnicodeDecodeError:
+                self.close_soon(1007, "invalid UTF-8 in a text message")
+                return
+        else:
+            message = len(data)
+        handler = self.handler
+        if handler is None:
+            self.pending.append(message)
+        else:
+            self.handle(handler, message)
+
+    def handle(self, handler: OnMessage, message: str | int) -> None:
+        try:
+            close = handler(message)
+        except Exception as exc:  # a bug: end this connection and let serve() raise it, as a reader task would
+            self.failure = exc
+            self.transport.abort()
+            return
+        if close is not None:
+            self.close_soon(*close)
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self.local_reason is None:
+            self.local_reason = reason
+            self.closing = self.loop.create_task(self.close(code, reason))
+
+
 class WebsocketsLink(Link):
     name = "websockets"
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: _DirectConnection) -> None:
         self._ws = ws
 
     @property
@@ -150,23 +229,26 @@ class WebsocketsLink(Link):
         return self._ws.close_reason or ""
 
     async def serve(self, on_message: OnMessage) -> str:
-        from websockets.exceptions import ConnectionClosed
-
         ws = self._ws
+        ws.handler = on_message
+        pending, ws.pending = ws.pending, []
+        for message in pending:  # what arrived between the handshake and now, in order
+            if ws.local_reason is None:
+                ws.handle(on_message, message)
         try:
-            async for message in ws:
-                close = on_message(message if isinstance(message, str) else len(message))
-                if close is not None:
-                    await ws.close(*close)
-                    return close[1]
-        except ConnectionClosed as exc:
-            return describe_closed(exc)
-        except OSError as exc:
-            return f"{type(exc).__name__}: {exc}"
+            await ws.wait_closed()
+            if ws.closing is not None:
+                await ws.closing
         finally:
+            ws.handler = None
             if ws.close_code is None:
                 ws.transport.abort()
-        return "connection closed"
+        if ws.failure is not None:
+            raise ws.failure
+        if ws.local_reason is not None:
+            return ws.local_reason
+        closed = ws.protocol.close_exc
+        return "connection closed" if isinstance(closed, ConnectionClosedOK) else describe_closed(closed)
 
     async def send(self, frame: str) -> None:
         from websockets.exceptions import ConnectionClosed
