@@ -54,7 +54,12 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
 
 def client(url: str, frames: int, transport: str) -> AsyncClient:
     return AsyncClient(
-        url, keepalive=None, ping_interval=None, max_events=frames + 100, timeout=120, transport=transport  # type: ignore[arg-type]
+        url,
+        keepalive=None,
+        ping_interval=None,
+        max_events=frames + 100,
+        timeout=120,
+        transport=transport,  # type: ignore[arg-type]
     )
 
 
@@ -170,9 +175,7 @@ async def concurrent_sdk(url: str, transport: str) -> float:
         return CONCURRENT / elapsed
 
 
-async def measure(
-    url: str, rounds: int, frames: int, requests: int, transports: list[str]
-) -> dict[str, list[float]]:
+async def measure(url: str, rounds: int, frames: int, requests: int, transports: list[str]) -> dict[str, list[float]]:
     jobs: dict[str, Callable[[], Awaitable[float]]] = {
         "stream_hand": lambda: stream_hand(url, frames),
         "stream_raw": lambda: stream_raw(url, frames),

@@ -72,7 +72,12 @@ async def _client(transport: str, *, tls: bool = False, **options: object) -> As
         port = server.sockets[0].getsockname()[1]
         url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}"
         async with AsyncClient(
-            url, ssl=client_tls, transport=transport, keepalive=None, reconnect=False, **options  # type: ignore[arg-type]
+            url,
+            ssl=client_tls,
+            transport=transport,
+            keepalive=None,
+            reconnect=False,
+            **options,  # type: ignore[arg-type]
         ) as client:
             yield client
 

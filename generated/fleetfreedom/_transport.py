@@ -326,5 +326,3 @@ async def _open_picows(
         assert isinstance(listener, _Listener)
         return PicowsLink(transport, listener, close_timeout)
     raise ConnectionRefusedError(f"more than {_MAX_REDIRECTS} redirects from {display_url(url)}")
-
-
