@@ -34,8 +34,15 @@ generate: setup
 check: setup
 	$(PY) -m generator check
 
+# The whole suite runs over the default transport (picows when installed: the dev extra installs it); then the
+# client tests again over websockets, and once with `import picows` blocked, proving the fallback without it.
+CLIENT_TESTS := tests/test_transport.py tests/test_client_behaviour.py tests/test_client_surface.py \
+	tests/test_reconnect_policy.py tests/test_reliability_client_address.py tests/test_reliability_proxy.py \
+	tests/test_machine_auth.py tests/test_cache.py tests/test_cache_streams.py tests/test_wire_receipt.py
 test: setup
 	$(PY) -m pytest
+	@if $(PY) -c 'import picows' 2>/dev/null; then $(PY) -m pytest -q $(CLIENT_TESTS) --transport=websockets; fi
+	$(PY) -m pytest -q $(CLIENT_TESTS) --without-picows
 
 # How much of the reference catalogue (../shared/reference) the schema covers; exit 1 on an unexplained gap.
 coverage: setup

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The client over a real socket against a bare ``websockets`` loop, on the same frames from the same server.
 
-    python benchmarks/bench_client.py [--rounds 5] [--frames 20000] [--requests 2000] [--check]
+    python benchmarks/bench_client.py [--rounds 5] [--frames 20000] [--requests 2000] [--transports websockets,picows]
+                                      [--check]
 
 The server (``_wire_server.py``) runs in a process of its own and answers without any logic. In each round, in
 alternating order, the SDK and the raw loop do the same work on fresh connections; medians are reported.
@@ -13,6 +14,9 @@ alternating order, the SDK and the raw loop do the same work on fresh connection
   reply and check its reqId; target <= 1.0x) and, for information, the raw send/receive echo without parsing;
 - 1 000 concurrent requests: ``asyncio.gather`` of 1 000 ``client.assets.get(i)``, each reply checked to carry the
   id its caller asked for, against a raw loop that pipelines the same 1 000 frames (throughput; target >= 0.5x).
+
+Every SDK figure is measured once per installed transport (``websockets``; ``picows`` with
+``pip install 'fleetfreedom[fast]'``); the baselines are always the hand-written ``websockets`` loops the issue names.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from _common import PYTHON, verdict, verdict_at_least
 from websockets.asyncio.client import ClientConnection, connect
 
 from fleetfreedom import AsyncClient
+from fleetfreedom._transport import picows_available
 from fleetfreedom.events import AssetGeneralMerged
 
 SERVER = Path(__file__).resolve().parent / "_wire_server.py"
@@ -46,8 +52,15 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
     return process, url
 
 
-def client(url: str, frames: int) -> AsyncClient:
-    return AsyncClient(url, keepalive=None, ping_interval=None, max_events=frames + 100, timeout=120)
+def client(url: str, frames: int, transport: str) -> AsyncClient:
+    return AsyncClient(
+        url,
+        keepalive=None,
+        ping_interval=None,
+        max_events=frames + 100,
+        timeout=120,
+        transport=transport,  # type: ignore[arg-type]
+    )
 
 
 async def raw_connection(url: str) -> ClientConnection:
@@ -89,8 +102,8 @@ async def stream_hand(url: str, frames: int) -> float:
         return frames / (time.perf_counter() - started)
 
 
-async def stream_sdk(url: str, frames: int) -> float:
-    async with client(url, frames) as sdk:
+async def stream_sdk(url: str, frames: int, transport: str) -> float:
+    async with client(url, frames, transport) as sdk:
         started = time.perf_counter()
         await sdk.request("benchStream", {"count": frames}, raw=True)
         seen = 0
@@ -129,8 +142,8 @@ async def round_trip_hand(url: str, requests: int) -> float:
         return (time.perf_counter() - started) / requests
 
 
-async def round_trip_sdk(url: str, requests: int) -> float:
-    async with client(url, 0) as sdk:
+async def round_trip_sdk(url: str, requests: int, transport: str) -> float:
+    async with client(url, 0, transport) as sdk:
         started = time.perf_counter()
         for i in range(1, requests + 1):
             await sdk.assets.get(i)
@@ -150,8 +163,8 @@ async def concurrent_raw(url: str) -> float:
         return CONCURRENT / (time.perf_counter() - started)
 
 
-async def concurrent_sdk(url: str) -> float:
-    async with client(url, 0) as sdk:
+async def concurrent_sdk(url: str, transport: str) -> float:
+    async with client(url, 0, transport) as sdk:
         ids = list(range(1, CONCURRENT + 1))
         started = time.perf_counter()
         replies = await asyncio.gather(*(sdk.assets.get(i) for i in ids))
@@ -162,21 +175,26 @@ async def concurrent_sdk(url: str) -> float:
         return CONCURRENT / elapsed
 
 
-async def measure(url: str, rounds: int, frames: int, requests: int) -> dict[str, list[float]]:
-    jobs = {
-        "stream_sdk": lambda: stream_sdk(url, frames),
+async def measure(url: str, rounds: int, frames: int, requests: int, transports: list[str]) -> dict[str, list[float]]:
+    jobs: dict[str, Callable[[], Awaitable[float]]] = {
         "stream_hand": lambda: stream_hand(url, frames),
         "stream_raw": lambda: stream_raw(url, frames),
-        "rtt_sdk": lambda: round_trip_sdk(url, requests),
         "rtt_hand": lambda: round_trip_hand(url, requests),
         "rtt_raw": lambda: round_trip_raw(url, requests),
-        "many_sdk": lambda: concurrent_sdk(url),
         "many_raw": lambda: concurrent_raw(url),
     }
-    await stream_sdk(url, 1000)  # warm up: validators built, code paths hot
-    await round_trip_sdk(url, 100)
+    for t in transports:
+        jobs[f"stream_sdk_{t}"] = lambda t=t: stream_sdk(url, frames, t)  # type: ignore[misc]
+        jobs[f"rtt_sdk_{t}"] = lambda t=t: round_trip_sdk(url, requests, t)  # type: ignore[misc]
+        jobs[f"many_sdk_{t}"] = lambda t=t: concurrent_sdk(url, t)  # type: ignore[misc]
+        await stream_sdk(url, 1000, t)  # warm up: validators built, code paths hot
+        await round_trip_sdk(url, 100, t)
     results: dict[str, list[float]] = {name: [] for name in jobs}
-    groups = (("stream_sdk", "stream_hand", "stream_raw"), ("rtt_sdk", "rtt_hand", "rtt_raw"), ("many_sdk", "many_raw"))
+    groups = (
+        (*(f"stream_sdk_{t}" for t in transports), "stream_hand", "stream_raw"),
+        (*(f"rtt_sdk_{t}" for t in transports), "rtt_hand", "rtt_raw"),
+        (*(f"many_sdk_{t}" for t in transports), "many_raw"),
+    )
     for i in range(rounds):
         for group in groups:
             for name in group if i % 2 == 0 else reversed(group):
@@ -190,10 +208,13 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio misses its target")
+    installed = "websockets,picows" if picows_available() else "websockets"
+    parser.add_argument("--transports", default=installed, help=f"comma-separated (default: {installed})")
     args = parser.parse_args()
+    transports = [t.strip() for t in args.transports.split(",") if t.strip()]
     server, url = start_server()
     try:
-        results = asyncio.run(measure(url, args.rounds, args.frames, args.requests))
+        results = asyncio.run(measure(url, args.rounds, args.frames, args.requests, transports))
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -203,14 +224,22 @@ def main() -> int:
         f"client benchmark: {args.rounds} rounds, medians; {args.frames} frames per stream, "
         f"{args.requests} sequential requests, {CONCURRENT} concurrent; server in its own process"
     )
-    ok = verdict_at_least("stream vs hand-written", med["stream_sdk"], med["stream_hand"], 1.0, "fr/s")
-    ok &= verdict_at_least("stream vs websockets floor", med["stream_sdk"], med["stream_raw"], 0.70, "fr/s")
-    ok &= verdict("round trip vs hand-written", med["rtt_sdk"] * 1e6, med["rtt_hand"] * 1e6, 1.0, "us")
+    ok = True
+    for t in transports:
+        print(f"transport {t}:")
+        ok &= verdict_at_least("  stream vs hand-written", med[f"stream_sdk_{t}"], med["stream_hand"], 1.0, "fr/s")
+        ok &= verdict_at_least("  stream vs websockets floor", med[f"stream_sdk_{t}"], med["stream_raw"], 0.70, "fr/s")
+        rtt = med[f"rtt_sdk_{t}"]
+        ok &= verdict("  round trip vs hand-written", rtt * 1e6, med["rtt_hand"] * 1e6, 1.0, "us")
+        ok &= verdict_at_least(
+            f"  {CONCURRENT} concurrent (all correlated)", med[f"many_sdk_{t}"], med["many_raw"], 0.5, "req/s"
+        )
     print(
-        f"{'  for information: raw echo':<34} {med['rtt_raw'] * 1e6:8.3f} us   (send/receive, no parsing; "
-        f"SDK {med['rtt_sdk'] / med['rtt_raw']:.2f}x, hand-written {med['rtt_hand'] / med['rtt_raw']:.2f}x)"
+        f"{'for information: raw echo':<34} {med['rtt_raw'] * 1e6:8.3f} us   (send/receive, no parsing; hand-written "
+        f"{med['rtt_hand'] / med['rtt_raw']:.2f}x; SDK "
+        + ", ".join(f"{t} {med[f'rtt_sdk_{t}'] / med['rtt_raw']:.2f}x" for t in transports)
+        + ")"
     )
-    ok &= verdict_at_least(f"{CONCURRENT} concurrent (all correlated)", med["many_sdk"], med["many_raw"], 0.5, "req/s")
     return 0 if ok or not args.check else 1
 
 

@@ -496,6 +496,8 @@ class Protocol:
 
     def send_delay(self, command: str, now: float) -> float:
         """Seconds to hold a command back because the server throttled it (or the whole session)."""
+        if not self._throttled_until:  # the usual case: nothing throttled, no lookups per request
+            return 0.0
         until = max(self._throttled_until.get(command, 0.0), self._throttled_until.get(None, 0.0))
         return max(0.0, until - now)
 

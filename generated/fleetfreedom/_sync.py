@@ -21,6 +21,7 @@ from ._connection import DEFAULT_USER_AGENT, GhostIdTransport
 from ._events import Event
 from ._exceptions import FleetFreedomError, NotConnected
 from ._machine_auth import MachineTransport
+from ._transport import TransportName
 from ._protocol import HEALTHY_AFTER, RECONNECT_DELAY, RECONNECT_MAX_DELAY, Backoff, Session, State, Stats
 from .resources import SyncResources
 
@@ -120,6 +121,7 @@ class Client(SyncResources):
         api_key: str | None = None,
         api_secret: str | None = None,
         machine_transport: MachineTransport = "header",
+        transport: TransportName = "auto",
     ) -> None:
         self.url = url
         self.user_agent = user_agent
@@ -151,6 +153,7 @@ class Client(SyncResources):
                 api_key=api_key,
                 api_secret=api_secret,
                 machine_transport=machine_transport,
+                transport=transport,
             )
 
         self._make = make
@@ -195,6 +198,11 @@ class Client(SyncResources):
     @property
     def session(self) -> Session:
         return self._async.session
+
+    @property
+    def transport(self) -> str:
+        """The WebSocket library carrying the connection: ``"websockets"`` or ``"picows"``."""
+        return self._async.transport
 
     @property
     def state(self) -> State:

@@ -1,10 +1,12 @@
-"""``AsyncClient``: the protocol core (``_protocol.Protocol``) driven over ``websockets`` on asyncio.
+"""``AsyncClient``: the protocol core (``_protocol.Protocol``) driven over a WebSocket ``Link`` on asyncio
+(``websockets``, or ``picows`` when installed: see ``_transport``).
 
-One reader task per connection feeds every frame to the core and carries out what it answers: it resolves the
-future of the request a reply belongs to, appends events to a bounded buffer (a slow consumer never stalls command
-replies: when the buffer is full the oldest event is dropped and counted), and closes the socket when the core says
-so. A supervisor task reconnects with the core's backoff, resumes the session by its ghostId, renews the accepted
-subscriptions and only then lets waiting requests go out.
+The link hands every frame to the core (from a reader task, or with picows from its protocol callback), and the
+client carries out what the core answers: it resolves the future of the request a reply belongs to, appends events
+to a bounded buffer (a slow consumer never stalls command replies: when the buffer is full the oldest event is
+dropped and counted), and closes the socket when the core says so. A supervisor task reconnects with the core's
+backoff, resumes the session by its ghostId, renews the accepted subscriptions and only then lets waiting requests
+go out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from ._client_events import Disconnected, Reconnected, Reconnecting
@@ -29,7 +30,6 @@ from ._connection import (
     GhostIdTransport,
     display_url,
     check_resolution,
-    guarded_connect,
     socket_url,
 )
 from ._events import Event
@@ -62,6 +62,7 @@ from ._protocol import (
 from ._machine_auth import ENV_API_KEY, MachineCredentials, MachineTransport
 from ._redact import redacting_logger
 from ._registry import COMMANDS
+from ._transport import Link, LinkClosed, TransportName, describe_closed, open_link, resolve
 from .resources import AsyncResources
 
 if TYPE_CHECKING:
@@ -146,6 +147,7 @@ class AsyncClient(AsyncResources):
         api_key: str | None = None,
         api_secret: str | None = None,
         machine_transport: MachineTransport = "header",
+        transport: TransportName = "auto",
     ) -> None:
         socket_url(url, ghost_id, ghost_id_transport)  # fails now, not at connect(), on an unacceptable address
         if api_key is None and ghost_id:
@@ -167,6 +169,7 @@ class AsyncClient(AsyncResources):
             raise ValueError("pass either backoff= or reconnect_delay / reconnect_max_delay / healthy_after")
         if backoff is None:
             backoff = Backoff(base=reconnect_delay, cap=reconnect_max_delay, healthy_after=healthy_after)
+        self._transport_name = resolve(transport)
         self.url = url
         self.user_agent = user_agent
         self.timeout = timeout
@@ -188,7 +191,7 @@ class AsyncClient(AsyncResources):
         }
         self._core_options["machine"] = machine is not None
         self._core = Protocol(ghost_id=ghost_id, **self._core_options)
-        self._ws: ClientConnection | None = None
+        self._ws: Link | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._first_ready: asyncio.Future[None] | None = None
@@ -218,6 +221,11 @@ class AsyncClient(AsyncResources):
     def api_key(self) -> str | None:
         """The machine's API key when this client authenticates as a machine, else None (never the secret)."""
         return self._machine.key if self._machine is not None else None
+
+    @property
+    def transport(self) -> str:
+        """The WebSocket library carrying the connection: ``"websockets"`` or ``"picows"``."""
+        return self._transport_name
 
     @property
     def state(self) -> State:
@@ -310,7 +318,7 @@ class AsyncClient(AsyncResources):
         ghost_id = None if self._machine is not None else self._core.session.ghost_id
         return socket_url(self.url, ghost_id, self._ghost_id_transport)
 
-    async def _open(self) -> ClientConnection:
+    async def _open(self) -> Link:
         url = self._url()
         headers = dict(self._headers)
         if self._machine is not None:  # signed now, for this attempt: the signing time is part of the signature
@@ -318,23 +326,22 @@ class AsyncClient(AsyncResources):
             headers.update(signed)
         log.info("fleetfreedom: connecting to %s", display_url(url))
         await check_resolution(url)  # ws:// names must resolve to loopback
-        return await guarded_connect(
+        return await open_link(
+            self._transport_name,
             url,
-            ssl=(self._ssl or True) if url.startswith("wss:") else None,
-            additional_headers=headers or None,
-            user_agent_header=self.user_agent,
+            ssl=self._ssl,
+            headers=headers,
+            user_agent=self.user_agent,
             open_timeout=self.connect_timeout,
             ping_interval=self._ping_interval,
-            ping_timeout=self._ping_interval,
             close_timeout=self._close_timeout,
             max_size=self._max_frame_size,
-            max_queue=None,  # the reader never blocks on a consumer, so this queue stays short anyway
             logger=redacting_logger("fleetfreedom.websockets"),  # its DEBUG frame logs would show passwords
         )
 
     # --- the supervisor: one connection after another --------------------------------------------------------
 
-    async def _supervise(self, ws: ClientConnection) -> None:
+    async def _supervise(self, ws: Link) -> None:
         try:
             while ws is not None:
                 await self._serve(ws)
@@ -354,35 +361,37 @@ class AsyncClient(AsyncResources):
             self._fail_all(NotConnected(f"the client is closed: {self._core.closed_reason or 'closed'}"))
             self._finish(self._core.closed_reason)
 
-    async def _serve(self, ws: ClientConnection) -> None:
+    async def _serve(self, ws: Link) -> None:
         """Read one connection until it ends; then fail the requests it still owed."""
         self._ws = ws
         self._abort_reason = None
         keepalive = self._spawn(self._keepalive(ws))
         watchdog = self._spawn(self._handshake_watchdog(ws))
-        reason = "connection closed"
+        core = self._core
+        receive = core.receive
+        monotonic = time.monotonic
+
+        closing: list[str] = []  # the core's reason, when it decides to close
+
+        def on_message(message: str | int) -> tuple[int, str] | None:
+            if isinstance(message, str):
+                effects = receive(message, monotonic())
+            else:
+                effects = core.receive_binary(message, monotonic())
+            close = self._apply(effects, ws)
+            if close is None:
+                return None
+            closing.append(close.reason)
+            return (1000 if close.final else 1001, _squeeze(close.reason))
+
         try:
-            async for message in ws:
-                now = time.monotonic()
-                if isinstance(message, str):
-                    effects = self._core.receive(message, now)
-                else:
-                    effects = self._core.receive_binary(len(message), now)
-                close = self._apply(effects, ws)
-                if close is not None:
-                    reason = close.reason
-                    await ws.close(1000 if close.final else 1001, _squeeze(close.reason))
-                    break
-        except ConnectionClosed as exc:
-            reason = _describe(exc)
-        except OSError as exc:
-            reason = _describe(exc)
+            reason = await ws.serve(on_message)
+            if closing:
+                reason = closing[0]
         finally:
             keepalive.cancel()
             watchdog.cancel()
             self._ws = None
-            if ws.close_code is None:
-                ws.transport.abort()
         if self._abort_reason is not None:
             reason = self._abort_reason
         elif ws.close_code is not None and reason == "connection closed":
@@ -399,7 +408,7 @@ class AsyncClient(AsyncResources):
             self._first_ready.set_exception(error)
             self._first_ready.exception()  # retrieved here: connect() re-raises it from the future
 
-    async def _reconnect(self) -> ClientConnection | None:
+    async def _reconnect(self) -> Link | None:
         """Wait, open, repeat until a connection is accepted; None when the client must stop."""
         attempts = 0
         while True:
@@ -425,7 +434,7 @@ class AsyncClient(AsyncResources):
 
     # --- applying what the core decided ----------------------------------------------------------------------
 
-    def _apply(self, effects: list[Effect], ws: ClientConnection) -> CloseTransport | None:
+    def _apply(self, effects: list[Effect], ws: Link) -> CloseTransport | None:
         close: CloseTransport | None = None
         for effect in effects:
             if isinstance(effect, Emit):  # the common case first: a sync stream is all events
@@ -440,7 +449,7 @@ class AsyncClient(AsyncResources):
                 close = effect
         return close
 
-    def _on_ready(self, resumed: bool, ws: ClientConnection) -> None:
+    def _on_ready(self, resumed: bool, ws: Link) -> None:
         log.info("fleetfreedom: connected (%s)", "session resumed" if resumed else self.session)
         if not resumed:
             self._ready.set()
@@ -449,7 +458,7 @@ class AsyncClient(AsyncResources):
             return
         self._spawn(self._resume(ws, self._reconnect_attempts))
 
-    async def _resume(self, ws: ClientConnection, attempts: int) -> None:
+    async def _resume(self, ws: Link, attempts: int) -> None:
         """After a reconnect: renew the accepted subscriptions, then release waiting requests and say so."""
         renewed: dict[int, tuple[str, ...]] = {}
         denied: dict[int, tuple[str, ...]] = {}
@@ -475,15 +484,15 @@ class AsyncClient(AsyncResources):
         self._ready.set()
         self._emit(Reconnected(attempts=attempts, ghost_id=self.session.ghost_id, subscriptions=renewed, denied=denied))
 
-    async def _handshake_watchdog(self, ws: ClientConnection) -> None:
+    async def _handshake_watchdog(self, ws: Link) -> None:
         """A server that accepts the socket but never sends connectionResponse counts as a failed attempt."""
         await asyncio.sleep(self.connect_timeout)
         if self._ws is ws and self._core.state is State.AWAITING_CONNECTION_RESPONSE:
             log.warning("fleetfreedom: no connectionResponse within %g s; dropping it", self.connect_timeout)
             self._abort_reason = f"no connectionResponse within {self.connect_timeout:g} s"
-            ws.transport.abort()
+            ws.abort()
 
-    async def _keepalive(self, ws: ClientConnection) -> None:
+    async def _keepalive(self, ws: Link) -> None:
         if self._core.keepalive is None:
             return
         while True:
@@ -493,12 +502,12 @@ class AsyncClient(AsyncResources):
             if isinstance(action, Outgoing):
                 try:
                     await ws.send(action.frame)
-                except ConnectionClosed:
+                except LinkClosed:
                     return
             elif isinstance(action, CloseTransport):
                 log.warning("fleetfreedom: %s; reconnecting", action.reason)
                 self._abort_reason = action.reason
-                ws.transport.abort()  # no close handshake with a server that does not answer
+                ws.abort()  # no close handshake with a server that does not answer
                 return
 
     # --- commands --------------------------------------------------------------------------------------------
@@ -598,17 +607,20 @@ class AsyncClient(AsyncResources):
             out = self._core.prepare(command, request, now, extra_body)
         future: asyncio.Future[Reply] = loop.create_future()
         self._futures[out.req_id] = future
+        # the deadline as a timer on the future itself: cheaper per request than an asyncio.timeout scope (no
+        # Timeout object, no task cancel/uncancel), and it ends the same wait
+        timer = loop.call_at(deadline, _expire, future)
         try:
             try:
                 await ws.send(out.frame)
-            except ConnectionClosed as exc:
+            except LinkClosed as exc:
                 if not future.done():
-                    raise connection_lost(_describe(exc)) from None
-            async with asyncio.timeout_at(deadline):
-                outcome = await future
-        except TimeoutError:
+                    raise connection_lost(str(exc)) from None
+            outcome = await future
+        except _Expired:
             raise RequestTimeout(command, timeout, out.req_id) from None
         finally:
+            timer.cancel()
             self._futures.pop(out.req_id, None)
             self._core.abandon(out.req_id)
         if outcome.error is not None:
@@ -818,14 +830,20 @@ class AsyncClient(AsyncResources):
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ConnectionClosed):
-        rcvd = exc.rcvd
-        if rcvd is None:
-            return "connection dropped without a close frame"
-        return f"closed by the server ({rcvd.code}{' ' + rcvd.reason if rcvd.reason else ''})"
+        return describe_closed(exc)
     if isinstance(exc, TimeoutError):
         return "timed out"
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _Expired(Exception):
+    """A request's deadline passed before its reply arrived (raised into its wait by ``_expire``)."""
+
+
+def _expire(future: asyncio.Future[Reply]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
 
 
 def _squeeze(reason: str) -> str:

@@ -94,6 +94,19 @@ async def check_resolution(url: str) -> None:
         raise ValueError(f"refusing ws:// to {host!r}: it resolves to {addresses}, not only to loopback")
 
 
+def redirect_problem(target: str) -> str | None:
+    """Why a redirect to ``target`` must not be followed (None: it may): ``check_url``'s rule, and a ``ws://``
+    target must name localhost or a loopback IP literal (a name is not resolved here)."""
+    try:
+        check_url(target)
+        host = urlsplit(target).hostname or ""
+        if urlsplit(target).scheme == "ws" and host.lower() != "localhost" and _ip_literal(host) is None:
+            raise ValueError(f"a redirect to ws:// must name a loopback address, not {host!r}")
+    except ValueError as problem:
+        return str(problem)
+    return None
+
+
 class guarded_connect(connect):  # noqa: N801  (used like the websockets function it extends)
     """``websockets`` ``connect`` that follows a redirect only to an address ``check_url`` accepts: a loopback
     server (a local proxy, a compromised test double) cannot send the client to a remote host without TLS."""
@@ -101,12 +114,7 @@ class guarded_connect(connect):  # noqa: N801  (used like the websockets functio
     def process_redirect(self, exc: Exception) -> Exception | str:
         target = super().process_redirect(exc)
         if isinstance(target, str):
-            try:
-                check_url(target)
-                host = urlsplit(target).hostname or ""
-                ip = _ip_literal(host)
-                if urlsplit(target).scheme == "ws" and host.lower() != "localhost" and ip is None:
-                    raise ValueError(f"a redirect to ws:// must name a loopback address, not {host!r}")
-            except ValueError as problem:
+            problem = redirect_problem(target)
+            if problem is not None:
                 return SecurityError(f"refusing redirect to {display_url(target)}: {problem}")
         return target

@@ -97,8 +97,9 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 def _model_clean(model: BaseModel) -> bool:
     if model.model_extra:
         return False
-    fields_set = model.__pydantic_fields_set__
-    return all(_value_clean(getattr(model, name)) for name in type(model).model_fields if name in fields_set)
+    # only the fields that were set (an unset one holds its valid default); with no extras these are all declared
+    # fields. Not type(model).model_fields: on pydantic 2.11+ that is a property building its answer on every access.
+    return all(_value_clean(getattr(model, name)) for name in model.__pydantic_fields_set__)
 
 
 def _value_clean(value: Any) -> bool:
