@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,7 @@ from fleetfreedom.errors import CommandThrottled, SessionThrottled
 from fleetfreedom.events import Broadcast
 
 COMPANY = 42
+GHOST = "5112a1ea-e1bd-4f6b-9c1d-guardghost"
 WAIT = 10.0
 
 Handler = Callable[["Server", ServerConnection, str, dict[str, Any]], Awaitable[None]]
@@ -51,7 +53,7 @@ class Server:
         self.connections += 1
         self.peer = ws
         number = self.connections
-        await ws.send(frame("connectionResponse", {"errorCode": 0, "message": "ok", "ghostId": "guard-1"}))
+        await ws.send(frame("connectionResponse", {"errorCode": 0, "message": "ok", "ghostId": GHOST}))
         async for message in ws:
             assert isinstance(message, str)
             name, _, text = message.partition(" ")
@@ -222,3 +224,23 @@ def test_types_refused_on_renewal_are_forgotten_and_not_asked_for_again() -> Non
             assert renewals == [["assetGeneral", "placeGeneral"], ["assetGeneral", "placeGeneral"], ["assetGeneral"]]
 
     run(scenario())
+
+
+def test_the_ghost_id_is_masked_in_debug_frame_logs(caplog: pytest.LogCaptureFixture) -> None:
+    ghost = GHOST
+
+    async def answer(server: Server, ws: ServerConnection, name: str, body: dict[str, Any]) -> None:
+        await ok(ws, name, body, ghostId=ghost, user={"login": "dispatch@example.com"})
+
+    server = Server(answer)
+
+    async def scenario() -> None:
+        async with connected(server) as client:
+            await client.request("getCompany", {"company": COMPANY}, raw=True)
+
+    caplog.set_level(logging.DEBUG)
+    run(scenario())
+    # the client's frame log only: the hand-written server logs its own frames unmasked
+    frames = [r.getMessage() for r in caplog.records if r.name == "fleetfreedom.websockets"]
+    assert any("getCompany" in text for text in frames)  # the frames were logged: the check below can fail
+    assert not [text for text in frames if "guardghost" in text or ghost[:20] in text]
