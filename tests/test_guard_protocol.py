@@ -183,7 +183,8 @@ def test_the_event_buffer_keeps_only_the_newest_max_events() -> None:
             await client.request("getCompany", {"company": COMPANY})  # every push arrived before this reply
             assert client.stats.dropped_events == pushes - 10
             kept = [await client.next_event(WAIT) for _ in range(10)]
-            assert [e.data.message for e in kept if isinstance(e, Broadcast)] == [f"n{n}" for n in range(pushes - 10, pushes)]
+            newest = [f"n{n}" for n in range(pushes - 10, pushes)]
+            assert [e.data.message for e in kept if isinstance(e, Broadcast)] == newest
 
     run(scenario())
 
