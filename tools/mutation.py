@@ -6,10 +6,11 @@ behaviour nothing guards. The figure per module is the share of mutants killed.
 
 Why each module runs in its own scratch folder (``.cache/mutation/<module>``): the tests import the GENERATED copy
 of the runtime (``generated/fleetfreedom``, installed editable through a .pth), so that copy is what must be
-mutated, under its real module name. mutmut names a mutant after its path with a leading ``src/`` stripped and
-puts ``mutants/src`` first on ``sys.path``; so the scratch folder holds the package as ``src/<package>``, a copy of
-``tests/`` and a pyproject.toml naming the focused test files for that module (the whole suite would take hours on
-two cores). The scratch folder is made anew each run, so figures never come from a stale copy.
+mutated, under its real module name. mutmut names a mutant after its path and puts its ``mutants/`` copy first on
+``sys.path``; so the scratch folder holds the package at its top (``<scratch>/fleetfreedom``), a copy of ``tests/``
+and a pyproject.toml naming the focused test files for that module (the whole suite would take hours on two cores).
+The tests' ``PROJECT`` then resolves to the mutated copy too, so a generator test that runs ``python -m generator``
+in a subprocess (PYTHONPATH=PROJECT) runs the mutant. The scratch folder is made anew each run, so figures never come from a stale copy.
 
     python tools/mutation.py              # every module
     python tools/mutation.py codec cache  # some of them (make mutation MODULE=codec)
@@ -90,14 +91,14 @@ def prepare(name: str, module: Module) -> Path:
         shutil.rmtree(root)
     root.mkdir(parents=True)
     package = module.package.name
-    shutil.copytree(module.package, root / "src" / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(module.package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(PROJECT / "tests", root / "tests", ignore=shutil.ignore_patterns("__pycache__", "snapshots"))
     for extra in module.also_copy:
         shutil.copytree(PROJECT / extra, root / extra, ignore=shutil.ignore_patterns("__pycache__"))
     tests = [t for t in module.tests if (PROJECT / t).exists()]
     settings = {
-        "source_paths": [f"src/{package}"],
-        "only_mutate": [f"src/{package}/{f}" for f in module.files],
+        "source_paths": [package],
+        "only_mutate": [f"{package}/{f}" for f in module.files],
         "also_copy": list(module.also_copy),
         "pytest_add_cli_args": ["-p", "no:randomly", "-p", "no:cacheprovider", "-q", *module.extra],
         "pytest_add_cli_args_test_selection": tests,
@@ -113,7 +114,7 @@ def results(root: Path, module: Module) -> dict[str, int | None]:
     """Exit code per mutant, read from mutmut's own bookkeeping (mutants/<file>.meta)."""
     out: dict[str, int | None] = {}
     for f in module.files:
-        meta = root / "mutants" / "src" / module.package.name / (f + ".meta")
+        meta = root / "mutants" / module.package.name / (f + ".meta")
         if meta.exists():
             out.update(json.loads(meta.read_text())["exit_code_by_key"])
     return out
