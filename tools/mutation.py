@@ -58,7 +58,7 @@ MODULES: dict[str, Module] = {
         RUNTIME,
         ("_protocol.py", "_receipt.py"),
         ("tests/test_client_protocol.py", "tests/test_wire_receipt.py", "tests/test_reconnect_policy.py",
-         "tests/test_guard_protocol.py"),
+         "tests/test_guard_protocol.py", "tests/test_guard_protocol_core.py"),
     ),
     "codec": Module(
         RUNTIME,
