@@ -47,7 +47,7 @@ class LookAlike(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
     company: dict[str, int]
-    subscription_types: list[str] = Field(alias="subscriptionTypes")
+    kinds: list[str] = Field(alias="subscriptionTypes")  # not the request's Python name: only the alias fits
     note: str | None = None  # never set: must not be sent (the request refuses unknown fields)
 
 
@@ -78,6 +78,13 @@ def test_encoding_refuses_unknown_values_under_the_command_name() -> None:
     with pytest.raises(RequestError) as refused:
         encode_frame(request, 1)
     assert refused.value.command == "subscribe"
+
+
+def test_extra_body_keeps_typed_values_in_their_json_form() -> None:
+    request = build_request("mergeAsset", {"asset": {"id": 1, "company": 42, "since": "2026-01-02T03:04:05Z"}})
+    assert encode_frame(request, 1, {"note": 1}) == (
+        'mergeAsset {"reqId":1,"asset":{"id":1,"company":42,"since":"2026-01-02T03:04:05Z"},"note":1}'
+    )
 
 
 def test_extra_body_fields_are_sent_as_given_after_the_typed_ones() -> None:
