@@ -154,3 +154,17 @@ def test_the_second_decode_of_a_name_is_the_same_as_the_first(decoder: Any) -> N
 def test_decode_frame_is_the_message_of_decode() -> None:
     message = decode_frame('broadcast {"kind":"notice","message":"hello"}')
     assert isinstance(message, Broadcast) and message.data.message == "hello"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("noop", "frame has no space between its name and its JSON body"),
+        ('1noop {"reqId":1}', "frame name is not a message name (letters and digits, starting with a letter)"),
+        ("noop [1]", "frame body is not a JSON object"),
+    ],
+)
+def test_malformed_frames_say_exactly_what_is_wrong(text: str, problem: str) -> None:
+    with pytest.raises(FrameError) as bad:
+        decode(text)
+    assert bad.value.problem == problem and bad.value.frame == text
