@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetfreedom import RequestError
+from fleetfreedom import FrameError, RequestError, UnknownFrame
 from fleetfreedom._codec import (
-    FrameError,
     build_request,
     command_of,
     decode,
@@ -52,7 +51,7 @@ class LookAlike(BaseModel):
 
 
 def test_a_model_of_another_class_is_taken_by_its_wire_form() -> None:
-    given = LookAlike(company={"id": 42}, subscriptionTypes=["assetGeneral"])
+    given = LookAlike.model_validate({"company": {"id": 42}, "subscriptionTypes": ["assetGeneral"]})
     request = build_request("subscribe", given)
     assert encode_frame(request, 3) == 'subscribe {"reqId":3,"company":{"id":42},"subscriptionTypes":["assetGeneral"]}'
 
@@ -74,7 +73,7 @@ def test_refusals_name_the_command_and_the_problem() -> None:
 
 def test_encoding_refuses_unknown_values_under_the_command_name() -> None:
     request = build_request("subscribe", SUBSCRIBE)
-    request.subscription_types = [math.nan]  # type: ignore[list-item]  # assigned after validation
+    vars(request)["subscription_types"] = [math.nan]  # changed after validation (no validate_assignment)
     with pytest.raises(RequestError) as refused:
         encode_frame(request, 1)
     assert refused.value.command == "subscribe"
@@ -168,3 +167,12 @@ def test_malformed_frames_say_exactly_what_is_wrong(text: str, problem: str) -> 
     with pytest.raises(FrameError) as bad:
         decode(text)
     assert bad.value.problem == problem and bad.value.frame == text
+
+
+def test_only_unknown_command_response_is_typed_among_replies_to_no_known_command() -> None:
+    _, unknown_name = decode('getNothingResponse {"reqId":1,"errorCode":0}')
+    assert isinstance(unknown_name, UnknownFrame) and unknown_name.frame_name == "getNothingResponse"
+    _, refusal = decode('unknownCommandResponse {"reqId":2,"errorCode":3,"message":"no such command"}')
+    assert not isinstance(refusal, UnknownFrame) and refusal.message == "no such command"  # type: ignore[union-attr]
+    _, known = decode('getCompanyResponse {"reqId":3,"errorCode":0,"company":{"id":42}}')
+    assert known.company.id == 42  # type: ignore[union-attr]
