@@ -11,7 +11,7 @@ DEPENDENCIES := $(shell { sed '/^version *=/d' pyproject.toml generated/pyprojec
 	| cksum | cut -d ' ' -f 1)
 STAMP := $(VENV)/.installed-$(DEPENDENCIES)
 
-.PHONY: setup run test generate check coverage wire bench soak lint typecheck clean docs docs-serve
+.PHONY: setup run test generate check coverage wire bench soak mutation lint typecheck clean docs docs-serve
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ bench: setup
 SOAK_ARGS ?= --duration 180 --faults-every 6-8
 soak: setup
 	$(PY) tests/soak.py $(SOAK_ARGS)
+
+# Mutation testing (mutmut) of the modules where a silent bug costs users most; slow, so not part of `make test`.
+# One module: make mutation MODULE=codec (protocol, codec, cache, emulator, generator); MUTATION_ARGS=--show adds
+# the diff of every surviving mutant. README, "Mutation testing", says what the figures mean.
+MODULE ?=
+MUTATION_ARGS ?=
+mutation: setup
+	$(PY) tools/mutation.py $(MUTATION_ARGS) $(MODULE)
 
 lint: setup
 	$(VENV)/bin/ruff check generator templates/runtime tests benchmarks generated/fleetfreedom

@@ -35,6 +35,7 @@ class _Link:
     server_writer: asyncio.StreamWriter
     stalled: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    holding: asyncio.Event = field(default_factory=asyncio.Event)  # set once a stalled pump holds bytes back
 
     def abort(self) -> None:
         """Reset both sides: RST, not FIN (SO_LINGER 0), as a cable cut or a crashed middlebox would."""
@@ -104,6 +105,20 @@ class FaultProxy:
         for link in self.links:
             link.stalled = True
 
+    @property
+    def stalled(self) -> list[_Link]:
+        """The connections a stall or half-close left silent."""
+        return [link for link in self.links if link.stalled]
+
+    async def holding(self) -> None:
+        """Wait until a stalled connection has bytes held back (a request sent into the silence)."""
+        waits = [asyncio.ensure_future(link.holding.wait()) for link in self.stalled]
+        if not waits:
+            raise RuntimeError("no stalled connection: call stall() or half_close() first")
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+
     def half_close(self) -> None:
         """Send EOF to every connected client; the client's direction to the server stays open."""
         for link in self.links:
@@ -156,8 +171,9 @@ class FaultProxy:
                     if sink.can_write_eof() and not sink.is_closing():
                         sink.write_eof()
                     return
-                while link.stalled:
-                    await asyncio.sleep(0.05)  # hold the bytes: a dead peer, not a closed one
+                if link.stalled:  # hold the bytes for good: a dead peer, not a closed one (a stall never lifts;
+                    link.holding.set()  # the link is aborted, which cancels this task)
+                    await asyncio.get_running_loop().create_future()
                 if upstream and self._drop_upstream:
                     self._drop_upstream = False
                     self._forget(link)

@@ -234,7 +234,7 @@ async def inject_faults(proxy: FaultProxy, rng: random.Random, config: Config, u
 
 def clear_stalls(proxy: FaultProxy) -> None:
     """Reset links left stalled by an earlier fault (their client has moved on, or is about to)."""
-    for link in [link for link in proxy.links if link.stalled]:
+    for link in proxy.stalled:
         proxy.links.remove(link)
         link.abort()
 

@@ -27,6 +27,7 @@ from fleetfreedom import (
 from fleetfreedom.errors import (
     AssetNotFound,
     CommandThrottled,
+    InvalidCredentials,
     NotFoundError,
     SessionEndedError,
     SessionThrottled,
@@ -382,7 +383,7 @@ def test_passwords_never_reach_logs_reprs_or_errors(
 
     async def scenario() -> None:
         async with AsyncClient(fleetfreedom_emulator.url, **options()) as client:
-            with pytest.raises(Exception) as caught:
+            with pytest.raises(InvalidCredentials) as caught:
                 await client.login(DEMO_LOGIN, secret)
             texts = [str(caught.value), repr(caught.value), repr(client), repr(client.session)]
             texts.append(repr(getattr(caught.value, "reply", None)))

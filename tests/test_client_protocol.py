@@ -203,8 +203,10 @@ def test_a_successful_reply_that_does_not_match_the_schema_is_delivered_typed() 
 def test_login_and_own_account_updates_change_the_session() -> None:
     core = ready()
     out = core.prepare("login", {"username": "demo@acme.example", "password": "secret-pw"}, 0.0)
-    assert "secret-pw" not in repr(core.session) and "secret-pw" not in repr(out.req_id)
+    assert "secret-pw" in out.frame  # sent once, in the login frame...
     core.receive(frame("loginResponse", reqId=out.req_id, errorCode=0, ghostId="g-2", user=USER), 0.0)
+    kept = repr(core.session) + repr(vars(core))  # ...and kept nowhere once the login is answered
+    assert core.session.logged_in and "secret-pw" not in kept
     assert core.session.logged_in and core.session.ghost_id == "g-2" and core.session.user.name == "Demo"
     effects = core.receive(frame("sessionGeneralMerged", login="demo@acme.example", name="Renamed", v=[2]), 0.0)
     assert only(effects, Emit).event.data.name == "Renamed"

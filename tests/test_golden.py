@@ -25,3 +25,13 @@ def test_check_shows_a_changed_description(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "+    A changed description." in result.stdout or "A changed description." in result.stdout
     assert result.stdout.count("\n") < 260, "the diff should be short"
+
+
+def test_check_fails_on_a_stale_extra_file(tmp_path: Path) -> None:
+    """A file the schema no longer generates (a removed resource's module) makes generated/ stale too."""
+    out = tmp_path / "generated"
+    shutil.copytree(GENERATED, out, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (out / "fleetfreedom" / "resources" / "gone.py").write_text('"""A module of a resource the schema dropped."""\n')
+    result = run_generator("check", "--out", str(out))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "fleetfreedom/resources/gone.py" in result.stdout

@@ -181,7 +181,7 @@ def test_a_half_closed_connection_counts_as_lost(fleetfreedom_emulator: Emulator
             ghost_id = client.session.ghost_id
             proxy.stall()  # hold the reply, so the request is still waiting when the EOF arrives
             request = asyncio.ensure_future(client.companies.get(COMPANY))
-            await asyncio.sleep(0.05)
+            await bounded(proxy.holding())  # the request is on its way, held by the proxy: now the EOF
             proxy.half_close()
             with pytest.raises(ConnectionLost):
                 await bounded(request)

@@ -756,7 +756,12 @@ class Protocol:
     def _throttle(self, command: str | None, code: int, details: Any, now: float) -> None:
         if code not in (SESSION_THROTTLED, COMMAND_THROTTLED):
             return
-        timeout = details.get("timeout") if isinstance(details, dict) else getattr(details, "timeout", None)
+        if isinstance(details, dict):
+            timeout = details.get("timeout")
+        else:
+            timeout = getattr(details, "timeout", None)
+            if timeout is None:  # ErrorDetail types it as a TimeSpan text: a server that sends a number of seconds
+                timeout = getattr(details, "wire_mismatches", {}).get("timeout")  # lands here, and still counts
         seconds = parse_duration(timeout)
         if seconds is None:
             seconds = 1.0  # no window given (e.g. too many sessions): still do not hammer the server

@@ -1,0 +1,182 @@
+"""Mutation testing of the modules where a silent bug costs users most (``make mutation``; not part of ``make test``).
+
+mutmut (3.x) changes the code one small edit at a time (a ``<`` becomes ``<=``, a constant changes, a call is
+dropped) and runs the tests that cover the changed function; a mutant that no test notices "survived" and points at
+behaviour nothing guards. The figure per module is the share of mutants killed.
+
+Why each module runs in its own scratch folder (``.cache/mutation/<module>``): the tests import the GENERATED copy
+of the runtime (``generated/fleetfreedom``, installed editable through a .pth), so that copy is what must be
+mutated, under its real module name. mutmut names a mutant after its path and puts its ``mutants/`` copy first on
+``sys.path``; so the scratch folder holds the package at its top (``<scratch>/fleetfreedom``), a copy of ``tests/``
+and a pyproject.toml naming the focused test files for that module (the whole suite would take hours on two cores).
+The tests' ``PROJECT`` then resolves to the mutated copy too, so a generator test that runs ``python -m generator``
+in a subprocess (PYTHONPATH=PROJECT) runs the mutant. The scratch folder is made anew each run, so figures never come from a stale copy.
+
+    python tools/mutation.py              # every module
+    python tools/mutation.py codec cache  # some of them (make mutation MODULE=codec)
+    python tools/mutation.py --show codec # also print the diff of each surviving mutant
+
+Surviving mutants explained as equivalent (no test can tell them apart from the original) are listed, one per
+line with the reason, in tools/mutation-equivalents.md; they are reported as explained, not as killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+SCRATCH = PROJECT / ".cache" / "mutation"
+EQUIVALENTS = PROJECT / "tools" / "mutation-equivalents.md"
+RUNTIME = PROJECT / "generated" / "fleetfreedom"
+
+# mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code): a test failing, pytest crashing, a timeout or
+# the type checker refusing the mutant all mean the change was noticed.
+KILLED = {1, 3, 36, 24, -24, 152, 255, 37}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+@dataclass(frozen=True)
+class Module:
+    package: Path  # the package folder whose copy is mutated (the generated runtime, or generator/)
+    files: tuple[str, ...]  # files inside the package to mutate
+    tests: tuple[str, ...]  # the focused test files that cover them (those missing are skipped)
+    also_copy: tuple[str, ...] = ()  # project folders the tests read (resolved from tests/ as PROJECT/<name>)
+    extra: tuple[str, ...] = field(default=())  # extra pytest arguments
+
+
+MODULES: dict[str, Module] = {
+    "protocol": Module(
+        RUNTIME,
+        ("_protocol.py", "_receipt.py"),
+        ("tests/test_client_protocol.py", "tests/test_wire_receipt.py", "tests/test_reconnect_policy.py",
+         "tests/test_guard_protocol.py", "tests/test_guard_protocol_core.py"),
+    ),
+    "codec": Module(
+        RUNTIME,
+        ("_codec.py",),
+        ("tests/test_reliability_codec.py", "tests/test_wire_receipt.py", "tests/test_guard_codec.py"),
+    ),
+    "cache": Module(
+        RUNTIME,
+        ("_cache_core.py",),
+        ("tests/test_cache_core.py", "tests/test_cache_list_race.py", "tests/test_guard_cache.py"),
+    ),
+    "emulator": Module(
+        RUNTIME,
+        ("testing/_semantics.py",),
+        ("tests/test_emulator_protocol.py", "tests/test_emulator_generic.py", "tests/test_guard_emulator.py"),
+    ),
+    "generator": Module(
+        PROJECT / "generator",
+        ("write.py", "pipeline.py", "diff.py"),
+        ("tests/test_run_cache.py", "tests/test_diff.py", "tests/test_guard_generator.py"),
+        also_copy=("schema", "templates", "generated"),
+    ),
+}
+
+
+def prepare(name: str, module: Module) -> Path:
+    """A fresh scratch folder laid out the way mutmut expects (see the module docstring)."""
+    root = SCRATCH / name
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    package = module.package.name
+    shutil.copytree(module.package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT / "tests", root / "tests", ignore=shutil.ignore_patterns("__pycache__", "snapshots"))
+    for extra in module.also_copy:
+        shutil.copytree(PROJECT / extra, root / extra, ignore=shutil.ignore_patterns("__pycache__"))
+    tests = [t for t in module.tests if (PROJECT / t).exists()]
+    settings = {
+        "source_paths": [package],
+        "only_mutate": [f"{package}/{f}" for f in module.files],
+        "also_copy": list(module.also_copy),
+        "pytest_add_cli_args": ["-p", "no:randomly", "-p", "no:cacheprovider", "-q", *module.extra],
+        "pytest_add_cli_args_test_selection": tests,
+    }
+    markers = ["slow: takes more than a few seconds", "soak: the short soak run"]
+    lines = ["[tool.mutmut]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items()), "",
+             "[tool.pytest.ini_options]", 'testpaths = ["tests"]', f"markers = {json.dumps(markers)}", ""]
+    (root / "pyproject.toml").write_text("\n".join(lines))
+    return root
+
+
+def results(root: Path, module: Module) -> dict[str, int | None]:
+    """Exit code per mutant, read from mutmut's own bookkeeping (mutants/<file>.meta)."""
+    out: dict[str, int | None] = {}
+    for f in module.files:
+        meta = root / "mutants" / module.package.name / (f + ".meta")
+        if meta.exists():
+            out.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return out
+
+
+def equivalents() -> dict[str, str]:
+    """Mutant name -> why it is equivalent, from tools/mutation-equivalents.md (``- `name`: why`` lines)."""
+    if not EQUIVALENTS.exists():
+        return {}
+    found = re.findall(r"^- `([^`]+)`:\s*(.+)$", EQUIVALENTS.read_text(), flags=re.MULTILINE)
+    return dict(found)
+
+
+def run(name: str, module: Module, show: bool, mutmut: str) -> tuple[int, int, int, list[str]]:
+    root = prepare(name, module)
+    started = time.monotonic()
+    print(f"== {name}: mutating {', '.join(module.files)} against {len([t for t in module.tests if (PROJECT / t).exists()])} test files", flush=True)
+    log = root / "mutmut.log"
+    with log.open("w") as out:
+        done = subprocess.run([mutmut, "run"], cwd=root, stdout=out, stderr=subprocess.STDOUT, check=False)
+    codes = results(root, module)
+    if done.returncode != 0 and not codes:
+        print(f"   mutmut failed (exit {done.returncode}); its output is in {log}")
+        return 0, 0, 0, []
+    explained = equivalents()
+    killed = [k for k, c in codes.items() if c in KILLED]
+    survivors = sorted(k for k, c in codes.items() if c not in KILLED)
+    unexplained = [k for k in survivors if k not in explained]
+    total = len(codes)
+    rate = 100.0 * len(killed) / total if total else 0.0
+    with_equivalents = 100.0 * (len(killed) + len(survivors) - len(unexplained)) / total if total else 0.0
+    print(f"   {total} mutants, {len(killed)} killed ({rate:.1f} %), {len(survivors) - len(unexplained)} explained "
+          f"as equivalent ({with_equivalents:.1f} % killed or explained), {len(unexplained)} unexplained survivors "
+          f"[{time.monotonic() - started:.0f} s]", flush=True)
+    for key in unexplained:
+        status = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}.get(codes[key], f"exit {codes[key]}")
+        print(f"   {status}: {key}")
+        if show:
+            diff = subprocess.run([mutmut, "show", key], cwd=root, capture_output=True, text=True, check=False)
+            print("      " + diff.stdout.strip().replace("\n", "\n      "))
+    return total, len(killed), len(unexplained), unexplained
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("modules", nargs="*", choices=[[], *MODULES], help="modules to run (default: all)")
+    parser.add_argument("--show", action="store_true", help="print the diff of each surviving mutant")
+    args = parser.parse_args(argv)
+    mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent))
+    if mutmut is None:
+        print("mutmut is not installed in this environment: pip install -e '.[dev]'", file=sys.stderr)
+        return 2
+    names = args.modules or list(MODULES)
+    summary = []
+    for name in names:
+        summary.append((name, *run(name, MODULES[name], args.show, mutmut)))
+    print("\nmodule      mutants  killed  killed %  unexplained survivors")
+    for name, total, killed, unexplained, _ in summary:
+        rate = 100.0 * killed / total if total else 0.0
+        print(f"{name:<11} {total:>7}  {killed:>6}  {rate:>7.1f}  {unexplained:>5}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
