@@ -10,7 +10,8 @@ mutated, under its real module name. mutmut names a mutant after its path and pu
 ``sys.path``; so the scratch folder holds the package at its top (``<scratch>/fleetfreedom``), a copy of ``tests/``
 and a pyproject.toml naming the focused test files for that module (the whole suite would take hours on two cores).
 The tests' ``PROJECT`` then resolves to the mutated copy too, so a generator test that runs ``python -m generator``
-in a subprocess (PYTHONPATH=PROJECT) runs the mutant. The scratch folder is made anew each run, so figures never come from a stale copy.
+in a subprocess (PYTHONPATH=PROJECT) runs the mutant. The scratch folder is made anew each run, so figures never
+come from a stale copy.
 
     python tools/mutation.py              # every module
     python tools/mutation.py codec cache  # some of them (make mutation MODULE=codec)
@@ -57,8 +58,13 @@ MODULES: dict[str, Module] = {
     "protocol": Module(
         RUNTIME,
         ("_protocol.py", "_receipt.py"),
-        ("tests/test_client_protocol.py", "tests/test_wire_receipt.py", "tests/test_reconnect_policy.py",
-         "tests/test_guard_protocol.py", "tests/test_guard_protocol_core.py"),
+        (
+            "tests/test_client_protocol.py",
+            "tests/test_wire_receipt.py",
+            "tests/test_reconnect_policy.py",
+            "tests/test_guard_protocol.py",
+            "tests/test_guard_protocol_core.py",
+        ),
     ),
     "codec": Module(
         RUNTIME,
@@ -104,8 +110,15 @@ def prepare(name: str, module: Module) -> Path:
         "pytest_add_cli_args_test_selection": tests,
     }
     markers = ["slow: takes more than a few seconds", "soak: the short soak run"]
-    lines = ["[tool.mutmut]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items()), "",
-             "[tool.pytest.ini_options]", 'testpaths = ["tests"]', f"markers = {json.dumps(markers)}", ""]
+    lines = [
+        "[tool.mutmut]",
+        *(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
+        "",
+        "[tool.pytest.ini_options]",
+        'testpaths = ["tests"]',
+        f"markers = {json.dumps(markers)}",
+        "",
+    ]
     (root / "pyproject.toml").write_text("\n".join(lines))
     return root
 
@@ -131,7 +144,8 @@ def equivalents() -> dict[str, str]:
 def run(name: str, module: Module, show: bool, mutmut: str) -> tuple[int, int, int, list[str]]:
     root = prepare(name, module)
     started = time.monotonic()
-    print(f"== {name}: mutating {', '.join(module.files)} against {len([t for t in module.tests if (PROJECT / t).exists()])} test files", flush=True)
+    tests = [t for t in module.tests if (PROJECT / t).exists()]
+    print(f"== {name}: mutating {', '.join(module.files)} against {len(tests)} test files", flush=True)
     log = root / "mutmut.log"
     with log.open("w") as out:
         done = subprocess.run([mutmut, "run"], cwd=root, stdout=out, stderr=subprocess.STDOUT, check=False)
@@ -146,11 +160,16 @@ def run(name: str, module: Module, show: bool, mutmut: str) -> tuple[int, int, i
     total = len(codes)
     rate = 100.0 * len(killed) / total if total else 0.0
     with_equivalents = 100.0 * (len(killed) + len(survivors) - len(unexplained)) / total if total else 0.0
-    print(f"   {total} mutants, {len(killed)} killed ({rate:.1f} %), {len(survivors) - len(unexplained)} explained "
-          f"as equivalent ({with_equivalents:.1f} % killed or explained), {len(unexplained)} unexplained survivors "
-          f"[{time.monotonic() - started:.0f} s]", flush=True)
+    print(
+        f"   {total} mutants, {len(killed)} killed ({rate:.1f} %), {len(survivors) - len(unexplained)} explained "
+        f"as equivalent ({with_equivalents:.1f} % killed or explained), {len(unexplained)} unexplained survivors "
+        f"[{time.monotonic() - started:.0f} s]",
+        flush=True,
+    )
     for key in unexplained:
-        status = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}.get(codes[key], f"exit {codes[key]}")
+        status = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}.get(
+            codes[key], f"exit {codes[key]}"
+        )
         print(f"   {status}: {key}")
         if show:
             diff = subprocess.run([mutmut, "show", key], cwd=root, capture_output=True, text=True, check=False)
