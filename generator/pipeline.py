@@ -138,12 +138,12 @@ def _read_entry(path: Path) -> Generated | None:
     """A cached run, or None when absent or unreadable (a damaged entry is simply regenerated)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        files, counts = data["files"], data["counts"]
-    except (OSError, ValueError, KeyError, TypeError):
+        files, counts = data["files"], {str(k): int(v) for k, v in data["counts"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # AttributeError: counts not an object
         return None
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         return None
-    return Generated(files, {str(k): int(v) for k, v in counts.items()}, cached=True)
+    return Generated(files, counts, cached=True)
 
 
 def _write_entry(folder: Path, key: str, generated: Generated) -> None:
