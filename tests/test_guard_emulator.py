@@ -11,10 +11,12 @@ testing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Coroutine
 from typing import Any
 
 import pytest
+from pydantic import Field
 from emulator_wire import DEMO_LOGIN, DEMO_PASSWORD, Wire
 
 from fleetfreedom._registry import COMMANDS
@@ -748,3 +750,171 @@ def test_push_is_a_plain_record() -> None:
     push = Push("m", {"a": 1})
     assert (push.companies, push.login, push.machine) == ((), None, None)
     assert Outcome().error == "success" and Outcome().fields == {} and not Outcome().close_after
+
+
+# --- what the first mutation run showed unguarded
+
+
+def machine_session(desk: Desk) -> Session:
+    """A session authenticated as an API key (no user behind it), as the server makes one when a machine connects."""
+    desk.emu.add_machine("m-key", company=42)
+    session = desk.emu.sessions.new()
+    session.machine, session.company = "m-key", 42
+    return session
+
+
+def test_a_machine_session_has_no_own_user(desk: Desk) -> None:
+    machine = machine_session(desk)
+    out = desk.fails(machine, "updateOwnPreferences", {"language": "fr"}, "userNotFound")
+    assert out.message == "the session's user no longer exists"
+    out = desk.fails(machine, "updateOwnContact", {"contact": {"name": "x"}}, "contactNotFound")
+    assert out.message == "the user has no contact card"
+    sub = desk.ok(machine, "subscribe", {"company": {"id": 42}, "subscriptionTypes": ["assetGeneral"]})
+    assert sub.fields["merged"] == ["assetGeneral"]  # no user: no per-user restriction
+
+
+def test_preferences_are_the_general_part_only(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "updateOwnPreferences", {"options": {"theme": "dark"}})
+    assert [p.message for p in out.pushes if p.login is None] == ["userGeneralMerged"]
+    assert desk.emu.get_object("User", DEMO_LOGIN)["v"] == [2, 1, 1, 1]  # type: ignore[index]
+
+
+def test_exact_messages_of_session_refusals(desk: Desk, demo: Session) -> None:
+    assert desk.fails(demo, "killSession", {"session": {"handle": demo.handle}}, "suicide").message == (
+        "a session cannot kill itself; use logout"
+    )
+    assert desk.fails(demo, "removeUser", {"user": {"login": DEMO_LOGIN}}, "suicide").message == (
+        "a user cannot delete itself"
+    )
+    out = desk.fails(demo, "subscribe", {"company": {"id": 42}, "subscriptionTypes": ["bogus"]}, "invalidData")
+    assert out.message == "no subscription type was added"
+    out = desk.fails(demo, "updateOwnContact", {"contact": {"company": 77}}, "permissionDenied")
+    assert out.message == "a contact card cannot move to another company"
+    anonymous = desk.session(None)
+    assert desk.fails(anonymous, "getSessionDetails", {}, "userNotLoggedIn").message == "not logged in"
+
+
+def test_exact_fields_of_kill_and_logout(desk: Desk, demo: Session) -> None:
+    other = desk.session()
+    answer = desk.ok(demo, "killSession", {"session": {"handle": other.handle}}).fields["session"]
+    assert set(answer) == {"handle", "company", "login", "expiry"} and answer["company"] == 42
+    out = desk.ok(demo, "logout")
+    assert set(out.fields) == {"ghostId", "expiry"}
+
+
+def test_unsubscribing_one_type_keeps_the_others(desk: Desk, demo: Session) -> None:
+    desk.ok(demo, "subscribe", {"company": {"id": 42}, "subscriptionTypes": ["assetGeneral", "placeGeneral"]})
+    desk.ok(demo, "unsubscribe", {"company": {"id": 42}, "subscriptionTypes": ["assetGeneral"]})
+    assert demo.subscriptions == {42: {"placeGeneral"}}
+
+
+def test_change_a_dispatch_job_exactly(desk: Desk, demo: Session) -> None:
+    created = desk.ok(demo, "mergeDispatchJob", {"dispatchJob": {"company": 42, "asset": 101, "name": "Job"}})
+    key = created.fields["dispatchJob"]["id"]
+    job = desk.emu.get_object("DispatchJob", key)
+    assert job is not None
+    out = desk.ok(demo, "changeDispatchJob", {"dispatchJob": {"id": key, "name": "Changed", "v": job["v"]}})
+    assert out.fields == {"dispatchJob": {"id": key, "company": 42}}
+    new = {"id": 0, "company": 42, "asset": 101, "name": "New", "v": [1]}
+    out = desk.fails(demo, "changeDispatchJob", {"dispatchJob": new}, "invalidData")
+    assert out.message == "changeDispatchJob: id is required"  # a change never creates
+    assert len(list(desk.emu.store.records("DispatchJob"))) == 1
+    theirs = desk.emu.merge_object("DispatchJob", {"company": 77, "asset": 701, "name": "Globex job"})
+    stored_job = desk.emu.get_object("DispatchJob", theirs["id"])
+    assert stored_job is not None
+    body = {"dispatchJob": {"id": theirs["id"], "name": "Taken", "v": stored_job["v"]}}
+    desk.fails(demo, "changeDispatchJob", body, "dispatchJobNotFound")
+
+
+def test_a_new_company_has_versions_for_its_parts_only(desk: Desk) -> None:
+    created = desk.emu.merge_object("Company", {"parent": 42, "name": "Acme West"})
+    assert created["v"] == [1, 0, 1, 1, 1, 1]  # the second slot has no part
+
+
+def test_ids_count_per_type_and_textual_keys_are_made_up(desk: Desk) -> None:
+    asset = desk.emu.merge_object("Asset", {"company": 42, "kind": "vehicle", "name": "A"})
+    place = desk.emu.merge_object("Place", {"company": 42, "kind": "radial", "name": "P"})
+    assert (asset["id"], place["id"]) == (1001, 1001)
+    user = desk.emu.merge_object("User", {"company": 42, "nickname": "No login"})
+    assert isinstance(user["login"], str) and len(user["login"]) == 36
+
+
+def test_server_merge_of_a_user_by_login_and_state_views(desk: Desk) -> None:
+    view = desk.emu.merge_object("User", {"login": DEMO_LOGIN, "nickname": "By the server"})
+    assert view["nickname"] == "By the server" and view["v"][0] == 2
+    removed = desk.emu.change_state("Asset", 102, "remove")
+    assert removed["v"] == [2, 1, 1] and removed["name"] == "Trailer 7"
+
+
+def test_lists_skip_what_the_session_may_not_see_without_stopping(desk: Desk, demo: Session) -> None:
+    desk.emu.merge_object("BehaviourLog", {"company": 77, "asset": 101, "kind": "info", "message": "theirs"})
+    for text in ("one", "two"):
+        desk.emu.merge_object("BehaviourLog", {"company": 42, "asset": 101, "kind": "info", "message": text})
+    logs = desk.ok(demo, "getBehaviourLogsListByAsset", {"asset": {"id": 101}}).fields["behaviourLogs"]
+    assert sorted(log["message"] for log in logs) == ["one", "two"]
+    assert all(log["v"] == [1] for log in logs)  # shaped as the reply's type
+
+
+def test_a_list_without_an_include_suspended_flag_lists_suspended_objects(desk: Desk, demo: Session) -> None:
+    job = desk.emu.merge_object("DispatchJob", {"company": 42, "asset": 101, "name": "Held"})
+    desk.emu.change_state("DispatchJob", job["id"], "suspend")
+    jobs = desk.ok(demo, "getDispatchJobsListByAsset", {"asset": {"id": 101}}).fields["dispatchJobs"]
+    assert [j["id"] for j in jobs] == [job["id"]]
+
+
+def test_companies_listed_by_company_are_it_and_its_children(desk: Desk) -> None:
+    desk.emu.add_user("root@provider.example", "root-pass-1", company=1)
+    root = desk.session("root@provider.example", "root-pass-1")
+
+    def ids(company: int) -> list[int]:
+        return sorted(
+            c["id"] for c in desk.ok(root, "getCompaniesList", {"company": {"id": company}}).fields["companies"]
+        )
+
+    assert ids(42) == [42]
+    assert ids(1) == [1, 42, 77]
+
+
+def test_multi_merge_cannot_reach_another_company(desk: Desk, demo: Session) -> None:
+    out = desk.run(demo, "multiMergeAsset", {"assets": [{"id": 701, "name": "Taken", "v": [1, 1, 1]}]})
+    assert out.error == "assetNotFound" and out.fields["assets"][0]["id"] == 701
+    assert desk.emu.get_object("Asset", 701)["name"] == "Globex Van"  # type: ignore[index]
+
+
+def test_a_registered_handler_gets_the_semantics(desk: Desk, demo: Session) -> None:
+    def handler(semantics: Any, request: dict[str, Any]) -> dict[str, Any]:
+        return {"asset": semantics.view(semantics.store.get("Asset", 102), "Asset")}
+
+    desk.semantics.register("getAsset", handler)
+    assert desk.ok(demo, "getAsset", {"asset": {"id": 101}}).fields["asset"]["name"] == "Trailer 7"
+
+
+class BetweenRequest(COMMANDS["getBehaviourLogsListByAsset"].request_class):  # type: ignore[misc,name-defined]
+    """A range-filtered list the shipped schema does not have (a vendor may add one: the emulator serves it)."""
+
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+
+
+def test_a_range_filter_keeps_what_overlaps(desk: Desk, demo: Session) -> None:
+    spec = dataclasses.replace(
+        COMMANDS["getBehaviourLogsListByAsset"],
+        name="getBehaviourLogsListByAssetBetween",
+        request_path=f"{__name__}:BetweenRequest",
+        request_fields=("asset", "includeDeleted", "from", "to"),
+    )
+    for day in ("01", "03", "05"):
+        desk.emu.merge_object("BehaviourLog", {"company": 42, "asset": 101, "kind": "info", "message": day,
+                                                "dts": f"2024-05-{day}T08:00:00Z"})  # fmt: skip
+    desk.emu.merge_object("BehaviourLog", {"company": 42, "asset": 101, "kind": "info", "message": "untimed"})
+
+    def days(**bounds: str) -> list[str]:
+        out = desk.semantics.execute(spec, demo, {"asset": {"id": 101}, **bounds})
+        assert out.error == "success", out.message
+        return sorted(log["message"] for log in out.fields["behaviourLogs"])
+
+    assert days() == ["01", "03", "05", "untimed"]
+    assert days(**{"from": "2024-05-02T00:00:00Z"}) == ["03", "05"]
+    assert days(to="2024-05-04T00:00:00Z") == ["01", "03"]
+    assert days(**{"from": "2024-05-02T00:00:00Z", "to": "2024-05-04T00:00:00Z"}) == ["03"]
+    assert days(**{"from": "2024-05-06T00:00:00Z"}) == []
