@@ -918,3 +918,58 @@ def test_a_range_filter_keeps_what_overlaps(desk: Desk, demo: Session) -> None:
     assert days(to="2024-05-04T00:00:00Z") == ["01", "03"]
     assert days(**{"from": "2024-05-02T00:00:00Z", "to": "2024-05-04T00:00:00Z"}) == ["03"]
     assert days(**{"from": "2024-05-06T00:00:00Z"}) == []
+
+
+def test_merge_machine_secret_is_a_flag_shown_once(desk: Desk, demo: Session) -> None:
+    desk.emu.add_machine("m-key", company=42)
+    machine = desk.emu.get_object("Machine", "m-key")
+    assert machine is not None
+    out = desk.ok(demo, "mergeMachine", {"machine": {"key": "m-key", "secret": True, "v": machine["v"]}})
+    general = [p for p in out.pushes if p.machine is None]
+    own = [p for p in out.pushes if p.machine == "m-key"]
+    assert [p.message for p in own] == ["sessionMachineMerged"] and "secret" not in own[0].payload
+    assert general and isinstance(general[0].payload["secret"], str) and len(general[0].payload["secret"]) > 16
+    assert general[0].companies == (42,)
+    after = desk.emu.get_object("Machine", "m-key")
+    assert after is not None and after["v"][0] == machine["v"][0] + 1 and "secret" not in str(after)
+    out = desk.ok(
+        demo, "mergeMachine", {"machine": {"key": "m-key", "secret": False, "nickname": "n", "v": after["v"]}}
+    )
+    assert all("secret" not in p.payload for p in out.pushes)
+    assert [p.message for p in out.pushes if p.machine == "m-key"] == ["sessionMachineMerged"]
+
+
+def test_clearing_an_expired_password_moves_the_user_versions(desk: Desk) -> None:
+    desk.emu.add_user("old@acme.example", "old-pass-1", passwordExpired=True)
+    before = desk.emu.get_object("User", "old@acme.example")
+    assert before is not None
+    session = desk.session(None)
+    desk.run(session, "login", {"username": "old@acme.example", "password": "old-pass-1"})
+    out = desk.ok(session, "updateOwnPassword", {"current": "old-pass-1", "password": "new-pass-2"})
+    after = desk.emu.get_object("User", "old@acme.example")
+    assert after is not None and after["passwordExpired"] is False
+    assert after["v"] == [before["v"][0] + 1, before["v"][1], before["v"][2] + 1, before["v"][3]]
+    assert sorted(p.message for p in out.pushes if p.login is None) == ["userAuthenticationMerged", "userGeneralMerged"]
+
+
+def test_password_rules_and_expiry_mode(desk: Desk, demo: Session) -> None:
+    out = desk.fails(
+        demo, "updateOwnPassword", {"current": DEMO_PASSWORD, "password": "short1"}, "noncompliantPassword"
+    )
+    assert out.message == "the new password needs at least 8 characters"
+    desk.emu.merge_object("Company", {"id": 42, "passwordPolicy": {"minimumLength": 4, "expireMode": "never",
+                                                                    "expireThreshold": 30}})  # fmt: skip
+    assert (
+        "expires" not in desk.ok(demo, "updateOwnPassword", {"current": DEMO_PASSWORD, "password": "abcd1234"}).fields
+    )
+
+
+def test_one_v_for_a_many_part_object_names_the_first_part_only(desk: Desk, demo: Session) -> None:
+    desk.ok(demo, "mergeAsset", {"asset": {"id": 101, "odometer": 1.0, "v": [1, 1, 1]}})  # advanced now at 2
+    desk.ok(demo, "mergeAsset", {"asset": {"id": 101, "name": "x", "v": [1, 0, 0]}})  # general now at 2
+    desk.fails(demo, "mergeAsset", {"asset": {"id": 101, "odometer": 2.0, "v": [2]}}, "wrongVersionKey")
+
+
+def test_a_field_no_part_claims_is_a_change_of_the_first_part(desk: Desk) -> None:
+    view, pushes = desk.semantics.server_merge("Asset", {"id": 101, "emulatorNote": "x"})
+    assert view["v"] == [2, 1, 1] and [p.message for p in pushes] == ["assetGeneralMerged"]
