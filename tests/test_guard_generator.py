@@ -374,3 +374,12 @@ def test_generate_files_without_a_cache_writes_none(tmp_path: Path, fixture_file
 def test_emit_gives_every_file_sorted(fixture_files: dict[str, str]) -> None:
     files = pipeline.emit(pipeline.load_api(FIXTURE_SCHEMA))
     assert list(files) == sorted(files) and set(files) == set(fixture_files)
+
+
+def test_leftovers_of_a_tree_with_a_dash_in_its_name(tmp_path: Path) -> None:
+    root = tmp_path / "my-generated"
+    root.mkdir()
+    dead = _dead_pid()
+    leftover = tmp_path / f".my-generated.new-{dead}"
+    leftover.mkdir()
+    assert remove_leftovers(root) == [leftover] and not leftover.exists()
