@@ -7,7 +7,6 @@ must never serve an entry for other inputs, nor a damaged one.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_SCHEMA
 
-from generator import cli, pipeline, write
+from generator import cli, memo, pipeline, write
 from generator.pipeline import Generated, generate_files, input_key
 from generator.write import diff_trees, read_tree, remove_leftovers, write_tree
 
@@ -307,35 +306,37 @@ def test_input_key_names_each_file_apart_from_its_bytes(tmp_path: Path) -> None:
 
 
 def test_read_entry_refuses_damaged_entries(tmp_path: Path) -> None:
-    path = tmp_path / "e.json"
+    path = tmp_path / "e"
     assert pipeline._read_entry(path) is None
-    damaged = (
-        "{",
-        "[]",
-        '{"files": {}}',
-        '{"counts": {}}',
-        '{"files": [], "counts": {}}',
-        '{"files": {"a": 1}, "counts": {}}',
-        '{"files": {"a": "x"}, "counts": {"n": "many"}}',
-        '{"files": {"a": "x"}, "counts": []}',
-    )
-    for bad in damaged:
-        path.write_text(bad, encoding="utf-8")
-        assert pipeline._read_entry(path) is None, bad
-    path.write_text('{"files": {"a": "x"}, "counts": {"n": "3"}}', encoding="utf-8")
+    pipeline._write_entry(tmp_path, "e", Generated({"a": "x"}, {"n": 3}))
     assert pipeline._read_entry(path) == Generated({"a": "x"}, {"n": 3}, cached=True)
+    sealed = path.read_bytes()
+    for raw in (b"", b"{", sealed[:-1], sealed[:40] + bytes([sealed[40] ^ 1]) + sealed[41:]):  # cut or one bit off
+        path.write_bytes(raw)
+        assert pipeline._read_entry(path) is None, raw
+    wrong_shapes: tuple[object, ...] = (
+        [],
+        ({}, {}, {}),
+        ([], {}),
+        ({"a": 1}, {}),
+        ({1: "x"}, {}),
+        ({"a": "x"}, {"n": "many"}),
+        ({"a": "x"}, []),
+    )
+    for value in wrong_shapes:  # sealed correctly, but not a run's (files, counts)
+        memo.store_sealed(path, value)
+        assert pipeline._read_entry(path) is None, value
 
 
 def test_write_entry_keeps_the_newest_entries(tmp_path: Path) -> None:
     folder = tmp_path / "generated"
     for number in range(10):
-        pipeline._write_entry(folder, f"k{number}", Generated({"f": str(number)}, {"n": number}))
-        os.utime(folder / f"k{number}.json", (1_000_000 + number, 1_000_000 + number))
-    pipeline._write_entry(folder, "k10", Generated({"f": "10"}, {"n": 10}))
+        pipeline._write_entry(folder, f"{number:02x}", Generated({"f": str(number)}, {"n": number}))
+        os.utime(folder / f"{number:02x}", (1_000_000 + number, 1_000_000 + number))
+    pipeline._write_entry(folder, "0a", Generated({"f": "10"}, {"n": 10}))
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted(f"k{n}.json" for n in range(3, 11)), names  # 8 kept, no temporary file
-    assert json.loads((folder / "k10.json").read_text(encoding="utf-8")) == {"files": {"f": "10"}, "counts": {"n": 10}}
-    assert pipeline._read_entry(folder / "k10.json") == Generated({"f": "10"}, {"n": 10}, cached=True)
+    assert names == sorted(f"{n:02x}" for n in range(3, 11)), names  # 8 kept, no temporary file
+    assert pipeline._read_entry(folder / "0a") == Generated({"f": "10"}, {"n": 10}, cached=True)
 
 
 def test_generate_files_serves_a_cache_hit_without_loading_the_schema(tmp_path: Path) -> None:
@@ -357,7 +358,7 @@ def test_generate_files_fills_the_cache_and_copies_the_changelog(tmp_path: Path,
     assert not fresh.cached and fresh.files["CHANGELOG.md"] == "# Changes\n"
     assert {k: v for k, v in fresh.files.items() if k != "CHANGELOG.md"} == fixture_files
     assert list(fresh.files) == sorted(fresh.files)
-    assert [p.name for p in (cache / "generated").iterdir()] == [f"{input_key(schema)}.json"]
+    assert [p.name for p in (cache / "generated").iterdir()] == [input_key(schema)]
     again = generate_files(schema, cache)
     assert again.cached and again.files == fresh.files and again.counts == fresh.counts
     assert not any(p.name == "CHANGELOG.md" for p in (tmp_path / "schema").rglob("*") if p.parent != schema)
