@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ._codec import build_request, decode_frame, encode_frame, split_frame
     from ._protocol import Backoff, Session, State
     from ._receipt import Mismatch
+    from ._resource_base import NOT_GIVEN, NotGiven
     from ._sync import Client
     from .events import Broadcast, SessionEnded
     from .models import ErrorCode, SubscriptionType
@@ -73,13 +74,15 @@ _LAZY: dict[str, str] = {
     "Session": "._protocol",
     "State": "._protocol",
     "Mismatch": "._receipt",
+    "NOT_GIVEN": "._resource_base",
+    "NotGiven": "._resource_base",
     "Client": "._sync",
     "Broadcast": ".events",
     "SessionEnded": ".events",
     "ErrorCode": ".models",
     "SubscriptionType": ".models",
 }
-_SUBMODULES = frozenset({"commands", "errors", "events", "models", "resources"})
+_SUBMODULES = frozenset({"commands", "errors", "events", "models", "params", "resources"})
 
 
 def __getattr__(name: str) -> object:
@@ -135,6 +138,8 @@ __all__ = [
     "Session",
     "State",
     "Mismatch",
+    "NOT_GIVEN",
+    "NotGiven",
     "Client",
     "Broadcast",
     "SessionEnded",

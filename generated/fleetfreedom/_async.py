@@ -62,6 +62,7 @@ from ._protocol import (
 from ._machine_auth import ENV_API_KEY, MachineCredentials, MachineTransport
 from ._redact import redacting_logger
 from ._registry import COMMANDS
+from ._resource_base import ReplyT, reply_as
 from .resources import AsyncResources
 
 if TYPE_CHECKING:
@@ -506,13 +507,15 @@ class AsyncClient(AsyncResources):
     async def _call(
         self,
         command: str,
-        params: Mapping[str, Any],
+        reply: type[ReplyT],
+        params: Mapping[str, object],
         timeout: float | None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """Send a command and return its typed reply (used by the generated ``client.<resource>`` methods)."""
+        extra_body: Mapping[str, object] | None = None,
+    ) -> ReplyT:
+        """Send a command and return its reply as ``reply`` (the generated ``client.<resource>`` methods pass their
+        command's response class, so each returns its own reply type without a cast)."""
         outcome = await self._send(command, params, timeout, extra_body=extra_body)
-        return outcome.reply
+        return reply_as(command, reply, outcome.reply)
 
     @overload
     async def request(
@@ -671,19 +674,21 @@ class AsyncClient(AsyncResources):
         """Receive sync messages of ``types`` for ``company``. Returns the ``SubscribeResponse``: what was
         accepted (``merged``), refused for lack of permission (``denied``) and not recognised (``invalid``).
         Only accepted types are renewed after a reconnect."""
-        reply: SubscribeResponse = await self._call(
-            "subscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        from .commands import SubscribeResponse  # the generated commands load with the first request anyway
+
+        return await self._call(
+            "subscribe", SubscribeResponse, {"company": company, "subscriptionTypes": list(types)}, timeout
         )
-        return reply
 
     async def unsubscribe(
         self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
     ) -> UnsubscribeResponse:
         """Stop the sync messages of ``types`` for ``company``; they are no longer renewed after a reconnect."""
-        reply: UnsubscribeResponse = await self._call(
-            "unsubscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        from .commands import UnsubscribeResponse
+
+        return await self._call(
+            "unsubscribe", UnsubscribeResponse, {"company": company, "subscriptionTypes": list(types)}, timeout
         )
-        return reply
 
     # --- events ----------------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from ._events import Event
 from ._exceptions import FleetFreedomError, NotConnected
 from ._machine_auth import MachineTransport
 from ._protocol import HEALTHY_AFTER, RECONNECT_DELAY, RECONNECT_MAX_DELAY, Backoff, Session, State, Stats
+from ._resource_base import ReplyT
 from .resources import SyncResources
 
 if TYPE_CHECKING:
@@ -263,11 +264,12 @@ class Client(SyncResources):
     def _call(
         self,
         command: str,
-        params: Mapping[str, Any],
+        reply: type[ReplyT],
+        params: Mapping[str, object],
         timeout: float | None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return self._run(lambda c: c._call(command, params, timeout, extra_body))
+        extra_body: Mapping[str, object] | None = None,
+    ) -> ReplyT:
+        return self._run(lambda c: c._call(command, reply, params, timeout, extra_body))
 
     @overload
     def request(
