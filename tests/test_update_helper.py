@@ -1,5 +1,6 @@
 """``client.<resource>.update(key, field=value, ...)``: read the versions, merge only the given fields, retry a
-bounded number of times on a version conflict. Against the emulator, with a second client changing the object in between."""
+bounded number of times on a version conflict. Against the emulator, with a second client changing the object in
+between."""
 
 from __future__ import annotations
 
