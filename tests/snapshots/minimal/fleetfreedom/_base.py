@@ -3,8 +3,9 @@
 Received data is lenient: unknown fields are kept (``model_extra``), unknown enum values become pseudo-members
 (``open_enum_schema``; an enum called in code, ``AssetType("spaceship")``, still raises ValueError), and a field
 whose value does not match the schema is left at its default with the value as sent kept in ``wire_mismatches``
-(see ``_receipt``), so a newer or differently shaped server never breaks decoding. Data we send is strict: ``outgoing_problems`` lists every unknown field, unknown enum value or non-finite number before a request
-is encoded.
+(see ``_receipt``), so a newer or differently shaped server never breaks decoding. Data we send is strict:
+``outgoing_problems`` lists every unknown field, unknown enum value or non-finite number before a request is
+encoded.
 """
 
 from __future__ import annotations
