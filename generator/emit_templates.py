@@ -87,6 +87,16 @@ CLIENT_ATTRIBUTES = frozenset(
 )  # fmt: skip
 
 
+# Commands the clients wrap in their own documented method (the one way to log in and to subscribe); the generated
+# resource method stays as the command sent as is, and its docstring points to the client's.
+CLIENT_SHORTCUTS = {
+    "login": "client.login(username, password)",
+    "logout": "client.logout()",
+    "subscribe": "client.subscribe(company, types)",
+    "unsubscribe": "client.unsubscribe(company, types)",
+}
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One argument of a generated resource method."""
@@ -413,6 +423,7 @@ def context(api: Api) -> dict[str, Any]:
         "model_module": lambda name: bundle.model_module(api, name),
         "resources": ResourcePlan(api),
         "param_class": param_class,
+        "client_shortcuts": CLIENT_SHORTCUTS,
     }
 
 

@@ -329,6 +329,10 @@ class AsyncSubscriptionsResource(AsyncResource):
 
         Sends ``subscribe``; may raise CompanyNotFound.
 
+        The documented way is ``client.subscribe(company, types)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
+
         Args:
             company: The company whose changes to receive.
             subscription_types: Subscription types to add or remove.
@@ -357,6 +361,10 @@ class AsyncSubscriptionsResource(AsyncResource):
         """Removes subscriptions of the given types for one company.
 
         Sends ``unsubscribe``; may raise CompanyNotFound.
+
+        The documented way is ``client.unsubscribe(company, types)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
 
         Args:
             company: The company whose changes to stop receiving.
@@ -411,6 +419,10 @@ class SubscriptionsResource(SyncResource):
 
         Sends ``subscribe``; may raise CompanyNotFound.
 
+        The documented way is ``client.subscribe(company, types)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
+
         Args:
             company: The company whose changes to receive.
             subscription_types: Subscription types to add or remove.
@@ -439,6 +451,10 @@ class SubscriptionsResource(SyncResource):
         """Removes subscriptions of the given types for one company.
 
         Sends ``unsubscribe``; may raise CompanyNotFound.
+
+        The documented way is ``client.unsubscribe(company, types)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
 
         Args:
             company: The company whose changes to stop receiving.

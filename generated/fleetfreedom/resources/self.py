@@ -72,6 +72,10 @@ class AsyncAccountResource(AsyncResource):
 
         Sends ``login``; may raise InvalidCredentials, UserDisabled, PasswordExpired, ApplicationNotAllowed, IpNotAllowed, ReferrerNotAllowed, MultiUserDenied, SessionThrottled.
 
+        The documented way is ``client.login(username, password)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
+
         Args:
             username: Login (email address) of the user.
             password: Password of the user.
@@ -96,6 +100,10 @@ class AsyncAccountResource(AsyncResource):
         """Ends the current session; its ghost id stops working and the client should close the connection.
 
         Sends ``logout``.
+
+        The documented way is ``client.logout()``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
 
         Args:
             extra_body: top-level fields the schema does not know yet, sent as given (unchecked).
@@ -234,6 +242,10 @@ class AccountResource(SyncResource):
 
         Sends ``login``; may raise InvalidCredentials, UserDisabled, PasswordExpired, ApplicationNotAllowed, IpNotAllowed, ReferrerNotAllowed, MultiUserDenied, SessionThrottled.
 
+        The documented way is ``client.login(username, password)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
+
         Args:
             username: Login (email address) of the user.
             password: Password of the user.
@@ -256,6 +268,10 @@ class AccountResource(SyncResource):
         """Ends the current session; its ghost id stops working and the client should close the connection.
 
         Sends ``logout``.
+
+        The documented way is ``client.logout()``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
 
         Args:
             extra_body: top-level fields the schema does not know yet, sent as given (unchecked).

@@ -58,6 +58,10 @@ class AsyncApiResource(AsyncResource):
 
         Sends ``subscribe``.
 
+        The documented way is ``client.subscribe(company, types)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
+
         Args:
             company: The company.
             subscription_types: What to receive.
@@ -106,6 +110,10 @@ class ApiResource(SyncResource):
         """Starts receiving changes for a company.
 
         Sends ``subscribe``.
+
+        The documented way is ``client.subscribe(company, types)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
 
         Args:
             company: The company.

@@ -34,6 +34,10 @@ class AsyncAccountResource(AsyncResource):
 
         Sends ``login``; may raise InvalidCredentials.
 
+        The documented way is ``client.login(username, password)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
+
         Args:
             username: The login.
             password: The password.
@@ -59,6 +63,10 @@ class AccountResource(SyncResource):
         """Logs in with a user name and password.
 
         Sends ``login``; may raise InvalidCredentials.
+
+        The documented way is ``client.login(username, password)``; this method sends the same command with every
+        field the schema knows, and has the same effect on the session and on the subscriptions renewed after a
+        reconnect.
 
         Args:
             username: The login.
