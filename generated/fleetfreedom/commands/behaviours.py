@@ -22,7 +22,7 @@ class ClearBehaviourLogsByAssetResponse(Reply):
     Reply to clearBehaviourLogsByAsset.
     """
 
-    asset: IdKey | None = None
+    asset: IdKey
 
 
 class ClearBehaviourLogsByBehaviourRequest(RequestModel):
@@ -38,7 +38,7 @@ class ClearBehaviourLogsByBehaviourResponse(Reply):
     Reply to clearBehaviourLogsByBehaviour.
     """
 
-    behaviour: IdKey | None = None
+    behaviour: IdKey
 
 
 class ClearBehaviourLogsByScriptRequest(RequestModel):
@@ -54,7 +54,7 @@ class ClearBehaviourLogsByScriptResponse(Reply):
     Reply to clearBehaviourLogsByScript.
     """
 
-    behaviour_script: Annotated[IdKey | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[IdKey, Field(alias="behaviourScript")]
 
 
 class GetBehaviourLogsListByAssetRequest(RequestModel):
@@ -74,8 +74,8 @@ class GetBehaviourLogsListByAssetResponse(Reply):
     Reply to getBehaviourLogsListByAsset.
     """
 
-    asset: IdCompany | None = None
-    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
+    asset: IdCompany
+    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")]
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -98,8 +98,8 @@ class GetBehaviourLogsListByBehaviourResponse(Reply):
     Reply to getBehaviourLogsListByBehaviour.
     """
 
-    behaviour: IdKey | None = None
-    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
+    behaviour: IdKey
+    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")]
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -122,8 +122,8 @@ class GetBehaviourLogsListByScriptResponse(Reply):
     Reply to getBehaviourLogsListByScript.
     """
 
-    behaviour_script: Annotated[IdKey | None, Field(alias="behaviourScript")] = None
-    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
+    behaviour_script: Annotated[IdKey, Field(alias="behaviourScript")]
+    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")]
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -146,7 +146,7 @@ class GetBehaviourResponse(Reply):
     Reply to getBehaviour.
     """
 
-    behaviour: Behaviour | None = None
+    behaviour: Behaviour
 
 
 class GetBehaviourScriptRequest(RequestModel):
@@ -166,7 +166,7 @@ class GetBehaviourScriptResponse(Reply):
     Reply to getBehaviourScript.
     """
 
-    behaviour_script: Annotated[BehaviourScript | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[BehaviourScript, Field(alias="behaviourScript")]
 
 
 class GetBehaviourScriptsListRequest(RequestModel):
@@ -186,8 +186,8 @@ class GetBehaviourScriptsListResponse(Reply):
     Reply to getBehaviourScriptsList.
     """
 
-    company: IdKey | None = None
-    behaviour_scripts: Annotated[list[BehaviourScript] | None, Field(alias="behaviourScripts")] = None
+    company: IdKey
+    behaviour_scripts: Annotated[list[BehaviourScript], Field(alias="behaviourScripts")]
     """
     The behaviour scripts found; they replace what the client knew of them for this filter.
     """
@@ -210,8 +210,8 @@ class GetBehavioursListResponse(Reply):
     Reply to getBehavioursList.
     """
 
-    company: IdKey | None = None
-    behaviours: list[Behaviour] | None = None
+    company: IdKey
+    behaviours: list[Behaviour]
     """
     The behaviours found; they replace what the client knew of them for this filter.
     """
@@ -230,7 +230,7 @@ class MergeBehaviourResponse(Reply):
     Reply to mergeBehaviour.
     """
 
-    behaviour: IdCompany | None = None
+    behaviour: IdCompany
 
 
 class MergeBehaviourScriptRequest(RequestModel):
@@ -246,7 +246,7 @@ class MergeBehaviourScriptResponse(Reply):
     Reply to mergeBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompany | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[IdCompany, Field(alias="behaviourScript")]
 
 
 class MultiMergeBehaviourRequest(RequestModel):
@@ -265,7 +265,7 @@ class MultiMergeBehaviourResponse(Reply):
     Reply to multiMergeBehaviour.
     """
 
-    behaviours: list[IdCompany] | None = None
+    behaviours: list[IdCompany]
     """
     Key and owner of each created or updated behaviour, in request order.
     """
@@ -287,7 +287,7 @@ class MultiMergeBehaviourScriptResponse(Reply):
     Reply to multiMergeBehaviourScript.
     """
 
-    behaviour_scripts: Annotated[list[IdCompany] | None, Field(alias="behaviourScripts")] = None
+    behaviour_scripts: Annotated[list[IdCompany], Field(alias="behaviourScripts")]
     """
     Key and owner of each created or updated behaviour script, in request order.
     """
@@ -309,7 +309,7 @@ class MultiRemoveBehaviourResponse(Reply):
     Reply to multiRemoveBehaviour.
     """
 
-    behaviours: list[IdCompanyDeleted] | None = None
+    behaviours: list[IdCompanyDeleted]
     """
     Key, owner, deleted flag and new versions of each behaviour, in request order.
     """
@@ -331,7 +331,7 @@ class MultiRemoveBehaviourScriptResponse(Reply):
     Reply to multiRemoveBehaviourScript.
     """
 
-    behaviour_scripts: Annotated[list[IdCompanyDeleted] | None, Field(alias="behaviourScripts")] = None
+    behaviour_scripts: Annotated[list[IdCompanyDeleted], Field(alias="behaviourScripts")]
     """
     Key, owner, deleted flag and new versions of each behaviour script, in request order.
     """
@@ -350,7 +350,7 @@ class RemoveBehaviourResponse(Reply):
     Reply to removeBehaviour.
     """
 
-    behaviour: IdCompanyDeleted | None = None
+    behaviour: IdCompanyDeleted
 
 
 class RemoveBehaviourScriptRequest(RequestModel):
@@ -366,7 +366,7 @@ class RemoveBehaviourScriptResponse(Reply):
     Reply to removeBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompanyDeleted | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[IdCompanyDeleted, Field(alias="behaviourScript")]
 
 
 class RestoreBehaviourRequest(RequestModel):
@@ -382,7 +382,7 @@ class RestoreBehaviourResponse(Reply):
     Reply to restoreBehaviour.
     """
 
-    behaviour: IdCompanyDeleted | None = None
+    behaviour: IdCompanyDeleted
 
 
 class RestoreBehaviourScriptRequest(RequestModel):
@@ -398,4 +398,4 @@ class RestoreBehaviourScriptResponse(Reply):
     Reply to restoreBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompanyDeleted | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[IdCompanyDeleted, Field(alias="behaviourScript")]

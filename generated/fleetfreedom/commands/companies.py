@@ -43,8 +43,8 @@ class GetCompaniesListResponse(Reply):
     Reply to getCompaniesList.
     """
 
-    company: IdKey | None = None
-    companies: list[Company] | None = None
+    company: IdKey
+    companies: list[Company]
     """
     The companies found; they replace what the client knew of them for this filter.
     """
@@ -67,8 +67,8 @@ class GetCompanyDirectoriesListResponse(Reply):
     Reply to getCompanyDirectoriesList.
     """
 
-    company: IdKey | None = None
-    company_directories: Annotated[list[CompanyDirectory] | None, Field(alias="companyDirectories")] = None
+    company: IdKey
+    company_directories: Annotated[list[CompanyDirectory], Field(alias="companyDirectories")]
     """
     The directory parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -91,7 +91,7 @@ class GetCompanyDirectoryResponse(Reply):
     Reply to getCompanyDirectory.
     """
 
-    company_directory: Annotated[CompanyDirectory | None, Field(alias="companyDirectory")] = None
+    company_directory: Annotated[CompanyDirectory, Field(alias="companyDirectory")]
 
 
 class GetCompanyGeneralRequest(RequestModel):
@@ -111,7 +111,7 @@ class GetCompanyGeneralResponse(Reply):
     Reply to getCompanyGeneral.
     """
 
-    company_general: Annotated[CompanyGeneral | None, Field(alias="companyGeneral")] = None
+    company_general: Annotated[CompanyGeneral, Field(alias="companyGeneral")]
 
 
 class GetCompanyGeneralsListRequest(RequestModel):
@@ -131,8 +131,8 @@ class GetCompanyGeneralsListResponse(Reply):
     Reply to getCompanyGeneralsList.
     """
 
-    company: IdKey | None = None
-    company_generals: Annotated[list[CompanyGeneral] | None, Field(alias="companyGenerals")] = None
+    company: IdKey
+    company_generals: Annotated[list[CompanyGeneral], Field(alias="companyGenerals")]
     """
     The general parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -155,8 +155,8 @@ class GetCompanyPoliciesListResponse(Reply):
     Reply to getCompanyPoliciesList.
     """
 
-    company: IdKey | None = None
-    company_policies: Annotated[list[CompanyPolicy] | None, Field(alias="companyPolicies")] = None
+    company: IdKey
+    company_policies: Annotated[list[CompanyPolicy], Field(alias="companyPolicies")]
     """
     The policy parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -179,7 +179,7 @@ class GetCompanyPolicyResponse(Reply):
     Reply to getCompanyPolicy.
     """
 
-    company_policy: Annotated[CompanyPolicy | None, Field(alias="companyPolicy")] = None
+    company_policy: Annotated[CompanyPolicy, Field(alias="companyPolicy")]
 
 
 class GetCompanyRequest(RequestModel):
@@ -199,7 +199,7 @@ class GetCompanyResponse(Reply):
     Reply to getCompany.
     """
 
-    company: Company | None = None
+    company: Company
 
 
 class GetCompanyStyleRequest(RequestModel):
@@ -219,7 +219,7 @@ class GetCompanyStyleResponse(Reply):
     Reply to getCompanyStyle.
     """
 
-    company_style: Annotated[CompanyStyle | None, Field(alias="companyStyle")] = None
+    company_style: Annotated[CompanyStyle, Field(alias="companyStyle")]
 
 
 class GetCompanyStylesListRequest(RequestModel):
@@ -239,8 +239,8 @@ class GetCompanyStylesListResponse(Reply):
     Reply to getCompanyStylesList.
     """
 
-    company: IdKey | None = None
-    company_styles: Annotated[list[CompanyStyle] | None, Field(alias="companyStyles")] = None
+    company: IdKey
+    company_styles: Annotated[list[CompanyStyle], Field(alias="companyStyles")]
     """
     The style parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -259,7 +259,7 @@ class MergeCompanyResponse(Reply):
     Reply to mergeCompany.
     """
 
-    company: IdParent | None = None
+    company: IdParent
 
 
 class MultiMergeCompanyRequest(RequestModel):
@@ -278,7 +278,7 @@ class MultiMergeCompanyResponse(Reply):
     Reply to multiMergeCompany.
     """
 
-    companies: list[IdParent] | None = None
+    companies: list[IdParent]
     """
     Key and owner of each created or updated company, in request order.
     """
@@ -300,7 +300,7 @@ class MultiRemoveCompanyResponse(Reply):
     Reply to multiRemoveCompany.
     """
 
-    companies: list[IdParentDeleted] | None = None
+    companies: list[IdParentDeleted]
     """
     Key, owner, deleted flag and new versions of each company, in request order.
     """
@@ -319,7 +319,7 @@ class RemoveCompanyResponse(Reply):
     Reply to removeCompany.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted
 
 
 class RestoreCompanyRequest(RequestModel):
@@ -335,4 +335,4 @@ class RestoreCompanyResponse(Reply):
     Reply to restoreCompany.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted

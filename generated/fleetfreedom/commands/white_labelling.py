@@ -26,7 +26,7 @@ class GetCompanyResellerResponse(Reply):
     Reply to getCompanyReseller.
     """
 
-    company_reseller: Annotated[CompanyReseller | None, Field(alias="companyReseller")] = None
+    company_reseller: Annotated[CompanyReseller, Field(alias="companyReseller")]
 
 
 class GetCompanyResellersListRequest(RequestModel):
@@ -46,8 +46,8 @@ class GetCompanyResellersListResponse(Reply):
     Reply to getCompanyResellersList.
     """
 
-    company: IdKey | None = None
-    company_resellers: Annotated[list[CompanyReseller] | None, Field(alias="companyResellers")] = None
+    company: IdKey
+    company_resellers: Annotated[list[CompanyReseller], Field(alias="companyResellers")]
     """
     The reseller parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -66,7 +66,7 @@ class MergeCompanyResellerResponse(Reply):
     Reply to mergeCompanyReseller.
     """
 
-    company: IdParent | None = None
+    company: IdParent
 
 
 class RemoveCompanyResellerRequest(RequestModel):
@@ -82,7 +82,7 @@ class RemoveCompanyResellerResponse(Reply):
     Reply to removeCompanyReseller.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted
 
 
 class RestoreCompanyResellerRequest(RequestModel):
@@ -98,4 +98,4 @@ class RestoreCompanyResellerResponse(Reply):
     Reply to restoreCompanyReseller.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted

@@ -90,7 +90,7 @@ class PlaceDeleted(WireModel):
     """
     Identifier of the company that owned the deleted place.
     """
-    id: int | None = None
+    id: int
     """
     Key (id) of the deleted place.
     """

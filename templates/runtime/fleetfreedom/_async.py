@@ -57,6 +57,7 @@ from ._protocol import (
     Session,
     State,
     Stats,
+    UserSession,
     connection_lost,
 )
 from ._machine_auth import ENV_API_KEY, MachineCredentials, MachineTransport
@@ -649,8 +650,8 @@ class AsyncClient(AsyncResources):
 
     # --- session helpers -------------------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str, *, timeout: float | None = None) -> Session:
-        """Log in; ``client.session`` then holds the user, the ghostId and the policies.
+    async def login(self, username: str, password: str, *, timeout: float | None = None) -> UserSession:
+        """Log in; returns the session (its ``user`` and ``ghost_id`` always there), also in ``client.session``.
 
         A ``PasswordExpired`` error leaves the connection usable: call ``account.update_own_password`` and go on.
         A machine client (``api_key``) cannot log in: its connection is already authenticated.
@@ -661,7 +662,7 @@ class AsyncClient(AsyncResources):
                 'it needs no login. Pass api_key="" to log in as a user instead'
             )
         await self._send("login", {"username": username, "password": password, "userAgent": self.user_agent}, timeout)
-        return self.session
+        return UserSession.of(self.session)
 
     async def logout(self, *, timeout: float | None = None) -> None:
         """End the session on the server (its ghostId stops working) and close the connection."""

@@ -21,7 +21,7 @@ from ._connection import DEFAULT_USER_AGENT, GhostIdTransport
 from ._events import Event
 from ._exceptions import FleetFreedomError, NotConnected
 from ._machine_auth import MachineTransport
-from ._protocol import HEALTHY_AFTER, RECONNECT_DELAY, RECONNECT_MAX_DELAY, Backoff, Session, State, Stats
+from ._protocol import HEALTHY_AFTER, RECONNECT_DELAY, RECONNECT_MAX_DELAY, Backoff, Session, State, Stats, UserSession
 from ._resource_base import ReplyT
 from .resources import SyncResources
 
@@ -307,8 +307,8 @@ class Client(SyncResources):
             return self._run(lambda c: c.request(command, params, timeout=timeout, raw=True, validate=validate))
         return self._run(lambda c: c.request(command, params, timeout=timeout, validate=validate))
 
-    def login(self, username: str, password: str, *, timeout: float | None = None) -> Session:
-        """Log in; ``client.session`` then holds the user, the ghostId and the policies."""
+    def login(self, username: str, password: str, *, timeout: float | None = None) -> UserSession:
+        """Log in; returns the session (its ``user`` and ``ghost_id`` always there), also in ``client.session``."""
         return self._run(lambda c: c.login(username, password, timeout=timeout))
 
     def logout(self, *, timeout: float | None = None) -> None:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ._cache_sync import Cache, SyncChangeStream
     from ._client_events import ClientEvent, Disconnected, MalformedFrame, Reconnected, Reconnecting
     from ._codec import build_request, decode_frame, encode_frame, split_frame
-    from ._protocol import Backoff, Session, State
+    from ._protocol import Backoff, Session, State, UserSession
     from ._receipt import Mismatch
     from ._resource_base import NOT_GIVEN, NotGiven
     from ._sync import Client
@@ -73,6 +73,7 @@ _LAZY: dict[str, str] = {
     "Backoff": "._protocol",
     "Session": "._protocol",
     "State": "._protocol",
+    "UserSession": "._protocol",
     "Mismatch": "._receipt",
     "NOT_GIVEN": "._resource_base",
     "NotGiven": "._resource_base",
@@ -137,6 +138,7 @@ __all__ = [
     "Backoff",
     "Session",
     "State",
+    "UserSession",
     "Mismatch",
     "NOT_GIVEN",
     "NotGiven",

@@ -37,7 +37,7 @@ class SubscribeResponse(Reply):
     Reply to subscribe.
     """
 
-    company: IdKey | None = None
+    company: IdKey
     merged: list[SubscriptionType] | None = None
     """
     Accepted.

@@ -22,7 +22,7 @@ class GetAssetGeneralResponse(Reply):
     Reply to getAssetGeneral.
     """
 
-    asset_general: Annotated[AssetGeneral | None, Field(alias="assetGeneral")] = None
+    asset_general: Annotated[AssetGeneral, Field(alias="assetGeneral")]
 
 
 class GetAssetRequest(RequestModel):
@@ -42,7 +42,7 @@ class GetAssetResponse(Reply):
     Reply to getAsset.
     """
 
-    asset: Asset | None = None
+    asset: Asset
 
 
 class GetAssetsListRequest(RequestModel):
@@ -58,8 +58,8 @@ class GetAssetsListResponse(Reply):
     Reply to getAssetsList.
     """
 
-    company: IdKey | None = None
-    assets: list[Asset] | None = None
+    company: IdKey
+    assets: list[Asset]
     """
     The assets.
     """
@@ -78,7 +78,7 @@ class MergeAssetResponse(Reply):
     Reply to mergeAsset.
     """
 
-    asset: IdCompany | None = None
+    asset: IdCompany
 
 
 class RemoveAssetRequest(RequestModel):
@@ -94,4 +94,4 @@ class RemoveAssetResponse(Reply):
     Reply to removeAsset.
     """
 
-    asset: IdCompanyDeleted | None = None
+    asset: IdCompanyDeleted
