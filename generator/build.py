@@ -7,7 +7,6 @@ path where it was written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Any, cast
 
 from . import naming
@@ -464,7 +463,7 @@ class _Builder:
                         description=str(raw["description"]),
                         evidence=tuple(raw["evidence"]),
                         request=request,
-                        response=payload_required(self.field_set(raw["response"], doc, (*path, "response")), types),
+                        response=self.field_set(raw["response"], doc, (*path, "response")),
                         errors=tuple(raw.get("errors", ())),
                         emits=tuple(raw.get("emits", ())),
                         resource=resource,
@@ -730,7 +729,6 @@ class _Builder:
         subscriptions, messages = self.subscriptions()
         enums = self.with_derived_enums(enums, errors, subscriptions)
         commands = self.commands(sections_by_id, {t.name: t for t in types})
-        types = keys_required_where_only_received(types, commands)
         resources = _resources(commands)
         omitted: tuple[Omission, ...] = ()
         if self.docs.omitted is not None:
@@ -865,56 +863,3 @@ def build_api(documents: SchemaDocuments, *, history: bool = False) -> Api:
         if not documents.problems:
             raise
         raise SchemaError(builder.problems) from None
-
-
-def payload_required(response: FieldSet, types: Mapping[str, ObjectType]) -> FieldSet:
-    """A reply's payload (a field holding an object, or a list of objects) is always there on success, so its
-    attribute is typed without ``None`` (``reply.company.name``, no guard). An error reply that lacks it still
-    raises its typed error, and a success reply without it is a ``FrameError`` that names the missing field
-    (``fleetfreedom._protocol``): the decoder never crashes on it."""
-
-    def payload(expr: TypeExpr) -> bool:
-        if isinstance(expr, ArrayOf):
-            expr = expr.items
-        return isinstance(expr, Named) and expr.name in types
-
-    fields = tuple(replace(f, required=True) if payload(f.type) else f for f in response.fields)
-    return replace(response, fields=fields)
-
-
-def keys_required_where_only_received(types: list[ObjectType], commands: list[Command]) -> list[ObjectType]:
-    """An object type no request carries (``IdCompany``, a merge reply's ``{id, company}``) is only ever received,
-    and a received object always has its key: that field is typed without ``None``. A type a request may carry
-    keeps an optional key (``mergeAsset`` without an ``id`` creates one)."""
-    by_name = {t.name: t for t in types}
-
-    def named(expr: TypeExpr) -> list[str]:
-        if isinstance(expr, ArrayOf):
-            return named(expr.items)
-        if isinstance(expr, MapOf):
-            return named(expr.values)
-        if isinstance(expr, UnionOf):
-            return [n for option in expr.options for n in named(option)]
-        return [expr.name] if isinstance(expr, Named) and expr.name in by_name else []
-
-    sent: set[str] = set()
-    todo = [n for c in commands for f in c.request.fields for n in named(f.type)]
-    todo += [c.request.from_type for c in commands if c.request.from_type is not None]
-    while todo:
-        name = todo.pop()
-        if name in sent:
-            continue
-        sent.add(name)
-        todo += [n for f in by_name[name].fields for n in named(f.type)]
-        todo += [p for p in by_name[name].parts if p is not None and p in by_name]
-        whole = by_name[name].part_of
-        if whole is not None:
-            todo.append(whole)
-    out = []
-    for t in types:
-        if t.name in sent or t.key is None:
-            out.append(t)
-            continue
-        fields = tuple(replace(f, required=True) if f.wire_name == t.key else f for f in t.fields)
-        out.append(replace(t, fields=fields))
-    return out

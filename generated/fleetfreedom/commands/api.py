@@ -22,7 +22,7 @@ class GetProviderConfigTypeResponse(Reply):
     Reply to getProviderConfigType.
     """
 
-    provider_config_type: Annotated[ProviderConfigurationType, Field(alias="providerConfigType")]
+    provider_config_type: Annotated[ProviderConfigurationType | None, Field(alias="providerConfigType")] = None
 
 
 class GetProviderConfigTypesListRequest(RequestModel):
@@ -38,7 +38,7 @@ class GetProviderConfigTypesListResponse(Reply):
     Reply to getProviderConfigTypesList.
     """
 
-    provider_config_types: Annotated[list[ProviderConfigurationType], Field(alias="providerConfigTypes")]
+    provider_config_types: Annotated[list[ProviderConfigurationType] | None, Field(alias="providerConfigTypes")] = None
     """
     The provider configuration types found; they replace what the client knew of them for this filter.
     """
@@ -55,7 +55,7 @@ class GetSubscriptionsListResponse(Reply):
     Reply to getSubscriptionsList.
     """
 
-    subscriptions: list[SubscriptionEntry]
+    subscriptions: list[SubscriptionEntry] | None = None
     """
     The subscriptions held, one entry per company.
     """
@@ -74,7 +74,7 @@ class GetTimezoneResponse(Reply):
     Reply to getTimezone.
     """
 
-    timezone: Timezone
+    timezone: Timezone | None = None
 
 
 class GetTimezonesListRequest(RequestModel):
@@ -88,7 +88,7 @@ class GetTimezonesListResponse(Reply):
     Reply to getTimezonesList.
     """
 
-    timezones: list[Timezone]
+    timezones: list[Timezone] | None = None
     """
     Every timezone the server knows.
     """
@@ -123,7 +123,7 @@ class SubscribeResponse(Reply):
     Reply to subscribe.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     merged: list[SubscriptionType] | None = None
     """
     Subscription types now held that this command added.
@@ -155,7 +155,7 @@ class UnsubscribeResponse(Reply):
     Reply to unsubscribe.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     merged: list[SubscriptionType] | None = None
     """
     Same field as in the subscribe reply (the two commands share one reply shape); its meaning for unsubscribe is not documented.

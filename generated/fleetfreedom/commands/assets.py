@@ -34,7 +34,7 @@ class GetAssetAdvancedResponse(Reply):
     Reply to getAssetAdvanced.
     """
 
-    asset_advanced: Annotated[AssetAdvanced, Field(alias="assetAdvanced")]
+    asset_advanced: Annotated[AssetAdvanced | None, Field(alias="assetAdvanced")] = None
 
 
 class GetAssetAdvancedsListByCompanyAndLabelsRequest(RequestModel):
@@ -70,12 +70,12 @@ class GetAssetAdvancedsListByCompanyAndLabelsResponse(Reply):
     Reply to getAssetAdvancedsListByCompanyAndLabels.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    asset_advanceds: Annotated[list[AssetAdvanced], Field(alias="assetAdvanceds")]
+    asset_advanceds: Annotated[list[AssetAdvanced] | None, Field(alias="assetAdvanceds")] = None
     """
     The advanced parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -114,12 +114,12 @@ class GetAssetAdvancedsListByCompanyAndRefPairsResponse(Reply):
     Reply to getAssetAdvancedsListByCompanyAndRefPairs.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    asset_advanceds: Annotated[list[AssetAdvanced], Field(alias="assetAdvanceds")]
+    asset_advanceds: Annotated[list[AssetAdvanced] | None, Field(alias="assetAdvanceds")] = None
     """
     The advanced parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -154,8 +154,8 @@ class GetAssetAdvancedsListResponse(Reply):
     Reply to getAssetAdvancedsList.
     """
 
-    company: IdKey
-    asset_advanceds: Annotated[list[AssetAdvanced], Field(alias="assetAdvanceds")]
+    company: IdKey | None = None
+    asset_advanceds: Annotated[list[AssetAdvanced] | None, Field(alias="assetAdvanceds")] = None
     """
     The advanced parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -186,7 +186,7 @@ class GetAssetDispatchResponse(Reply):
     Reply to getAssetDispatch.
     """
 
-    asset_dispatch: Annotated[AssetDispatch, Field(alias="assetDispatch")]
+    asset_dispatch: Annotated[AssetDispatch | None, Field(alias="assetDispatch")] = None
 
 
 class GetAssetDispatchesListByCompanyAndLabelsRequest(RequestModel):
@@ -222,12 +222,12 @@ class GetAssetDispatchesListByCompanyAndLabelsResponse(Reply):
     Reply to getAssetDispatchesListByCompanyAndLabels.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    asset_dispatches: Annotated[list[AssetDispatch], Field(alias="assetDispatches")]
+    asset_dispatches: Annotated[list[AssetDispatch] | None, Field(alias="assetDispatches")] = None
     """
     The dispatch parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -266,12 +266,12 @@ class GetAssetDispatchesListByCompanyAndRefPairsResponse(Reply):
     Reply to getAssetDispatchesListByCompanyAndRefPairs.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    asset_dispatches: Annotated[list[AssetDispatch], Field(alias="assetDispatches")]
+    asset_dispatches: Annotated[list[AssetDispatch] | None, Field(alias="assetDispatches")] = None
     """
     The dispatch parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -306,8 +306,8 @@ class GetAssetDispatchesListResponse(Reply):
     Reply to getAssetDispatchesList.
     """
 
-    company: IdKey
-    asset_dispatches: Annotated[list[AssetDispatch], Field(alias="assetDispatches")]
+    company: IdKey | None = None
+    asset_dispatches: Annotated[list[AssetDispatch] | None, Field(alias="assetDispatches")] = None
     """
     The dispatch parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -338,7 +338,7 @@ class GetAssetGeneralResponse(Reply):
     Reply to getAssetGeneral.
     """
 
-    asset_general: Annotated[AssetGeneral, Field(alias="assetGeneral")]
+    asset_general: Annotated[AssetGeneral | None, Field(alias="assetGeneral")] = None
 
 
 class GetAssetGeneralsListByCompanyAndLabelsRequest(RequestModel):
@@ -374,12 +374,12 @@ class GetAssetGeneralsListByCompanyAndLabelsResponse(Reply):
     Reply to getAssetGeneralsListByCompanyAndLabels.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    asset_generals: Annotated[list[AssetGeneral], Field(alias="assetGenerals")]
+    asset_generals: Annotated[list[AssetGeneral] | None, Field(alias="assetGenerals")] = None
     """
     The general parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -418,12 +418,12 @@ class GetAssetGeneralsListByCompanyAndRefPairsResponse(Reply):
     Reply to getAssetGeneralsListByCompanyAndRefPairs.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    asset_generals: Annotated[list[AssetGeneral], Field(alias="assetGenerals")]
+    asset_generals: Annotated[list[AssetGeneral] | None, Field(alias="assetGenerals")] = None
     """
     The general parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -458,8 +458,8 @@ class GetAssetGeneralsListResponse(Reply):
     Reply to getAssetGeneralsList.
     """
 
-    company: IdKey
-    asset_generals: Annotated[list[AssetGeneral], Field(alias="assetGenerals")]
+    company: IdKey | None = None
+    asset_generals: Annotated[list[AssetGeneral] | None, Field(alias="assetGenerals")] = None
     """
     The general parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -490,7 +490,7 @@ class GetAssetResponse(Reply):
     Reply to getAsset.
     """
 
-    asset: Asset
+    asset: Asset | None = None
 
 
 class GetAssetsListByCompanyAndLabelsRequest(RequestModel):
@@ -526,12 +526,12 @@ class GetAssetsListByCompanyAndLabelsResponse(Reply):
     Reply to getAssetsListByCompanyAndLabels.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    assets: list[Asset]
+    assets: list[Asset] | None = None
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -570,12 +570,12 @@ class GetAssetsListByCompanyAndRefPairsResponse(Reply):
     Reply to getAssetsListByCompanyAndRefPairs.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    assets: list[Asset]
+    assets: list[Asset] | None = None
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -598,7 +598,7 @@ class GetAssetsListByReferenceResponse(Reply):
     Reply to getAssetsListByReference.
     """
 
-    assets: list[Asset]
+    assets: list[Asset] | None = None
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -621,7 +621,7 @@ class GetAssetsListByReferencesResponse(Reply):
     Reply to getAssetsListByReferences.
     """
 
-    assets: list[Asset]
+    assets: list[Asset] | None = None
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -656,8 +656,8 @@ class GetAssetsListResponse(Reply):
     Reply to getAssetsList.
     """
 
-    company: IdKey
-    assets: list[Asset]
+    company: IdKey | None = None
+    assets: list[Asset] | None = None
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -676,7 +676,7 @@ class MergeAssetDispatchResponse(Reply):
     Reply to mergeAssetDispatch.
     """
 
-    asset: IdCompany
+    asset: IdCompany | None = None
 
 
 class MergeAssetRequest(RequestModel):
@@ -692,7 +692,7 @@ class MergeAssetResponse(Reply):
     Reply to mergeAsset.
     """
 
-    asset: IdCompany
+    asset: IdCompany | None = None
 
 
 class MultiMergeAssetRequest(RequestModel):
@@ -711,7 +711,7 @@ class MultiMergeAssetResponse(Reply):
     Reply to multiMergeAsset.
     """
 
-    assets: list[IdCompany]
+    assets: list[IdCompany] | None = None
     """
     Key and owner of each created or updated asset, in request order.
     """
@@ -733,7 +733,7 @@ class MultiRemoveAssetResponse(Reply):
     Reply to multiRemoveAsset.
     """
 
-    assets: list[IdCompanyDeleted]
+    assets: list[IdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each asset, in request order.
     """
@@ -752,7 +752,7 @@ class RemoveAssetResponse(Reply):
     Reply to removeAsset.
     """
 
-    asset: IdCompanyDeleted
+    asset: IdCompanyDeleted | None = None
 
 
 class RestoreAssetRequest(RequestModel):
@@ -768,7 +768,7 @@ class RestoreAssetResponse(Reply):
     Reply to restoreAsset.
     """
 
-    asset: IdCompanyDeleted
+    asset: IdCompanyDeleted | None = None
 
 
 class ReviveAssetRequest(RequestModel):
@@ -784,7 +784,7 @@ class ReviveAssetResponse(Reply):
     Reply to reviveAsset.
     """
 
-    asset: IdCompanySuspended
+    asset: IdCompanySuspended | None = None
 
 
 class SuspendAssetRequest(RequestModel):
@@ -800,4 +800,4 @@ class SuspendAssetResponse(Reply):
     Reply to suspendAsset.
     """
 
-    asset: IdCompanySuspended
+    asset: IdCompanySuspended | None = None

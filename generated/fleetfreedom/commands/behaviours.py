@@ -22,7 +22,7 @@ class ClearBehaviourLogsByAssetResponse(Reply):
     Reply to clearBehaviourLogsByAsset.
     """
 
-    asset: IdKey
+    asset: IdKey | None = None
 
 
 class ClearBehaviourLogsByBehaviourRequest(RequestModel):
@@ -38,7 +38,7 @@ class ClearBehaviourLogsByBehaviourResponse(Reply):
     Reply to clearBehaviourLogsByBehaviour.
     """
 
-    behaviour: IdKey
+    behaviour: IdKey | None = None
 
 
 class ClearBehaviourLogsByScriptRequest(RequestModel):
@@ -54,7 +54,7 @@ class ClearBehaviourLogsByScriptResponse(Reply):
     Reply to clearBehaviourLogsByScript.
     """
 
-    behaviour_script: Annotated[IdKey, Field(alias="behaviourScript")]
+    behaviour_script: Annotated[IdKey | None, Field(alias="behaviourScript")] = None
 
 
 class GetBehaviourLogsListByAssetRequest(RequestModel):
@@ -74,8 +74,8 @@ class GetBehaviourLogsListByAssetResponse(Reply):
     Reply to getBehaviourLogsListByAsset.
     """
 
-    asset: IdCompany
-    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")]
+    asset: IdCompany | None = None
+    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -98,8 +98,8 @@ class GetBehaviourLogsListByBehaviourResponse(Reply):
     Reply to getBehaviourLogsListByBehaviour.
     """
 
-    behaviour: IdKey
-    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")]
+    behaviour: IdKey | None = None
+    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -122,8 +122,8 @@ class GetBehaviourLogsListByScriptResponse(Reply):
     Reply to getBehaviourLogsListByScript.
     """
 
-    behaviour_script: Annotated[IdKey, Field(alias="behaviourScript")]
-    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")]
+    behaviour_script: Annotated[IdKey | None, Field(alias="behaviourScript")] = None
+    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -146,7 +146,7 @@ class GetBehaviourResponse(Reply):
     Reply to getBehaviour.
     """
 
-    behaviour: Behaviour
+    behaviour: Behaviour | None = None
 
 
 class GetBehaviourScriptRequest(RequestModel):
@@ -166,7 +166,7 @@ class GetBehaviourScriptResponse(Reply):
     Reply to getBehaviourScript.
     """
 
-    behaviour_script: Annotated[BehaviourScript, Field(alias="behaviourScript")]
+    behaviour_script: Annotated[BehaviourScript | None, Field(alias="behaviourScript")] = None
 
 
 class GetBehaviourScriptsListRequest(RequestModel):
@@ -186,8 +186,8 @@ class GetBehaviourScriptsListResponse(Reply):
     Reply to getBehaviourScriptsList.
     """
 
-    company: IdKey
-    behaviour_scripts: Annotated[list[BehaviourScript], Field(alias="behaviourScripts")]
+    company: IdKey | None = None
+    behaviour_scripts: Annotated[list[BehaviourScript] | None, Field(alias="behaviourScripts")] = None
     """
     The behaviour scripts found; they replace what the client knew of them for this filter.
     """
@@ -210,8 +210,8 @@ class GetBehavioursListResponse(Reply):
     Reply to getBehavioursList.
     """
 
-    company: IdKey
-    behaviours: list[Behaviour]
+    company: IdKey | None = None
+    behaviours: list[Behaviour] | None = None
     """
     The behaviours found; they replace what the client knew of them for this filter.
     """
@@ -230,7 +230,7 @@ class MergeBehaviourResponse(Reply):
     Reply to mergeBehaviour.
     """
 
-    behaviour: IdCompany
+    behaviour: IdCompany | None = None
 
 
 class MergeBehaviourScriptRequest(RequestModel):
@@ -246,7 +246,7 @@ class MergeBehaviourScriptResponse(Reply):
     Reply to mergeBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompany, Field(alias="behaviourScript")]
+    behaviour_script: Annotated[IdCompany | None, Field(alias="behaviourScript")] = None
 
 
 class MultiMergeBehaviourRequest(RequestModel):
@@ -265,7 +265,7 @@ class MultiMergeBehaviourResponse(Reply):
     Reply to multiMergeBehaviour.
     """
 
-    behaviours: list[IdCompany]
+    behaviours: list[IdCompany] | None = None
     """
     Key and owner of each created or updated behaviour, in request order.
     """
@@ -287,7 +287,7 @@ class MultiMergeBehaviourScriptResponse(Reply):
     Reply to multiMergeBehaviourScript.
     """
 
-    behaviour_scripts: Annotated[list[IdCompany], Field(alias="behaviourScripts")]
+    behaviour_scripts: Annotated[list[IdCompany] | None, Field(alias="behaviourScripts")] = None
     """
     Key and owner of each created or updated behaviour script, in request order.
     """
@@ -309,7 +309,7 @@ class MultiRemoveBehaviourResponse(Reply):
     Reply to multiRemoveBehaviour.
     """
 
-    behaviours: list[IdCompanyDeleted]
+    behaviours: list[IdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each behaviour, in request order.
     """
@@ -331,7 +331,7 @@ class MultiRemoveBehaviourScriptResponse(Reply):
     Reply to multiRemoveBehaviourScript.
     """
 
-    behaviour_scripts: Annotated[list[IdCompanyDeleted], Field(alias="behaviourScripts")]
+    behaviour_scripts: Annotated[list[IdCompanyDeleted] | None, Field(alias="behaviourScripts")] = None
     """
     Key, owner, deleted flag and new versions of each behaviour script, in request order.
     """
@@ -350,7 +350,7 @@ class RemoveBehaviourResponse(Reply):
     Reply to removeBehaviour.
     """
 
-    behaviour: IdCompanyDeleted
+    behaviour: IdCompanyDeleted | None = None
 
 
 class RemoveBehaviourScriptRequest(RequestModel):
@@ -366,7 +366,7 @@ class RemoveBehaviourScriptResponse(Reply):
     Reply to removeBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompanyDeleted, Field(alias="behaviourScript")]
+    behaviour_script: Annotated[IdCompanyDeleted | None, Field(alias="behaviourScript")] = None
 
 
 class RestoreBehaviourRequest(RequestModel):
@@ -382,7 +382,7 @@ class RestoreBehaviourResponse(Reply):
     Reply to restoreBehaviour.
     """
 
-    behaviour: IdCompanyDeleted
+    behaviour: IdCompanyDeleted | None = None
 
 
 class RestoreBehaviourScriptRequest(RequestModel):
@@ -398,4 +398,4 @@ class RestoreBehaviourScriptResponse(Reply):
     Reply to restoreBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompanyDeleted, Field(alias="behaviourScript")]
+    behaviour_script: Annotated[IdCompanyDeleted | None, Field(alias="behaviourScript")] = None

@@ -43,8 +43,8 @@ class GetCompaniesListResponse(Reply):
     Reply to getCompaniesList.
     """
 
-    company: IdKey
-    companies: list[Company]
+    company: IdKey | None = None
+    companies: list[Company] | None = None
     """
     The companies found; they replace what the client knew of them for this filter.
     """
@@ -67,8 +67,8 @@ class GetCompanyDirectoriesListResponse(Reply):
     Reply to getCompanyDirectoriesList.
     """
 
-    company: IdKey
-    company_directories: Annotated[list[CompanyDirectory], Field(alias="companyDirectories")]
+    company: IdKey | None = None
+    company_directories: Annotated[list[CompanyDirectory] | None, Field(alias="companyDirectories")] = None
     """
     The directory parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -91,7 +91,7 @@ class GetCompanyDirectoryResponse(Reply):
     Reply to getCompanyDirectory.
     """
 
-    company_directory: Annotated[CompanyDirectory, Field(alias="companyDirectory")]
+    company_directory: Annotated[CompanyDirectory | None, Field(alias="companyDirectory")] = None
 
 
 class GetCompanyGeneralRequest(RequestModel):
@@ -111,7 +111,7 @@ class GetCompanyGeneralResponse(Reply):
     Reply to getCompanyGeneral.
     """
 
-    company_general: Annotated[CompanyGeneral, Field(alias="companyGeneral")]
+    company_general: Annotated[CompanyGeneral | None, Field(alias="companyGeneral")] = None
 
 
 class GetCompanyGeneralsListRequest(RequestModel):
@@ -131,8 +131,8 @@ class GetCompanyGeneralsListResponse(Reply):
     Reply to getCompanyGeneralsList.
     """
 
-    company: IdKey
-    company_generals: Annotated[list[CompanyGeneral], Field(alias="companyGenerals")]
+    company: IdKey | None = None
+    company_generals: Annotated[list[CompanyGeneral] | None, Field(alias="companyGenerals")] = None
     """
     The general parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -155,8 +155,8 @@ class GetCompanyPoliciesListResponse(Reply):
     Reply to getCompanyPoliciesList.
     """
 
-    company: IdKey
-    company_policies: Annotated[list[CompanyPolicy], Field(alias="companyPolicies")]
+    company: IdKey | None = None
+    company_policies: Annotated[list[CompanyPolicy] | None, Field(alias="companyPolicies")] = None
     """
     The policy parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -179,7 +179,7 @@ class GetCompanyPolicyResponse(Reply):
     Reply to getCompanyPolicy.
     """
 
-    company_policy: Annotated[CompanyPolicy, Field(alias="companyPolicy")]
+    company_policy: Annotated[CompanyPolicy | None, Field(alias="companyPolicy")] = None
 
 
 class GetCompanyRequest(RequestModel):
@@ -199,7 +199,7 @@ class GetCompanyResponse(Reply):
     Reply to getCompany.
     """
 
-    company: Company
+    company: Company | None = None
 
 
 class GetCompanyStyleRequest(RequestModel):
@@ -219,7 +219,7 @@ class GetCompanyStyleResponse(Reply):
     Reply to getCompanyStyle.
     """
 
-    company_style: Annotated[CompanyStyle, Field(alias="companyStyle")]
+    company_style: Annotated[CompanyStyle | None, Field(alias="companyStyle")] = None
 
 
 class GetCompanyStylesListRequest(RequestModel):
@@ -239,8 +239,8 @@ class GetCompanyStylesListResponse(Reply):
     Reply to getCompanyStylesList.
     """
 
-    company: IdKey
-    company_styles: Annotated[list[CompanyStyle], Field(alias="companyStyles")]
+    company: IdKey | None = None
+    company_styles: Annotated[list[CompanyStyle] | None, Field(alias="companyStyles")] = None
     """
     The style parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -259,7 +259,7 @@ class MergeCompanyResponse(Reply):
     Reply to mergeCompany.
     """
 
-    company: IdParent
+    company: IdParent | None = None
 
 
 class MultiMergeCompanyRequest(RequestModel):
@@ -278,7 +278,7 @@ class MultiMergeCompanyResponse(Reply):
     Reply to multiMergeCompany.
     """
 
-    companies: list[IdParent]
+    companies: list[IdParent] | None = None
     """
     Key and owner of each created or updated company, in request order.
     """
@@ -300,7 +300,7 @@ class MultiRemoveCompanyResponse(Reply):
     Reply to multiRemoveCompany.
     """
 
-    companies: list[IdParentDeleted]
+    companies: list[IdParentDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each company, in request order.
     """
@@ -319,7 +319,7 @@ class RemoveCompanyResponse(Reply):
     Reply to removeCompany.
     """
 
-    company: IdParentDeleted
+    company: IdParentDeleted | None = None
 
 
 class RestoreCompanyRequest(RequestModel):
@@ -335,4 +335,4 @@ class RestoreCompanyResponse(Reply):
     Reply to restoreCompany.
     """
 
-    company: IdParentDeleted
+    company: IdParentDeleted | None = None

@@ -22,7 +22,7 @@ class CancelDispatchJobResponse(Reply):
     Reply to cancelDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompany, Field(alias="dispatchJob")]
+    dispatch_job: Annotated[IdCompany | None, Field(alias="dispatchJob")] = None
 
 
 class ChangeDispatchJobRequest(RequestModel):
@@ -38,7 +38,7 @@ class ChangeDispatchJobResponse(Reply):
     Reply to changeDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompany, Field(alias="dispatchJob")]
+    dispatch_job: Annotated[IdCompany | None, Field(alias="dispatchJob")] = None
 
 
 class GetDispatchJobRequest(RequestModel):
@@ -58,7 +58,7 @@ class GetDispatchJobResponse(Reply):
     Reply to getDispatchJob.
     """
 
-    dispatch_job: Annotated[DispatchJob, Field(alias="dispatchJob")]
+    dispatch_job: Annotated[DispatchJob | None, Field(alias="dispatchJob")] = None
 
 
 class GetDispatchJobsListByAssetAndLabelsRequest(RequestModel):
@@ -82,12 +82,12 @@ class GetDispatchJobsListByAssetAndLabelsResponse(Reply):
     Reply to getDispatchJobsListByAssetAndLabels.
     """
 
-    asset: IdCompany
+    asset: IdCompany | None = None
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -114,12 +114,12 @@ class GetDispatchJobsListByAssetAndRefPairsResponse(Reply):
     Reply to getDispatchJobsListByAssetAndRefPairs.
     """
 
-    asset: IdCompany
+    asset: IdCompany | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -142,8 +142,8 @@ class GetDispatchJobsListByAssetResponse(Reply):
     Reply to getDispatchJobsListByAsset.
     """
 
-    asset: IdCompany
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    asset: IdCompany | None = None
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -170,12 +170,12 @@ class GetDispatchJobsListByCompanyAndLabelsResponse(Reply):
     Reply to getDispatchJobsListByCompanyAndLabels.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -202,12 +202,12 @@ class GetDispatchJobsListByCompanyAndRefPairsResponse(Reply):
     Reply to getDispatchJobsListByCompanyAndRefPairs.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -234,12 +234,12 @@ class GetDispatchJobsListByUnassignedAndLabelsResponse(Reply):
     Reply to getDispatchJobsListByUnassignedAndLabels.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -266,12 +266,12 @@ class GetDispatchJobsListByUnassignedAndRefPairsResponse(Reply):
     Reply to getDispatchJobsListByUnassignedAndRefPairs.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -294,8 +294,8 @@ class GetDispatchJobsListByUnassignedResponse(Reply):
     Reply to getDispatchJobsListByUnassigned.
     """
 
-    company: IdKey
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    company: IdKey | None = None
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -318,8 +318,8 @@ class GetDispatchJobsListResponse(Reply):
     Reply to getDispatchJobsList.
     """
 
-    company: IdKey
-    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")]
+    company: IdKey | None = None
+    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -342,7 +342,7 @@ class GetDispatchTaskResponse(Reply):
     Reply to getDispatchTask.
     """
 
-    dispatch_task: Annotated[DispatchTask, Field(alias="dispatchTask")]
+    dispatch_task: Annotated[DispatchTask | None, Field(alias="dispatchTask")] = None
 
 
 class GetDispatchTasksListByAssetAndRefPairsRequest(RequestModel):
@@ -366,12 +366,12 @@ class GetDispatchTasksListByAssetAndRefPairsResponse(Reply):
     Reply to getDispatchTasksListByAssetAndRefPairs.
     """
 
-    asset: IdCompany
+    asset: IdCompany | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")]
+    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -394,8 +394,8 @@ class GetDispatchTasksListByAssetResponse(Reply):
     Reply to getDispatchTasksListByAsset.
     """
 
-    asset: IdCompany
-    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")]
+    asset: IdCompany | None = None
+    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -422,12 +422,12 @@ class GetDispatchTasksListByCompanyAndRefPairsResponse(Reply):
     Reply to getDispatchTasksListByCompanyAndRefPairs.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")]
+    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -450,8 +450,8 @@ class GetDispatchTasksListResponse(Reply):
     Reply to getDispatchTasksList.
     """
 
-    company: IdKey
-    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")]
+    company: IdKey | None = None
+    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -470,7 +470,7 @@ class MergeDispatchJobResponse(Reply):
     Reply to mergeDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompany, Field(alias="dispatchJob")]
+    dispatch_job: Annotated[IdCompany | None, Field(alias="dispatchJob")] = None
 
 
 class MergeDispatchTaskRequest(RequestModel):
@@ -486,7 +486,7 @@ class MergeDispatchTaskResponse(Reply):
     Reply to mergeDispatchTask.
     """
 
-    dispatch_task: Annotated[IdCompany, Field(alias="dispatchTask")]
+    dispatch_task: Annotated[IdCompany | None, Field(alias="dispatchTask")] = None
 
 
 class MultiMergeDispatchJobRequest(RequestModel):
@@ -505,7 +505,7 @@ class MultiMergeDispatchJobResponse(Reply):
     Reply to multiMergeDispatchJob.
     """
 
-    dispatch_jobs: Annotated[list[IdCompany], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[IdCompany] | None, Field(alias="dispatchJobs")] = None
     """
     Key and owner of each created or updated dispatch job, in request order.
     """
@@ -527,7 +527,7 @@ class MultiMergeDispatchTaskResponse(Reply):
     Reply to multiMergeDispatchTask.
     """
 
-    dispatch_tasks: Annotated[list[IdCompany], Field(alias="dispatchTasks")]
+    dispatch_tasks: Annotated[list[IdCompany] | None, Field(alias="dispatchTasks")] = None
     """
     Key and owner of each created or updated dispatch task, in request order.
     """
@@ -549,7 +549,7 @@ class MultiRemoveDispatchJobResponse(Reply):
     Reply to multiRemoveDispatchJob.
     """
 
-    dispatch_jobs: Annotated[list[IdCompanyDeleted], Field(alias="dispatchJobs")]
+    dispatch_jobs: Annotated[list[IdCompanyDeleted] | None, Field(alias="dispatchJobs")] = None
     """
     Key, owner, deleted flag and new versions of each dispatch job, in request order.
     """
@@ -571,7 +571,7 @@ class MultiRemoveDispatchTaskResponse(Reply):
     Reply to multiRemoveDispatchTask.
     """
 
-    dispatch_tasks: Annotated[list[IdCompanyDeleted], Field(alias="dispatchTasks")]
+    dispatch_tasks: Annotated[list[IdCompanyDeleted] | None, Field(alias="dispatchTasks")] = None
     """
     Key, owner, deleted flag and new versions of each dispatch task, in request order.
     """
@@ -590,7 +590,7 @@ class RemoveDispatchJobResponse(Reply):
     Reply to removeDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompanyDeleted, Field(alias="dispatchJob")]
+    dispatch_job: Annotated[IdCompanyDeleted | None, Field(alias="dispatchJob")] = None
 
 
 class RemoveDispatchTaskRequest(RequestModel):
@@ -606,7 +606,7 @@ class RemoveDispatchTaskResponse(Reply):
     Reply to removeDispatchTask.
     """
 
-    dispatch_task: Annotated[IdCompanyDeleted, Field(alias="dispatchTask")]
+    dispatch_task: Annotated[IdCompanyDeleted | None, Field(alias="dispatchTask")] = None
 
 
 class RestoreDispatchJobRequest(RequestModel):
@@ -622,7 +622,7 @@ class RestoreDispatchJobResponse(Reply):
     Reply to restoreDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompanyDeleted, Field(alias="dispatchJob")]
+    dispatch_job: Annotated[IdCompanyDeleted | None, Field(alias="dispatchJob")] = None
 
 
 class RestoreDispatchTaskRequest(RequestModel):
@@ -638,4 +638,4 @@ class RestoreDispatchTaskResponse(Reply):
     Reply to restoreDispatchTask.
     """
 
-    dispatch_task: Annotated[IdCompanyDeleted, Field(alias="dispatchTask")]
+    dispatch_task: Annotated[IdCompanyDeleted | None, Field(alias="dispatchTask")] = None

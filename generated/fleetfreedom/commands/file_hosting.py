@@ -26,8 +26,8 @@ class GetDashcamLivesListResponse(Reply):
     Reply to getDashcamLivesList.
     """
 
-    company: IdKey
-    dashcam_lives: Annotated[list[DashcamLive], Field(alias="dashcamLives")]
+    company: IdKey | None = None
+    dashcam_lives: Annotated[list[DashcamLive] | None, Field(alias="dashcamLives")] = None
     """
     The dashcam lives found; they replace what the client knew of them for this filter.
     """
@@ -50,7 +50,7 @@ class GetDashcamResponse(Reply):
     Reply to getDashcam.
     """
 
-    dashcam: Dashcam
+    dashcam: Dashcam | None = None
 
 
 class GetDashcamsListRequest(RequestModel):
@@ -70,8 +70,8 @@ class GetDashcamsListResponse(Reply):
     Reply to getDashcamsList.
     """
 
-    company: IdKey
-    dashcams: list[Dashcam]
+    company: IdKey | None = None
+    dashcams: list[Dashcam] | None = None
     """
     The dashcams found; they replace what the client knew of them for this filter.
     """
@@ -94,7 +94,7 @@ class GetDocumentResponse(Reply):
     Reply to getDocument.
     """
 
-    document: Document
+    document: Document | None = None
 
 
 class GetDocumentsListRequest(RequestModel):
@@ -114,8 +114,8 @@ class GetDocumentsListResponse(Reply):
     Reply to getDocumentsList.
     """
 
-    company: IdKey
-    documents: list[Document]
+    company: IdKey | None = None
+    documents: list[Document] | None = None
     """
     The documents found; they replace what the client knew of them for this filter.
     """
@@ -138,7 +138,7 @@ class GetFormResultResponse(Reply):
     Reply to getFormResult.
     """
 
-    form_result: Annotated[FormResult, Field(alias="formResult")]
+    form_result: Annotated[FormResult | None, Field(alias="formResult")] = None
 
 
 class GetFormResultsListRequest(RequestModel):
@@ -158,8 +158,8 @@ class GetFormResultsListResponse(Reply):
     Reply to getFormResultsList.
     """
 
-    company: IdKey
-    form_results: Annotated[list[FormResult], Field(alias="formResults")]
+    company: IdKey | None = None
+    form_results: Annotated[list[FormResult] | None, Field(alias="formResults")] = None
     """
     The form results found; they replace what the client knew of them for this filter.
     """
@@ -182,7 +182,7 @@ class GetFormTemplateResponse(Reply):
     Reply to getFormTemplate.
     """
 
-    form_template: Annotated[FormTemplate, Field(alias="formTemplate")]
+    form_template: Annotated[FormTemplate | None, Field(alias="formTemplate")] = None
 
 
 class GetFormTemplatesListRequest(RequestModel):
@@ -202,8 +202,8 @@ class GetFormTemplatesListResponse(Reply):
     Reply to getFormTemplatesList.
     """
 
-    company: IdKey
-    form_templates: Annotated[list[FormTemplate], Field(alias="formTemplates")]
+    company: IdKey | None = None
+    form_templates: Annotated[list[FormTemplate] | None, Field(alias="formTemplates")] = None
     """
     The form templates found; they replace what the client knew of them for this filter.
     """
@@ -226,7 +226,7 @@ class GetIconResponse(Reply):
     Reply to getIcon.
     """
 
-    icon: Icon
+    icon: Icon | None = None
 
 
 class GetIconsListRequest(RequestModel):
@@ -246,8 +246,8 @@ class GetIconsListResponse(Reply):
     Reply to getIconsList.
     """
 
-    company: IdKey
-    icons: list[Icon]
+    company: IdKey | None = None
+    icons: list[Icon] | None = None
     """
     The icons found; they replace what the client knew of them for this filter.
     """
@@ -270,7 +270,7 @@ class GetPictureResponse(Reply):
     Reply to getPicture.
     """
 
-    picture: Picture
+    picture: Picture | None = None
 
 
 class GetPicturesListRequest(RequestModel):
@@ -290,8 +290,8 @@ class GetPicturesListResponse(Reply):
     Reply to getPicturesList.
     """
 
-    company: IdKey
-    pictures: list[Picture]
+    company: IdKey | None = None
+    pictures: list[Picture] | None = None
     """
     The pictures found; they replace what the client knew of them for this filter.
     """
@@ -310,7 +310,7 @@ class MergeDocumentResponse(Reply):
     Reply to mergeDocument.
     """
 
-    document: IdCompany
+    document: IdCompany | None = None
 
 
 class MergeFormResultRequest(RequestModel):
@@ -326,7 +326,7 @@ class MergeFormResultResponse(Reply):
     Reply to mergeFormResult.
     """
 
-    form_result: Annotated[IdCompany, Field(alias="formResult")]
+    form_result: Annotated[IdCompany | None, Field(alias="formResult")] = None
 
 
 class MergeFormTemplateRequest(RequestModel):
@@ -342,7 +342,7 @@ class MergeFormTemplateResponse(Reply):
     Reply to mergeFormTemplate.
     """
 
-    form_template: Annotated[IdCompany, Field(alias="formTemplate")]
+    form_template: Annotated[IdCompany | None, Field(alias="formTemplate")] = None
 
 
 class MergeIconRequest(RequestModel):
@@ -358,7 +358,7 @@ class MergeIconResponse(Reply):
     Reply to mergeIcon.
     """
 
-    icon: IdCompany
+    icon: IdCompany | None = None
 
 
 class MergePictureRequest(RequestModel):
@@ -374,7 +374,7 @@ class MergePictureResponse(Reply):
     Reply to mergePicture.
     """
 
-    picture: IdCompany
+    picture: IdCompany | None = None
 
 
 class MultiMergeDocumentRequest(RequestModel):
@@ -393,7 +393,7 @@ class MultiMergeDocumentResponse(Reply):
     Reply to multiMergeDocument.
     """
 
-    documents: list[IdCompany]
+    documents: list[IdCompany] | None = None
     """
     Key and owner of each created or updated document, in request order.
     """
@@ -415,7 +415,7 @@ class MultiMergeFormResultResponse(Reply):
     Reply to multiMergeFormResult.
     """
 
-    form_results: Annotated[list[IdCompany], Field(alias="formResults")]
+    form_results: Annotated[list[IdCompany] | None, Field(alias="formResults")] = None
     """
     Key and owner of each created or updated form result, in request order.
     """
@@ -437,7 +437,7 @@ class MultiMergeFormTemplateResponse(Reply):
     Reply to multiMergeFormTemplate.
     """
 
-    form_templates: Annotated[list[IdCompany], Field(alias="formTemplates")]
+    form_templates: Annotated[list[IdCompany] | None, Field(alias="formTemplates")] = None
     """
     Key and owner of each created or updated form template, in request order.
     """
@@ -459,7 +459,7 @@ class MultiMergeIconResponse(Reply):
     Reply to multiMergeIcon.
     """
 
-    icons: list[IdCompany]
+    icons: list[IdCompany] | None = None
     """
     Key and owner of each created or updated icon, in request order.
     """
@@ -481,7 +481,7 @@ class MultiMergePictureResponse(Reply):
     Reply to multiMergePicture.
     """
 
-    pictures: list[IdCompany]
+    pictures: list[IdCompany] | None = None
     """
     Key and owner of each created or updated picture, in request order.
     """
@@ -503,7 +503,7 @@ class MultiRemoveDocumentResponse(Reply):
     Reply to multiRemoveDocument.
     """
 
-    documents: list[IdCompanyDeleted]
+    documents: list[IdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each document, in request order.
     """
@@ -525,7 +525,7 @@ class MultiRemoveFormResultResponse(Reply):
     Reply to multiRemoveFormResult.
     """
 
-    form_results: Annotated[list[IdCompanyDeleted], Field(alias="formResults")]
+    form_results: Annotated[list[IdCompanyDeleted] | None, Field(alias="formResults")] = None
     """
     Key, owner, deleted flag and new versions of each form result, in request order.
     """
@@ -547,7 +547,7 @@ class MultiRemoveFormTemplateResponse(Reply):
     Reply to multiRemoveFormTemplate.
     """
 
-    form_templates: Annotated[list[IdCompanyDeleted], Field(alias="formTemplates")]
+    form_templates: Annotated[list[IdCompanyDeleted] | None, Field(alias="formTemplates")] = None
     """
     Key, owner, deleted flag and new versions of each form template, in request order.
     """
@@ -569,7 +569,7 @@ class MultiRemoveIconResponse(Reply):
     Reply to multiRemoveIcon.
     """
 
-    icons: list[IdCompanyDeleted]
+    icons: list[IdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each icon, in request order.
     """
@@ -591,7 +591,7 @@ class MultiRemovePictureResponse(Reply):
     Reply to multiRemovePicture.
     """
 
-    pictures: list[IdCompanyDeleted]
+    pictures: list[IdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each picture, in request order.
     """
@@ -610,7 +610,7 @@ class RemoveDocumentResponse(Reply):
     Reply to removeDocument.
     """
 
-    document: IdCompanyDeleted
+    document: IdCompanyDeleted | None = None
 
 
 class RemoveFormResultRequest(RequestModel):
@@ -626,7 +626,7 @@ class RemoveFormResultResponse(Reply):
     Reply to removeFormResult.
     """
 
-    form_result: Annotated[IdCompanyDeleted, Field(alias="formResult")]
+    form_result: Annotated[IdCompanyDeleted | None, Field(alias="formResult")] = None
 
 
 class RemoveFormTemplateRequest(RequestModel):
@@ -642,7 +642,7 @@ class RemoveFormTemplateResponse(Reply):
     Reply to removeFormTemplate.
     """
 
-    form_template: Annotated[IdCompanyDeleted, Field(alias="formTemplate")]
+    form_template: Annotated[IdCompanyDeleted | None, Field(alias="formTemplate")] = None
 
 
 class RemoveIconRequest(RequestModel):
@@ -658,7 +658,7 @@ class RemoveIconResponse(Reply):
     Reply to removeIcon.
     """
 
-    icon: IdCompanyDeleted
+    icon: IdCompanyDeleted | None = None
 
 
 class RemovePictureRequest(RequestModel):
@@ -674,7 +674,7 @@ class RemovePictureResponse(Reply):
     Reply to removePicture.
     """
 
-    picture: IdCompanyDeleted
+    picture: IdCompanyDeleted | None = None
 
 
 class RestoreDocumentRequest(RequestModel):
@@ -690,7 +690,7 @@ class RestoreDocumentResponse(Reply):
     Reply to restoreDocument.
     """
 
-    document: IdCompanyDeleted
+    document: IdCompanyDeleted | None = None
 
 
 class RestoreFormResultRequest(RequestModel):
@@ -706,7 +706,7 @@ class RestoreFormResultResponse(Reply):
     Reply to restoreFormResult.
     """
 
-    form_result: Annotated[IdCompanyDeleted, Field(alias="formResult")]
+    form_result: Annotated[IdCompanyDeleted | None, Field(alias="formResult")] = None
 
 
 class RestoreFormTemplateRequest(RequestModel):
@@ -722,7 +722,7 @@ class RestoreFormTemplateResponse(Reply):
     Reply to restoreFormTemplate.
     """
 
-    form_template: Annotated[IdCompanyDeleted, Field(alias="formTemplate")]
+    form_template: Annotated[IdCompanyDeleted | None, Field(alias="formTemplate")] = None
 
 
 class RestoreIconRequest(RequestModel):
@@ -738,7 +738,7 @@ class RestoreIconResponse(Reply):
     Reply to restoreIcon.
     """
 
-    icon: IdCompanyDeleted
+    icon: IdCompanyDeleted | None = None
 
 
 class RestorePictureRequest(RequestModel):
@@ -754,4 +754,4 @@ class RestorePictureResponse(Reply):
     Reply to restorePicture.
     """
 
-    picture: IdCompanyDeleted
+    picture: IdCompanyDeleted | None = None

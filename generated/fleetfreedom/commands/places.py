@@ -26,7 +26,7 @@ class GetPlaceResponse(Reply):
     Reply to getPlace.
     """
 
-    place: Place
+    place: Place | None = None
 
 
 class GetPlacesListRequest(RequestModel):
@@ -46,8 +46,8 @@ class GetPlacesListResponse(Reply):
     Reply to getPlacesList.
     """
 
-    company: IdKey
-    places: list[Place]
+    company: IdKey | None = None
+    places: list[Place] | None = None
     """
     The places found; they replace what the client knew of them for this filter.
     """
@@ -66,7 +66,7 @@ class MergePlaceResponse(Reply):
     Reply to mergePlace.
     """
 
-    place: IdCompany
+    place: IdCompany | None = None
 
 
 class MultiMergePlaceRequest(RequestModel):
@@ -85,7 +85,7 @@ class MultiMergePlaceResponse(Reply):
     Reply to multiMergePlace.
     """
 
-    places: list[IdCompany]
+    places: list[IdCompany] | None = None
     """
     Key and owner of each created or updated place, in request order.
     """
@@ -107,7 +107,7 @@ class MultiRemovePlaceResponse(Reply):
     Reply to multiRemovePlace.
     """
 
-    places: list[IdCompanyDeleted]
+    places: list[IdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each place, in request order.
     """
@@ -126,7 +126,7 @@ class RemovePlaceResponse(Reply):
     Reply to removePlace.
     """
 
-    place: IdCompanyDeleted
+    place: IdCompanyDeleted | None = None
 
 
 class RestorePlaceRequest(RequestModel):
@@ -142,4 +142,4 @@ class RestorePlaceResponse(Reply):
     Reply to restorePlace.
     """
 
-    place: IdCompanyDeleted
+    place: IdCompanyDeleted | None = None

@@ -47,7 +47,7 @@ class GetProviderAdvancedResponse(Reply):
     Reply to getProviderAdvanced.
     """
 
-    provider_advanced: Annotated[ProviderAdvanced, Field(alias="providerAdvanced")]
+    provider_advanced: Annotated[ProviderAdvanced | None, Field(alias="providerAdvanced")] = None
 
 
 class GetProviderAdvancedsListByConfigRequest(RequestModel):
@@ -71,8 +71,8 @@ class GetProviderAdvancedsListByConfigResponse(Reply):
     Reply to getProviderAdvancedsListByConfig.
     """
 
-    config: IdKey
-    provider_advanceds: Annotated[list[ProviderAdvanced], Field(alias="providerAdvanceds")]
+    config: IdKey | None = None
+    provider_advanceds: Annotated[list[ProviderAdvanced] | None, Field(alias="providerAdvanceds")] = None
     """
     The advanced parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -99,8 +99,8 @@ class GetProviderAdvancedsListResponse(Reply):
     Reply to getProviderAdvancedsList.
     """
 
-    company: IdKey
-    provider_advanceds: Annotated[list[ProviderAdvanced], Field(alias="providerAdvanceds")]
+    company: IdKey | None = None
+    provider_advanceds: Annotated[list[ProviderAdvanced] | None, Field(alias="providerAdvanceds")] = None
     """
     The advanced parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -123,7 +123,7 @@ class GetProviderConfigResponse(Reply):
     Reply to getProviderConfig.
     """
 
-    provider_config: Annotated[ProviderConfig, Field(alias="providerConfig")]
+    provider_config: Annotated[ProviderConfig | None, Field(alias="providerConfig")] = None
 
 
 class GetProviderConfigsListRequest(RequestModel):
@@ -143,8 +143,8 @@ class GetProviderConfigsListResponse(Reply):
     Reply to getProviderConfigsList.
     """
 
-    company: IdKey
-    provider_configs: Annotated[list[ProviderConfig], Field(alias="providerConfigs")]
+    company: IdKey | None = None
+    provider_configs: Annotated[list[ProviderConfig] | None, Field(alias="providerConfigs")] = None
     """
     The provider configurations found; they replace what the client knew of them for this filter.
     """
@@ -167,7 +167,7 @@ class GetProviderConfigurationResponse(Reply):
     Reply to getProviderConfiguration.
     """
 
-    provider_configuration: Annotated[ProviderConfiguration, Field(alias="providerConfiguration")]
+    provider_configuration: Annotated[ProviderConfiguration | None, Field(alias="providerConfiguration")] = None
 
 
 class GetProviderConfigurationTypeRequest(RequestModel):
@@ -187,7 +187,9 @@ class GetProviderConfigurationTypeResponse(Reply):
     Reply to getProviderConfigurationType.
     """
 
-    provider_configuration_type: Annotated[ProviderConfigurationType, Field(alias="providerConfigurationType")]
+    provider_configuration_type: Annotated[
+        ProviderConfigurationType | None, Field(alias="providerConfigurationType")
+    ] = None
 
 
 class GetProviderConfigurationTypesListRequest(RequestModel):
@@ -207,8 +209,10 @@ class GetProviderConfigurationTypesListResponse(Reply):
     Reply to getProviderConfigurationTypesList.
     """
 
-    company: IdKey
-    provider_configuration_types: Annotated[list[ProviderConfigurationType], Field(alias="providerConfigurationTypes")]
+    company: IdKey | None = None
+    provider_configuration_types: Annotated[
+        list[ProviderConfigurationType] | None, Field(alias="providerConfigurationTypes")
+    ] = None
     """
     The provider configuration types found; they replace what the client knew of them for this filter.
     """
@@ -231,8 +235,8 @@ class GetProviderConfigurationsListResponse(Reply):
     Reply to getProviderConfigurationsList.
     """
 
-    company: IdKey
-    provider_configurations: Annotated[list[ProviderConfiguration], Field(alias="providerConfigurations")]
+    company: IdKey | None = None
+    provider_configurations: Annotated[list[ProviderConfiguration] | None, Field(alias="providerConfigurations")] = None
     """
     The older-model provider configurations found; they replace what the client knew of them for this filter.
     """
@@ -255,7 +259,7 @@ class GetProviderControlResponse(Reply):
     Reply to getProviderControl.
     """
 
-    provider_control: Annotated[ProviderControl, Field(alias="providerControl")]
+    provider_control: Annotated[ProviderControl | None, Field(alias="providerControl")] = None
 
 
 class GetProviderControlsListByConfigRequest(RequestModel):
@@ -279,8 +283,8 @@ class GetProviderControlsListByConfigResponse(Reply):
     Reply to getProviderControlsListByConfig.
     """
 
-    config: IdKey
-    provider_controls: Annotated[list[ProviderControl], Field(alias="providerControls")]
+    config: IdKey | None = None
+    provider_controls: Annotated[list[ProviderControl] | None, Field(alias="providerControls")] = None
     """
     The control parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -307,8 +311,8 @@ class GetProviderControlsListResponse(Reply):
     Reply to getProviderControlsList.
     """
 
-    company: IdKey
-    provider_controls: Annotated[list[ProviderControl], Field(alias="providerControls")]
+    company: IdKey | None = None
+    provider_controls: Annotated[list[ProviderControl] | None, Field(alias="providerControls")] = None
     """
     The control parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -331,7 +335,7 @@ class GetProviderGeneralResponse(Reply):
     Reply to getProviderGeneral.
     """
 
-    provider_general: Annotated[ProviderGeneral, Field(alias="providerGeneral")]
+    provider_general: Annotated[ProviderGeneral | None, Field(alias="providerGeneral")] = None
 
 
 class GetProviderGeneralsListByConfigRequest(RequestModel):
@@ -355,8 +359,8 @@ class GetProviderGeneralsListByConfigResponse(Reply):
     Reply to getProviderGeneralsListByConfig.
     """
 
-    config: IdKey
-    provider_generals: Annotated[list[ProviderGeneral], Field(alias="providerGenerals")]
+    config: IdKey | None = None
+    provider_generals: Annotated[list[ProviderGeneral] | None, Field(alias="providerGenerals")] = None
     """
     The general parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -383,8 +387,8 @@ class GetProviderGeneralsListResponse(Reply):
     Reply to getProviderGeneralsList.
     """
 
-    company: IdKey
-    provider_generals: Annotated[list[ProviderGeneral], Field(alias="providerGenerals")]
+    company: IdKey | None = None
+    provider_generals: Annotated[list[ProviderGeneral] | None, Field(alias="providerGenerals")] = None
     """
     The general parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -407,7 +411,7 @@ class GetProviderRegistrationResponse(Reply):
     Reply to getProviderRegistration.
     """
 
-    provider_registration: Annotated[ProviderRegistration, Field(alias="providerRegistration")]
+    provider_registration: Annotated[ProviderRegistration | None, Field(alias="providerRegistration")] = None
 
 
 class GetProviderRegistrationsListRequest(RequestModel):
@@ -427,8 +431,8 @@ class GetProviderRegistrationsListResponse(Reply):
     Reply to getProviderRegistrationsList.
     """
 
-    company: IdKey
-    provider_registrations: Annotated[list[ProviderRegistration], Field(alias="providerRegistrations")]
+    company: IdKey | None = None
+    provider_registrations: Annotated[list[ProviderRegistration] | None, Field(alias="providerRegistrations")] = None
     """
     The provider registrations found; they replace what the client knew of them for this filter.
     """
@@ -451,7 +455,7 @@ class GetProviderResponse(Reply):
     Reply to getProvider.
     """
 
-    provider: Provider
+    provider: Provider | None = None
 
 
 class GetProviderScriptRequest(RequestModel):
@@ -471,7 +475,7 @@ class GetProviderScriptResponse(Reply):
     Reply to getProviderScript.
     """
 
-    provider_script: Annotated[ProviderScript, Field(alias="providerScript")]
+    provider_script: Annotated[ProviderScript | None, Field(alias="providerScript")] = None
 
 
 class GetProviderScriptsListRequest(RequestModel):
@@ -491,8 +495,8 @@ class GetProviderScriptsListResponse(Reply):
     Reply to getProviderScriptsList.
     """
 
-    company: IdKey
-    provider_scripts: Annotated[list[ProviderScript], Field(alias="providerScripts")]
+    company: IdKey | None = None
+    provider_scripts: Annotated[list[ProviderScript] | None, Field(alias="providerScripts")] = None
     """
     The provider scripts found; they replace what the client knew of them for this filter.
     """
@@ -519,8 +523,8 @@ class GetProvidersListResponse(Reply):
     Reply to getProvidersList.
     """
 
-    company: IdKey
-    providers: list[Provider]
+    company: IdKey | None = None
+    providers: list[Provider] | None = None
     """
     The providers found; they replace what the client knew of them for this filter.
     """
@@ -539,7 +543,7 @@ class MergeProviderConfigResponse(Reply):
     Reply to mergeProviderConfig.
     """
 
-    provider_config: Annotated[IdCompany, Field(alias="providerConfig")]
+    provider_config: Annotated[IdCompany | None, Field(alias="providerConfig")] = None
 
 
 class MergeProviderConfigurationRequest(RequestModel):
@@ -555,7 +559,7 @@ class MergeProviderConfigurationResponse(Reply):
     Reply to mergeProviderConfiguration.
     """
 
-    provider_configuration: Annotated[IdCompany, Field(alias="providerConfiguration")]
+    provider_configuration: Annotated[IdCompany | None, Field(alias="providerConfiguration")] = None
 
 
 class MergeProviderRegistrationRequest(RequestModel):
@@ -571,7 +575,7 @@ class MergeProviderRegistrationResponse(Reply):
     Reply to mergeProviderRegistration.
     """
 
-    provider_registration: Annotated[CodeCompany, Field(alias="providerRegistration")]
+    provider_registration: Annotated[CodeCompany | None, Field(alias="providerRegistration")] = None
 
 
 class MergeProviderRequest(RequestModel):
@@ -587,7 +591,7 @@ class MergeProviderResponse(Reply):
     Reply to mergeProvider.
     """
 
-    provider: ProviderIdCompany
+    provider: ProviderIdCompany | None = None
 
 
 class MergeProviderScriptRequest(RequestModel):
@@ -603,7 +607,7 @@ class MergeProviderScriptResponse(Reply):
     Reply to mergeProviderScript.
     """
 
-    provider_script: Annotated[IdCompany, Field(alias="providerScript")]
+    provider_script: Annotated[IdCompany | None, Field(alias="providerScript")] = None
 
 
 class MultiMergeProviderConfigRequest(RequestModel):
@@ -622,7 +626,7 @@ class MultiMergeProviderConfigResponse(Reply):
     Reply to multiMergeProviderConfig.
     """
 
-    provider_configs: Annotated[list[IdCompany], Field(alias="providerConfigs")]
+    provider_configs: Annotated[list[IdCompany] | None, Field(alias="providerConfigs")] = None
     """
     Key and owner of each created or updated provider configuration, in request order.
     """
@@ -644,7 +648,7 @@ class MultiMergeProviderConfigurationResponse(Reply):
     Reply to multiMergeProviderConfiguration.
     """
 
-    provider_configurations: Annotated[list[IdCompany], Field(alias="providerConfigurations")]
+    provider_configurations: Annotated[list[IdCompany] | None, Field(alias="providerConfigurations")] = None
     """
     Key and owner of each created or updated older-model provider configuration, in request order.
     """
@@ -666,7 +670,7 @@ class MultiMergeProviderRegistrationResponse(Reply):
     Reply to multiMergeProviderRegistration.
     """
 
-    provider_registrations: Annotated[list[CodeCompany], Field(alias="providerRegistrations")]
+    provider_registrations: Annotated[list[CodeCompany] | None, Field(alias="providerRegistrations")] = None
     """
     Key and owner of each created or updated provider registration, in request order.
     """
@@ -688,7 +692,7 @@ class MultiMergeProviderResponse(Reply):
     Reply to multiMergeProvider.
     """
 
-    providers: list[ProviderIdCompany]
+    providers: list[ProviderIdCompany] | None = None
     """
     Key and owner of each created or updated provider, in request order.
     """
@@ -710,7 +714,7 @@ class MultiMergeProviderScriptResponse(Reply):
     Reply to multiMergeProviderScript.
     """
 
-    provider_scripts: Annotated[list[IdCompany], Field(alias="providerScripts")]
+    provider_scripts: Annotated[list[IdCompany] | None, Field(alias="providerScripts")] = None
     """
     Key and owner of each created or updated provider script, in request order.
     """
@@ -732,7 +736,7 @@ class MultiRemoveProviderConfigResponse(Reply):
     Reply to multiRemoveProviderConfig.
     """
 
-    provider_configs: Annotated[list[IdCompanyDeleted], Field(alias="providerConfigs")]
+    provider_configs: Annotated[list[IdCompanyDeleted] | None, Field(alias="providerConfigs")] = None
     """
     Key, owner, deleted flag and new versions of each provider configuration, in request order.
     """
@@ -754,7 +758,7 @@ class MultiRemoveProviderConfigurationResponse(Reply):
     Reply to multiRemoveProviderConfiguration.
     """
 
-    provider_configurations: Annotated[list[IdCompanyDeleted], Field(alias="providerConfigurations")]
+    provider_configurations: Annotated[list[IdCompanyDeleted] | None, Field(alias="providerConfigurations")] = None
     """
     Key, owner, deleted flag and new versions of each older-model provider configuration, in request order.
     """
@@ -776,7 +780,7 @@ class MultiRemoveProviderRegistrationResponse(Reply):
     Reply to multiRemoveProviderRegistration.
     """
 
-    provider_registrations: Annotated[list[CodeCompanyDeleted], Field(alias="providerRegistrations")]
+    provider_registrations: Annotated[list[CodeCompanyDeleted] | None, Field(alias="providerRegistrations")] = None
     """
     Key, owner, deleted flag and new versions of each provider registration, in request order.
     """
@@ -798,7 +802,7 @@ class MultiRemoveProviderResponse(Reply):
     Reply to multiRemoveProvider.
     """
 
-    providers: list[ProviderIdCompanyDeleted]
+    providers: list[ProviderIdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each provider, in request order.
     """
@@ -820,7 +824,7 @@ class MultiRemoveProviderScriptResponse(Reply):
     Reply to multiRemoveProviderScript.
     """
 
-    provider_scripts: Annotated[list[IdCompanyDeleted], Field(alias="providerScripts")]
+    provider_scripts: Annotated[list[IdCompanyDeleted] | None, Field(alias="providerScripts")] = None
     """
     Key, owner, deleted flag and new versions of each provider script, in request order.
     """
@@ -839,7 +843,7 @@ class RemoveProviderConfigResponse(Reply):
     Reply to removeProviderConfig.
     """
 
-    provider_config: Annotated[IdCompanyDeleted, Field(alias="providerConfig")]
+    provider_config: Annotated[IdCompanyDeleted | None, Field(alias="providerConfig")] = None
 
 
 class RemoveProviderConfigurationRequest(RequestModel):
@@ -855,7 +859,7 @@ class RemoveProviderConfigurationResponse(Reply):
     Reply to removeProviderConfiguration.
     """
 
-    provider_configuration: Annotated[IdCompanyDeleted, Field(alias="providerConfiguration")]
+    provider_configuration: Annotated[IdCompanyDeleted | None, Field(alias="providerConfiguration")] = None
 
 
 class RemoveProviderRegistrationRequest(RequestModel):
@@ -871,7 +875,7 @@ class RemoveProviderRegistrationResponse(Reply):
     Reply to removeProviderRegistration.
     """
 
-    provider_registration: Annotated[CodeCompanyDeleted, Field(alias="providerRegistration")]
+    provider_registration: Annotated[CodeCompanyDeleted | None, Field(alias="providerRegistration")] = None
 
 
 class RemoveProviderRequest(RequestModel):
@@ -887,7 +891,7 @@ class RemoveProviderResponse(Reply):
     Reply to removeProvider.
     """
 
-    provider: ProviderIdCompanyDeleted
+    provider: ProviderIdCompanyDeleted | None = None
 
 
 class RemoveProviderScriptRequest(RequestModel):
@@ -903,7 +907,7 @@ class RemoveProviderScriptResponse(Reply):
     Reply to removeProviderScript.
     """
 
-    provider_script: Annotated[IdCompanyDeleted, Field(alias="providerScript")]
+    provider_script: Annotated[IdCompanyDeleted | None, Field(alias="providerScript")] = None
 
 
 class RestoreProviderConfigRequest(RequestModel):
@@ -919,7 +923,7 @@ class RestoreProviderConfigResponse(Reply):
     Reply to restoreProviderConfig.
     """
 
-    provider_config: Annotated[IdCompanyDeleted, Field(alias="providerConfig")]
+    provider_config: Annotated[IdCompanyDeleted | None, Field(alias="providerConfig")] = None
 
 
 class RestoreProviderConfigurationRequest(RequestModel):
@@ -935,7 +939,7 @@ class RestoreProviderConfigurationResponse(Reply):
     Reply to restoreProviderConfiguration.
     """
 
-    provider_configuration: Annotated[IdCompanyDeleted, Field(alias="providerConfiguration")]
+    provider_configuration: Annotated[IdCompanyDeleted | None, Field(alias="providerConfiguration")] = None
 
 
 class RestoreProviderRegistrationRequest(RequestModel):
@@ -951,7 +955,7 @@ class RestoreProviderRegistrationResponse(Reply):
     Reply to restoreProviderRegistration.
     """
 
-    provider_registration: Annotated[CodeCompanyDeleted, Field(alias="providerRegistration")]
+    provider_registration: Annotated[CodeCompanyDeleted | None, Field(alias="providerRegistration")] = None
 
 
 class RestoreProviderRequest(RequestModel):
@@ -967,7 +971,7 @@ class RestoreProviderResponse(Reply):
     Reply to restoreProvider.
     """
 
-    provider: ProviderIdCompanyDeleted
+    provider: ProviderIdCompanyDeleted | None = None
 
 
 class RestoreProviderScriptRequest(RequestModel):
@@ -983,4 +987,4 @@ class RestoreProviderScriptResponse(Reply):
     Reply to restoreProviderScript.
     """
 
-    provider_script: Annotated[IdCompanyDeleted, Field(alias="providerScript")]
+    provider_script: Annotated[IdCompanyDeleted | None, Field(alias="providerScript")] = None

@@ -148,7 +148,7 @@ class UpdateOwnPasswordResponse(Reply):
     """
     When the new password expires.
     """
-    password_policy: Annotated[PasswordPolicy, Field(alias="passwordPolicy")]
+    password_policy: Annotated[PasswordPolicy | None, Field(alias="passwordPolicy")] = None
 
 
 class UpdateOwnPreferencesRequest(RequestModel):

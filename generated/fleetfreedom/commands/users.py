@@ -48,7 +48,7 @@ class GetContactResponse(Reply):
     Reply to getContact.
     """
 
-    contact: Contact
+    contact: Contact | None = None
 
 
 class GetContactsListRequest(RequestModel):
@@ -68,8 +68,8 @@ class GetContactsListResponse(Reply):
     Reply to getContactsList.
     """
 
-    company: IdKey
-    contacts: list[Contact]
+    company: IdKey | None = None
+    contacts: list[Contact] | None = None
     """
     The contacts found; they replace what the client knew of them for this filter.
     """
@@ -92,7 +92,7 @@ class GetMachineResponse(Reply):
     Reply to getMachine.
     """
 
-    machine: Machine
+    machine: Machine | None = None
 
 
 class GetMachinesListRequest(RequestModel):
@@ -112,8 +112,8 @@ class GetMachinesListResponse(Reply):
     Reply to getMachinesList.
     """
 
-    company: IdKey
-    machines: list[Machine]
+    company: IdKey | None = None
+    machines: list[Machine] | None = None
     """
     The machines found; they replace what the client knew of them for this filter.
     """
@@ -132,7 +132,7 @@ class GetSessionResponse(Reply):
     Reply to getSession.
     """
 
-    session: Session
+    session: Session | None = None
 
 
 class GetSessionsListByUserRequest(RequestModel):
@@ -152,8 +152,8 @@ class GetSessionsListByUserResponse(Reply):
     Reply to getSessionsListByUser.
     """
 
-    user: LoginCompany
-    sessions: list[Session]
+    user: LoginCompany | None = None
+    sessions: list[Session] | None = None
     """
     The sessions found; they replace what the client knew of them for this filter.
     """
@@ -176,8 +176,8 @@ class GetSessionsListResponse(Reply):
     Reply to getSessionsList.
     """
 
-    company: IdKey
-    sessions: list[Session]
+    company: IdKey | None = None
+    sessions: list[Session] | None = None
     """
     The sessions found; they replace what the client knew of them for this filter.
     """
@@ -200,7 +200,7 @@ class GetUserAdvancedResponse(Reply):
     Reply to getUserAdvanced.
     """
 
-    user_advanced: Annotated[UserAdvanced, Field(alias="userAdvanced")]
+    user_advanced: Annotated[UserAdvanced | None, Field(alias="userAdvanced")] = None
 
 
 class GetUserAdvancedsListByUserGroupRequest(RequestModel):
@@ -220,8 +220,8 @@ class GetUserAdvancedsListByUserGroupResponse(Reply):
     Reply to getUserAdvancedsListByUserGroup.
     """
 
-    user_group: Annotated[IdKey, Field(alias="userGroup")]
-    user_advanceds: Annotated[list[UserAdvanced], Field(alias="userAdvanceds")]
+    user_group: Annotated[IdKey | None, Field(alias="userGroup")] = None
+    user_advanceds: Annotated[list[UserAdvanced] | None, Field(alias="userAdvanceds")] = None
     """
     The advanced parts of users found; they replace what the client knew of them for this filter.
     """
@@ -244,8 +244,8 @@ class GetUserAdvancedsListResponse(Reply):
     Reply to getUserAdvancedsList.
     """
 
-    company: IdKey
-    user_advanceds: Annotated[list[UserAdvanced], Field(alias="userAdvanceds")]
+    company: IdKey | None = None
+    user_advanceds: Annotated[list[UserAdvanced] | None, Field(alias="userAdvanceds")] = None
     """
     The advanced parts of users found; they replace what the client knew of them for this filter.
     """
@@ -264,7 +264,7 @@ class GetUserAuthenticationResponse(Reply):
     Reply to getUserAuthentication.
     """
 
-    user_authentication: Annotated[UserAuthentication, Field(alias="userAuthentication")]
+    user_authentication: Annotated[UserAuthentication | None, Field(alias="userAuthentication")] = None
 
 
 class GetUserAuthenticationsListRequest(RequestModel):
@@ -284,8 +284,8 @@ class GetUserAuthenticationsListResponse(Reply):
     Reply to getUserAuthenticationsList.
     """
 
-    company: IdKey
-    user_authentications: Annotated[list[UserAuthentication], Field(alias="userAuthentications")]
+    company: IdKey | None = None
+    user_authentications: Annotated[list[UserAuthentication] | None, Field(alias="userAuthentications")] = None
     """
     The authentication parts of users found; they replace what the client knew of them for this filter.
     """
@@ -308,7 +308,7 @@ class GetUserGeneralResponse(Reply):
     Reply to getUserGeneral.
     """
 
-    user_general: Annotated[UserGeneral, Field(alias="userGeneral")]
+    user_general: Annotated[UserGeneral | None, Field(alias="userGeneral")] = None
 
 
 class GetUserGeneralsListByUserGroupRequest(RequestModel):
@@ -328,8 +328,8 @@ class GetUserGeneralsListByUserGroupResponse(Reply):
     Reply to getUserGeneralsListByUserGroup.
     """
 
-    user_group: Annotated[IdKey, Field(alias="userGroup")]
-    user_generals: Annotated[list[UserGeneral], Field(alias="userGenerals")]
+    user_group: Annotated[IdKey | None, Field(alias="userGroup")] = None
+    user_generals: Annotated[list[UserGeneral] | None, Field(alias="userGenerals")] = None
     """
     The general parts of users found; they replace what the client knew of them for this filter.
     """
@@ -352,8 +352,8 @@ class GetUserGeneralsListResponse(Reply):
     Reply to getUserGeneralsList.
     """
 
-    company: IdKey
-    user_generals: Annotated[list[UserGeneral], Field(alias="userGenerals")]
+    company: IdKey | None = None
+    user_generals: Annotated[list[UserGeneral] | None, Field(alias="userGenerals")] = None
     """
     The general parts of users found; they replace what the client knew of them for this filter.
     """
@@ -376,7 +376,7 @@ class GetUserGroupResponse(Reply):
     Reply to getUserGroup.
     """
 
-    user_group: Annotated[UserGroup, Field(alias="userGroup")]
+    user_group: Annotated[UserGroup | None, Field(alias="userGroup")] = None
 
 
 class GetUserGroupsListRequest(RequestModel):
@@ -396,8 +396,8 @@ class GetUserGroupsListResponse(Reply):
     Reply to getUserGroupsList.
     """
 
-    company: IdKey
-    user_groups: Annotated[list[UserGroup], Field(alias="userGroups")]
+    company: IdKey | None = None
+    user_groups: Annotated[list[UserGroup] | None, Field(alias="userGroups")] = None
     """
     The user groups found; they replace what the client knew of them for this filter.
     """
@@ -420,7 +420,7 @@ class GetUserResponse(Reply):
     Reply to getUser.
     """
 
-    user: User
+    user: User | None = None
 
 
 class GetUserSettingRequest(RequestModel):
@@ -436,7 +436,7 @@ class GetUserSettingResponse(Reply):
     Reply to getUserSetting.
     """
 
-    user_setting: Annotated[UserSetting, Field(alias="userSetting")]
+    user_setting: Annotated[UserSetting | None, Field(alias="userSetting")] = None
 
 
 class GetUserSettingsListRequest(RequestModel):
@@ -456,8 +456,8 @@ class GetUserSettingsListResponse(Reply):
     Reply to getUserSettingsList.
     """
 
-    company: IdKey
-    user_settings: Annotated[list[UserSetting], Field(alias="userSettings")]
+    company: IdKey | None = None
+    user_settings: Annotated[list[UserSetting] | None, Field(alias="userSettings")] = None
     """
     The setting parts of users found; they replace what the client knew of them for this filter.
     """
@@ -480,8 +480,8 @@ class GetUsersListByUserGroupResponse(Reply):
     Reply to getUsersListByUserGroup.
     """
 
-    user_group: Annotated[IdKey, Field(alias="userGroup")]
-    users: list[User]
+    user_group: Annotated[IdKey | None, Field(alias="userGroup")] = None
+    users: list[User] | None = None
     """
     The users found; they replace what the client knew of them for this filter.
     """
@@ -504,8 +504,8 @@ class GetUsersListResponse(Reply):
     Reply to getUsersList.
     """
 
-    company: IdKey
-    users: list[User]
+    company: IdKey | None = None
+    users: list[User] | None = None
     """
     The users found; they replace what the client knew of them for this filter.
     """
@@ -524,7 +524,7 @@ class KillSessionResponse(Reply):
     Reply to killSession.
     """
 
-    session: SessionHandle
+    session: SessionHandle | None = None
 
 
 class MergeContactRequest(RequestModel):
@@ -540,7 +540,7 @@ class MergeContactResponse(Reply):
     Reply to mergeContact.
     """
 
-    contact: IdCompany
+    contact: IdCompany | None = None
 
 
 class MergeMachineRequest(RequestModel):
@@ -556,7 +556,7 @@ class MergeMachineResponse(Reply):
     Reply to mergeMachine.
     """
 
-    machine: KeyCompany
+    machine: KeyCompany | None = None
 
 
 class MergeUserGroupRequest(RequestModel):
@@ -572,7 +572,7 @@ class MergeUserGroupResponse(Reply):
     Reply to mergeUserGroup.
     """
 
-    user_group: Annotated[IdCompany, Field(alias="userGroup")]
+    user_group: Annotated[IdCompany | None, Field(alias="userGroup")] = None
 
 
 class MergeUserRequest(RequestModel):
@@ -588,7 +588,7 @@ class MergeUserResponse(Reply):
     Reply to mergeUser.
     """
 
-    user: IdCompany
+    user: IdCompany | None = None
 
 
 class MultiMergeContactRequest(RequestModel):
@@ -607,7 +607,7 @@ class MultiMergeContactResponse(Reply):
     Reply to multiMergeContact.
     """
 
-    contacts: list[IdCompany]
+    contacts: list[IdCompany] | None = None
     """
     Key and owner of each created or updated contact, in request order.
     """
@@ -629,7 +629,7 @@ class MultiMergeMachineResponse(Reply):
     Reply to multiMergeMachine.
     """
 
-    machines: list[KeyCompany]
+    machines: list[KeyCompany] | None = None
     """
     Key and owner of each created or updated machine, in request order.
     """
@@ -651,7 +651,7 @@ class MultiMergeUserGroupResponse(Reply):
     Reply to multiMergeUserGroup.
     """
 
-    user_groups: Annotated[list[IdCompany], Field(alias="userGroups")]
+    user_groups: Annotated[list[IdCompany] | None, Field(alias="userGroups")] = None
     """
     Key and owner of each created or updated user group, in request order.
     """
@@ -673,7 +673,7 @@ class MultiMergeUserResponse(Reply):
     Reply to multiMergeUser.
     """
 
-    users: list[IdCompany]
+    users: list[IdCompany] | None = None
     """
     Key and owner of each created or updated user, in request order.
     """
@@ -695,7 +695,7 @@ class MultiRemoveContactResponse(Reply):
     Reply to multiRemoveContact.
     """
 
-    contacts: list[IdCompanyDeleted]
+    contacts: list[IdCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each contact, in request order.
     """
@@ -717,7 +717,7 @@ class MultiRemoveMachineResponse(Reply):
     Reply to multiRemoveMachine.
     """
 
-    machines: list[KeyCompanyDeleted]
+    machines: list[KeyCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each machine, in request order.
     """
@@ -739,7 +739,7 @@ class MultiRemoveUserGroupResponse(Reply):
     Reply to multiRemoveUserGroup.
     """
 
-    user_groups: Annotated[list[IdCompanyDeleted], Field(alias="userGroups")]
+    user_groups: Annotated[list[IdCompanyDeleted] | None, Field(alias="userGroups")] = None
     """
     Key, owner, deleted flag and new versions of each user group, in request order.
     """
@@ -761,7 +761,7 @@ class MultiRemoveUserResponse(Reply):
     Reply to multiRemoveUser.
     """
 
-    users: list[LoginCompanyDeleted]
+    users: list[LoginCompanyDeleted] | None = None
     """
     Key, owner, deleted flag and new versions of each user, in request order.
     """
@@ -780,7 +780,7 @@ class RemoveContactResponse(Reply):
     Reply to removeContact.
     """
 
-    contact: IdCompanyDeleted
+    contact: IdCompanyDeleted | None = None
 
 
 class RemoveMachineRequest(RequestModel):
@@ -796,7 +796,7 @@ class RemoveMachineResponse(Reply):
     Reply to removeMachine.
     """
 
-    machine: KeyCompanyDeleted
+    machine: KeyCompanyDeleted | None = None
 
 
 class RemoveUserGroupRequest(RequestModel):
@@ -812,7 +812,7 @@ class RemoveUserGroupResponse(Reply):
     Reply to removeUserGroup.
     """
 
-    user_group: Annotated[IdCompanyDeleted, Field(alias="userGroup")]
+    user_group: Annotated[IdCompanyDeleted | None, Field(alias="userGroup")] = None
 
 
 class RemoveUserRequest(RequestModel):
@@ -828,7 +828,7 @@ class RemoveUserResponse(Reply):
     Reply to removeUser.
     """
 
-    user: LoginCompanyDeleted
+    user: LoginCompanyDeleted | None = None
 
 
 class RestoreContactRequest(RequestModel):
@@ -844,7 +844,7 @@ class RestoreContactResponse(Reply):
     Reply to restoreContact.
     """
 
-    contact: IdCompanyDeleted
+    contact: IdCompanyDeleted | None = None
 
 
 class RestoreMachineRequest(RequestModel):
@@ -860,7 +860,7 @@ class RestoreMachineResponse(Reply):
     Reply to restoreMachine.
     """
 
-    machine: KeyCompanyDeleted
+    machine: KeyCompanyDeleted | None = None
 
 
 class RestoreUserGroupRequest(RequestModel):
@@ -876,7 +876,7 @@ class RestoreUserGroupResponse(Reply):
     Reply to restoreUserGroup.
     """
 
-    user_group: Annotated[IdCompanyDeleted, Field(alias="userGroup")]
+    user_group: Annotated[IdCompanyDeleted | None, Field(alias="userGroup")] = None
 
 
 class RestoreUserRequest(RequestModel):
@@ -892,4 +892,4 @@ class RestoreUserResponse(Reply):
     Reply to restoreUser.
     """
 
-    user: LoginCompanyDeleted
+    user: LoginCompanyDeleted | None = None

@@ -26,7 +26,7 @@ class GetCompanyResellerResponse(Reply):
     Reply to getCompanyReseller.
     """
 
-    company_reseller: Annotated[CompanyReseller, Field(alias="companyReseller")]
+    company_reseller: Annotated[CompanyReseller | None, Field(alias="companyReseller")] = None
 
 
 class GetCompanyResellersListRequest(RequestModel):
@@ -46,8 +46,8 @@ class GetCompanyResellersListResponse(Reply):
     Reply to getCompanyResellersList.
     """
 
-    company: IdKey
-    company_resellers: Annotated[list[CompanyReseller], Field(alias="companyResellers")]
+    company: IdKey | None = None
+    company_resellers: Annotated[list[CompanyReseller] | None, Field(alias="companyResellers")] = None
     """
     The reseller parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -66,7 +66,7 @@ class MergeCompanyResellerResponse(Reply):
     Reply to mergeCompanyReseller.
     """
 
-    company: IdParent
+    company: IdParent | None = None
 
 
 class RemoveCompanyResellerRequest(RequestModel):
@@ -82,7 +82,7 @@ class RemoveCompanyResellerResponse(Reply):
     Reply to removeCompanyReseller.
     """
 
-    company: IdParentDeleted
+    company: IdParentDeleted | None = None
 
 
 class RestoreCompanyResellerRequest(RequestModel):
@@ -98,4 +98,4 @@ class RestoreCompanyResellerResponse(Reply):
     Reply to restoreCompanyReseller.
     """
 
-    company: IdParentDeleted
+    company: IdParentDeleted | None = None

@@ -112,7 +112,7 @@ class CodeCompany(WireModel):
     Identifies a provider registration by code and the company that owns it.
     """
 
-    code: str
+    code: str | None = None
     """
     Code of the registration.
     """
@@ -127,7 +127,7 @@ class CodeCompanyDeleted(WireModel):
     Identifies a provider registration, its company and whether it is now deleted.
     """
 
-    code: str
+    code: str | None = None
     """
     Code of the registration.
     """
@@ -211,7 +211,7 @@ class CompanyDeleted(WireModel):
     Payload of the message announcing that a company was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted company.
     """
@@ -413,7 +413,7 @@ class ContactDeleted(WireModel):
     """
     Identifier of the company that owned the deleted contact.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted contact.
     """
@@ -732,7 +732,7 @@ class IdCompany(WireModel):
     Identifies an object and the company that owns it; the reply to merge commands.
     """
 
-    id: int
+    id: int | None = None
     """
     Identifier of the object.
     """
@@ -747,7 +747,7 @@ class IdCompanyDeleted(WireModel):
     Identifies an object, its company, whether it is now deleted and its new versions; the reply to remove and restore commands.
     """
 
-    id: int
+    id: int | None = None
     """
     Identifier of the object.
     """
@@ -770,7 +770,7 @@ class IdCompanySuspended(WireModel):
     Identifies an object, its company, whether it is now suspended and its new versions; the reply to suspend and revive commands.
     """
 
-    id: int
+    id: int | None = None
     """
     Identifier of the object.
     """
@@ -793,7 +793,7 @@ class IdDeleted(WireModel):
     Identifies an object, whether it is now deleted and its new versions (billing replies).
     """
 
-    id: int
+    id: int | None = None
     """
     Identifier of the object.
     """
@@ -823,7 +823,7 @@ class IdParent(WireModel):
     Identifies a company (or company part) and its parent company; the reply to company merges.
     """
 
-    id: int
+    id: int | None = None
     """
     Identifier of the company.
     """
@@ -838,7 +838,7 @@ class IdParentDeleted(WireModel):
     Identifies a company (or company part), its parent, whether it is now deleted and its new versions.
     """
 
-    id: int
+    id: int | None = None
     """
     Identifier of the company.
     """
@@ -861,7 +861,7 @@ class KeyCompany(WireModel):
     Identifies a machine by key and the company that owns it.
     """
 
-    key: str
+    key: str | None = None
     """
     Key of the machine.
     """
@@ -876,7 +876,7 @@ class KeyCompanyDeleted(WireModel):
     Identifies a machine, its company, whether it is now deleted and its new versions.
     """
 
-    key: str
+    key: str | None = None
     """
     Key of the machine.
     """
@@ -968,7 +968,7 @@ class LoginCompany(WireModel):
     Identifies a user by login and the company that owns it.
     """
 
-    login: str
+    login: str | None = None
     """
     Login of the user.
     """
@@ -983,7 +983,7 @@ class LoginCompanyDeleted(WireModel):
     Identifies a user, its company, whether it is now deleted and its new versions.
     """
 
-    login: str
+    login: str | None = None
     """
     Login of the user.
     """
@@ -1017,7 +1017,7 @@ class Machine(WireModel):
     A machine account (API key) that connects without a password, keyed by its key, with its own permissions and access restrictions.
     """
 
-    key: str
+    key: str | None = None
     """
     Public key of the machine account; it identifies the machine.
     """
@@ -1112,7 +1112,7 @@ class MachineDeleted(WireModel):
     Payload of the message announcing that a machine was deleted.
     """
 
-    key: str
+    key: str | None = None
     """
     Key (key) of the deleted machine.
     """
@@ -1591,7 +1591,7 @@ class ProviderIdCompany(WireModel):
     Identifies a provider by its string id and the company that owns it.
     """
 
-    id: str
+    id: str | None = None
     """
     Device identifier of the provider.
     """
@@ -1606,7 +1606,7 @@ class ProviderIdCompanyDeleted(WireModel):
     Identifies a provider, its company, whether it is now deleted and its new versions.
     """
 
-    id: str
+    id: str | None = None
     """
     Device identifier of the provider.
     """
@@ -1629,7 +1629,7 @@ class ProviderIdCompanySuspended(WireModel):
     Identifies a provider, its company, whether it is now suspended and its new versions.
     """
 
-    id: str
+    id: str | None = None
     """
     Device identifier of the provider.
     """
@@ -1722,7 +1722,7 @@ class SelfMachine(WireModel):
     The connected machine account as the session replies and sessionMachineMerged describe it: like Machine, with its user groups embedded whole.
     """
 
-    key: str
+    key: str | None = None
     """
     Public key of the machine account; it identifies the machine.
     """
@@ -1817,7 +1817,7 @@ class SelfUser(WireModel):
     The logged-in user as the session replies and session messages describe it: the user's fields with its contact card and user groups embedded whole instead of by identifier.
     """
 
-    login: str
+    login: str | None = None
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1889,7 +1889,7 @@ class SelfUserAdvanced(WireModel):
     The advanced part of the logged-in user as sessionAdvancedMerged pushes it: like UserAdvanced, with the user groups embedded whole.
     """
 
-    login: str
+    login: str | None = None
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1916,7 +1916,7 @@ class SelfUserGeneral(WireModel):
     The general part of the logged-in user as sessionGeneralMerged pushes it: like UserGeneral, with the contact card embedded whole.
     """
 
-    login: str
+    login: str | None = None
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1980,7 +1980,7 @@ class Session(AliasedModel):
     Someone's login session as seen by an administrator, keyed by its handle.
     """
 
-    handle: str
+    handle: str | None = None
     """
     Handle that identifies the session (not the secret ghost id).
     """
@@ -2470,7 +2470,7 @@ class Timezone(WireModel):
     A timezone known to the server, referenced elsewhere by its code.
     """
 
-    code: str
+    code: str | None = None
     """
     Code of the timezone; other objects refer to timezones by this code.
     """
@@ -2636,7 +2636,7 @@ class UserDeleted(WireModel):
     """
     Identifier of the company that owned the deleted user.
     """
-    login: str
+    login: str | None = None
     """
     Key (login) of the deleted user.
     """
@@ -2757,7 +2757,7 @@ class UserGroupDeleted(WireModel):
     """
     Identifier of the company that owned the deleted user group.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted user group.
     """
@@ -2899,7 +2899,7 @@ class UserState(WireModel):
     The same settings part as UserSetting under the name used by the C# libraries.
     """
 
-    login: str
+    login: str | None = None
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """

@@ -233,7 +233,7 @@ class AssetDeleted(WireModel):
     """
     Identifier of the company that owned the deleted asset.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted asset.
     """
@@ -430,7 +430,7 @@ class PersonGeneral(WireModel):
     """
     Identifier of the icon used to draw this person.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this person.
     """
@@ -494,7 +494,7 @@ class TrailerGeneral(WireModel):
     """
     Identifier of the icon used to draw this trailer.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this trailer.
     """
@@ -578,7 +578,7 @@ class VehicleAdvanced(WireModel):
     """
     Engine running time in hours.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this vehicle.
     """
@@ -626,7 +626,7 @@ class VehicleGeneral(WireModel):
     """
     Identifier of the icon used to draw this vehicle.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this vehicle.
     """

@@ -73,7 +73,7 @@ class BehaviourDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted behaviour.
     """
@@ -88,7 +88,7 @@ class BehaviourLog(WireModel):
     A line written by a behaviour script while it ran for an asset.
     """
 
-    id: int
+    id: int | None = None
     """
     Unique identifier of this behaviour log.
     """
@@ -152,7 +152,7 @@ class BehaviourLogDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour log.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted behaviour log.
     """
@@ -294,7 +294,7 @@ class BehaviourScriptDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour script.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted behaviour script.
     """

@@ -136,7 +136,7 @@ class BillableHostingDiscountDeleted(WireModel):
     Payload of the message announcing that a hosting discount was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted billable hosting discount.
     """
@@ -223,7 +223,7 @@ class BillableHostingLicenseDeleted(WireModel):
     Payload of the message announcing that a hosting licence was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted billable hosting license.
     """
@@ -327,7 +327,7 @@ class BillableHostingRuleDeleted(WireModel):
     Payload of the message announcing that a hosting rule was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted billable hosting rule.
     """
@@ -396,7 +396,7 @@ class BillableRatePlan(WireModel):
     """
     End of the period.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this billable rate plan.
     """
@@ -451,7 +451,7 @@ class BillableReseller(WireModel):
     """
     End of the period.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this billable reseller.
     """
@@ -521,7 +521,7 @@ class BillableSupport(WireModel):
     """
     End of the period.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this billable support.
     """
@@ -661,7 +661,7 @@ class BillingProfileDeleted(WireModel):
     Payload of the message announcing that a billing profile was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted billing profile.
     """
@@ -676,7 +676,7 @@ class BillingReport(WireModel):
     A billing report for one profile and period, with totals.
     """
 
-    id: int
+    id: int | None = None
     """
     Unique identifier of this billing report.
     """
@@ -745,7 +745,7 @@ class BillingReportDeleted(WireModel):
     Payload of the message announcing that a billing report was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted billing report.
     """

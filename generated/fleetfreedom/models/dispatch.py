@@ -122,7 +122,7 @@ class DispatchJobDeleted(WireModel):
     Payload of the message announcing that a dispatch job was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted dispatch job.
     """
@@ -339,7 +339,7 @@ class DispatchTaskDeleted(WireModel):
     """
     Identifier of the company that owned the deleted dispatch task.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted dispatch task.
     """

@@ -15,7 +15,7 @@ class Dashcam(WireModel):
     Dashcam media known to the server, keyed by a guid.
     """
 
-    guid: str
+    guid: str | None = None
     """
     Guid that identifies the dashcam media.
     """
@@ -87,7 +87,7 @@ class DocumentDeleted(WireModel):
     Payload of the message announcing that a document was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted document.
     """
@@ -232,7 +232,7 @@ class FormResultDeleted(WireModel):
     Payload of the message announcing that a form result was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted form result.
     """
@@ -302,7 +302,7 @@ class FormTemplateDeleted(WireModel):
     Payload of the message announcing that a form template was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted form template.
     """
@@ -374,7 +374,7 @@ class IconDeleted(WireModel):
     """
     Identifier of the company that owned the deleted icon.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted icon.
     """
@@ -504,7 +504,7 @@ class PictureDeleted(WireModel):
     """
     Identifier of the company that owned the deleted picture.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted picture.
     """

@@ -133,7 +133,7 @@ class MaintenanceJobDeleted(WireModel):
     """
     Identifier of the company that owned the deleted maintenance job.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted maintenance job.
     """
@@ -261,7 +261,7 @@ class MaintenanceScheduleDeleted(WireModel):
     """
     Identifier of the company that owned the deleted maintenance schedule.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted maintenance schedule.
     """

@@ -31,7 +31,7 @@ class AssetAlert(WireModel):
     An alert raised for an asset; the server sends these without a subscription.
     """
 
-    id: int
+    id: int | None = None
     """
     Unique identifier of this asset alert.
     """
@@ -273,7 +273,7 @@ class MessageDeleted(WireModel):
     """
     Identifier of the company that owned the deleted asset message.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted asset message.
     """
@@ -362,7 +362,7 @@ class PndMessage(WireModel):
     """
     Sender address.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this PND message.
     """

@@ -90,7 +90,7 @@ class PlaceDeleted(WireModel):
     """
     Identifier of the company that owned the deleted place.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted place.
     """

@@ -299,7 +299,7 @@ class ProviderConfigDeleted(WireModel):
     Payload of the message announcing that a provider configuration was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted provider config.
     """
@@ -357,7 +357,7 @@ class ProviderConfigurationDeleted(WireModel):
     """
     Identifier of the company that owned the deleted provider configuration.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted provider configuration.
     """
@@ -412,7 +412,7 @@ class ProviderConfigurationType(WireModel):
     """
     The kinds of place (geofence shapes) devices of this configuration type can hold.
     """
-    id: int
+    id: int | None = None
     """
     Unique identifier of this provider configuration type.
     """
@@ -868,7 +868,7 @@ class ProviderDeleted(WireModel):
     """
     Identifier of the company that owned the deleted provider.
     """
-    id: str
+    id: str | None = None
     """
     Device identifier of the deleted provider.
     """
@@ -1049,7 +1049,7 @@ class ProviderRegistrationDeleted(WireModel):
     Payload of the message announcing that a provider registration was deleted.
     """
 
-    code: str
+    code: str | None = None
     """
     Key (code) of the deleted provider registration.
     """
@@ -1147,7 +1147,7 @@ class ProviderScriptDeleted(WireModel):
     Payload of the message announcing that a provider script was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted provider script.
     """

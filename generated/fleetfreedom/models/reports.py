@@ -365,7 +365,7 @@ class ReportResultDeleted(WireModel):
     """
     Identifier of the company that owned the deleted report result.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted report result.
     """
@@ -430,7 +430,7 @@ class ReportScheduleDeleted(WireModel):
     Payload of the message announcing that a report schedule was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted report schedule.
     """
@@ -561,7 +561,7 @@ class ReportTemplateDeleted(WireModel):
     """
     Identifier of the company that owned the deleted report template.
     """
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted report template.
     """

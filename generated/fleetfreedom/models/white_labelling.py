@@ -117,7 +117,7 @@ class CompanyResellerDeleted(WireModel):
     Payload of the message announcing that a company's reseller part was deleted.
     """
 
-    id: int
+    id: int | None = None
     """
     Key (id) of the deleted reseller part.
     """

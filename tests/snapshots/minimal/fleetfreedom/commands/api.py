@@ -37,7 +37,7 @@ class SubscribeResponse(Reply):
     Reply to subscribe.
     """
 
-    company: IdKey
+    company: IdKey | None = None
     merged: list[SubscriptionType] | None = None
     """
     Accepted.

@@ -22,7 +22,7 @@ class GetAssetGeneralResponse(Reply):
     Reply to getAssetGeneral.
     """
 
-    asset_general: Annotated[AssetGeneral, Field(alias="assetGeneral")]
+    asset_general: Annotated[AssetGeneral | None, Field(alias="assetGeneral")] = None
 
 
 class GetAssetRequest(RequestModel):
@@ -42,7 +42,7 @@ class GetAssetResponse(Reply):
     Reply to getAsset.
     """
 
-    asset: Asset
+    asset: Asset | None = None
 
 
 class GetAssetsListRequest(RequestModel):
@@ -58,8 +58,8 @@ class GetAssetsListResponse(Reply):
     Reply to getAssetsList.
     """
 
-    company: IdKey
-    assets: list[Asset]
+    company: IdKey | None = None
+    assets: list[Asset] | None = None
     """
     The assets.
     """
@@ -78,7 +78,7 @@ class MergeAssetResponse(Reply):
     Reply to mergeAsset.
     """
 
-    asset: IdCompany
+    asset: IdCompany | None = None
 
 
 class RemoveAssetRequest(RequestModel):
@@ -94,4 +94,4 @@ class RemoveAssetResponse(Reply):
     Reply to removeAsset.
     """
 
-    asset: IdCompanyDeleted
+    asset: IdCompanyDeleted | None = None
