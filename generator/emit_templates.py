@@ -53,6 +53,15 @@ def comment(value: object) -> str:
     return " ".join(str(value).split())
 
 
+def arg_doc(value: object) -> str:
+    """A field's description for an ``Args:`` line: the text as is when it is one line; a text of several lines
+    would be re-indented there (no longer the schema's text), so the line points to the reference instead."""
+    text = str(value).strip()
+    if "\n" in text or "\r" in text:
+        return "(described in the API reference)"
+    return docstring(text)
+
+
 def md(value: object) -> str:
     """Text safe in a Markdown table cell or paragraph: no pipes breaking tables, no raw HTML."""
     text = " ".join(str(value).split())
@@ -396,6 +405,7 @@ def environment() -> jinja2.Environment:
         docstring=docstring,
         comment=comment,
         md=md,
+        arg_doc=arg_doc,
         annotation=annotation,
         error_base=naming.error_base_class,
     )

@@ -166,7 +166,6 @@ class UserSession(Session):
         return cls(**values)
 
 
-
 _Account = TypeVar("_Account", bound=BaseModel)
 
 
