@@ -237,10 +237,6 @@ def _typed_module(block: Block) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 item 5 open: reply payloads and received keys are still `X | None` (the quickstarts need guards)",
-)
 def test_readme_blocks_and_examples_type_check(tmp_path: Path) -> None:
     """The READMEs' Python blocks and ``examples/`` pass ``mypy --strict`` as a user would write them: a reply's
     payload and a received object's key need no ``None`` guard (issue 13 item 5)."""

@@ -7,6 +7,8 @@ argument left at ``NOT_GIVEN`` is left out of the request; ``None`` sends an exp
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, Protocol, TypeVar
 
@@ -91,10 +93,42 @@ class SyncResource:
 
 
 def reply_as(command: str, cls: type[ReplyT], reply: object) -> ReplyT:
-    """``reply`` typed as the command's response class; anything else is a decoding fault, said so plainly."""
-    if isinstance(reply, cls):
-        return reply
-    raise FrameError(f"{command}: the reply decoded as {type(reply).__name__}, not {cls.__name__}", repr(reply))
+    """``reply`` typed as the command's response class; anything else is a decoding fault, said so plainly.
+
+    Only a success reply gets here (an error code raised its typed error first), and a success reply carries its
+    payload: one without it is a ``FrameError`` naming the field, never an attribute that holds ``None`` where
+    its type says ``Company``.
+    """
+    if not isinstance(reply, cls):
+        raise FrameError(f"{command}: the reply decoded as {type(reply).__name__}, not {cls.__name__}", repr(reply))
+    missing = absent_fields(reply)
+    if missing:
+        raise FrameError(f"{command}: the success reply lacks {', '.join(missing)}", repr(reply))
+    return reply
+
+
+def absent_fields(model: BaseModel) -> list[str]:
+    """Wire names of the fields of ``model`` typed without ``None`` that hold ``None`` (left out, or mismatched on
+    receipt). Only the reply's own fields are checked: an object's key (``reply.asset.id``) is typed the same way,
+    but the vendor's generic reply classes (``RespIdCompany`` for a machine) make a raise there too risky."""
+    cls = type(model)
+    return [cls.model_fields[name].alias or name for name in _present(cls) if getattr(model, name) is None]
+
+
+@functools.cache
+def _present(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``cls`` typed without ``None`` yet defaulting to ``None`` (the generator writes them so for a
+    reply's payload and an object's key: the frame always has them on success, and decoding stays lenient)."""
+    cls.model_rebuild()  # a deferred model (defer_build) nested in a reply has its annotations unresolved till then
+    return tuple(
+        name
+        for name, info in cls.model_fields.items()
+        if not info.is_required() and info.default is None and not _admits_none(info.annotation)
+    )
+
+
+def _admits_none(annotation: object) -> bool:
+    return annotation is None or annotation is type(None) or type(None) in typing.get_args(annotation)
 
 
 def params(values: Mapping[str, object]) -> dict[str, object]:

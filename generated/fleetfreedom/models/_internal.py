@@ -112,7 +112,7 @@ class CodeCompany(WireModel):
     Identifies a provider registration by code and the company that owns it.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Code of the registration.
     """
@@ -127,7 +127,7 @@ class CodeCompanyDeleted(WireModel):
     Identifies a provider registration, its company and whether it is now deleted.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Code of the registration.
     """
@@ -157,7 +157,7 @@ class Company(AliasedModel):
     A company (account) in the hierarchy of companies; the composite of its general, directory, style, policy and reseller parts.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -211,7 +211,7 @@ class CompanyDeleted(WireModel):
     Payload of the message announcing that a company was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted company.
     """
@@ -226,7 +226,7 @@ class CompanyDirectory(WireModel):
     The directory part of a company: named lists of the people (contacts) working for it.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -249,7 +249,7 @@ class CompanyGeneral(WireModel):
     The descriptive part of a company: name, notes and references, and its parent company.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -288,7 +288,7 @@ class CompanyPolicy(WireModel):
     The policy part of a company: the session, password, multi-factor and single sign-on rules its users must follow.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -311,7 +311,7 @@ class CompanyStyle(WireModel):
     The style part of a company: how its labels and tags are named and coloured.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -338,7 +338,7 @@ class Contact(WireModel):
     A contact card: a person's names, email addresses, phone numbers, postal addresses and other details.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this contact.
     """
@@ -413,7 +413,7 @@ class ContactDeleted(WireModel):
     """
     Identifier of the company that owned the deleted contact.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted contact.
     """
@@ -732,7 +732,7 @@ class IdCompany(WireModel):
     Identifies an object and the company that owns it; the reply to merge commands.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -747,7 +747,7 @@ class IdCompanyDeleted(WireModel):
     Identifies an object, its company, whether it is now deleted and its new versions; the reply to remove and restore commands.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -770,7 +770,7 @@ class IdCompanySuspended(WireModel):
     Identifies an object, its company, whether it is now suspended and its new versions; the reply to suspend and revive commands.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -793,7 +793,7 @@ class IdDeleted(WireModel):
     Identifies an object, whether it is now deleted and its new versions (billing replies).
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -823,7 +823,7 @@ class IdParent(WireModel):
     Identifies a company (or company part) and its parent company; the reply to company merges.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the company.
     """
@@ -838,7 +838,7 @@ class IdParentDeleted(WireModel):
     Identifies a company (or company part), its parent, whether it is now deleted and its new versions.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the company.
     """
@@ -861,7 +861,7 @@ class KeyCompany(WireModel):
     Identifies a machine by key and the company that owns it.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key of the machine.
     """
@@ -876,7 +876,7 @@ class KeyCompanyDeleted(WireModel):
     Identifies a machine, its company, whether it is now deleted and its new versions.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key of the machine.
     """
@@ -968,7 +968,7 @@ class LoginCompany(WireModel):
     Identifies a user by login and the company that owns it.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Login of the user.
     """
@@ -983,7 +983,7 @@ class LoginCompanyDeleted(WireModel):
     Identifies a user, its company, whether it is now deleted and its new versions.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Login of the user.
     """
@@ -1017,7 +1017,7 @@ class Machine(WireModel):
     A machine account (API key) that connects without a password, keyed by its key, with its own permissions and access restrictions.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Public key of the machine account; it identifies the machine.
     """
@@ -1112,7 +1112,7 @@ class MachineDeleted(WireModel):
     Payload of the message announcing that a machine was deleted.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (key) of the deleted machine.
     """
@@ -1591,7 +1591,7 @@ class ProviderIdCompany(WireModel):
     Identifies a provider by its string id and the company that owns it.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider.
     """
@@ -1606,7 +1606,7 @@ class ProviderIdCompanyDeleted(WireModel):
     Identifies a provider, its company, whether it is now deleted and its new versions.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider.
     """
@@ -1629,7 +1629,7 @@ class ProviderIdCompanySuspended(WireModel):
     Identifies a provider, its company, whether it is now suspended and its new versions.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider.
     """
@@ -1722,7 +1722,7 @@ class SelfMachine(WireModel):
     The connected machine account as the session replies and sessionMachineMerged describe it: like Machine, with its user groups embedded whole.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Public key of the machine account; it identifies the machine.
     """
@@ -1817,7 +1817,7 @@ class SelfUser(WireModel):
     The logged-in user as the session replies and session messages describe it: the user's fields with its contact card and user groups embedded whole instead of by identifier.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1889,7 +1889,7 @@ class SelfUserAdvanced(WireModel):
     The advanced part of the logged-in user as sessionAdvancedMerged pushes it: like UserAdvanced, with the user groups embedded whole.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1916,7 +1916,7 @@ class SelfUserGeneral(WireModel):
     The general part of the logged-in user as sessionGeneralMerged pushes it: like UserGeneral, with the contact card embedded whole.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1980,7 +1980,7 @@ class Session(AliasedModel):
     Someone's login session as seen by an administrator, keyed by its handle.
     """
 
-    handle: str | None = None
+    handle: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Handle that identifies the session (not the secret ghost id).
     """
@@ -2470,7 +2470,7 @@ class Timezone(WireModel):
     A timezone known to the server, referenced elsewhere by its code.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Code of the timezone; other objects refer to timezones by this code.
     """
@@ -2493,7 +2493,7 @@ class User(WireModel):
     A person who can log in, keyed by the email login; the composite of the user's general, advanced, authentication and setting parts.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2577,7 +2577,7 @@ class UserAdvanced(WireModel):
     The security part of a user: the groups it belongs to and the permissions granted directly to it.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2604,7 +2604,7 @@ class UserAuthentication(WireModel):
     The sign-in part of a user: password expiry state, multi-factor methods and single sign-on link.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2636,7 +2636,7 @@ class UserDeleted(WireModel):
     """
     Identifier of the company that owned the deleted user.
     """
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (login) of the deleted user.
     """
@@ -2647,7 +2647,7 @@ class UserGeneral(WireModel):
     The descriptive part of a user: nickname, contact card, language, timezone, display formats and notification rules.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2714,7 +2714,7 @@ class UserGroup(WireModel):
     A named group of users and machines that share a set of permissions.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this user group.
     """
@@ -2757,7 +2757,7 @@ class UserGroupDeleted(WireModel):
     """
     Identifier of the company that owned the deleted user group.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted user group.
     """
@@ -2876,7 +2876,7 @@ class UserSetting(WireModel):
     The free-form settings part of a user, a map of named option strings kept for client applications.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2899,7 +2899,7 @@ class UserState(WireModel):
     The same settings part as UserSetting under the name used by the C# libraries.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """

@@ -78,7 +78,7 @@ class AnalyticRule(WireModel):
     """
     Codified name of the graphic drawn for this analytic rule.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this analytic rule.
     """
@@ -132,7 +132,7 @@ class AnalyticSummary(WireModel):
     """
     Date and time of the first UTC of this analytic summary (UTC).
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this analytic summary.
     """

@@ -14,7 +14,7 @@ class Behaviour(WireModel):
     A behaviour: a behaviour script applied to selected assets with its own parameter values.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this behaviour.
     """
@@ -73,7 +73,7 @@ class BehaviourDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted behaviour.
     """
@@ -88,7 +88,7 @@ class BehaviourLog(WireModel):
     A line written by a behaviour script while it ran for an asset.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this behaviour log.
     """
@@ -152,7 +152,7 @@ class BehaviourLogDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour log.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted behaviour log.
     """
@@ -223,7 +223,7 @@ class BehaviourScript(WireModel):
     A script run by the server against asset activity; behaviours apply it to assets.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this behaviour script.
     """
@@ -294,7 +294,7 @@ class BehaviourScriptDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour script.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted behaviour script.
     """

@@ -81,7 +81,7 @@ class BillableHostingDiscount(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable hosting discount.
     """
@@ -136,7 +136,7 @@ class BillableHostingDiscountDeleted(WireModel):
     Payload of the message announcing that a hosting discount was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billable hosting discount.
     """
@@ -151,7 +151,7 @@ class BillableHostingLicense(WireModel):
     A billable hosting licence: a recurring charge for a third-party device licence.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable hosting license.
     """
@@ -223,7 +223,7 @@ class BillableHostingLicenseDeleted(WireModel):
     Payload of the message announcing that a hosting licence was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billable hosting license.
     """
@@ -255,7 +255,7 @@ class BillableHostingRule(WireModel):
     A billable hosting rule: a recurring charge for a hosting service on targeted assets.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable hosting rule.
     """
@@ -327,7 +327,7 @@ class BillableHostingRuleDeleted(WireModel):
     Payload of the message announcing that a hosting rule was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billable hosting rule.
     """
@@ -396,7 +396,7 @@ class BillableRatePlan(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable rate plan.
     """
@@ -451,7 +451,7 @@ class BillableReseller(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable reseller.
     """
@@ -521,7 +521,7 @@ class BillableSupport(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable support.
     """
@@ -596,7 +596,7 @@ class BillingProfile(WireModel):
     A billing profile: who pays for a company's services, in which currency and on which cycle.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billing profile.
     """
@@ -661,7 +661,7 @@ class BillingProfileDeleted(WireModel):
     Payload of the message announcing that a billing profile was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billing profile.
     """
@@ -676,7 +676,7 @@ class BillingReport(WireModel):
     A billing report for one profile and period, with totals.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billing report.
     """
@@ -745,7 +745,7 @@ class BillingReportDeleted(WireModel):
     Payload of the message announcing that a billing report was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billing report.
     """

@@ -50,7 +50,7 @@ class DispatchJob(WireModel):
     A dispatch job: ordered steps (stops) that an asset or driver must complete.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this dispatch job.
     """
@@ -122,7 +122,7 @@ class DispatchJobDeleted(WireModel):
     Payload of the message announcing that a dispatch job was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted dispatch job.
     """
@@ -234,7 +234,7 @@ class DispatchTask(WireModel):
     The older single-stop dispatch task (replaced by DispatchJob).
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this dispatch task.
     """
@@ -339,7 +339,7 @@ class DispatchTaskDeleted(WireModel):
     """
     Identifier of the company that owned the deleted dispatch task.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted dispatch task.
     """

@@ -28,7 +28,7 @@ class HosCarrier(WireModel):
     """
     Identifier of the contact card linked to this HOS carrier.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this HOS carrier.
     """
@@ -64,7 +64,7 @@ class HosCarrierDeleted(WireModel):
     """
     Identifier of the company that owned the deleted HOS carrier.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted HOS carrier.
     """
@@ -203,7 +203,7 @@ class HosEvent(WireModel):
     """
     Engine running time in hours.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this HOS event.
     """
@@ -446,7 +446,7 @@ class HosInspection(WireModel):
     """
     The defects of this HOS inspection, each a HosInspectionDefect.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this HOS inspection.
     """
@@ -519,7 +519,7 @@ class HosInspectionDeleted(WireModel):
     """
     Identifier of the company that owned the deleted HOS inspection.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted HOS inspection.
     """

@@ -41,7 +41,7 @@ class MaintenanceJob(WireModel):
     A maintenance job: work done (or due) on an asset, with cost, garage and technician.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this maintenance job.
     """
@@ -133,7 +133,7 @@ class MaintenanceJobDeleted(WireModel):
     """
     Identifier of the company that owned the deleted maintenance job.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted maintenance job.
     """
@@ -166,7 +166,7 @@ class MaintenanceSchedule(WireModel):
     A maintenance schedule: recurring service rules by time, distance or engine hours for targeted assets.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this maintenance schedule.
     """
@@ -261,7 +261,7 @@ class MaintenanceScheduleDeleted(WireModel):
     """
     Identifier of the company that owned the deleted maintenance schedule.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted maintenance schedule.
     """

@@ -31,7 +31,7 @@ class AssetAlert(WireModel):
     An alert raised for an asset; the server sends these without a subscription.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this asset alert.
     """
@@ -93,7 +93,7 @@ class AssetMessage(WireModel):
     A message sent to or received from an asset (SMS, email, in-cab device or app).
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this asset message.
     """
@@ -273,7 +273,7 @@ class MessageDeleted(WireModel):
     """
     Identifier of the company that owned the deleted asset message.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted asset message.
     """
@@ -362,7 +362,7 @@ class PndMessage(WireModel):
     """
     Sender address.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this PND message.
     """

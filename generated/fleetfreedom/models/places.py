@@ -13,7 +13,7 @@ class Place(WireModel):
     A named geographic place: a point, a circle (radial), a polygon or a rectangle, with its style and address.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this place.
     """
@@ -90,7 +90,7 @@ class PlaceDeleted(WireModel):
     """
     Identifier of the company that owned the deleted place.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted place.
     """

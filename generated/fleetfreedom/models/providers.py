@@ -75,7 +75,7 @@ class Provider(WireModel):
     A tracking device (provider), keyed by its device identifier; the composite of its general, advanced and control parts.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -159,7 +159,7 @@ class ProviderAdvanced(WireModel):
     The live part of a provider: last network address and the latest raw data it reported.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -252,7 +252,7 @@ class ProviderConfig(WireModel):
     A device configuration: the provider script it runs and the parameter values and geofences given to it.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this provider configuration.
     """
@@ -299,7 +299,7 @@ class ProviderConfigDeleted(WireModel):
     Payload of the message announcing that a provider configuration was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted provider config.
     """
@@ -322,7 +322,7 @@ class ProviderConfiguration(WireModel):
     """
     Identifiers of the geofences linked to this older-model provider configuration.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this older-model provider configuration.
     """
@@ -357,7 +357,7 @@ class ProviderConfigurationDeleted(WireModel):
     """
     Identifier of the company that owned the deleted provider configuration.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted provider configuration.
     """
@@ -412,7 +412,7 @@ class ProviderConfigurationType(WireModel):
     """
     The kinds of place (geofence shapes) devices of this configuration type can hold.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this provider configuration type.
     """
@@ -448,7 +448,7 @@ class ProviderControl(WireModel):
     The control part of a provider: the state of commands sent to the device.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -868,7 +868,7 @@ class ProviderDeleted(WireModel):
     """
     Identifier of the company that owned the deleted provider.
     """
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the deleted provider.
     """
@@ -921,7 +921,7 @@ class ProviderGeneral(WireModel):
     The descriptive part of a provider: name, kind, linked asset, configuration, firmware, phone number and SIM.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -989,7 +989,7 @@ class ProviderRegistration(WireModel):
     A pending registration of a new device, keyed by a short code that the device or installer enters.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Six-digit code that identifies the registration.
     """
@@ -1049,7 +1049,7 @@ class ProviderRegistrationDeleted(WireModel):
     Payload of the message announcing that a provider registration was deleted.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (code) of the deleted provider registration.
     """
@@ -1064,7 +1064,7 @@ class ProviderScript(WireModel):
     A script that configures devices, made of blocks and parameters.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this provider script.
     """
@@ -1147,7 +1147,7 @@ class ProviderScriptDeleted(WireModel):
     Payload of the message announcing that a provider script was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted provider script.
     """

@@ -270,7 +270,7 @@ class ReportResult(WireModel):
     The result of one report run: status, progress, targeted assets and totals.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this report result.
     """
@@ -365,7 +365,7 @@ class ReportResultDeleted(WireModel):
     """
     Identifier of the company that owned the deleted report result.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted report result.
     """
@@ -380,7 +380,7 @@ class ReportSchedule(WireModel):
     A schedule that runs a report template repeatedly and notifies people.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this report schedule.
     """
@@ -430,7 +430,7 @@ class ReportScheduleDeleted(WireModel):
     Payload of the message announcing that a report schedule was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted report schedule.
     """
@@ -508,7 +508,7 @@ class ReportTemplate(WireModel):
     A report template: the kind of report and the options it runs with.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this report template.
     """
@@ -561,7 +561,7 @@ class ReportTemplateDeleted(WireModel):
     """
     Identifier of the company that owned the deleted report template.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted report template.
     """

@@ -14,7 +14,7 @@ class Asset(WireModel):
     A tracked thing with all its parts.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier.
     """
@@ -50,7 +50,7 @@ class AssetAdvanced(WireModel):
     The changing part of an asset.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier.
     """
@@ -92,7 +92,7 @@ class AssetGeneral(WireModel):
     The descriptive part of an asset.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier.
     """
