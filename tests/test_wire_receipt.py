@@ -333,8 +333,9 @@ def test_a_success_reply_without_its_payload_is_a_frame_error_naming_the_field(s
     async def scenario() -> None:
         async with AsyncClient(server.url, **options()) as client:
             await client.login(LOGIN, PASSWORD)
-            with pytest.raises(ff.FrameError, match=r"getAsset: the success reply lacks asset\b"):
+            with pytest.raises(ff.FrameError, match=r"getAsset: the success reply lacks asset\b") as caught:
                 await client.assets.get(7)
+            assert caught.value.frame.startswith("getAssetResponse {")  # the frame as received, for a report
             server.reply["getAsset"] = {"asset": "not an object"}  # a mismatch leaves the default: also absent
             with pytest.raises(ff.FrameError, match=r"lacks asset\b"):
                 await client.assets.get(7)

@@ -516,7 +516,7 @@ class AsyncClient(AsyncResources):
         """Send a command and return its reply as ``reply`` (the generated ``client.<resource>`` methods pass their
         command's response class, so each returns its own reply type without a cast)."""
         outcome = await self._send(command, params, timeout, extra_body=extra_body)
-        return reply_as(command, reply, outcome.reply)
+        return reply_as(command, reply, outcome.reply, outcome.text)
 
     @overload
     async def request(

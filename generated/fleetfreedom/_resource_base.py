@@ -92,18 +92,20 @@ class SyncResource:
         return f"<{type(self).__name__}>"
 
 
-def reply_as(command: str, cls: type[ReplyT], reply: object) -> ReplyT:
+def reply_as(command: str, cls: type[ReplyT], reply: object, frame: str | None = None) -> ReplyT:
     """``reply`` typed as the command's response class; anything else is a decoding fault, said so plainly.
 
     Only a success reply gets here (an error code raised its typed error first), and a success reply carries its
     payload: one without it is a ``FrameError`` naming the field, never an attribute that holds ``None`` where
-    its type says ``Company``.
+    its type says ``Company``. ``frame``: the text as received, kept on the error (``.frame``) for a report.
     """
     if not isinstance(reply, cls):
-        raise FrameError(f"{command}: the reply decoded as {type(reply).__name__}, not {cls.__name__}", repr(reply))
+        raise FrameError(
+            f"{command}: the reply decoded as {type(reply).__name__}, not {cls.__name__}", frame or repr(reply)
+        )
     missing = absent_fields(reply)
     if missing:
-        raise FrameError(f"{command}: the success reply lacks {', '.join(missing)}", repr(reply))
+        raise FrameError(f"{command}: the success reply lacks {', '.join(missing)}", frame or repr(reply))
     return reply
 
 
