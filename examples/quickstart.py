@@ -28,16 +28,16 @@ def step(text: str) -> None:
 
 async def main() -> None:
     async with AsyncClient(url=URL, user_agent="quickstart/1.0") as client:
-        step(f"connected; new session {client.session.ghost_id[:8]}...")
+        step(f"connected ({client.state.name})")
 
         session = await client.login(USERNAME, PASSWORD)
-        step(f"logged in as {session.user.login} (company {session.user.company})")
+        step(f"logged in as {session.user.login} (company {session.user.company}, session {session.ghost_id[:8]}...)")
 
         company = (await client.companies.get(COMPANY)).company
         step(f"company {company.id}: {company.name}")
 
         subscribed = await client.subscribe(COMPANY, ["assetGeneral"])
-        step(f"subscribed to {[t.value for t in subscribed.merged]} (denied: {subscribed.denied or []})")
+        step(f"subscribed to {subscribed.merged} (denied: {subscribed.denied})")
 
         created = await client.assets.merge({"company": COMPANY, "kind": "vehicle", "name": "Truck 13"})
         asset_id = created.asset.id

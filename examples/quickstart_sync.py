@@ -24,16 +24,16 @@ def step(text: str) -> None:
 
 def main() -> None:
     with Client(url=URL, user_agent="quickstart-sync/1.0") as client:
-        step(f"connected; new session {client.session.ghost_id[:8]}...")
+        step(f"connected ({client.state.name})")
 
         session = client.login(USERNAME, PASSWORD)
-        step(f"logged in as {session.user.login} (company {session.user.company})")
+        step(f"logged in as {session.user.login} (company {session.user.company}, session {session.ghost_id[:8]}...)")
 
         company = client.companies.get(COMPANY).company
         step(f"company {company.id}: {company.name}")
 
         subscribed = client.subscribe(COMPANY, ["assetGeneral"])
-        step(f"subscribed to {[t.value for t in subscribed.merged]} (denied: {subscribed.denied or []})")
+        step(f"subscribed to {subscribed.merged} (denied: {subscribed.denied})")
 
         asset_id = client.assets.merge({"company": COMPANY, "kind": "vehicle", "name": "Truck 13"}).asset.id
         step(f"created asset {asset_id}")

@@ -10,7 +10,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from .build import ERROR_CODE_ENUM, REPLY_ENVELOPE_TYPE
-from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr, UnionOf
+from .model import (
+    AnyValue,
+    Api,
+    ArrayOf,
+    EnumType,
+    Field,
+    FieldSet,
+    MapOf,
+    Named,
+    ObjectType,
+    Primitive,
+    TypeExpr,
+    UnionOf,
+)
 
 BASE = "fleetfreedom._base"
 ENVELOPE_SECTION = "api"
@@ -70,13 +83,17 @@ def _field_schema(api: Api, f: Field) -> dict[str, Any]:
     return out
 
 
-def object_schema(api: Api, fields: Iterable[Field], description: str | None = None) -> dict[str, Any]:
+def object_schema(
+    api: Api, fields: Iterable[Field], description: str | None = None, present: Iterable[str] = ()
+) -> dict[str, Any]:
+    """``present``: wire names of optional fields typed without ``None`` (see ``present_fields``)."""
     fields = tuple(fields)
     out: dict[str, Any] = {
         "type": "object",
         "properties": {f.wire_name: _field_schema(api, f) for f in fields},
     }
-    required = [f.wire_name for f in fields if f.required]
+    present = set(present)
+    required = [f.wire_name for f in fields if f.required or f.wire_name in present]
     if required:
         out["required"] = required
     if description:
@@ -99,7 +116,7 @@ def wire_aliases(t: ObjectType) -> list[list[str]]:
 
 
 def _type_def(api: Api, t: ObjectType) -> dict[str, Any]:
-    out = object_schema(api, t.fields, t.description)
+    out = object_schema(api, t.fields, t.description, present=_key(t))
     if t.key_ref:
         out["customBasePath"] = f"{BASE}.KeyRefModel"
     elif wire_aliases(t):  # accepts the alternate spellings on receipt (fleetfreedom/_aliases.py)
@@ -138,11 +155,58 @@ def bundle(api: Api) -> dict[str, Any]:
         defs[f"{module}.{c.response_class}"] = {
             "allOf": [
                 {"$ref": f"#/$defs/{envelope}"},
-                object_schema(api, fields_of(api, c.response.fields, c.response.from_type)),
+                object_schema(
+                    api, fields_of(api, c.response.fields, c.response.from_type), present=_payload(api, c.response)
+                ),
             ],
             "description": f"Reply to {c.name}.",
         }
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": dict(sorted(defs.items()))}
+
+
+def present_fields(api: Api) -> dict[str, list[str]]:
+    """Class name -> Python names of the fields the server always sends on success though the schema has them
+    optional (an error reply carries no payload; a pushed part may lack its key): a reply's payload (an object or
+    a list of objects) and an object type's key.
+
+    datamodel-code-generator is given them as required, so it types them without ``None`` (``reply.company.name``
+    needs no guard); ``emit_models`` then gives them back a ``None`` default, so decoding stays lenient (a frame
+    without them still decodes as its class). A success reply without its payload is a FrameError naming the
+    field (``_resource_base.reply_as``), so a user never gets ``None`` where the type says otherwise.
+    """
+    out: dict[str, list[str]] = {}
+    for t in api.types:
+        out[t.name] = _python_names(t.fields, _key(t))
+    for c in api.commands:
+        out[c.response_class] = _python_names(
+            fields_of(api, c.response.fields, c.response.from_type), _payload(api, c.response)
+        )
+    return {name: fields for name, fields in sorted(out.items()) if fields}
+
+
+def _python_names(fields: Iterable[Field], wire_names: list[str]) -> list[str]:
+    return [f.python_name for f in fields if f.wire_name in wire_names and not f.required]
+
+
+def _key(t: ObjectType) -> list[str]:
+    return [t.key] if t.key else []
+
+
+def _payload(api: Api, response: FieldSet) -> list[str]:
+    """The wire names of a reply's payload fields: an object, or a list of objects, other than a key reference
+    (or, for a reply that is one type's fields, that type's key)."""
+
+    def is_object(expr: TypeExpr) -> bool:
+        if isinstance(expr, ArrayOf):
+            expr = expr.items
+        # a key reference ({"id": 42}) is an echo of the request, not the payload (the vendor's subscribeResponse
+        # leaves its company out)
+        return isinstance(expr, Named) and expr.name in api.types_by_name and not api.types_by_name[expr.name].key_ref
+
+    if response.from_type is not None:
+        key = api.types_by_name[response.from_type].key
+        return [key] if key else []
+    return [f.wire_name for f in response.fields if is_object(f.type)]
 
 
 def aliases(api: Api) -> dict[str, str]:
@@ -164,4 +228,4 @@ def _every_field(api: Api) -> Iterable[Field]:
         yield from c.response.fields
 
 
-__all__ = ["ERROR_CODE_ENUM", "aliases", "bundle", "class_path", "model_module", "type_schema"]
+__all__ = ["ERROR_CODE_ENUM", "aliases", "bundle", "class_path", "model_module", "present_fields", "type_schema"]

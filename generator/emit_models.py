@@ -19,7 +19,7 @@ import datamodel_code_generator as dcg
 from datamodel_code_generator.enums import DataModelType
 
 from . import memo
-from .bundle import aliases, bundle
+from .bundle import aliases, bundle, present_fields
 from .model import Api
 
 TEMPLATE_OVERRIDES = Path(__file__).resolve().parent.parent / "templates" / "datamodel"
@@ -56,6 +56,11 @@ def dcg_options(model_aliases: dict[str, str]) -> dict[str, Any]:
 
 def emit_models(api: Api, cache_dir: Path | None = None) -> dict[str, str]:
     """Relative path inside the package -> source, for every models/ and commands/ section module."""
+    present = present_fields(api)
+    return {path: with_present_defaults(code, present) for path, code in _models(api, cache_dir).items()}
+
+
+def _models(api: Api, cache_dir: Path | None) -> dict[str, str]:
     schema = bundle(api)
     model_aliases = aliases(api)
     if cache_dir is None:
@@ -69,6 +74,28 @@ def emit_models(api: Api, cache_dir: Path | None = None) -> dict[str, str]:
         files = _run_dcg(text, model_aliases)
         memo.store_sealed(entry, files)
     return {path: _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))], code) for path, code in files.items()}
+
+
+_CLASS = re.compile(r"class (\w+)\(")
+
+
+def with_present_defaults(code: str, present: dict[str, list[str]]) -> str:
+    """``code`` with a ``None`` default on each field of ``present`` (class -> field names; see
+    ``bundle.present_fields``): datamodel-code-generator wrote them required, so typed without ``None``; the
+    default keeps decoding lenient, and the ignore tells mypy the ``None`` is for frames that lack the field."""
+    out, fields = [], []
+    for line in code.split("\n"):
+        if not line.startswith(" "):
+            match = _CLASS.match(line)
+            fields = present.get(match.group(1), []) if match else []
+        elif fields and line.startswith("    ") and not line.startswith("     "):
+            name, sep, annotation = line[4:].partition(": ")
+            if sep and name in fields:
+                if " = " in annotation:
+                    raise ValueError(f"field {name} already has a default: {line!r}")
+                line = f"    {name}: {annotation} = None  # type: ignore[assignment]  # None only if a frame lacks it"
+        out.append(line)
+    return "\n".join(out)
 
 
 def _run_dcg(schema_text: str, model_aliases: dict[str, str]) -> dict[str, str]:

@@ -7,6 +7,8 @@ text.
 
 from __future__ import annotations
 
+import keyword
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,21 @@ import jinja2
 
 from . import bundle, memo, naming
 from .emit_registry import render_registry
-from .model import AnyValue, Api, ArrayOf, Command, MapOf, Named, Primitive, Resource, Section, TypeExpr, UnionOf
+from .model import (
+    AnyValue,
+    Api,
+    ArrayOf,
+    Command,
+    Field,
+    MapOf,
+    Named,
+    ObjectType,
+    Primitive,
+    Resource,
+    Section,
+    TypeExpr,
+    UnionOf,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PACKAGE_TEMPLATES = TEMPLATES / "package"
@@ -35,6 +51,15 @@ def docstring(value: object) -> str:
 def comment(value: object) -> str:
     """Text safe inside a ``#`` comment: one line."""
     return " ".join(str(value).split())
+
+
+def arg_doc(value: object) -> str:
+    """A field's description for an ``Args:`` line: the text as is when it is one line; a text of several lines
+    would be re-indented there (no longer the schema's text), so the line points to the reference instead."""
+    text = str(value).strip()
+    if "\n" in text or "\r" in text:
+        return "(described in the API reference)"
+    return docstring(text)
 
 
 def md(value: object) -> str:
@@ -71,6 +96,16 @@ CLIENT_ATTRIBUTES = frozenset(
 )  # fmt: skip
 
 
+# Commands the clients wrap in their own documented method (the one way to log in and to subscribe); the generated
+# resource method stays as the command sent as is, and its docstring points to the client's.
+CLIENT_SHORTCUTS = {
+    "login": "client.login(username, password)",
+    "logout": "client.logout()",
+    "subscribe": "client.subscribe(company, types)",
+    "unsubscribe": "client.unsubscribe(company, types)",
+}
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One argument of a generated resource method."""
@@ -80,6 +115,7 @@ class Parameter:
     annotation: str
     required: bool
     positional: bool
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,7 +132,9 @@ class Method:
         parts = [f"{p.python_name}: {p.annotation}" for p in self.parameters if p.positional]
         parts.append("*")
         parts += [f"{p.python_name}: {p.annotation}" for p in self.parameters if not p.positional and p.required]
-        parts += [f"{p.python_name}: {p.annotation} | None = None" for p in self.parameters if not p.required]
+        # NOT_GIVEN leaves the field out; None is a value (JSON null), for a field the server lets you clear
+        optional = [p for p in self.parameters if not p.required]
+        parts += [f"{p.python_name}: {p.annotation} | None | NotGiven = NOT_GIVEN" for p in optional]
         parts.append("extra_body: Mapping[str, Any] | None = None")
         parts.append("timeout: float | None = None")
         return ", ".join(parts)
@@ -119,6 +157,22 @@ class Update:
     key_attr: str  # the object's key attribute and wire name
     key_wire: str
     noun: str  # the object, in words, for the docstring
+    fields: tuple[Field, ...]  # what update() takes as keyword arguments: the type's fields but its key and ``v``
+    annotations: tuple[str, ...]  # each field's parameter annotation
+
+    @property
+    def signature(self) -> str:
+        """``asset: IdKey | int, *, name: str | None | NotGiven = NOT_GIVEN, ..., attempts: int = ..., timeout``."""
+        parts = [f"{self.key.python_name}: {self.key.annotation}", "*"]
+        typed = zip(self.fields, self.annotations, strict=True)
+        parts += [f"{f.python_name}: {a} | None | NotGiven = NOT_GIVEN" for f, a in typed]
+        parts += ["attempts: int = DEFAULT_ATTEMPTS", "timeout: float | None = None"]
+        return ", ".join(parts)
+
+    @property
+    def body(self) -> str:
+        """The dict literal of the changes, by wire name (``params`` leaves out those not given)."""
+        return "{" + ", ".join(f"{f.wire_name!r}: {f.python_name}" for f in self.fields) + "}"
 
 
 class ResourcePlan:
@@ -147,6 +201,7 @@ class ResourcePlan:
                 self.param_annotation(f.type),
                 f.required,
                 f is first_required,
+                f.description,
             )
             for f in fields
         )
@@ -175,6 +230,10 @@ class ResourcePlan:
             name = merge.method.replace("merge", "update", 1)
             if name in taken or name == merge.method:
                 raise ValueError(f"{resource.name}: the update helper {name!r} clashes with a command method")
+            fields = tuple(f for f in t.fields if f.wire_name not in (key_field.wire_name, "v"))
+            own = {required[0].python_name, "attempts", "timeout"}
+            if own & {f.python_name for f in fields}:
+                raise ValueError(f"{resource.name}.{name}: {t.name} has a field named like an argument of update()")
             out.append(
                 Update(
                     name,
@@ -185,6 +244,8 @@ class ResourcePlan:
                     key_field.python_name,
                     key_field.wire_name,
                     " ".join(naming.words(t.name)).lower(),
+                    fields,
+                    tuple(self.param_annotation(f.type) for f in fields),
                 )
             )
         return out
@@ -201,38 +262,121 @@ class ResourcePlan:
             t = self.api.types_by_name[expr.name]
             if t.key_ref and t.fields:
                 return f"{expr.name} | {annotation(t.fields[0].type)}"
-            return f"{expr.name} | Mapping[str, Any]"
+            return f"{expr.name} | {param_class(expr.name)}"
         if isinstance(expr, ArrayOf):
             return f"Sequence[{self.param_annotation(expr.items)}]"
         if isinstance(expr, MapOf):
             return f"Mapping[str, {self.param_annotation(expr.values)}]"
+        if isinstance(expr, UnionOf):
+            return " | ".join(self.param_annotation(option) for option in expr.options)
         if isinstance(expr, Primitive) and expr.format == "datetime":
             return "datetime | str"
         return annotation(expr)
 
-    def imports(self, resources: list[Resource]) -> list[tuple[str, list[str]]]:
-        """``(module, names)`` the section's annotations refer to (imported for type checkers only)."""
+    def reply_imports(self, resources: list[Resource]) -> list[tuple[str, list[str]]]:
+        """``(module, names)`` of the response classes: imported at run time, each method passes its own to
+        ``_call`` (which returns that type, so no method needs a cast)."""
         pairs: list[tuple[str, str]] = []
         for r in resources:
             for name in r.commands:
                 c = self.api.commands_by_name[name]
                 pairs.append((f"commands.{self.api.sections_by_id[c.section].module}", c.response_class))
+        return _grouped(pairs)
+
+    def imports(self, resources: list[Resource]) -> list[tuple[str, list[str]]]:
+        """``(module, names)`` the section's parameter annotations refer to (imported for type checkers only)."""
+        pairs: list[tuple[str, str]] = []
+        for r in resources:
+            for name in r.commands:
+                c = self.api.commands_by_name[name]
                 for f in bundle.fields_of(self.api, c.request.fields, c.request.from_type):
                     pairs += [(bundle.model_module(self.api, n), n) for n in _named(f.type)]
+                    pairs += [("params", param_class(n)) for n in self.param_types_of(f.type)]
+            for u in self.updates(r):
+                for f in u.fields:
+                    pairs += [(bundle.model_module(self.api, n), n) for n in _named(f.type)]
+                    pairs += [("params", param_class(n)) for n in self.param_types_of(f.type)]
         return [(module, names) for module, names in _grouped(pairs)]
+
+    def param_types_of(self, expr: TypeExpr) -> list[str]:
+        """The object types ``param_annotation`` offers as a TypedDict (``AssetParam``) in ``expr``."""
+        out = []
+        for name in _named(expr):
+            t = self.api.types_by_name.get(name)
+            if t is not None and not (t.key_ref and t.fields):
+                out.append(name)
+        return out
+
+    def param_types(self) -> list[ObjectType]:
+        """Every object type a method or a parameter type accepts as a dict, each once, in a stable order: the
+        TypedDicts of ``params.py``, so a misspelt key in a request dict fails the type check."""
+        seen: dict[str, None] = {}
+        todo = [
+            n
+            for c in self.api.commands
+            for f in bundle.fields_of(self.api, c.request.fields, c.request.from_type)
+            for n in self.param_types_of(f.type)
+        ]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen[name] = None
+            for f in self.api.types_by_name[name].fields:
+                todo += self.param_types_of(f.type)
+        for name in seen:
+            if param_class(name) in self.api.types_by_name:
+                raise ValueError(f"the parameter type {param_class(name)!r} clashes with a schema type")
+        return [self.api.types_by_name[name] for name in sorted(seen)]
+
+    def param_fields(self, t: ObjectType) -> list[tuple[str, str]]:
+        """``(wire name, annotation)`` of a TypedDict's keys: ``Required[...]`` where the model needs the field;
+        an optional one may be None (sent as JSON null)."""
+        out = []
+        for f in t.fields:
+            a = self.param_annotation(f.type)
+            out.append((f.wire_name, f"Required[{a}]" if f.required else f"{a} | None"))
+        return out
+
+    def param_class_syntax(self, t: ObjectType) -> bool:
+        """Whether ``t``'s TypedDict can be a class (every key an identifier), else it is written functionally."""
+        return all(is_identifier_key(f.wire_name) for f in t.fields)
+
+    def param_imports(self) -> list[tuple[str, list[str]]]:
+        pairs: list[tuple[str, str]] = []
+        for t in self.param_types():
+            for f in t.fields:
+                pairs += [(bundle.model_module(self.api, n), n) for n in _named(f.type)]
+        return _grouped(pairs)
+
+    def param_stdlib_imports(self) -> list[str]:
+        text = " ".join(a for t in self.param_types() for _, a in self.param_fields(t))
+        return _stdlib_lines(text)
 
     def stdlib_imports(self, resources: list[Resource]) -> list[str]:
         """The ``from ... import ...`` lines the section's signatures need beyond the API's own names."""
         text = " ".join(self.method(name).signature for r in resources for name in r.commands)
-        if self.any_updates(resources):
-            text += " Mapping[str, Any] BaseModel"  # update(..., changes: Mapping[str, Any]) -> ... | BaseModel
-        wanted = {
-            "collections.abc": [n for n in ("Mapping", "Sequence") if f"{n}[" in text],
-            "datetime": ["datetime"] if "datetime" in text else [],
-            "typing": ["Any"] if "Any" in text else [],
-            "pydantic": ["BaseModel"] if "BaseModel" in text else [],
-        }
-        return [f"from {module} import {', '.join(names)}" for module, names in wanted.items() if names]
+        text += " ".join(u.signature for r in resources for u in self.updates(r))
+        return _stdlib_lines(text)
+
+
+def param_class(type_name: str) -> str:
+    """The TypedDict that stands for a model as a plain dict: ``Asset`` -> ``AssetParam``."""
+    return f"{type_name}Param"
+
+
+def is_identifier_key(key: str) -> bool:
+    """Whether a TypedDict key can be written as a class attribute (else the functional form is used)."""
+    return key.isidentifier() and not keyword.iskeyword(key)
+
+
+def _stdlib_lines(text: str) -> list[str]:
+    wanted = {
+        "collections.abc": [n for n in ("Mapping", "Sequence") if f"{n}[" in text],
+        "datetime": ["datetime"] if re.search(r"\bdatetime\b", text) else [],
+        "typing": ["Any"] if re.search(r"\bAny\b", text) else [],
+    }
+    return [f"from {module} import {', '.join(names)}" for module, names in wanted.items() if names]
 
 
 def _named(expr: TypeExpr) -> list[str]:
@@ -242,6 +386,8 @@ def _named(expr: TypeExpr) -> list[str]:
         return _named(expr.items)
     if isinstance(expr, MapOf):
         return _named(expr.values)
+    if isinstance(expr, UnionOf):
+        return [name for option in expr.options for name in _named(option)]
     return []
 
 
@@ -261,6 +407,7 @@ def environment() -> jinja2.Environment:
         docstring=docstring,
         comment=comment,
         md=md,
+        arg_doc=arg_doc,
         annotation=annotation,
         error_base=naming.error_base_class,
     )
@@ -287,6 +434,8 @@ def context(api: Api) -> dict[str, Any]:
         "class_path": class_path,
         "model_module": lambda name: bundle.model_module(api, name),
         "resources": ResourcePlan(api),
+        "param_class": param_class,
+        "client_shortcuts": CLIENT_SHORTCUTS,
     }
 
 
@@ -357,11 +506,13 @@ def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:
     pairs += [(".events", m.event_class) for m in api.messages if m.kind in ("broadcast", "sessionEnded")]
     pairs += [("._codec", name) for name in ("build_request", "decode_frame", "encode_frame", "split_frame")]
     pairs += [("._async", "AsyncClient"), ("._async", "RawReply"), ("._sync", "Client"), ("._protocol", "Backoff")]
-    pairs += [("._protocol", "Session"), ("._protocol", "State"), ("._receipt", "Mismatch")]
+    pairs += [("._protocol", "Session"), ("._protocol", "State"), ("._protocol", "UserSession")]
+    pairs += [("._receipt", "Mismatch")]
     pairs += [("._client_events", name) for name in CLIENT_EVENTS]
     pairs += [("._cache", name) for name in ("AsyncCache", "ChangeStream", "SyncResult")]
     pairs += [("._cache_core", name) for name in CACHE_CHANGES]
     pairs += [("._cache_sync", name) for name in ("Cache", "SyncChangeStream")]
+    pairs += [("._resource_base", name) for name in ("NOT_GIVEN", "NotGiven")]
     return _grouped(pairs)
 
 
@@ -380,6 +531,7 @@ PACKAGE_FILES: dict[str, str] = {
     "models__init__.py.jinja": "{package}/models/__init__.py",
     "commands__init__.py.jinja": "{package}/commands/__init__.py",
     "resources__init__.py.jinja": "{package}/resources/__init__.py",
+    "params.py.jinja": "{package}/params.py",
     "resources_section.py.jinja": "{package}/resources/{section}.py",  # one per section that has resources
 }
 

@@ -110,3 +110,24 @@ def test_cli_names_its_own_flag_for_an_unknown_command(capsys: pytest.CaptureFix
     assert main(["call", "noSuchCommand", "{}", "--url", URL]) == 2  # refused before connecting
     err = capsys.readouterr().err
     assert "--raw" in err and "raw=True" not in err
+
+
+def test_one_documented_way_to_log_in_and_to_subscribe() -> None:
+    """The command methods that duplicate the client's own (login, logout, subscribe, unsubscribe) point to it, and
+    the client docs say which subscriptions are renewed after a reconnect (issue 13 item 7)."""
+    from pathlib import Path
+
+    from fleetfreedom.resources.api import AsyncSubscriptionsResource, SubscriptionsResource
+    from fleetfreedom.resources.self import AccountResource, AsyncAccountResource
+
+    for method, shortcut in [
+        (AsyncAccountResource.login, "client.login("),
+        (AccountResource.login, "client.login("),
+        (AsyncAccountResource.logout, "client.logout("),
+        (AsyncSubscriptionsResource.subscribe, "client.subscribe("),
+        (SubscriptionsResource.unsubscribe, "client.unsubscribe("),
+    ]:
+        assert f"The documented way is ``{shortcut}" in (method.__doc__ or ""), method
+    docs = (Path(__file__).parent.parent / "generated" / "docs" / "pages" / "client.md").read_text()
+    assert "Renewed after a reconnect: every type the server accepted" in docs
+    assert "documented way to log in and out" in docs

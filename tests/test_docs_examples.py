@@ -228,6 +228,37 @@ def _as_module(block: Block) -> str:
     return f'password = "not a real password"\n{block.code}'
 
 
+def _typed_module(block: Block) -> str:
+    """Any block as a module mypy can check: a fragment gets the ``client`` its mode gives it."""
+    if block.mode == "sync-client":
+        body = textwrap.indent(block.code, "    ")
+        return f"from fleetfreedom import Client\n\n\ndef _example(client: Client, password: str) -> None:\n{body}"
+    return _as_module(block)
+
+
+@pytest.mark.slow
+def test_readme_blocks_and_examples_type_check(tmp_path: Path) -> None:
+    """The READMEs' Python blocks and ``examples/`` pass ``mypy --strict`` as a user would write them: a reply's
+    payload and a received object's key need no ``None`` guard (issue 13 item 5)."""
+    modes = ("run", "client", "sync-client", "typecheck")
+    blocks = [b for b in all_blocks() if b.mode in modes and b.path in READMES]
+    assert len(blocks) >= 5, [b.where for b in all_blocks()][:5]
+    files = [str(p) for p in sorted((PROJECT / "examples").glob("*.py"))]
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"readme_{number}.py"
+        path.write_text(f"# {block.where}\n{_typed_module(block)}", encoding="utf-8")
+        files.append(str(path))
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(PROJECT / ".mypy_cache"), *files],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MYPYPATH": str(GENERATED)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.slow
 def test_real_service_blocks_type_check(tmp_path: Path) -> None:
     blocks = by_mode("typecheck")

@@ -1,5 +1,6 @@
-"""``client.<resource>.update(key, changes)``: read the versions, merge only the given fields, retry a bounded number
-of times on a version conflict. Against the emulator, with a second client changing the object in between."""
+"""``client.<resource>.update(key, field=value, ...)``: read the versions, merge only the given fields, retry a
+bounded number of times on a version conflict. Against the emulator, with a second client changing the object in
+between."""
 
 from __future__ import annotations
 
@@ -69,11 +70,13 @@ def test_update_merges_only_the_given_fields(fleetfreedom_emulator: Emulator) ->
     async def scenario() -> None:
         client = await logged_in(fleetfreedom_emulator)
         try:
-            await client.assets.update(key, {"name": "Truck 1b"})
+            await client.assets.update(key, name="Truck 1b", notes="spare")
             asset = (await client.assets.get(key)).asset
             assert asset is not None and asset.name == "Truck 1b" and asset.labels == ["keep"]
-            with pytest.raises(ValueError, match="v"):
-                await client.assets.update(key, {"name": "x", "v": [1, 1, 1]})
+            assert asset.notes == "spare"
+            await client.assets.update(key, notes=None)  # None is sent: JSON null clears the notes
+            asset = (await client.assets.get(key)).asset
+            assert asset is not None and asset.notes is None and asset.name == "Truck 1b"
         finally:
             await client.close()
 
@@ -87,7 +90,7 @@ def test_update_retries_on_a_version_conflict(fleetfreedom_emulator: Emulator, m
         client, editor = await logged_in(fleetfreedom_emulator), await logged_in(fleetfreedom_emulator)
         try:
             reads = racing_get(monkeypatch, editor, key, races=2)
-            await client.assets.update(key, {"name": "mine"})  # two conflicts, the third round wins
+            await client.assets.update(key, name="mine")  # two conflicts, the third round wins
             assert reads() == 3
             asset = (await client.assets.get(key)).asset
             assert asset is not None and asset.name == "mine"
@@ -106,7 +109,7 @@ def test_update_gives_up_after_its_attempts(fleetfreedom_emulator: Emulator, mon
         try:
             reads = racing_get(monkeypatch, editor, key, races=10)
             with pytest.raises(WrongVersionKey) as caught:
-                await client.assets.update(key, {"name": "mine"}, attempts=2)
+                await client.assets.update(key, name="mine", attempts=2)
             assert reads() == 2
             assert str(caught.value).count("mergeAsset:") == 1  # the command is named once, not twice
             asset = (await client.assets.get(key)).asset
@@ -122,6 +125,6 @@ def test_sync_client_update(fleetfreedom_emulator: Emulator) -> None:
     key = new_asset(fleetfreedom_emulator, "Truck 4")
     with Client(fleetfreedom_emulator.url, **options()) as client:
         client.login(DEMO_LOGIN, DEMO_PASSWORD)
-        client.assets.update(key, {"name": "Truck 4b"})
+        client.assets.update(key, name="Truck 4b")
         asset = client.assets.get(key).asset
         assert asset is not None and asset.name == "Truck 4b" and asset.labels == ["keep"]

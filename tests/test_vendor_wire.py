@@ -24,6 +24,7 @@ import pytest
 import websockets
 from fleetfreedom import _registry
 from fleetfreedom._events import UnknownFrame
+from fleetfreedom._resource_base import absent_fields
 from pydantic import BaseModel, ValidationError
 
 from generator.model import Api
@@ -211,6 +212,8 @@ def test_every_vendor_reply_decodes_to_its_response_class(ref: Reference, frames
         decoded = fleetfreedom.decode_frame(f"{spec.reply_name} {json.dumps(body)}")
         if problem or not isinstance(decoded, spec.response_class):
             failures[spec.reply_name] = f"({reply_cls}) {problem or type(decoded).__name__}"
+        elif absent := [name for name in absent_fields(decoded) if name in body]:  # sent, so typed without None
+            failures[spec.reply_name] = f"({reply_cls}) payload sent, yet absent after decoding: {absent}"
     assert not _unexpected(failures), "\n".join(_unexpected(failures))
     assert set(failures) == {name for name in KNOWN_DEVIATIONS if name.endswith("Response")}
     assert count >= 240

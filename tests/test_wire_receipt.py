@@ -270,6 +270,7 @@ def test_typed_calls_stay_strict_and_take_extra_body(server: VendorShapedServer)
     async def scenario() -> None:
         async with AsyncClient(server.url, **options()) as client:
             await client.login(LOGIN, PASSWORD)
+            server.reply["getAsset"] = {"asset": {"id": 7}}  # a success reply carries its payload
             count = len(server.frames)
             with pytest.raises(RequestError, match="nmae"):  # a misspelt field inside a nested object
                 await client.assets.merge({"company": 42, "kind": "vehicle", "nmae": "Truck 13"})
@@ -310,6 +311,7 @@ def test_the_sync_client_has_the_same_escape_hatches(server: VendorShapedServer)
     with Client(server.url, **options()) as client:
         session = client.login(LOGIN, PASSWORD)
         assert session.ghost_id == GHOST and session.logged_in
+        server.reply["getAsset"] = {"asset": {"id": 7}}  # a success reply carries its payload
         with pytest.raises(RequestError, match="nmae"):
             client.assets.merge({"company": 42, "kind": "vehicle", "nmae": "Truck 13"})
         assert isinstance(client.assets.get(7, extra_body={"futureFlag": True}), GetAssetResponse)
@@ -318,6 +320,54 @@ def test_the_sync_client_has_the_same_escape_hatches(server: VendorShapedServer)
         assert sent(server, "getAsset")["asset"] == 7 and sent(server, "getAsset")["extra"] == 1
         raw = client.request("brandNewCommand", {"x": 2}, validate=False)
         assert isinstance(raw, RawReply) and sent(server, "brandNewCommand")["x"] == 2
+
+
+# --- a success reply carries its payload ------------------------------------------------------------------------
+
+
+def test_a_success_reply_without_its_payload_is_a_frame_error_naming_the_field(server: VendorShapedServer) -> None:
+    """``reply.asset`` is typed ``Asset`` (no None guard): a success reply that lacks it raises a FrameError that
+    names the field instead of handing out None; the decoder itself still types the frame (error replies keep
+    their typed errors, see the next test)."""
+
+    async def scenario() -> None:
+        async with AsyncClient(server.url, **options()) as client:
+            await client.login(LOGIN, PASSWORD)
+            with pytest.raises(ff.FrameError, match=r"getAsset: the success reply lacks asset\b") as caught:
+                await client.assets.get(7)
+            assert caught.value.frame.startswith("getAssetResponse {")  # the frame as received, for a report
+            server.reply["getAsset"] = {"asset": "not an object"}  # a mismatch leaves the default: also absent
+            with pytest.raises(ff.FrameError, match=r"lacks asset\b"):
+                await client.assets.get(7)
+            with pytest.raises(ff.FrameError, match=r"getAssetsList: the success reply lacks assets\b"):
+                await client.assets.list(42)
+            server.reply["getAsset"] = {"asset": {"id": 7, "name": "Truck 13"}}
+            reply = await client.assets.get(7)
+            assert reply.asset.id == 7 and reply.asset.name == "Truck 13"  # typed Asset: no None guard needed
+            assert client.state is State.READY  # a FrameError fails the one call, not the connection
+
+    asyncio.run(scenario())
+    _, decoded, _ = decode_reporting('getAssetResponse {"reqId": 1, "errorCode": 0}')
+    assert isinstance(decoded, GetAssetResponse) and decoded.asset is None  # the lenient decoder keeps the frame
+
+
+def test_an_error_reply_without_a_payload_raises_its_typed_error(server: VendorShapedServer) -> None:
+    server.reply["getAsset"] = {"errorCode": 20, "message": "assetNotFound"}
+
+    async def scenario() -> None:
+        async with AsyncClient(server.url, **options()) as client:
+            await client.login(LOGIN, PASSWORD)
+            with pytest.raises(ff.errors.AssetNotFound):
+                await client.assets.get(7)
+
+    asyncio.run(scenario())
+    with Client(server.url, **options()) as client:  # the sync portal: the same error, then the same FrameError
+        client.login(LOGIN, PASSWORD)
+        with pytest.raises(ff.errors.AssetNotFound):
+            client.assets.get(7)
+        server.reply["getAsset"] = {}
+        with pytest.raises(ff.FrameError, match=r"lacks asset\b"):
+            client.assets.get(7)
 
 
 # --- the decoder itself -------------------------------------------------------------------------------------------

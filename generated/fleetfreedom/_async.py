@@ -57,11 +57,13 @@ from ._protocol import (
     Session,
     State,
     Stats,
+    UserSession,
     connection_lost,
 )
 from ._machine_auth import ENV_API_KEY, MachineCredentials, MachineTransport
 from ._redact import redacting_logger
 from ._registry import COMMANDS
+from ._resource_base import ReplyT, reply_as
 from ._transport import Link, LinkClosed, TransportName, describe_closed, open_link, resolve
 from .resources import AsyncResources
 
@@ -515,13 +517,15 @@ class AsyncClient(AsyncResources):
     async def _call(
         self,
         command: str,
-        params: Mapping[str, Any],
+        reply: type[ReplyT],
+        params: Mapping[str, object],
         timeout: float | None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """Send a command and return its typed reply (used by the generated ``client.<resource>`` methods)."""
+        extra_body: Mapping[str, object] | None = None,
+    ) -> ReplyT:
+        """Send a command and return its reply as ``reply`` (the generated ``client.<resource>`` methods pass their
+        command's response class, so each returns its own reply type without a cast)."""
         outcome = await self._send(command, params, timeout, extra_body=extra_body)
-        return outcome.reply
+        return reply_as(command, reply, outcome.reply, outcome.text)
 
     @overload
     async def request(
@@ -658,8 +662,8 @@ class AsyncClient(AsyncResources):
 
     # --- session helpers -------------------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str, *, timeout: float | None = None) -> Session:
-        """Log in; ``client.session`` then holds the user, the ghostId and the policies.
+    async def login(self, username: str, password: str, *, timeout: float | None = None) -> UserSession:
+        """Log in; returns the session (its ``user`` and ``ghost_id`` always there), also in ``client.session``.
 
         A ``PasswordExpired`` error leaves the connection usable: call ``account.update_own_password`` and go on.
         A machine client (``api_key``) cannot log in: its connection is already authenticated.
@@ -670,7 +674,7 @@ class AsyncClient(AsyncResources):
                 'it needs no login. Pass api_key="" to log in as a user instead'
             )
         await self._send("login", {"username": username, "password": password, "userAgent": self.user_agent}, timeout)
-        return self.session
+        return UserSession.of(self.session)
 
     async def logout(self, *, timeout: float | None = None) -> None:
         """End the session on the server (its ghostId stops working) and close the connection."""
@@ -683,19 +687,21 @@ class AsyncClient(AsyncResources):
         """Receive sync messages of ``types`` for ``company``. Returns the ``SubscribeResponse``: what was
         accepted (``merged``), refused for lack of permission (``denied``) and not recognised (``invalid``).
         Only accepted types are renewed after a reconnect."""
-        reply: SubscribeResponse = await self._call(
-            "subscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        from .commands import SubscribeResponse  # the generated commands load with the first request anyway
+
+        return await self._call(
+            "subscribe", SubscribeResponse, {"company": company, "subscriptionTypes": list(types)}, timeout
         )
-        return reply
 
     async def unsubscribe(
         self, company: IdKey | int, types: Sequence[SubscriptionType | str], *, timeout: float | None = None
     ) -> UnsubscribeResponse:
         """Stop the sync messages of ``types`` for ``company``; they are no longer renewed after a reconnect."""
-        reply: UnsubscribeResponse = await self._call(
-            "unsubscribe", {"company": company, "subscriptionTypes": list(types)}, timeout
+        from .commands import UnsubscribeResponse
+
+        return await self._call(
+            "unsubscribe", UnsubscribeResponse, {"company": company, "subscriptionTypes": list(types)}, timeout
         )
-        return reply
 
     # --- events ----------------------------------------------------------------------------------------------
 

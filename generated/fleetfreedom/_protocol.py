@@ -149,6 +149,23 @@ class Session:
         return self if self.user is None else replace(self, user=_folded(self.user, part))
 
 
+@dataclass(frozen=True, slots=True)
+class UserSession(Session):
+    """The session a successful ``login()`` returns: the user and the ghostId are there, so neither needs a
+    ``None`` check (``client.session`` stays a ``Session``: before login it has no user)."""
+
+    ghost_id: str = field(kw_only=True)
+    user: SelfUser = field(kw_only=True)
+
+    @classmethod
+    def of(cls, session: Session) -> UserSession:
+        """``session`` after a login; a login reply without a user or a ghostId is a protocol fault, said so."""
+        if session.user is None or not session.ghost_id:
+            raise FrameError("the loginResponse carried no user or no ghostId", repr(session))
+        values = {name: getattr(session, name) for name in Session.__dataclass_fields__}
+        return cls(**values)
+
+
 _Account = TypeVar("_Account", bound=BaseModel)
 
 

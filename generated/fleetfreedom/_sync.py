@@ -21,8 +21,9 @@ from ._connection import DEFAULT_USER_AGENT, GhostIdTransport
 from ._events import Event
 from ._exceptions import FleetFreedomError, NotConnected
 from ._machine_auth import MachineTransport
+from ._protocol import HEALTHY_AFTER, RECONNECT_DELAY, RECONNECT_MAX_DELAY, Backoff, Session, State, Stats, UserSession
+from ._resource_base import ReplyT
 from ._transport import TransportName
-from ._protocol import HEALTHY_AFTER, RECONNECT_DELAY, RECONNECT_MAX_DELAY, Backoff, Session, State, Stats
 from .resources import SyncResources
 
 if TYPE_CHECKING:
@@ -271,11 +272,12 @@ class Client(SyncResources):
     def _call(
         self,
         command: str,
-        params: Mapping[str, Any],
+        reply: type[ReplyT],
+        params: Mapping[str, object],
         timeout: float | None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return self._run(lambda c: c._call(command, params, timeout, extra_body))
+        extra_body: Mapping[str, object] | None = None,
+    ) -> ReplyT:
+        return self._run(lambda c: c._call(command, reply, params, timeout, extra_body))
 
     @overload
     def request(
@@ -313,8 +315,8 @@ class Client(SyncResources):
             return self._run(lambda c: c.request(command, params, timeout=timeout, raw=True, validate=validate))
         return self._run(lambda c: c.request(command, params, timeout=timeout, validate=validate))
 
-    def login(self, username: str, password: str, *, timeout: float | None = None) -> Session:
-        """Log in; ``client.session`` then holds the user, the ghostId and the policies."""
+    def login(self, username: str, password: str, *, timeout: float | None = None) -> UserSession:
+        """Log in; returns the session (its ``user`` and ``ghost_id`` always there), also in ``client.session``."""
         return self._run(lambda c: c.login(username, password, timeout=timeout))
 
     def logout(self, *, timeout: float | None = None) -> None:

@@ -22,7 +22,7 @@ class GetProviderConfigTypeResponse(Reply):
     Reply to getProviderConfigType.
     """
 
-    provider_config_type: Annotated[ProviderConfigurationType | None, Field(alias="providerConfigType")] = None
+    provider_config_type: Annotated[ProviderConfigurationType, Field(alias="providerConfigType")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderConfigTypesListRequest(RequestModel):
@@ -38,7 +38,7 @@ class GetProviderConfigTypesListResponse(Reply):
     Reply to getProviderConfigTypesList.
     """
 
-    provider_config_types: Annotated[list[ProviderConfigurationType] | None, Field(alias="providerConfigTypes")] = None
+    provider_config_types: Annotated[list[ProviderConfigurationType], Field(alias="providerConfigTypes")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The provider configuration types found; they replace what the client knew of them for this filter.
     """
@@ -55,7 +55,7 @@ class GetSubscriptionsListResponse(Reply):
     Reply to getSubscriptionsList.
     """
 
-    subscriptions: list[SubscriptionEntry] | None = None
+    subscriptions: list[SubscriptionEntry] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The subscriptions held, one entry per company.
     """
@@ -74,7 +74,7 @@ class GetTimezoneResponse(Reply):
     Reply to getTimezone.
     """
 
-    timezone: Timezone | None = None
+    timezone: Timezone = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetTimezonesListRequest(RequestModel):
@@ -88,7 +88,7 @@ class GetTimezonesListResponse(Reply):
     Reply to getTimezonesList.
     """
 
-    timezones: list[Timezone] | None = None
+    timezones: list[Timezone] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Every timezone the server knows.
     """

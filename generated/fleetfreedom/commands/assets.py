@@ -34,7 +34,7 @@ class GetAssetAdvancedResponse(Reply):
     Reply to getAssetAdvanced.
     """
 
-    asset_advanced: Annotated[AssetAdvanced | None, Field(alias="assetAdvanced")] = None
+    asset_advanced: Annotated[AssetAdvanced, Field(alias="assetAdvanced")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetAssetAdvancedsListByCompanyAndLabelsRequest(RequestModel):
@@ -75,7 +75,7 @@ class GetAssetAdvancedsListByCompanyAndLabelsResponse(Reply):
     """
     The labels filter, echoed back.
     """
-    asset_advanceds: Annotated[list[AssetAdvanced] | None, Field(alias="assetAdvanceds")] = None
+    asset_advanceds: Annotated[list[AssetAdvanced], Field(alias="assetAdvanceds")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The advanced parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -119,7 +119,7 @@ class GetAssetAdvancedsListByCompanyAndRefPairsResponse(Reply):
     """
     The references filter, echoed back.
     """
-    asset_advanceds: Annotated[list[AssetAdvanced] | None, Field(alias="assetAdvanceds")] = None
+    asset_advanceds: Annotated[list[AssetAdvanced], Field(alias="assetAdvanceds")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The advanced parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -155,7 +155,7 @@ class GetAssetAdvancedsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    asset_advanceds: Annotated[list[AssetAdvanced] | None, Field(alias="assetAdvanceds")] = None
+    asset_advanceds: Annotated[list[AssetAdvanced], Field(alias="assetAdvanceds")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The advanced parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -186,7 +186,7 @@ class GetAssetDispatchResponse(Reply):
     Reply to getAssetDispatch.
     """
 
-    asset_dispatch: Annotated[AssetDispatch | None, Field(alias="assetDispatch")] = None
+    asset_dispatch: Annotated[AssetDispatch, Field(alias="assetDispatch")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetAssetDispatchesListByCompanyAndLabelsRequest(RequestModel):
@@ -227,7 +227,7 @@ class GetAssetDispatchesListByCompanyAndLabelsResponse(Reply):
     """
     The labels filter, echoed back.
     """
-    asset_dispatches: Annotated[list[AssetDispatch] | None, Field(alias="assetDispatches")] = None
+    asset_dispatches: Annotated[list[AssetDispatch], Field(alias="assetDispatches")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -271,7 +271,7 @@ class GetAssetDispatchesListByCompanyAndRefPairsResponse(Reply):
     """
     The references filter, echoed back.
     """
-    asset_dispatches: Annotated[list[AssetDispatch] | None, Field(alias="assetDispatches")] = None
+    asset_dispatches: Annotated[list[AssetDispatch], Field(alias="assetDispatches")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -307,7 +307,7 @@ class GetAssetDispatchesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    asset_dispatches: Annotated[list[AssetDispatch] | None, Field(alias="assetDispatches")] = None
+    asset_dispatches: Annotated[list[AssetDispatch], Field(alias="assetDispatches")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -338,7 +338,7 @@ class GetAssetGeneralResponse(Reply):
     Reply to getAssetGeneral.
     """
 
-    asset_general: Annotated[AssetGeneral | None, Field(alias="assetGeneral")] = None
+    asset_general: Annotated[AssetGeneral, Field(alias="assetGeneral")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetAssetGeneralsListByCompanyAndLabelsRequest(RequestModel):
@@ -379,7 +379,7 @@ class GetAssetGeneralsListByCompanyAndLabelsResponse(Reply):
     """
     The labels filter, echoed back.
     """
-    asset_generals: Annotated[list[AssetGeneral] | None, Field(alias="assetGenerals")] = None
+    asset_generals: Annotated[list[AssetGeneral], Field(alias="assetGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -423,7 +423,7 @@ class GetAssetGeneralsListByCompanyAndRefPairsResponse(Reply):
     """
     The references filter, echoed back.
     """
-    asset_generals: Annotated[list[AssetGeneral] | None, Field(alias="assetGenerals")] = None
+    asset_generals: Annotated[list[AssetGeneral], Field(alias="assetGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -459,7 +459,7 @@ class GetAssetGeneralsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    asset_generals: Annotated[list[AssetGeneral] | None, Field(alias="assetGenerals")] = None
+    asset_generals: Annotated[list[AssetGeneral], Field(alias="assetGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of assets found; they replace what the client knew of them for this filter.
     """
@@ -490,7 +490,7 @@ class GetAssetResponse(Reply):
     Reply to getAsset.
     """
 
-    asset: Asset | None = None
+    asset: Asset = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetAssetsListByCompanyAndLabelsRequest(RequestModel):
@@ -531,7 +531,7 @@ class GetAssetsListByCompanyAndLabelsResponse(Reply):
     """
     The labels filter, echoed back.
     """
-    assets: list[Asset] | None = None
+    assets: list[Asset] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -575,7 +575,7 @@ class GetAssetsListByCompanyAndRefPairsResponse(Reply):
     """
     The references filter, echoed back.
     """
-    assets: list[Asset] | None = None
+    assets: list[Asset] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -598,7 +598,7 @@ class GetAssetsListByReferenceResponse(Reply):
     Reply to getAssetsListByReference.
     """
 
-    assets: list[Asset] | None = None
+    assets: list[Asset] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -621,7 +621,7 @@ class GetAssetsListByReferencesResponse(Reply):
     Reply to getAssetsListByReferences.
     """
 
-    assets: list[Asset] | None = None
+    assets: list[Asset] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -657,7 +657,7 @@ class GetAssetsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    assets: list[Asset] | None = None
+    assets: list[Asset] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The assets found; they replace what the client knew of them for this filter.
     """
@@ -676,7 +676,7 @@ class MergeAssetDispatchResponse(Reply):
     Reply to mergeAssetDispatch.
     """
 
-    asset: IdCompany | None = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeAssetRequest(RequestModel):
@@ -692,7 +692,7 @@ class MergeAssetResponse(Reply):
     Reply to mergeAsset.
     """
 
-    asset: IdCompany | None = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeAssetRequest(RequestModel):
@@ -711,7 +711,7 @@ class MultiMergeAssetResponse(Reply):
     Reply to multiMergeAsset.
     """
 
-    assets: list[IdCompany] | None = None
+    assets: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated asset, in request order.
     """
@@ -733,7 +733,7 @@ class MultiRemoveAssetResponse(Reply):
     Reply to multiRemoveAsset.
     """
 
-    assets: list[IdCompanyDeleted] | None = None
+    assets: list[IdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each asset, in request order.
     """
@@ -752,7 +752,7 @@ class RemoveAssetResponse(Reply):
     Reply to removeAsset.
     """
 
-    asset: IdCompanyDeleted | None = None
+    asset: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreAssetRequest(RequestModel):
@@ -768,7 +768,7 @@ class RestoreAssetResponse(Reply):
     Reply to restoreAsset.
     """
 
-    asset: IdCompanyDeleted | None = None
+    asset: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class ReviveAssetRequest(RequestModel):
@@ -784,7 +784,7 @@ class ReviveAssetResponse(Reply):
     Reply to reviveAsset.
     """
 
-    asset: IdCompanySuspended | None = None
+    asset: IdCompanySuspended = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class SuspendAssetRequest(RequestModel):
@@ -800,4 +800,4 @@ class SuspendAssetResponse(Reply):
     Reply to suspendAsset.
     """
 
-    asset: IdCompanySuspended | None = None
+    asset: IdCompanySuspended = None  # type: ignore[assignment]  # None only if a frame lacks it

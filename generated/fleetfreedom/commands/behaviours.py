@@ -74,8 +74,8 @@ class GetBehaviourLogsListByAssetResponse(Reply):
     Reply to getBehaviourLogsListByAsset.
     """
 
-    asset: IdCompany | None = None
-    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
+    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -99,7 +99,7 @@ class GetBehaviourLogsListByBehaviourResponse(Reply):
     """
 
     behaviour: IdKey | None = None
-    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
+    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -123,7 +123,7 @@ class GetBehaviourLogsListByScriptResponse(Reply):
     """
 
     behaviour_script: Annotated[IdKey | None, Field(alias="behaviourScript")] = None
-    behaviour_logs: Annotated[list[BehaviourLog] | None, Field(alias="behaviourLogs")] = None
+    behaviour_logs: Annotated[list[BehaviourLog], Field(alias="behaviourLogs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The behaviour logs found; they replace what the client knew of them for this filter.
     """
@@ -146,7 +146,7 @@ class GetBehaviourResponse(Reply):
     Reply to getBehaviour.
     """
 
-    behaviour: Behaviour | None = None
+    behaviour: Behaviour = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetBehaviourScriptRequest(RequestModel):
@@ -166,7 +166,7 @@ class GetBehaviourScriptResponse(Reply):
     Reply to getBehaviourScript.
     """
 
-    behaviour_script: Annotated[BehaviourScript | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[BehaviourScript, Field(alias="behaviourScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetBehaviourScriptsListRequest(RequestModel):
@@ -187,7 +187,7 @@ class GetBehaviourScriptsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    behaviour_scripts: Annotated[list[BehaviourScript] | None, Field(alias="behaviourScripts")] = None
+    behaviour_scripts: Annotated[list[BehaviourScript], Field(alias="behaviourScripts")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The behaviour scripts found; they replace what the client knew of them for this filter.
     """
@@ -211,7 +211,7 @@ class GetBehavioursListResponse(Reply):
     """
 
     company: IdKey | None = None
-    behaviours: list[Behaviour] | None = None
+    behaviours: list[Behaviour] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The behaviours found; they replace what the client knew of them for this filter.
     """
@@ -230,7 +230,7 @@ class MergeBehaviourResponse(Reply):
     Reply to mergeBehaviour.
     """
 
-    behaviour: IdCompany | None = None
+    behaviour: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeBehaviourScriptRequest(RequestModel):
@@ -246,7 +246,7 @@ class MergeBehaviourScriptResponse(Reply):
     Reply to mergeBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompany | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[IdCompany, Field(alias="behaviourScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeBehaviourRequest(RequestModel):
@@ -265,7 +265,7 @@ class MultiMergeBehaviourResponse(Reply):
     Reply to multiMergeBehaviour.
     """
 
-    behaviours: list[IdCompany] | None = None
+    behaviours: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated behaviour, in request order.
     """
@@ -287,7 +287,7 @@ class MultiMergeBehaviourScriptResponse(Reply):
     Reply to multiMergeBehaviourScript.
     """
 
-    behaviour_scripts: Annotated[list[IdCompany] | None, Field(alias="behaviourScripts")] = None
+    behaviour_scripts: Annotated[list[IdCompany], Field(alias="behaviourScripts")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated behaviour script, in request order.
     """
@@ -309,7 +309,7 @@ class MultiRemoveBehaviourResponse(Reply):
     Reply to multiRemoveBehaviour.
     """
 
-    behaviours: list[IdCompanyDeleted] | None = None
+    behaviours: list[IdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each behaviour, in request order.
     """
@@ -331,7 +331,7 @@ class MultiRemoveBehaviourScriptResponse(Reply):
     Reply to multiRemoveBehaviourScript.
     """
 
-    behaviour_scripts: Annotated[list[IdCompanyDeleted] | None, Field(alias="behaviourScripts")] = None
+    behaviour_scripts: Annotated[list[IdCompanyDeleted], Field(alias="behaviourScripts")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each behaviour script, in request order.
     """
@@ -350,7 +350,7 @@ class RemoveBehaviourResponse(Reply):
     Reply to removeBehaviour.
     """
 
-    behaviour: IdCompanyDeleted | None = None
+    behaviour: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveBehaviourScriptRequest(RequestModel):
@@ -366,7 +366,7 @@ class RemoveBehaviourScriptResponse(Reply):
     Reply to removeBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompanyDeleted | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[IdCompanyDeleted, Field(alias="behaviourScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreBehaviourRequest(RequestModel):
@@ -382,7 +382,7 @@ class RestoreBehaviourResponse(Reply):
     Reply to restoreBehaviour.
     """
 
-    behaviour: IdCompanyDeleted | None = None
+    behaviour: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreBehaviourScriptRequest(RequestModel):
@@ -398,4 +398,4 @@ class RestoreBehaviourScriptResponse(Reply):
     Reply to restoreBehaviourScript.
     """
 
-    behaviour_script: Annotated[IdCompanyDeleted | None, Field(alias="behaviourScript")] = None
+    behaviour_script: Annotated[IdCompanyDeleted, Field(alias="behaviourScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it

@@ -28,7 +28,7 @@ class GetBillingProfileResponse(Reply):
     Reply to getBillingProfile.
     """
 
-    billing_profile: Annotated[BillingProfile | None, Field(alias="billingProfile")] = None
+    billing_profile: Annotated[BillingProfile, Field(alias="billingProfile")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetBillingProfilesListRequest(RequestModel):
@@ -44,7 +44,7 @@ class GetBillingProfilesListResponse(Reply):
     Reply to getBillingProfilesList.
     """
 
-    billing_profiles: Annotated[list[BillingProfile] | None, Field(alias="billingProfiles")] = None
+    billing_profiles: Annotated[list[BillingProfile], Field(alias="billingProfiles")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The billing profiles found; they replace what the client knew of them for this filter.
     """
@@ -63,7 +63,7 @@ class GetBillingReportResponse(Reply):
     Reply to getBillingReport.
     """
 
-    billing_report: Annotated[BillingReport | None, Field(alias="billingReport")] = None
+    billing_report: Annotated[BillingReport, Field(alias="billingReport")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetBillingReportsListByCompanyRequest(RequestModel):
@@ -79,7 +79,7 @@ class GetBillingReportsListByCompanyResponse(Reply):
     Reply to getBillingReportsListByCompany.
     """
 
-    billing_reports: Annotated[list[BillingReport] | None, Field(alias="billingReports")] = None
+    billing_reports: Annotated[list[BillingReport], Field(alias="billingReports")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The billing reports found; they replace what the client knew of them for this filter.
     """
@@ -98,7 +98,7 @@ class GetBillingReportsListResponse(Reply):
     Reply to getBillingReportsList.
     """
 
-    billing_reports: Annotated[list[BillingReport] | None, Field(alias="billingReports")] = None
+    billing_reports: Annotated[list[BillingReport], Field(alias="billingReports")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The billing reports found; they replace what the client knew of them for this filter.
     """
@@ -117,7 +117,7 @@ class GetHostingDiscountResponse(Reply):
     Reply to getHostingDiscount.
     """
 
-    hosting_discount: Annotated[BillableHostingDiscount | None, Field(alias="hostingDiscount")] = None
+    hosting_discount: Annotated[BillableHostingDiscount, Field(alias="hostingDiscount")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetHostingDiscountsListRequest(RequestModel):
@@ -133,7 +133,7 @@ class GetHostingDiscountsListResponse(Reply):
     Reply to getHostingDiscountsList.
     """
 
-    hosting_discounts: Annotated[list[BillableHostingDiscount] | None, Field(alias="hostingDiscounts")] = None
+    hosting_discounts: Annotated[list[BillableHostingDiscount], Field(alias="hostingDiscounts")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The billable hosting discounts found; they replace what the client knew of them for this filter.
     """
@@ -152,7 +152,7 @@ class GetHostingLicenseResponse(Reply):
     Reply to getHostingLicense.
     """
 
-    hosting_license: Annotated[BillableHostingLicense | None, Field(alias="hostingLicense")] = None
+    hosting_license: Annotated[BillableHostingLicense, Field(alias="hostingLicense")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetHostingLicensesListRequest(RequestModel):
@@ -168,7 +168,7 @@ class GetHostingLicensesListResponse(Reply):
     Reply to getHostingLicensesList.
     """
 
-    hosting_licenses: Annotated[list[BillableHostingLicense] | None, Field(alias="hostingLicenses")] = None
+    hosting_licenses: Annotated[list[BillableHostingLicense], Field(alias="hostingLicenses")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The billable hosting licenses found; they replace what the client knew of them for this filter.
     """
@@ -187,7 +187,7 @@ class GetHostingRuleResponse(Reply):
     Reply to getHostingRule.
     """
 
-    hosting_rule: Annotated[BillableHostingRule | None, Field(alias="hostingRule")] = None
+    hosting_rule: Annotated[BillableHostingRule, Field(alias="hostingRule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetHostingRulesListRequest(RequestModel):
@@ -203,7 +203,7 @@ class GetHostingRulesListResponse(Reply):
     Reply to getHostingRulesList.
     """
 
-    hosting_rules: Annotated[list[BillableHostingRule] | None, Field(alias="hostingRules")] = None
+    hosting_rules: Annotated[list[BillableHostingRule], Field(alias="hostingRules")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The billable hosting rules found; they replace what the client knew of them for this filter.
     """
@@ -222,7 +222,7 @@ class MergeBillingProfileResponse(Reply):
     Reply to mergeBillingProfile.
     """
 
-    billing_profile: Annotated[IdCompany | None, Field(alias="billingProfile")] = None
+    billing_profile: Annotated[IdCompany, Field(alias="billingProfile")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeHostingDiscountRequest(RequestModel):
@@ -238,7 +238,7 @@ class MergeHostingDiscountResponse(Reply):
     Reply to mergeHostingDiscount.
     """
 
-    hosting_discount: Annotated[IdCompany | None, Field(alias="hostingDiscount")] = None
+    hosting_discount: Annotated[IdCompany, Field(alias="hostingDiscount")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeHostingLicenseRequest(RequestModel):
@@ -254,7 +254,7 @@ class MergeHostingLicenseResponse(Reply):
     Reply to mergeHostingLicense.
     """
 
-    hosting_license: Annotated[IdCompany | None, Field(alias="hostingLicense")] = None
+    hosting_license: Annotated[IdCompany, Field(alias="hostingLicense")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeHostingRuleRequest(RequestModel):
@@ -270,7 +270,7 @@ class MergeHostingRuleResponse(Reply):
     Reply to mergeHostingRule.
     """
 
-    hosting_rule: Annotated[IdCompany | None, Field(alias="hostingRule")] = None
+    hosting_rule: Annotated[IdCompany, Field(alias="hostingRule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveBillingProfileRequest(RequestModel):
@@ -286,7 +286,7 @@ class RemoveBillingProfileResponse(Reply):
     Reply to removeBillingProfile.
     """
 
-    billing_profile: Annotated[IdDeleted | None, Field(alias="billingProfile")] = None
+    billing_profile: Annotated[IdDeleted, Field(alias="billingProfile")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveBillingReportRequest(RequestModel):
@@ -302,7 +302,7 @@ class RemoveBillingReportResponse(Reply):
     Reply to removeBillingReport.
     """
 
-    billing_report: Annotated[IdDeleted | None, Field(alias="billingReport")] = None
+    billing_report: Annotated[IdDeleted, Field(alias="billingReport")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveHostingDiscountRequest(RequestModel):
@@ -318,7 +318,7 @@ class RemoveHostingDiscountResponse(Reply):
     Reply to removeHostingDiscount.
     """
 
-    hosting_discount: Annotated[IdDeleted | None, Field(alias="hostingDiscount")] = None
+    hosting_discount: Annotated[IdDeleted, Field(alias="hostingDiscount")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveHostingLicenseRequest(RequestModel):
@@ -334,7 +334,7 @@ class RemoveHostingLicenseResponse(Reply):
     Reply to removeHostingLicense.
     """
 
-    hosting_license: Annotated[IdDeleted | None, Field(alias="hostingLicense")] = None
+    hosting_license: Annotated[IdDeleted, Field(alias="hostingLicense")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveHostingRuleRequest(RequestModel):
@@ -350,7 +350,7 @@ class RemoveHostingRuleResponse(Reply):
     Reply to removeHostingRule.
     """
 
-    hosting_rule: Annotated[IdDeleted | None, Field(alias="hostingRule")] = None
+    hosting_rule: Annotated[IdDeleted, Field(alias="hostingRule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreBillingProfileRequest(RequestModel):
@@ -366,7 +366,7 @@ class RestoreBillingProfileResponse(Reply):
     Reply to restoreBillingProfile.
     """
 
-    billing_profile: Annotated[IdDeleted | None, Field(alias="billingProfile")] = None
+    billing_profile: Annotated[IdDeleted, Field(alias="billingProfile")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreBillingReportRequest(RequestModel):
@@ -382,7 +382,7 @@ class RestoreBillingReportResponse(Reply):
     Reply to restoreBillingReport.
     """
 
-    billing_report: Annotated[IdDeleted | None, Field(alias="billingReport")] = None
+    billing_report: Annotated[IdDeleted, Field(alias="billingReport")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreHostingDiscountRequest(RequestModel):
@@ -398,7 +398,7 @@ class RestoreHostingDiscountResponse(Reply):
     Reply to restoreHostingDiscount.
     """
 
-    hosting_discount: Annotated[IdDeleted | None, Field(alias="hostingDiscount")] = None
+    hosting_discount: Annotated[IdDeleted, Field(alias="hostingDiscount")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreHostingLicenseRequest(RequestModel):
@@ -414,7 +414,7 @@ class RestoreHostingLicenseResponse(Reply):
     Reply to restoreHostingLicense.
     """
 
-    hosting_license: Annotated[IdDeleted | None, Field(alias="hostingLicense")] = None
+    hosting_license: Annotated[IdDeleted, Field(alias="hostingLicense")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreHostingRuleRequest(RequestModel):
@@ -430,4 +430,4 @@ class RestoreHostingRuleResponse(Reply):
     Reply to restoreHostingRule.
     """
 
-    hosting_rule: Annotated[IdDeleted | None, Field(alias="hostingRule")] = None
+    hosting_rule: Annotated[IdDeleted, Field(alias="hostingRule")] = None  # type: ignore[assignment]  # None only if a frame lacks it

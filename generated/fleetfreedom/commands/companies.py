@@ -44,7 +44,7 @@ class GetCompaniesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    companies: list[Company] | None = None
+    companies: list[Company] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The companies found; they replace what the client knew of them for this filter.
     """
@@ -68,7 +68,7 @@ class GetCompanyDirectoriesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    company_directories: Annotated[list[CompanyDirectory] | None, Field(alias="companyDirectories")] = None
+    company_directories: Annotated[list[CompanyDirectory], Field(alias="companyDirectories")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The directory parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -91,7 +91,7 @@ class GetCompanyDirectoryResponse(Reply):
     Reply to getCompanyDirectory.
     """
 
-    company_directory: Annotated[CompanyDirectory | None, Field(alias="companyDirectory")] = None
+    company_directory: Annotated[CompanyDirectory, Field(alias="companyDirectory")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetCompanyGeneralRequest(RequestModel):
@@ -111,7 +111,7 @@ class GetCompanyGeneralResponse(Reply):
     Reply to getCompanyGeneral.
     """
 
-    company_general: Annotated[CompanyGeneral | None, Field(alias="companyGeneral")] = None
+    company_general: Annotated[CompanyGeneral, Field(alias="companyGeneral")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetCompanyGeneralsListRequest(RequestModel):
@@ -132,7 +132,7 @@ class GetCompanyGeneralsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    company_generals: Annotated[list[CompanyGeneral] | None, Field(alias="companyGenerals")] = None
+    company_generals: Annotated[list[CompanyGeneral], Field(alias="companyGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -156,7 +156,7 @@ class GetCompanyPoliciesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    company_policies: Annotated[list[CompanyPolicy] | None, Field(alias="companyPolicies")] = None
+    company_policies: Annotated[list[CompanyPolicy], Field(alias="companyPolicies")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The policy parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -179,7 +179,7 @@ class GetCompanyPolicyResponse(Reply):
     Reply to getCompanyPolicy.
     """
 
-    company_policy: Annotated[CompanyPolicy | None, Field(alias="companyPolicy")] = None
+    company_policy: Annotated[CompanyPolicy, Field(alias="companyPolicy")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetCompanyRequest(RequestModel):
@@ -199,7 +199,7 @@ class GetCompanyResponse(Reply):
     Reply to getCompany.
     """
 
-    company: Company | None = None
+    company: Company = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetCompanyStyleRequest(RequestModel):
@@ -219,7 +219,7 @@ class GetCompanyStyleResponse(Reply):
     Reply to getCompanyStyle.
     """
 
-    company_style: Annotated[CompanyStyle | None, Field(alias="companyStyle")] = None
+    company_style: Annotated[CompanyStyle, Field(alias="companyStyle")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetCompanyStylesListRequest(RequestModel):
@@ -240,7 +240,7 @@ class GetCompanyStylesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    company_styles: Annotated[list[CompanyStyle] | None, Field(alias="companyStyles")] = None
+    company_styles: Annotated[list[CompanyStyle], Field(alias="companyStyles")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The style parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -259,7 +259,7 @@ class MergeCompanyResponse(Reply):
     Reply to mergeCompany.
     """
 
-    company: IdParent | None = None
+    company: IdParent = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeCompanyRequest(RequestModel):
@@ -278,7 +278,7 @@ class MultiMergeCompanyResponse(Reply):
     Reply to multiMergeCompany.
     """
 
-    companies: list[IdParent] | None = None
+    companies: list[IdParent] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated company, in request order.
     """
@@ -300,7 +300,7 @@ class MultiRemoveCompanyResponse(Reply):
     Reply to multiRemoveCompany.
     """
 
-    companies: list[IdParentDeleted] | None = None
+    companies: list[IdParentDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each company, in request order.
     """
@@ -319,7 +319,7 @@ class RemoveCompanyResponse(Reply):
     Reply to removeCompany.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreCompanyRequest(RequestModel):
@@ -335,4 +335,4 @@ class RestoreCompanyResponse(Reply):
     Reply to restoreCompany.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it

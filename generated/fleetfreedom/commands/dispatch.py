@@ -22,7 +22,7 @@ class CancelDispatchJobResponse(Reply):
     Reply to cancelDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompany | None, Field(alias="dispatchJob")] = None
+    dispatch_job: Annotated[IdCompany, Field(alias="dispatchJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class ChangeDispatchJobRequest(RequestModel):
@@ -38,7 +38,7 @@ class ChangeDispatchJobResponse(Reply):
     Reply to changeDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompany | None, Field(alias="dispatchJob")] = None
+    dispatch_job: Annotated[IdCompany, Field(alias="dispatchJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetDispatchJobRequest(RequestModel):
@@ -58,7 +58,7 @@ class GetDispatchJobResponse(Reply):
     Reply to getDispatchJob.
     """
 
-    dispatch_job: Annotated[DispatchJob | None, Field(alias="dispatchJob")] = None
+    dispatch_job: Annotated[DispatchJob, Field(alias="dispatchJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetDispatchJobsListByAssetAndLabelsRequest(RequestModel):
@@ -82,12 +82,12 @@ class GetDispatchJobsListByAssetAndLabelsResponse(Reply):
     Reply to getDispatchJobsListByAssetAndLabels.
     """
 
-    asset: IdCompany | None = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
     labels: list[str] | None = None
     """
     The labels filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -114,12 +114,12 @@ class GetDispatchJobsListByAssetAndRefPairsResponse(Reply):
     Reply to getDispatchJobsListByAssetAndRefPairs.
     """
 
-    asset: IdCompany | None = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -142,8 +142,8 @@ class GetDispatchJobsListByAssetResponse(Reply):
     Reply to getDispatchJobsListByAsset.
     """
 
-    asset: IdCompany | None = None
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -175,7 +175,7 @@ class GetDispatchJobsListByCompanyAndLabelsResponse(Reply):
     """
     The labels filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -207,7 +207,7 @@ class GetDispatchJobsListByCompanyAndRefPairsResponse(Reply):
     """
     The references filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -239,7 +239,7 @@ class GetDispatchJobsListByUnassignedAndLabelsResponse(Reply):
     """
     The labels filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -271,7 +271,7 @@ class GetDispatchJobsListByUnassignedAndRefPairsResponse(Reply):
     """
     The references filter, echoed back.
     """
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -295,7 +295,7 @@ class GetDispatchJobsListByUnassignedResponse(Reply):
     """
 
     company: IdKey | None = None
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -319,7 +319,7 @@ class GetDispatchJobsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    dispatch_jobs: Annotated[list[DispatchJob] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[DispatchJob], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch jobs found; they replace what the client knew of them for this filter.
     """
@@ -342,7 +342,7 @@ class GetDispatchTaskResponse(Reply):
     Reply to getDispatchTask.
     """
 
-    dispatch_task: Annotated[DispatchTask | None, Field(alias="dispatchTask")] = None
+    dispatch_task: Annotated[DispatchTask, Field(alias="dispatchTask")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetDispatchTasksListByAssetAndRefPairsRequest(RequestModel):
@@ -366,12 +366,12 @@ class GetDispatchTasksListByAssetAndRefPairsResponse(Reply):
     Reply to getDispatchTasksListByAssetAndRefPairs.
     """
 
-    asset: IdCompany | None = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
     references: dict[str, str] | None = None
     """
     The references filter, echoed back.
     """
-    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
+    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -394,8 +394,8 @@ class GetDispatchTasksListByAssetResponse(Reply):
     Reply to getDispatchTasksListByAsset.
     """
 
-    asset: IdCompany | None = None
-    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
+    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -427,7 +427,7 @@ class GetDispatchTasksListByCompanyAndRefPairsResponse(Reply):
     """
     The references filter, echoed back.
     """
-    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
+    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -451,7 +451,7 @@ class GetDispatchTasksListResponse(Reply):
     """
 
     company: IdKey | None = None
-    dispatch_tasks: Annotated[list[DispatchTask] | None, Field(alias="dispatchTasks")] = None
+    dispatch_tasks: Annotated[list[DispatchTask], Field(alias="dispatchTasks")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dispatch tasks found; they replace what the client knew of them for this filter.
     """
@@ -470,7 +470,7 @@ class MergeDispatchJobResponse(Reply):
     Reply to mergeDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompany | None, Field(alias="dispatchJob")] = None
+    dispatch_job: Annotated[IdCompany, Field(alias="dispatchJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeDispatchTaskRequest(RequestModel):
@@ -486,7 +486,7 @@ class MergeDispatchTaskResponse(Reply):
     Reply to mergeDispatchTask.
     """
 
-    dispatch_task: Annotated[IdCompany | None, Field(alias="dispatchTask")] = None
+    dispatch_task: Annotated[IdCompany, Field(alias="dispatchTask")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeDispatchJobRequest(RequestModel):
@@ -505,7 +505,7 @@ class MultiMergeDispatchJobResponse(Reply):
     Reply to multiMergeDispatchJob.
     """
 
-    dispatch_jobs: Annotated[list[IdCompany] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[IdCompany], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated dispatch job, in request order.
     """
@@ -527,7 +527,7 @@ class MultiMergeDispatchTaskResponse(Reply):
     Reply to multiMergeDispatchTask.
     """
 
-    dispatch_tasks: Annotated[list[IdCompany] | None, Field(alias="dispatchTasks")] = None
+    dispatch_tasks: Annotated[list[IdCompany], Field(alias="dispatchTasks")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated dispatch task, in request order.
     """
@@ -549,7 +549,7 @@ class MultiRemoveDispatchJobResponse(Reply):
     Reply to multiRemoveDispatchJob.
     """
 
-    dispatch_jobs: Annotated[list[IdCompanyDeleted] | None, Field(alias="dispatchJobs")] = None
+    dispatch_jobs: Annotated[list[IdCompanyDeleted], Field(alias="dispatchJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each dispatch job, in request order.
     """
@@ -571,7 +571,7 @@ class MultiRemoveDispatchTaskResponse(Reply):
     Reply to multiRemoveDispatchTask.
     """
 
-    dispatch_tasks: Annotated[list[IdCompanyDeleted] | None, Field(alias="dispatchTasks")] = None
+    dispatch_tasks: Annotated[list[IdCompanyDeleted], Field(alias="dispatchTasks")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each dispatch task, in request order.
     """
@@ -590,7 +590,7 @@ class RemoveDispatchJobResponse(Reply):
     Reply to removeDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompanyDeleted | None, Field(alias="dispatchJob")] = None
+    dispatch_job: Annotated[IdCompanyDeleted, Field(alias="dispatchJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveDispatchTaskRequest(RequestModel):
@@ -606,7 +606,7 @@ class RemoveDispatchTaskResponse(Reply):
     Reply to removeDispatchTask.
     """
 
-    dispatch_task: Annotated[IdCompanyDeleted | None, Field(alias="dispatchTask")] = None
+    dispatch_task: Annotated[IdCompanyDeleted, Field(alias="dispatchTask")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreDispatchJobRequest(RequestModel):
@@ -622,7 +622,7 @@ class RestoreDispatchJobResponse(Reply):
     Reply to restoreDispatchJob.
     """
 
-    dispatch_job: Annotated[IdCompanyDeleted | None, Field(alias="dispatchJob")] = None
+    dispatch_job: Annotated[IdCompanyDeleted, Field(alias="dispatchJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreDispatchTaskRequest(RequestModel):
@@ -638,4 +638,4 @@ class RestoreDispatchTaskResponse(Reply):
     Reply to restoreDispatchTask.
     """
 
-    dispatch_task: Annotated[IdCompanyDeleted | None, Field(alias="dispatchTask")] = None
+    dispatch_task: Annotated[IdCompanyDeleted, Field(alias="dispatchTask")] = None  # type: ignore[assignment]  # None only if a frame lacks it

@@ -27,7 +27,7 @@ class GetDashcamLivesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    dashcam_lives: Annotated[list[DashcamLive] | None, Field(alias="dashcamLives")] = None
+    dashcam_lives: Annotated[list[DashcamLive], Field(alias="dashcamLives")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dashcam lives found; they replace what the client knew of them for this filter.
     """
@@ -50,7 +50,7 @@ class GetDashcamResponse(Reply):
     Reply to getDashcam.
     """
 
-    dashcam: Dashcam | None = None
+    dashcam: Dashcam = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetDashcamsListRequest(RequestModel):
@@ -71,7 +71,7 @@ class GetDashcamsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    dashcams: list[Dashcam] | None = None
+    dashcams: list[Dashcam] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The dashcams found; they replace what the client knew of them for this filter.
     """
@@ -94,7 +94,7 @@ class GetDocumentResponse(Reply):
     Reply to getDocument.
     """
 
-    document: Document | None = None
+    document: Document = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetDocumentsListRequest(RequestModel):
@@ -115,7 +115,7 @@ class GetDocumentsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    documents: list[Document] | None = None
+    documents: list[Document] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The documents found; they replace what the client knew of them for this filter.
     """
@@ -138,7 +138,7 @@ class GetFormResultResponse(Reply):
     Reply to getFormResult.
     """
 
-    form_result: Annotated[FormResult | None, Field(alias="formResult")] = None
+    form_result: Annotated[FormResult, Field(alias="formResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetFormResultsListRequest(RequestModel):
@@ -159,7 +159,7 @@ class GetFormResultsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    form_results: Annotated[list[FormResult] | None, Field(alias="formResults")] = None
+    form_results: Annotated[list[FormResult], Field(alias="formResults")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The form results found; they replace what the client knew of them for this filter.
     """
@@ -182,7 +182,7 @@ class GetFormTemplateResponse(Reply):
     Reply to getFormTemplate.
     """
 
-    form_template: Annotated[FormTemplate | None, Field(alias="formTemplate")] = None
+    form_template: Annotated[FormTemplate, Field(alias="formTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetFormTemplatesListRequest(RequestModel):
@@ -203,7 +203,7 @@ class GetFormTemplatesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    form_templates: Annotated[list[FormTemplate] | None, Field(alias="formTemplates")] = None
+    form_templates: Annotated[list[FormTemplate], Field(alias="formTemplates")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The form templates found; they replace what the client knew of them for this filter.
     """
@@ -226,7 +226,7 @@ class GetIconResponse(Reply):
     Reply to getIcon.
     """
 
-    icon: Icon | None = None
+    icon: Icon = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetIconsListRequest(RequestModel):
@@ -247,7 +247,7 @@ class GetIconsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    icons: list[Icon] | None = None
+    icons: list[Icon] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The icons found; they replace what the client knew of them for this filter.
     """
@@ -270,7 +270,7 @@ class GetPictureResponse(Reply):
     Reply to getPicture.
     """
 
-    picture: Picture | None = None
+    picture: Picture = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetPicturesListRequest(RequestModel):
@@ -291,7 +291,7 @@ class GetPicturesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    pictures: list[Picture] | None = None
+    pictures: list[Picture] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The pictures found; they replace what the client knew of them for this filter.
     """
@@ -310,7 +310,7 @@ class MergeDocumentResponse(Reply):
     Reply to mergeDocument.
     """
 
-    document: IdCompany | None = None
+    document: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeFormResultRequest(RequestModel):
@@ -326,7 +326,7 @@ class MergeFormResultResponse(Reply):
     Reply to mergeFormResult.
     """
 
-    form_result: Annotated[IdCompany | None, Field(alias="formResult")] = None
+    form_result: Annotated[IdCompany, Field(alias="formResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeFormTemplateRequest(RequestModel):
@@ -342,7 +342,7 @@ class MergeFormTemplateResponse(Reply):
     Reply to mergeFormTemplate.
     """
 
-    form_template: Annotated[IdCompany | None, Field(alias="formTemplate")] = None
+    form_template: Annotated[IdCompany, Field(alias="formTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeIconRequest(RequestModel):
@@ -358,7 +358,7 @@ class MergeIconResponse(Reply):
     Reply to mergeIcon.
     """
 
-    icon: IdCompany | None = None
+    icon: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergePictureRequest(RequestModel):
@@ -374,7 +374,7 @@ class MergePictureResponse(Reply):
     Reply to mergePicture.
     """
 
-    picture: IdCompany | None = None
+    picture: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeDocumentRequest(RequestModel):
@@ -393,7 +393,7 @@ class MultiMergeDocumentResponse(Reply):
     Reply to multiMergeDocument.
     """
 
-    documents: list[IdCompany] | None = None
+    documents: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated document, in request order.
     """
@@ -415,7 +415,7 @@ class MultiMergeFormResultResponse(Reply):
     Reply to multiMergeFormResult.
     """
 
-    form_results: Annotated[list[IdCompany] | None, Field(alias="formResults")] = None
+    form_results: Annotated[list[IdCompany], Field(alias="formResults")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated form result, in request order.
     """
@@ -437,7 +437,7 @@ class MultiMergeFormTemplateResponse(Reply):
     Reply to multiMergeFormTemplate.
     """
 
-    form_templates: Annotated[list[IdCompany] | None, Field(alias="formTemplates")] = None
+    form_templates: Annotated[list[IdCompany], Field(alias="formTemplates")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated form template, in request order.
     """
@@ -459,7 +459,7 @@ class MultiMergeIconResponse(Reply):
     Reply to multiMergeIcon.
     """
 
-    icons: list[IdCompany] | None = None
+    icons: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated icon, in request order.
     """
@@ -481,7 +481,7 @@ class MultiMergePictureResponse(Reply):
     Reply to multiMergePicture.
     """
 
-    pictures: list[IdCompany] | None = None
+    pictures: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated picture, in request order.
     """
@@ -503,7 +503,7 @@ class MultiRemoveDocumentResponse(Reply):
     Reply to multiRemoveDocument.
     """
 
-    documents: list[IdCompanyDeleted] | None = None
+    documents: list[IdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each document, in request order.
     """
@@ -525,7 +525,7 @@ class MultiRemoveFormResultResponse(Reply):
     Reply to multiRemoveFormResult.
     """
 
-    form_results: Annotated[list[IdCompanyDeleted] | None, Field(alias="formResults")] = None
+    form_results: Annotated[list[IdCompanyDeleted], Field(alias="formResults")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each form result, in request order.
     """
@@ -547,7 +547,7 @@ class MultiRemoveFormTemplateResponse(Reply):
     Reply to multiRemoveFormTemplate.
     """
 
-    form_templates: Annotated[list[IdCompanyDeleted] | None, Field(alias="formTemplates")] = None
+    form_templates: Annotated[list[IdCompanyDeleted], Field(alias="formTemplates")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each form template, in request order.
     """
@@ -569,7 +569,7 @@ class MultiRemoveIconResponse(Reply):
     Reply to multiRemoveIcon.
     """
 
-    icons: list[IdCompanyDeleted] | None = None
+    icons: list[IdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each icon, in request order.
     """
@@ -591,7 +591,7 @@ class MultiRemovePictureResponse(Reply):
     Reply to multiRemovePicture.
     """
 
-    pictures: list[IdCompanyDeleted] | None = None
+    pictures: list[IdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each picture, in request order.
     """
@@ -610,7 +610,7 @@ class RemoveDocumentResponse(Reply):
     Reply to removeDocument.
     """
 
-    document: IdCompanyDeleted | None = None
+    document: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveFormResultRequest(RequestModel):
@@ -626,7 +626,7 @@ class RemoveFormResultResponse(Reply):
     Reply to removeFormResult.
     """
 
-    form_result: Annotated[IdCompanyDeleted | None, Field(alias="formResult")] = None
+    form_result: Annotated[IdCompanyDeleted, Field(alias="formResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveFormTemplateRequest(RequestModel):
@@ -642,7 +642,7 @@ class RemoveFormTemplateResponse(Reply):
     Reply to removeFormTemplate.
     """
 
-    form_template: Annotated[IdCompanyDeleted | None, Field(alias="formTemplate")] = None
+    form_template: Annotated[IdCompanyDeleted, Field(alias="formTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveIconRequest(RequestModel):
@@ -658,7 +658,7 @@ class RemoveIconResponse(Reply):
     Reply to removeIcon.
     """
 
-    icon: IdCompanyDeleted | None = None
+    icon: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemovePictureRequest(RequestModel):
@@ -674,7 +674,7 @@ class RemovePictureResponse(Reply):
     Reply to removePicture.
     """
 
-    picture: IdCompanyDeleted | None = None
+    picture: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreDocumentRequest(RequestModel):
@@ -690,7 +690,7 @@ class RestoreDocumentResponse(Reply):
     Reply to restoreDocument.
     """
 
-    document: IdCompanyDeleted | None = None
+    document: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreFormResultRequest(RequestModel):
@@ -706,7 +706,7 @@ class RestoreFormResultResponse(Reply):
     Reply to restoreFormResult.
     """
 
-    form_result: Annotated[IdCompanyDeleted | None, Field(alias="formResult")] = None
+    form_result: Annotated[IdCompanyDeleted, Field(alias="formResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreFormTemplateRequest(RequestModel):
@@ -722,7 +722,7 @@ class RestoreFormTemplateResponse(Reply):
     Reply to restoreFormTemplate.
     """
 
-    form_template: Annotated[IdCompanyDeleted | None, Field(alias="formTemplate")] = None
+    form_template: Annotated[IdCompanyDeleted, Field(alias="formTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreIconRequest(RequestModel):
@@ -738,7 +738,7 @@ class RestoreIconResponse(Reply):
     Reply to restoreIcon.
     """
 
-    icon: IdCompanyDeleted | None = None
+    icon: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestorePictureRequest(RequestModel):
@@ -754,4 +754,4 @@ class RestorePictureResponse(Reply):
     Reply to restorePicture.
     """
 
-    picture: IdCompanyDeleted | None = None
+    picture: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it

@@ -26,7 +26,7 @@ class GetMaintenanceJobResponse(Reply):
     Reply to getMaintenanceJob.
     """
 
-    maintenance_job: Annotated[MaintenanceJob | None, Field(alias="maintenanceJob")] = None
+    maintenance_job: Annotated[MaintenanceJob, Field(alias="maintenanceJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetMaintenanceJobsListRequest(RequestModel):
@@ -47,7 +47,7 @@ class GetMaintenanceJobsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    maintenance_jobs: Annotated[list[MaintenanceJob] | None, Field(alias="maintenanceJobs")] = None
+    maintenance_jobs: Annotated[list[MaintenanceJob], Field(alias="maintenanceJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The maintenance jobs found; they replace what the client knew of them for this filter.
     """
@@ -70,7 +70,7 @@ class GetMaintenanceScheduleResponse(Reply):
     Reply to getMaintenanceSchedule.
     """
 
-    maintenance_schedule: Annotated[MaintenanceSchedule | None, Field(alias="maintenanceSchedule")] = None
+    maintenance_schedule: Annotated[MaintenanceSchedule, Field(alias="maintenanceSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetMaintenanceSchedulesListRequest(RequestModel):
@@ -91,7 +91,7 @@ class GetMaintenanceSchedulesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    maintenance_schedules: Annotated[list[MaintenanceSchedule] | None, Field(alias="maintenanceSchedules")] = None
+    maintenance_schedules: Annotated[list[MaintenanceSchedule], Field(alias="maintenanceSchedules")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The maintenance schedules found; they replace what the client knew of them for this filter.
     """
@@ -110,7 +110,7 @@ class MergeMaintenanceJobResponse(Reply):
     Reply to mergeMaintenanceJob.
     """
 
-    maintenance_job: Annotated[IdCompany | None, Field(alias="maintenanceJob")] = None
+    maintenance_job: Annotated[IdCompany, Field(alias="maintenanceJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeMaintenanceScheduleRequest(RequestModel):
@@ -126,7 +126,7 @@ class MergeMaintenanceScheduleResponse(Reply):
     Reply to mergeMaintenanceSchedule.
     """
 
-    maintenance_schedule: Annotated[IdCompany | None, Field(alias="maintenanceSchedule")] = None
+    maintenance_schedule: Annotated[IdCompany, Field(alias="maintenanceSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeMaintenanceJobRequest(RequestModel):
@@ -145,7 +145,7 @@ class MultiMergeMaintenanceJobResponse(Reply):
     Reply to multiMergeMaintenanceJob.
     """
 
-    maintenance_jobs: Annotated[list[IdCompany] | None, Field(alias="maintenanceJobs")] = None
+    maintenance_jobs: Annotated[list[IdCompany], Field(alias="maintenanceJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated maintenance job, in request order.
     """
@@ -167,7 +167,7 @@ class MultiMergeMaintenanceScheduleResponse(Reply):
     Reply to multiMergeMaintenanceSchedule.
     """
 
-    maintenance_schedules: Annotated[list[IdCompany] | None, Field(alias="maintenanceSchedules")] = None
+    maintenance_schedules: Annotated[list[IdCompany], Field(alias="maintenanceSchedules")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated maintenance schedule, in request order.
     """
@@ -189,7 +189,7 @@ class MultiRemoveMaintenanceJobResponse(Reply):
     Reply to multiRemoveMaintenanceJob.
     """
 
-    maintenance_jobs: Annotated[list[IdCompanyDeleted] | None, Field(alias="maintenanceJobs")] = None
+    maintenance_jobs: Annotated[list[IdCompanyDeleted], Field(alias="maintenanceJobs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each maintenance job, in request order.
     """
@@ -211,7 +211,7 @@ class MultiRemoveMaintenanceScheduleResponse(Reply):
     Reply to multiRemoveMaintenanceSchedule.
     """
 
-    maintenance_schedules: Annotated[list[IdCompanyDeleted] | None, Field(alias="maintenanceSchedules")] = None
+    maintenance_schedules: Annotated[list[IdCompanyDeleted], Field(alias="maintenanceSchedules")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each maintenance schedule, in request order.
     """
@@ -230,7 +230,7 @@ class RemoveMaintenanceJobResponse(Reply):
     Reply to removeMaintenanceJob.
     """
 
-    maintenance_job: Annotated[IdCompanyDeleted | None, Field(alias="maintenanceJob")] = None
+    maintenance_job: Annotated[IdCompanyDeleted, Field(alias="maintenanceJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveMaintenanceScheduleRequest(RequestModel):
@@ -246,7 +246,7 @@ class RemoveMaintenanceScheduleResponse(Reply):
     Reply to removeMaintenanceSchedule.
     """
 
-    maintenance_schedule: Annotated[IdCompanyDeleted | None, Field(alias="maintenanceSchedule")] = None
+    maintenance_schedule: Annotated[IdCompanyDeleted, Field(alias="maintenanceSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreMaintenanceJobRequest(RequestModel):
@@ -262,7 +262,7 @@ class RestoreMaintenanceJobResponse(Reply):
     Reply to restoreMaintenanceJob.
     """
 
-    maintenance_job: Annotated[IdCompanyDeleted | None, Field(alias="maintenanceJob")] = None
+    maintenance_job: Annotated[IdCompanyDeleted, Field(alias="maintenanceJob")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreMaintenanceScheduleRequest(RequestModel):
@@ -278,4 +278,4 @@ class RestoreMaintenanceScheduleResponse(Reply):
     Reply to restoreMaintenanceSchedule.
     """
 
-    maintenance_schedule: Annotated[IdCompanyDeleted | None, Field(alias="maintenanceSchedule")] = None
+    maintenance_schedule: Annotated[IdCompanyDeleted, Field(alias="maintenanceSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it

@@ -26,7 +26,7 @@ class GetAssetMessageResponse(Reply):
     Reply to getAssetMessage.
     """
 
-    asset_message: Annotated[AssetMessage | None, Field(alias="assetMessage")] = None
+    asset_message: Annotated[AssetMessage, Field(alias="assetMessage")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetAssetMessagesListByAssetRequest(RequestModel):
@@ -46,8 +46,8 @@ class GetAssetMessagesListByAssetResponse(Reply):
     Reply to getAssetMessagesListByAsset.
     """
 
-    asset: IdCompany | None = None
-    asset_messages: Annotated[list[AssetMessage] | None, Field(alias="assetMessages")] = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
+    asset_messages: Annotated[list[AssetMessage], Field(alias="assetMessages")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The asset messages found; they replace what the client knew of them for this filter.
     """
@@ -71,7 +71,7 @@ class GetAssetMessagesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    asset_messages: Annotated[list[AssetMessage] | None, Field(alias="assetMessages")] = None
+    asset_messages: Annotated[list[AssetMessage], Field(alias="assetMessages")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The asset messages found; they replace what the client knew of them for this filter.
     """
@@ -90,7 +90,7 @@ class MergeAssetMessageResponse(Reply):
     Reply to mergeAssetMessage.
     """
 
-    asset_message: Annotated[IdCompany | None, Field(alias="assetMessage")] = None
+    asset_message: Annotated[IdCompany, Field(alias="assetMessage")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeAssetMessageRequest(RequestModel):
@@ -109,7 +109,7 @@ class MultiMergeAssetMessageResponse(Reply):
     Reply to multiMergeAssetMessage.
     """
 
-    asset_messages: Annotated[list[IdCompany] | None, Field(alias="assetMessages")] = None
+    asset_messages: Annotated[list[IdCompany], Field(alias="assetMessages")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated asset message, in request order.
     """
@@ -131,7 +131,7 @@ class MultiRemoveAssetMessageResponse(Reply):
     Reply to multiRemoveAssetMessage.
     """
 
-    asset_messages: Annotated[list[IdCompanyDeleted] | None, Field(alias="assetMessages")] = None
+    asset_messages: Annotated[list[IdCompanyDeleted], Field(alias="assetMessages")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each asset message, in request order.
     """
@@ -150,7 +150,7 @@ class RemoveAssetMessageResponse(Reply):
     Reply to removeAssetMessage.
     """
 
-    asset_message: Annotated[IdCompanyDeleted | None, Field(alias="assetMessage")] = None
+    asset_message: Annotated[IdCompanyDeleted, Field(alias="assetMessage")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreAssetMessageRequest(RequestModel):
@@ -166,4 +166,4 @@ class RestoreAssetMessageResponse(Reply):
     Reply to restoreAssetMessage.
     """
 
-    asset_message: Annotated[IdCompanyDeleted | None, Field(alias="assetMessage")] = None
+    asset_message: Annotated[IdCompanyDeleted, Field(alias="assetMessage")] = None  # type: ignore[assignment]  # None only if a frame lacks it

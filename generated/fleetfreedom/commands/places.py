@@ -26,7 +26,7 @@ class GetPlaceResponse(Reply):
     Reply to getPlace.
     """
 
-    place: Place | None = None
+    place: Place = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetPlacesListRequest(RequestModel):
@@ -47,7 +47,7 @@ class GetPlacesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    places: list[Place] | None = None
+    places: list[Place] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The places found; they replace what the client knew of them for this filter.
     """
@@ -66,7 +66,7 @@ class MergePlaceResponse(Reply):
     Reply to mergePlace.
     """
 
-    place: IdCompany | None = None
+    place: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergePlaceRequest(RequestModel):
@@ -85,7 +85,7 @@ class MultiMergePlaceResponse(Reply):
     Reply to multiMergePlace.
     """
 
-    places: list[IdCompany] | None = None
+    places: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated place, in request order.
     """
@@ -107,7 +107,7 @@ class MultiRemovePlaceResponse(Reply):
     Reply to multiRemovePlace.
     """
 
-    places: list[IdCompanyDeleted] | None = None
+    places: list[IdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each place, in request order.
     """
@@ -126,7 +126,7 @@ class RemovePlaceResponse(Reply):
     Reply to removePlace.
     """
 
-    place: IdCompanyDeleted | None = None
+    place: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestorePlaceRequest(RequestModel):
@@ -142,4 +142,4 @@ class RestorePlaceResponse(Reply):
     Reply to restorePlace.
     """
 
-    place: IdCompanyDeleted | None = None
+    place: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it

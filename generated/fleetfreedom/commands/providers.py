@@ -47,7 +47,7 @@ class GetProviderAdvancedResponse(Reply):
     Reply to getProviderAdvanced.
     """
 
-    provider_advanced: Annotated[ProviderAdvanced | None, Field(alias="providerAdvanced")] = None
+    provider_advanced: Annotated[ProviderAdvanced, Field(alias="providerAdvanced")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderAdvancedsListByConfigRequest(RequestModel):
@@ -72,7 +72,7 @@ class GetProviderAdvancedsListByConfigResponse(Reply):
     """
 
     config: IdKey | None = None
-    provider_advanceds: Annotated[list[ProviderAdvanced] | None, Field(alias="providerAdvanceds")] = None
+    provider_advanceds: Annotated[list[ProviderAdvanced], Field(alias="providerAdvanceds")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The advanced parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -100,7 +100,7 @@ class GetProviderAdvancedsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_advanceds: Annotated[list[ProviderAdvanced] | None, Field(alias="providerAdvanceds")] = None
+    provider_advanceds: Annotated[list[ProviderAdvanced], Field(alias="providerAdvanceds")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The advanced parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -123,7 +123,7 @@ class GetProviderConfigResponse(Reply):
     Reply to getProviderConfig.
     """
 
-    provider_config: Annotated[ProviderConfig | None, Field(alias="providerConfig")] = None
+    provider_config: Annotated[ProviderConfig, Field(alias="providerConfig")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderConfigsListRequest(RequestModel):
@@ -144,7 +144,7 @@ class GetProviderConfigsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_configs: Annotated[list[ProviderConfig] | None, Field(alias="providerConfigs")] = None
+    provider_configs: Annotated[list[ProviderConfig], Field(alias="providerConfigs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The provider configurations found; they replace what the client knew of them for this filter.
     """
@@ -167,7 +167,7 @@ class GetProviderConfigurationResponse(Reply):
     Reply to getProviderConfiguration.
     """
 
-    provider_configuration: Annotated[ProviderConfiguration | None, Field(alias="providerConfiguration")] = None
+    provider_configuration: Annotated[ProviderConfiguration, Field(alias="providerConfiguration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderConfigurationTypeRequest(RequestModel):
@@ -187,9 +187,7 @@ class GetProviderConfigurationTypeResponse(Reply):
     Reply to getProviderConfigurationType.
     """
 
-    provider_configuration_type: Annotated[
-        ProviderConfigurationType | None, Field(alias="providerConfigurationType")
-    ] = None
+    provider_configuration_type: Annotated[ProviderConfigurationType, Field(alias="providerConfigurationType")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderConfigurationTypesListRequest(RequestModel):
@@ -210,9 +208,7 @@ class GetProviderConfigurationTypesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_configuration_types: Annotated[
-        list[ProviderConfigurationType] | None, Field(alias="providerConfigurationTypes")
-    ] = None
+    provider_configuration_types: Annotated[list[ProviderConfigurationType], Field(alias="providerConfigurationTypes")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The provider configuration types found; they replace what the client knew of them for this filter.
     """
@@ -236,7 +232,7 @@ class GetProviderConfigurationsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_configurations: Annotated[list[ProviderConfiguration] | None, Field(alias="providerConfigurations")] = None
+    provider_configurations: Annotated[list[ProviderConfiguration], Field(alias="providerConfigurations")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The older-model provider configurations found; they replace what the client knew of them for this filter.
     """
@@ -259,7 +255,7 @@ class GetProviderControlResponse(Reply):
     Reply to getProviderControl.
     """
 
-    provider_control: Annotated[ProviderControl | None, Field(alias="providerControl")] = None
+    provider_control: Annotated[ProviderControl, Field(alias="providerControl")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderControlsListByConfigRequest(RequestModel):
@@ -284,7 +280,7 @@ class GetProviderControlsListByConfigResponse(Reply):
     """
 
     config: IdKey | None = None
-    provider_controls: Annotated[list[ProviderControl] | None, Field(alias="providerControls")] = None
+    provider_controls: Annotated[list[ProviderControl], Field(alias="providerControls")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The control parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -312,7 +308,7 @@ class GetProviderControlsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_controls: Annotated[list[ProviderControl] | None, Field(alias="providerControls")] = None
+    provider_controls: Annotated[list[ProviderControl], Field(alias="providerControls")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The control parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -335,7 +331,7 @@ class GetProviderGeneralResponse(Reply):
     Reply to getProviderGeneral.
     """
 
-    provider_general: Annotated[ProviderGeneral | None, Field(alias="providerGeneral")] = None
+    provider_general: Annotated[ProviderGeneral, Field(alias="providerGeneral")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderGeneralsListByConfigRequest(RequestModel):
@@ -360,7 +356,7 @@ class GetProviderGeneralsListByConfigResponse(Reply):
     """
 
     config: IdKey | None = None
-    provider_generals: Annotated[list[ProviderGeneral] | None, Field(alias="providerGenerals")] = None
+    provider_generals: Annotated[list[ProviderGeneral], Field(alias="providerGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -388,7 +384,7 @@ class GetProviderGeneralsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_generals: Annotated[list[ProviderGeneral] | None, Field(alias="providerGenerals")] = None
+    provider_generals: Annotated[list[ProviderGeneral], Field(alias="providerGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of providers found; they replace what the client knew of them for this filter.
     """
@@ -411,7 +407,7 @@ class GetProviderRegistrationResponse(Reply):
     Reply to getProviderRegistration.
     """
 
-    provider_registration: Annotated[ProviderRegistration | None, Field(alias="providerRegistration")] = None
+    provider_registration: Annotated[ProviderRegistration, Field(alias="providerRegistration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderRegistrationsListRequest(RequestModel):
@@ -432,7 +428,7 @@ class GetProviderRegistrationsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_registrations: Annotated[list[ProviderRegistration] | None, Field(alias="providerRegistrations")] = None
+    provider_registrations: Annotated[list[ProviderRegistration], Field(alias="providerRegistrations")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The provider registrations found; they replace what the client knew of them for this filter.
     """
@@ -455,7 +451,7 @@ class GetProviderResponse(Reply):
     Reply to getProvider.
     """
 
-    provider: Provider | None = None
+    provider: Provider = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderScriptRequest(RequestModel):
@@ -475,7 +471,7 @@ class GetProviderScriptResponse(Reply):
     Reply to getProviderScript.
     """
 
-    provider_script: Annotated[ProviderScript | None, Field(alias="providerScript")] = None
+    provider_script: Annotated[ProviderScript, Field(alias="providerScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetProviderScriptsListRequest(RequestModel):
@@ -496,7 +492,7 @@ class GetProviderScriptsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    provider_scripts: Annotated[list[ProviderScript] | None, Field(alias="providerScripts")] = None
+    provider_scripts: Annotated[list[ProviderScript], Field(alias="providerScripts")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The provider scripts found; they replace what the client knew of them for this filter.
     """
@@ -524,7 +520,7 @@ class GetProvidersListResponse(Reply):
     """
 
     company: IdKey | None = None
-    providers: list[Provider] | None = None
+    providers: list[Provider] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The providers found; they replace what the client knew of them for this filter.
     """
@@ -543,7 +539,7 @@ class MergeProviderConfigResponse(Reply):
     Reply to mergeProviderConfig.
     """
 
-    provider_config: Annotated[IdCompany | None, Field(alias="providerConfig")] = None
+    provider_config: Annotated[IdCompany, Field(alias="providerConfig")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeProviderConfigurationRequest(RequestModel):
@@ -559,7 +555,7 @@ class MergeProviderConfigurationResponse(Reply):
     Reply to mergeProviderConfiguration.
     """
 
-    provider_configuration: Annotated[IdCompany | None, Field(alias="providerConfiguration")] = None
+    provider_configuration: Annotated[IdCompany, Field(alias="providerConfiguration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeProviderRegistrationRequest(RequestModel):
@@ -575,7 +571,7 @@ class MergeProviderRegistrationResponse(Reply):
     Reply to mergeProviderRegistration.
     """
 
-    provider_registration: Annotated[CodeCompany | None, Field(alias="providerRegistration")] = None
+    provider_registration: Annotated[CodeCompany, Field(alias="providerRegistration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeProviderRequest(RequestModel):
@@ -591,7 +587,7 @@ class MergeProviderResponse(Reply):
     Reply to mergeProvider.
     """
 
-    provider: ProviderIdCompany | None = None
+    provider: ProviderIdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeProviderScriptRequest(RequestModel):
@@ -607,7 +603,7 @@ class MergeProviderScriptResponse(Reply):
     Reply to mergeProviderScript.
     """
 
-    provider_script: Annotated[IdCompany | None, Field(alias="providerScript")] = None
+    provider_script: Annotated[IdCompany, Field(alias="providerScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeProviderConfigRequest(RequestModel):
@@ -626,7 +622,7 @@ class MultiMergeProviderConfigResponse(Reply):
     Reply to multiMergeProviderConfig.
     """
 
-    provider_configs: Annotated[list[IdCompany] | None, Field(alias="providerConfigs")] = None
+    provider_configs: Annotated[list[IdCompany], Field(alias="providerConfigs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated provider configuration, in request order.
     """
@@ -648,7 +644,7 @@ class MultiMergeProviderConfigurationResponse(Reply):
     Reply to multiMergeProviderConfiguration.
     """
 
-    provider_configurations: Annotated[list[IdCompany] | None, Field(alias="providerConfigurations")] = None
+    provider_configurations: Annotated[list[IdCompany], Field(alias="providerConfigurations")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated older-model provider configuration, in request order.
     """
@@ -670,7 +666,7 @@ class MultiMergeProviderRegistrationResponse(Reply):
     Reply to multiMergeProviderRegistration.
     """
 
-    provider_registrations: Annotated[list[CodeCompany] | None, Field(alias="providerRegistrations")] = None
+    provider_registrations: Annotated[list[CodeCompany], Field(alias="providerRegistrations")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated provider registration, in request order.
     """
@@ -692,7 +688,7 @@ class MultiMergeProviderResponse(Reply):
     Reply to multiMergeProvider.
     """
 
-    providers: list[ProviderIdCompany] | None = None
+    providers: list[ProviderIdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated provider, in request order.
     """
@@ -714,7 +710,7 @@ class MultiMergeProviderScriptResponse(Reply):
     Reply to multiMergeProviderScript.
     """
 
-    provider_scripts: Annotated[list[IdCompany] | None, Field(alias="providerScripts")] = None
+    provider_scripts: Annotated[list[IdCompany], Field(alias="providerScripts")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated provider script, in request order.
     """
@@ -736,7 +732,7 @@ class MultiRemoveProviderConfigResponse(Reply):
     Reply to multiRemoveProviderConfig.
     """
 
-    provider_configs: Annotated[list[IdCompanyDeleted] | None, Field(alias="providerConfigs")] = None
+    provider_configs: Annotated[list[IdCompanyDeleted], Field(alias="providerConfigs")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each provider configuration, in request order.
     """
@@ -758,7 +754,7 @@ class MultiRemoveProviderConfigurationResponse(Reply):
     Reply to multiRemoveProviderConfiguration.
     """
 
-    provider_configurations: Annotated[list[IdCompanyDeleted] | None, Field(alias="providerConfigurations")] = None
+    provider_configurations: Annotated[list[IdCompanyDeleted], Field(alias="providerConfigurations")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each older-model provider configuration, in request order.
     """
@@ -780,7 +776,7 @@ class MultiRemoveProviderRegistrationResponse(Reply):
     Reply to multiRemoveProviderRegistration.
     """
 
-    provider_registrations: Annotated[list[CodeCompanyDeleted] | None, Field(alias="providerRegistrations")] = None
+    provider_registrations: Annotated[list[CodeCompanyDeleted], Field(alias="providerRegistrations")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each provider registration, in request order.
     """
@@ -802,7 +798,7 @@ class MultiRemoveProviderResponse(Reply):
     Reply to multiRemoveProvider.
     """
 
-    providers: list[ProviderIdCompanyDeleted] | None = None
+    providers: list[ProviderIdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each provider, in request order.
     """
@@ -824,7 +820,7 @@ class MultiRemoveProviderScriptResponse(Reply):
     Reply to multiRemoveProviderScript.
     """
 
-    provider_scripts: Annotated[list[IdCompanyDeleted] | None, Field(alias="providerScripts")] = None
+    provider_scripts: Annotated[list[IdCompanyDeleted], Field(alias="providerScripts")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each provider script, in request order.
     """
@@ -843,7 +839,7 @@ class RemoveProviderConfigResponse(Reply):
     Reply to removeProviderConfig.
     """
 
-    provider_config: Annotated[IdCompanyDeleted | None, Field(alias="providerConfig")] = None
+    provider_config: Annotated[IdCompanyDeleted, Field(alias="providerConfig")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveProviderConfigurationRequest(RequestModel):
@@ -859,7 +855,7 @@ class RemoveProviderConfigurationResponse(Reply):
     Reply to removeProviderConfiguration.
     """
 
-    provider_configuration: Annotated[IdCompanyDeleted | None, Field(alias="providerConfiguration")] = None
+    provider_configuration: Annotated[IdCompanyDeleted, Field(alias="providerConfiguration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveProviderRegistrationRequest(RequestModel):
@@ -875,7 +871,7 @@ class RemoveProviderRegistrationResponse(Reply):
     Reply to removeProviderRegistration.
     """
 
-    provider_registration: Annotated[CodeCompanyDeleted | None, Field(alias="providerRegistration")] = None
+    provider_registration: Annotated[CodeCompanyDeleted, Field(alias="providerRegistration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveProviderRequest(RequestModel):
@@ -891,7 +887,7 @@ class RemoveProviderResponse(Reply):
     Reply to removeProvider.
     """
 
-    provider: ProviderIdCompanyDeleted | None = None
+    provider: ProviderIdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveProviderScriptRequest(RequestModel):
@@ -907,7 +903,7 @@ class RemoveProviderScriptResponse(Reply):
     Reply to removeProviderScript.
     """
 
-    provider_script: Annotated[IdCompanyDeleted | None, Field(alias="providerScript")] = None
+    provider_script: Annotated[IdCompanyDeleted, Field(alias="providerScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreProviderConfigRequest(RequestModel):
@@ -923,7 +919,7 @@ class RestoreProviderConfigResponse(Reply):
     Reply to restoreProviderConfig.
     """
 
-    provider_config: Annotated[IdCompanyDeleted | None, Field(alias="providerConfig")] = None
+    provider_config: Annotated[IdCompanyDeleted, Field(alias="providerConfig")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreProviderConfigurationRequest(RequestModel):
@@ -939,7 +935,7 @@ class RestoreProviderConfigurationResponse(Reply):
     Reply to restoreProviderConfiguration.
     """
 
-    provider_configuration: Annotated[IdCompanyDeleted | None, Field(alias="providerConfiguration")] = None
+    provider_configuration: Annotated[IdCompanyDeleted, Field(alias="providerConfiguration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreProviderRegistrationRequest(RequestModel):
@@ -955,7 +951,7 @@ class RestoreProviderRegistrationResponse(Reply):
     Reply to restoreProviderRegistration.
     """
 
-    provider_registration: Annotated[CodeCompanyDeleted | None, Field(alias="providerRegistration")] = None
+    provider_registration: Annotated[CodeCompanyDeleted, Field(alias="providerRegistration")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreProviderRequest(RequestModel):
@@ -971,7 +967,7 @@ class RestoreProviderResponse(Reply):
     Reply to restoreProvider.
     """
 
-    provider: ProviderIdCompanyDeleted | None = None
+    provider: ProviderIdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreProviderScriptRequest(RequestModel):
@@ -987,4 +983,4 @@ class RestoreProviderScriptResponse(Reply):
     Reply to restoreProviderScript.
     """
 
-    provider_script: Annotated[IdCompanyDeleted | None, Field(alias="providerScript")] = None
+    provider_script: Annotated[IdCompanyDeleted, Field(alias="providerScript")] = None  # type: ignore[assignment]  # None only if a frame lacks it

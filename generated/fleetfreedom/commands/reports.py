@@ -26,7 +26,7 @@ class GetReportResultResponse(Reply):
     Reply to getReportResult.
     """
 
-    report_result: Annotated[ReportResult | None, Field(alias="reportResult")] = None
+    report_result: Annotated[ReportResult, Field(alias="reportResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetReportResultsListRequest(RequestModel):
@@ -47,7 +47,7 @@ class GetReportResultsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    report_results: Annotated[list[ReportResult] | None, Field(alias="reportResults")] = None
+    report_results: Annotated[list[ReportResult], Field(alias="reportResults")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The report results found; they replace what the client knew of them for this filter.
     """
@@ -70,7 +70,7 @@ class GetReportScheduleResponse(Reply):
     Reply to getReportSchedule.
     """
 
-    report_schedule: Annotated[ReportSchedule | None, Field(alias="reportSchedule")] = None
+    report_schedule: Annotated[ReportSchedule, Field(alias="reportSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetReportSchedulesListRequest(RequestModel):
@@ -91,7 +91,7 @@ class GetReportSchedulesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    report_schedules: Annotated[list[ReportSchedule] | None, Field(alias="reportSchedules")] = None
+    report_schedules: Annotated[list[ReportSchedule], Field(alias="reportSchedules")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The report schedules found; they replace what the client knew of them for this filter.
     """
@@ -114,7 +114,7 @@ class GetReportTemplateResponse(Reply):
     Reply to getReportTemplate.
     """
 
-    report_template: Annotated[ReportTemplate | None, Field(alias="reportTemplate")] = None
+    report_template: Annotated[ReportTemplate, Field(alias="reportTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetReportTemplatesListRequest(RequestModel):
@@ -135,7 +135,7 @@ class GetReportTemplatesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    report_templates: Annotated[list[ReportTemplate] | None, Field(alias="reportTemplates")] = None
+    report_templates: Annotated[list[ReportTemplate], Field(alias="reportTemplates")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The report templates found; they replace what the client knew of them for this filter.
     """
@@ -154,7 +154,7 @@ class MergeReportResultResponse(Reply):
     Reply to mergeReportResult.
     """
 
-    report_result: Annotated[IdCompany | None, Field(alias="reportResult")] = None
+    report_result: Annotated[IdCompany, Field(alias="reportResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeReportScheduleRequest(RequestModel):
@@ -170,7 +170,7 @@ class MergeReportScheduleResponse(Reply):
     Reply to mergeReportSchedule.
     """
 
-    report_schedule: Annotated[IdCompany | None, Field(alias="reportSchedule")] = None
+    report_schedule: Annotated[IdCompany, Field(alias="reportSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeReportTemplateRequest(RequestModel):
@@ -186,7 +186,7 @@ class MergeReportTemplateResponse(Reply):
     Reply to mergeReportTemplate.
     """
 
-    report_template: Annotated[IdCompany | None, Field(alias="reportTemplate")] = None
+    report_template: Annotated[IdCompany, Field(alias="reportTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeReportResultRequest(RequestModel):
@@ -205,7 +205,7 @@ class MultiMergeReportResultResponse(Reply):
     Reply to multiMergeReportResult.
     """
 
-    report_results: Annotated[list[IdCompany] | None, Field(alias="reportResults")] = None
+    report_results: Annotated[list[IdCompany], Field(alias="reportResults")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated report result, in request order.
     """
@@ -227,7 +227,7 @@ class MultiMergeReportScheduleResponse(Reply):
     Reply to multiMergeReportSchedule.
     """
 
-    report_schedules: Annotated[list[IdCompany] | None, Field(alias="reportSchedules")] = None
+    report_schedules: Annotated[list[IdCompany], Field(alias="reportSchedules")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated report schedule, in request order.
     """
@@ -249,7 +249,7 @@ class MultiMergeReportTemplateResponse(Reply):
     Reply to multiMergeReportTemplate.
     """
 
-    report_templates: Annotated[list[IdCompany] | None, Field(alias="reportTemplates")] = None
+    report_templates: Annotated[list[IdCompany], Field(alias="reportTemplates")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated report template, in request order.
     """
@@ -271,7 +271,7 @@ class MultiRemoveReportResultResponse(Reply):
     Reply to multiRemoveReportResult.
     """
 
-    report_results: Annotated[list[IdCompanyDeleted] | None, Field(alias="reportResults")] = None
+    report_results: Annotated[list[IdCompanyDeleted], Field(alias="reportResults")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each report result, in request order.
     """
@@ -293,7 +293,7 @@ class MultiRemoveReportScheduleResponse(Reply):
     Reply to multiRemoveReportSchedule.
     """
 
-    report_schedules: Annotated[list[IdCompanyDeleted] | None, Field(alias="reportSchedules")] = None
+    report_schedules: Annotated[list[IdCompanyDeleted], Field(alias="reportSchedules")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each report schedule, in request order.
     """
@@ -315,7 +315,7 @@ class MultiRemoveReportTemplateResponse(Reply):
     Reply to multiRemoveReportTemplate.
     """
 
-    report_templates: Annotated[list[IdCompanyDeleted] | None, Field(alias="reportTemplates")] = None
+    report_templates: Annotated[list[IdCompanyDeleted], Field(alias="reportTemplates")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each report template, in request order.
     """
@@ -334,7 +334,7 @@ class RemoveReportResultResponse(Reply):
     Reply to removeReportResult.
     """
 
-    report_result: Annotated[IdCompanyDeleted | None, Field(alias="reportResult")] = None
+    report_result: Annotated[IdCompanyDeleted, Field(alias="reportResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveReportScheduleRequest(RequestModel):
@@ -350,7 +350,7 @@ class RemoveReportScheduleResponse(Reply):
     Reply to removeReportSchedule.
     """
 
-    report_schedule: Annotated[IdCompanyDeleted | None, Field(alias="reportSchedule")] = None
+    report_schedule: Annotated[IdCompanyDeleted, Field(alias="reportSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveReportTemplateRequest(RequestModel):
@@ -366,7 +366,7 @@ class RemoveReportTemplateResponse(Reply):
     Reply to removeReportTemplate.
     """
 
-    report_template: Annotated[IdCompanyDeleted | None, Field(alias="reportTemplate")] = None
+    report_template: Annotated[IdCompanyDeleted, Field(alias="reportTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreReportResultRequest(RequestModel):
@@ -382,7 +382,7 @@ class RestoreReportResultResponse(Reply):
     Reply to restoreReportResult.
     """
 
-    report_result: Annotated[IdCompanyDeleted | None, Field(alias="reportResult")] = None
+    report_result: Annotated[IdCompanyDeleted, Field(alias="reportResult")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreReportScheduleRequest(RequestModel):
@@ -398,7 +398,7 @@ class RestoreReportScheduleResponse(Reply):
     Reply to restoreReportSchedule.
     """
 
-    report_schedule: Annotated[IdCompanyDeleted | None, Field(alias="reportSchedule")] = None
+    report_schedule: Annotated[IdCompanyDeleted, Field(alias="reportSchedule")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreReportTemplateRequest(RequestModel):
@@ -414,4 +414,4 @@ class RestoreReportTemplateResponse(Reply):
     Reply to restoreReportTemplate.
     """
 
-    report_template: Annotated[IdCompanyDeleted | None, Field(alias="reportTemplate")] = None
+    report_template: Annotated[IdCompanyDeleted, Field(alias="reportTemplate")] = None  # type: ignore[assignment]  # None only if a frame lacks it

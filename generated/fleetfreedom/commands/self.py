@@ -148,7 +148,7 @@ class UpdateOwnPasswordResponse(Reply):
     """
     When the new password expires.
     """
-    password_policy: Annotated[PasswordPolicy | None, Field(alias="passwordPolicy")] = None
+    password_policy: Annotated[PasswordPolicy, Field(alias="passwordPolicy")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class UpdateOwnPreferencesRequest(RequestModel):

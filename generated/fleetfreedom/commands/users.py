@@ -48,7 +48,7 @@ class GetContactResponse(Reply):
     Reply to getContact.
     """
 
-    contact: Contact | None = None
+    contact: Contact = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetContactsListRequest(RequestModel):
@@ -69,7 +69,7 @@ class GetContactsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    contacts: list[Contact] | None = None
+    contacts: list[Contact] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The contacts found; they replace what the client knew of them for this filter.
     """
@@ -92,7 +92,7 @@ class GetMachineResponse(Reply):
     Reply to getMachine.
     """
 
-    machine: Machine | None = None
+    machine: Machine = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetMachinesListRequest(RequestModel):
@@ -113,7 +113,7 @@ class GetMachinesListResponse(Reply):
     """
 
     company: IdKey | None = None
-    machines: list[Machine] | None = None
+    machines: list[Machine] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The machines found; they replace what the client knew of them for this filter.
     """
@@ -132,7 +132,7 @@ class GetSessionResponse(Reply):
     Reply to getSession.
     """
 
-    session: Session | None = None
+    session: Session = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetSessionsListByUserRequest(RequestModel):
@@ -152,8 +152,8 @@ class GetSessionsListByUserResponse(Reply):
     Reply to getSessionsListByUser.
     """
 
-    user: LoginCompany | None = None
-    sessions: list[Session] | None = None
+    user: LoginCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
+    sessions: list[Session] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The sessions found; they replace what the client knew of them for this filter.
     """
@@ -177,7 +177,7 @@ class GetSessionsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    sessions: list[Session] | None = None
+    sessions: list[Session] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The sessions found; they replace what the client knew of them for this filter.
     """
@@ -200,7 +200,7 @@ class GetUserAdvancedResponse(Reply):
     Reply to getUserAdvanced.
     """
 
-    user_advanced: Annotated[UserAdvanced | None, Field(alias="userAdvanced")] = None
+    user_advanced: Annotated[UserAdvanced, Field(alias="userAdvanced")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetUserAdvancedsListByUserGroupRequest(RequestModel):
@@ -221,7 +221,7 @@ class GetUserAdvancedsListByUserGroupResponse(Reply):
     """
 
     user_group: Annotated[IdKey | None, Field(alias="userGroup")] = None
-    user_advanceds: Annotated[list[UserAdvanced] | None, Field(alias="userAdvanceds")] = None
+    user_advanceds: Annotated[list[UserAdvanced], Field(alias="userAdvanceds")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The advanced parts of users found; they replace what the client knew of them for this filter.
     """
@@ -245,7 +245,7 @@ class GetUserAdvancedsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    user_advanceds: Annotated[list[UserAdvanced] | None, Field(alias="userAdvanceds")] = None
+    user_advanceds: Annotated[list[UserAdvanced], Field(alias="userAdvanceds")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The advanced parts of users found; they replace what the client knew of them for this filter.
     """
@@ -264,7 +264,7 @@ class GetUserAuthenticationResponse(Reply):
     Reply to getUserAuthentication.
     """
 
-    user_authentication: Annotated[UserAuthentication | None, Field(alias="userAuthentication")] = None
+    user_authentication: Annotated[UserAuthentication, Field(alias="userAuthentication")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetUserAuthenticationsListRequest(RequestModel):
@@ -285,7 +285,7 @@ class GetUserAuthenticationsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    user_authentications: Annotated[list[UserAuthentication] | None, Field(alias="userAuthentications")] = None
+    user_authentications: Annotated[list[UserAuthentication], Field(alias="userAuthentications")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The authentication parts of users found; they replace what the client knew of them for this filter.
     """
@@ -308,7 +308,7 @@ class GetUserGeneralResponse(Reply):
     Reply to getUserGeneral.
     """
 
-    user_general: Annotated[UserGeneral | None, Field(alias="userGeneral")] = None
+    user_general: Annotated[UserGeneral, Field(alias="userGeneral")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetUserGeneralsListByUserGroupRequest(RequestModel):
@@ -329,7 +329,7 @@ class GetUserGeneralsListByUserGroupResponse(Reply):
     """
 
     user_group: Annotated[IdKey | None, Field(alias="userGroup")] = None
-    user_generals: Annotated[list[UserGeneral] | None, Field(alias="userGenerals")] = None
+    user_generals: Annotated[list[UserGeneral], Field(alias="userGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of users found; they replace what the client knew of them for this filter.
     """
@@ -353,7 +353,7 @@ class GetUserGeneralsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    user_generals: Annotated[list[UserGeneral] | None, Field(alias="userGenerals")] = None
+    user_generals: Annotated[list[UserGeneral], Field(alias="userGenerals")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The general parts of users found; they replace what the client knew of them for this filter.
     """
@@ -376,7 +376,7 @@ class GetUserGroupResponse(Reply):
     Reply to getUserGroup.
     """
 
-    user_group: Annotated[UserGroup | None, Field(alias="userGroup")] = None
+    user_group: Annotated[UserGroup, Field(alias="userGroup")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetUserGroupsListRequest(RequestModel):
@@ -397,7 +397,7 @@ class GetUserGroupsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    user_groups: Annotated[list[UserGroup] | None, Field(alias="userGroups")] = None
+    user_groups: Annotated[list[UserGroup], Field(alias="userGroups")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The user groups found; they replace what the client knew of them for this filter.
     """
@@ -420,7 +420,7 @@ class GetUserResponse(Reply):
     Reply to getUser.
     """
 
-    user: User | None = None
+    user: User = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetUserSettingRequest(RequestModel):
@@ -436,7 +436,7 @@ class GetUserSettingResponse(Reply):
     Reply to getUserSetting.
     """
 
-    user_setting: Annotated[UserSetting | None, Field(alias="userSetting")] = None
+    user_setting: Annotated[UserSetting, Field(alias="userSetting")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetUserSettingsListRequest(RequestModel):
@@ -457,7 +457,7 @@ class GetUserSettingsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    user_settings: Annotated[list[UserSetting] | None, Field(alias="userSettings")] = None
+    user_settings: Annotated[list[UserSetting], Field(alias="userSettings")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The setting parts of users found; they replace what the client knew of them for this filter.
     """
@@ -481,7 +481,7 @@ class GetUsersListByUserGroupResponse(Reply):
     """
 
     user_group: Annotated[IdKey | None, Field(alias="userGroup")] = None
-    users: list[User] | None = None
+    users: list[User] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The users found; they replace what the client knew of them for this filter.
     """
@@ -505,7 +505,7 @@ class GetUsersListResponse(Reply):
     """
 
     company: IdKey | None = None
-    users: list[User] | None = None
+    users: list[User] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The users found; they replace what the client knew of them for this filter.
     """
@@ -524,7 +524,7 @@ class KillSessionResponse(Reply):
     Reply to killSession.
     """
 
-    session: SessionHandle | None = None
+    session: SessionHandle = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeContactRequest(RequestModel):
@@ -540,7 +540,7 @@ class MergeContactResponse(Reply):
     Reply to mergeContact.
     """
 
-    contact: IdCompany | None = None
+    contact: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeMachineRequest(RequestModel):
@@ -556,7 +556,7 @@ class MergeMachineResponse(Reply):
     Reply to mergeMachine.
     """
 
-    machine: KeyCompany | None = None
+    machine: KeyCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeUserGroupRequest(RequestModel):
@@ -572,7 +572,7 @@ class MergeUserGroupResponse(Reply):
     Reply to mergeUserGroup.
     """
 
-    user_group: Annotated[IdCompany | None, Field(alias="userGroup")] = None
+    user_group: Annotated[IdCompany, Field(alias="userGroup")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MergeUserRequest(RequestModel):
@@ -588,7 +588,7 @@ class MergeUserResponse(Reply):
     Reply to mergeUser.
     """
 
-    user: IdCompany | None = None
+    user: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class MultiMergeContactRequest(RequestModel):
@@ -607,7 +607,7 @@ class MultiMergeContactResponse(Reply):
     Reply to multiMergeContact.
     """
 
-    contacts: list[IdCompany] | None = None
+    contacts: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated contact, in request order.
     """
@@ -629,7 +629,7 @@ class MultiMergeMachineResponse(Reply):
     Reply to multiMergeMachine.
     """
 
-    machines: list[KeyCompany] | None = None
+    machines: list[KeyCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated machine, in request order.
     """
@@ -651,7 +651,7 @@ class MultiMergeUserGroupResponse(Reply):
     Reply to multiMergeUserGroup.
     """
 
-    user_groups: Annotated[list[IdCompany] | None, Field(alias="userGroups")] = None
+    user_groups: Annotated[list[IdCompany], Field(alias="userGroups")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated user group, in request order.
     """
@@ -673,7 +673,7 @@ class MultiMergeUserResponse(Reply):
     Reply to multiMergeUser.
     """
 
-    users: list[IdCompany] | None = None
+    users: list[IdCompany] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key and owner of each created or updated user, in request order.
     """
@@ -695,7 +695,7 @@ class MultiRemoveContactResponse(Reply):
     Reply to multiRemoveContact.
     """
 
-    contacts: list[IdCompanyDeleted] | None = None
+    contacts: list[IdCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each contact, in request order.
     """
@@ -717,7 +717,7 @@ class MultiRemoveMachineResponse(Reply):
     Reply to multiRemoveMachine.
     """
 
-    machines: list[KeyCompanyDeleted] | None = None
+    machines: list[KeyCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each machine, in request order.
     """
@@ -739,7 +739,7 @@ class MultiRemoveUserGroupResponse(Reply):
     Reply to multiRemoveUserGroup.
     """
 
-    user_groups: Annotated[list[IdCompanyDeleted] | None, Field(alias="userGroups")] = None
+    user_groups: Annotated[list[IdCompanyDeleted], Field(alias="userGroups")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each user group, in request order.
     """
@@ -761,7 +761,7 @@ class MultiRemoveUserResponse(Reply):
     Reply to multiRemoveUser.
     """
 
-    users: list[LoginCompanyDeleted] | None = None
+    users: list[LoginCompanyDeleted] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key, owner, deleted flag and new versions of each user, in request order.
     """
@@ -780,7 +780,7 @@ class RemoveContactResponse(Reply):
     Reply to removeContact.
     """
 
-    contact: IdCompanyDeleted | None = None
+    contact: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveMachineRequest(RequestModel):
@@ -796,7 +796,7 @@ class RemoveMachineResponse(Reply):
     Reply to removeMachine.
     """
 
-    machine: KeyCompanyDeleted | None = None
+    machine: KeyCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveUserGroupRequest(RequestModel):
@@ -812,7 +812,7 @@ class RemoveUserGroupResponse(Reply):
     Reply to removeUserGroup.
     """
 
-    user_group: Annotated[IdCompanyDeleted | None, Field(alias="userGroup")] = None
+    user_group: Annotated[IdCompanyDeleted, Field(alias="userGroup")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveUserRequest(RequestModel):
@@ -828,7 +828,7 @@ class RemoveUserResponse(Reply):
     Reply to removeUser.
     """
 
-    user: LoginCompanyDeleted | None = None
+    user: LoginCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreContactRequest(RequestModel):
@@ -844,7 +844,7 @@ class RestoreContactResponse(Reply):
     Reply to restoreContact.
     """
 
-    contact: IdCompanyDeleted | None = None
+    contact: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreMachineRequest(RequestModel):
@@ -860,7 +860,7 @@ class RestoreMachineResponse(Reply):
     Reply to restoreMachine.
     """
 
-    machine: KeyCompanyDeleted | None = None
+    machine: KeyCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreUserGroupRequest(RequestModel):
@@ -876,7 +876,7 @@ class RestoreUserGroupResponse(Reply):
     Reply to restoreUserGroup.
     """
 
-    user_group: Annotated[IdCompanyDeleted | None, Field(alias="userGroup")] = None
+    user_group: Annotated[IdCompanyDeleted, Field(alias="userGroup")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreUserRequest(RequestModel):
@@ -892,4 +892,4 @@ class RestoreUserResponse(Reply):
     Reply to restoreUser.
     """
 
-    user: LoginCompanyDeleted | None = None
+    user: LoginCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it

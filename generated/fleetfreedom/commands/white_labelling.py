@@ -26,7 +26,7 @@ class GetCompanyResellerResponse(Reply):
     Reply to getCompanyReseller.
     """
 
-    company_reseller: Annotated[CompanyReseller | None, Field(alias="companyReseller")] = None
+    company_reseller: Annotated[CompanyReseller, Field(alias="companyReseller")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetCompanyResellersListRequest(RequestModel):
@@ -47,7 +47,7 @@ class GetCompanyResellersListResponse(Reply):
     """
 
     company: IdKey | None = None
-    company_resellers: Annotated[list[CompanyReseller] | None, Field(alias="companyResellers")] = None
+    company_resellers: Annotated[list[CompanyReseller], Field(alias="companyResellers")] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The reseller parts of companies found; they replace what the client knew of them for this filter.
     """
@@ -66,7 +66,7 @@ class MergeCompanyResellerResponse(Reply):
     Reply to mergeCompanyReseller.
     """
 
-    company: IdParent | None = None
+    company: IdParent = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveCompanyResellerRequest(RequestModel):
@@ -82,7 +82,7 @@ class RemoveCompanyResellerResponse(Reply):
     Reply to removeCompanyReseller.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RestoreCompanyResellerRequest(RequestModel):
@@ -98,4 +98,4 @@ class RestoreCompanyResellerResponse(Reply):
     Reply to restoreCompanyReseller.
     """
 
-    company: IdParentDeleted | None = None
+    company: IdParentDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it

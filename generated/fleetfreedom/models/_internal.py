@@ -74,15 +74,13 @@ class BroadcastType(StrEnum):
     UPGRADE = "upgrade"
 
     @classmethod
-    def _missing_(cls, value: object) -> BroadcastType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BroadcastType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BroadcastUpgrade(WireModel):
@@ -114,7 +112,7 @@ class CodeCompany(WireModel):
     Identifies a provider registration by code and the company that owns it.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Code of the registration.
     """
@@ -129,7 +127,7 @@ class CodeCompanyDeleted(WireModel):
     Identifies a provider registration, its company and whether it is now deleted.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Code of the registration.
     """
@@ -159,7 +157,7 @@ class Company(AliasedModel):
     A company (account) in the hierarchy of companies; the composite of its general, directory, style, policy and reseller parts.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -213,7 +211,7 @@ class CompanyDeleted(WireModel):
     Payload of the message announcing that a company was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted company.
     """
@@ -228,7 +226,7 @@ class CompanyDirectory(WireModel):
     The directory part of a company: named lists of the people (contacts) working for it.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -251,7 +249,7 @@ class CompanyGeneral(WireModel):
     The descriptive part of a company: name, notes and references, and its parent company.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -290,7 +288,7 @@ class CompanyPolicy(WireModel):
     The policy part of a company: the session, password, multi-factor and single sign-on rules its users must follow.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -313,7 +311,7 @@ class CompanyStyle(WireModel):
     The style part of a company: how its labels and tags are named and coloured.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -340,7 +338,7 @@ class Contact(WireModel):
     A contact card: a person's names, email addresses, phone numbers, postal addresses and other details.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this contact.
     """
@@ -415,7 +413,7 @@ class ContactDeleted(WireModel):
     """
     Identifier of the company that owned the deleted contact.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted contact.
     """
@@ -615,15 +613,13 @@ class ErrorCode(IntEnum):
     FORM_TEMPLATE_IN_USE = 142
 
     @classmethod
-    def _missing_(cls, value: object) -> ErrorCode | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, int):
-            return None
-        member = int.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ErrorCode("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ErrorDetail(WireModel):
@@ -683,15 +679,13 @@ class ErrorDetailType(StrEnum):
     SECRET = "secret"
 
     @classmethod
-    def _missing_(cls, value: object) -> ErrorDetailType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ErrorDetailType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ExpiryModePolicy(StrEnum):
@@ -702,15 +696,13 @@ class ExpiryModePolicy(StrEnum):
     SESSIONS = "sessions"
 
     @classmethod
-    def _missing_(cls, value: object) -> ExpiryModePolicy | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ExpiryModePolicy("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class GuidKey(KeyRefModel):
@@ -740,7 +732,7 @@ class IdCompany(WireModel):
     Identifies an object and the company that owns it; the reply to merge commands.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -755,7 +747,7 @@ class IdCompanyDeleted(WireModel):
     Identifies an object, its company, whether it is now deleted and its new versions; the reply to remove and restore commands.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -778,7 +770,7 @@ class IdCompanySuspended(WireModel):
     Identifies an object, its company, whether it is now suspended and its new versions; the reply to suspend and revive commands.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -801,7 +793,7 @@ class IdDeleted(WireModel):
     Identifies an object, whether it is now deleted and its new versions (billing replies).
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the object.
     """
@@ -831,7 +823,7 @@ class IdParent(WireModel):
     Identifies a company (or company part) and its parent company; the reply to company merges.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the company.
     """
@@ -846,7 +838,7 @@ class IdParentDeleted(WireModel):
     Identifies a company (or company part), its parent, whether it is now deleted and its new versions.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier of the company.
     """
@@ -869,7 +861,7 @@ class KeyCompany(WireModel):
     Identifies a machine by key and the company that owns it.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key of the machine.
     """
@@ -884,7 +876,7 @@ class KeyCompanyDeleted(WireModel):
     Identifies a machine, its company, whether it is now deleted and its new versions.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key of the machine.
     """
@@ -976,7 +968,7 @@ class LoginCompany(WireModel):
     Identifies a user by login and the company that owns it.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Login of the user.
     """
@@ -991,7 +983,7 @@ class LoginCompanyDeleted(WireModel):
     Identifies a user, its company, whether it is now deleted and its new versions.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Login of the user.
     """
@@ -1025,7 +1017,7 @@ class Machine(WireModel):
     A machine account (API key) that connects without a password, keyed by its key, with its own permissions and access restrictions.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Public key of the machine account; it identifies the machine.
     """
@@ -1120,7 +1112,7 @@ class MachineDeleted(WireModel):
     Payload of the message announcing that a machine was deleted.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (key) of the deleted machine.
     """
@@ -1236,15 +1228,13 @@ class MultiFactorEnforcement(StrEnum):
     REQUIRED = "required"
 
     @classmethod
-    def _missing_(cls, value: object) -> MultiFactorEnforcement | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MultiFactorEnforcement("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class MultiFactorPolicy(WireModel):
@@ -1275,15 +1265,13 @@ class MultiFactorType(StrEnum):
     EMAIL = "email"
 
     @classmethod
-    def _missing_(cls, value: object) -> MultiFactorType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MultiFactorType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class MultiUserPolicy(StrEnum):
@@ -1294,15 +1282,13 @@ class MultiUserPolicy(StrEnum):
     REPLACE = "replace"
 
     @classmethod
-    def _missing_(cls, value: object) -> MultiUserPolicy | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MultiUserPolicy("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class NotificationsMethod(StrEnum):
@@ -1313,15 +1299,13 @@ class NotificationsMethod(StrEnum):
     SMS = "sms"
 
     @classmethod
-    def _missing_(cls, value: object) -> NotificationsMethod | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, NotificationsMethod("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class OwnContactUpdate(WireModel):
@@ -1383,15 +1367,13 @@ class PasswordExpiryMode(StrEnum):
     SESSIONS = "sessions"
 
     @classmethod
-    def _missing_(cls, value: object) -> PasswordExpiryMode | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, PasswordExpiryMode("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class PasswordPolicy(WireModel):
@@ -1452,15 +1434,13 @@ class PermissionLevel(StrEnum):
     FULL = "full"
 
     @classmethod
-    def _missing_(cls, value: object) -> PermissionLevel | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, PermissionLevel("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class PermissionMethod(StrEnum):
@@ -1470,15 +1450,13 @@ class PermissionMethod(StrEnum):
     REVOKE = "revoke"
 
     @classmethod
-    def _missing_(cls, value: object) -> PermissionMethod | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, PermissionMethod("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class PermissionType(StrEnum):
@@ -1536,15 +1514,13 @@ class PermissionType(StrEnum):
     DISPATCH_JOB = "dispatchJob"
 
     @classmethod
-    def _missing_(cls, value: object) -> PermissionType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, PermissionType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class Point(WireModel):
@@ -1615,7 +1591,7 @@ class ProviderIdCompany(WireModel):
     Identifies a provider by its string id and the company that owns it.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider.
     """
@@ -1630,7 +1606,7 @@ class ProviderIdCompanyDeleted(WireModel):
     Identifies a provider, its company, whether it is now deleted and its new versions.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider.
     """
@@ -1653,7 +1629,7 @@ class ProviderIdCompanySuspended(WireModel):
     Identifies a provider, its company, whether it is now suspended and its new versions.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider.
     """
@@ -1732,15 +1708,13 @@ class SSOIdentityProvider(StrEnum):
     MICROSOFT = "microsoft"
 
     @classmethod
-    def _missing_(cls, value: object) -> SSOIdentityProvider | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, SSOIdentityProvider("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class SelfMachine(WireModel):
@@ -1748,7 +1722,7 @@ class SelfMachine(WireModel):
     The connected machine account as the session replies and sessionMachineMerged describe it: like Machine, with its user groups embedded whole.
     """
 
-    key: str | None = None
+    key: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Public key of the machine account; it identifies the machine.
     """
@@ -1843,7 +1817,7 @@ class SelfUser(WireModel):
     The logged-in user as the session replies and session messages describe it: the user's fields with its contact card and user groups embedded whole instead of by identifier.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1915,7 +1889,7 @@ class SelfUserAdvanced(WireModel):
     The advanced part of the logged-in user as sessionAdvancedMerged pushes it: like UserAdvanced, with the user groups embedded whole.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -1942,7 +1916,7 @@ class SelfUserGeneral(WireModel):
     The general part of the logged-in user as sessionGeneralMerged pushes it: like UserGeneral, with the contact card embedded whole.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2006,7 +1980,7 @@ class Session(AliasedModel):
     Someone's login session as seen by an administrator, keyed by its handle.
     """
 
-    handle: str | None = None
+    handle: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Handle that identifies the session (not the secret ghost id).
     """
@@ -2161,15 +2135,13 @@ class SessionMultiUser(StrEnum):
     REPLACE = "replace"
 
     @classmethod
-    def _missing_(cls, value: object) -> SessionMultiUser | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, SessionMultiUser("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class SessionPolicy(WireModel):
@@ -2246,15 +2218,13 @@ class SessionStatus(StrEnum):
     EXPIRED = "expired"
 
     @classmethod
-    def _missing_(cls, value: object) -> SessionStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, SessionStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class Size(WireModel):
@@ -2469,15 +2439,13 @@ class SubscriptionType(StrEnum):
     HOS_INSPECTION = "hosInspection"
 
     @classmethod
-    def _missing_(cls, value: object) -> SubscriptionType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, SubscriptionType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class SystemsOfUnits(StrEnum):
@@ -2488,15 +2456,13 @@ class SystemsOfUnits(StrEnum):
     STANDARD = "standard"
 
     @classmethod
-    def _missing_(cls, value: object) -> SystemsOfUnits | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, SystemsOfUnits("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class Timezone(WireModel):
@@ -2504,7 +2470,7 @@ class Timezone(WireModel):
     A timezone known to the server, referenced elsewhere by its code.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Code of the timezone; other objects refer to timezones by this code.
     """
@@ -2527,7 +2493,7 @@ class User(WireModel):
     A person who can log in, keyed by the email login; the composite of the user's general, advanced, authentication and setting parts.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2611,7 +2577,7 @@ class UserAdvanced(WireModel):
     The security part of a user: the groups it belongs to and the permissions granted directly to it.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2638,7 +2604,7 @@ class UserAuthentication(WireModel):
     The sign-in part of a user: password expiry state, multi-factor methods and single sign-on link.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2670,7 +2636,7 @@ class UserDeleted(WireModel):
     """
     Identifier of the company that owned the deleted user.
     """
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (login) of the deleted user.
     """
@@ -2681,7 +2647,7 @@ class UserGeneral(WireModel):
     The descriptive part of a user: nickname, contact card, language, timezone, display formats and notification rules.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2748,7 +2714,7 @@ class UserGroup(WireModel):
     A named group of users and machines that share a set of permissions.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this user group.
     """
@@ -2791,7 +2757,7 @@ class UserGroupDeleted(WireModel):
     """
     Identifier of the company that owned the deleted user group.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted user group.
     """
@@ -2876,15 +2842,13 @@ class UserNotificationsMethod(StrEnum):
     EMAIL = "email"
 
     @classmethod
-    def _missing_(cls, value: object) -> UserNotificationsMethod | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, UserNotificationsMethod("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class UserSSO(WireModel):
@@ -2912,7 +2876,7 @@ class UserSetting(WireModel):
     The free-form settings part of a user, a map of named option strings kept for client applications.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """
@@ -2935,7 +2899,7 @@ class UserState(WireModel):
     The same settings part as UserSetting under the name used by the C# libraries.
     """
 
-    login: str | None = None
+    login: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Email address the user logs in with; it is the user's key and is stored in lower case.
     """

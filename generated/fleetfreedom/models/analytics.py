@@ -52,15 +52,13 @@ class AnalyticParameterType(StrEnum):
     TIME_OF_DAY = "timeOfDay"
 
     @classmethod
-    def _missing_(cls, value: object) -> AnalyticParameterType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, AnalyticParameterType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class AnalyticRule(WireModel):
@@ -80,7 +78,7 @@ class AnalyticRule(WireModel):
     """
     Codified name of the graphic drawn for this analytic rule.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this analytic rule.
     """
@@ -134,7 +132,7 @@ class AnalyticSummary(WireModel):
     """
     Date and time of the first UTC of this analytic summary (UTC).
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this analytic summary.
     """
@@ -167,12 +165,10 @@ class AnalyticsType(StrEnum):
     TASKS = "tasks"
 
     @classmethod
-    def _missing_(cls, value: object) -> AnalyticsType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, AnalyticsType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)

@@ -16,7 +16,7 @@ class Asset(WireModel):
     A tracked thing (vehicle, trailer, person or generic asset); the composite of its general, advanced and dispatch parts.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the asset.
     """
@@ -138,7 +138,7 @@ class AssetAdvanced(WireModel):
     The live part of an asset, which changes often: position, odometer, engine hours, tags, attributes, linked providers and place status.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the asset.
     """
@@ -233,7 +233,7 @@ class AssetDeleted(WireModel):
     """
     Identifier of the company that owned the deleted asset.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted asset.
     """
@@ -244,7 +244,7 @@ class AssetDispatch(WireModel):
     The dispatch part of an asset: its assigned dispatch jobs and the driving directions between them.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the asset.
     """
@@ -275,7 +275,7 @@ class AssetGeneral(WireModel):
     The descriptive part of an asset, which seldom changes: kind, name, icon, labels, references and kind-specific details such as VIN or plate.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the asset.
     """
@@ -386,15 +386,13 @@ class AssetPlaceStatusType(StrEnum):
     EXIT = "exit"
 
     @classmethod
-    def _missing_(cls, value: object) -> AssetPlaceStatusType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, AssetPlaceStatusType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class AssetType(StrEnum):
@@ -406,15 +404,13 @@ class AssetType(StrEnum):
     VEHICLE = "vehicle"
 
     @classmethod
-    def _missing_(cls, value: object) -> AssetType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, AssetType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class PersonGeneral(WireModel):
@@ -434,7 +430,7 @@ class PersonGeneral(WireModel):
     """
     Identifier of the icon used to draw this person.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this person.
     """
@@ -498,7 +494,7 @@ class TrailerGeneral(WireModel):
     """
     Identifier of the icon used to draw this trailer.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this trailer.
     """
@@ -582,7 +578,7 @@ class VehicleAdvanced(WireModel):
     """
     Engine running time in hours.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this vehicle.
     """
@@ -630,7 +626,7 @@ class VehicleGeneral(WireModel):
     """
     Identifier of the icon used to draw this vehicle.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this vehicle.
     """

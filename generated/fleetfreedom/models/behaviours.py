@@ -14,7 +14,7 @@ class Behaviour(WireModel):
     A behaviour: a behaviour script applied to selected assets with its own parameter values.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this behaviour.
     """
@@ -73,7 +73,7 @@ class BehaviourDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted behaviour.
     """
@@ -88,7 +88,7 @@ class BehaviourLog(WireModel):
     A line written by a behaviour script while it ran for an asset.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this behaviour log.
     """
@@ -152,7 +152,7 @@ class BehaviourLogDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour log.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted behaviour log.
     """
@@ -171,15 +171,13 @@ class BehaviourLogType(StrEnum):
     ERR = "err"
 
     @classmethod
-    def _missing_(cls, value: object) -> BehaviourLogType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BehaviourLogType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BehaviourParameter(WireModel):
@@ -211,15 +209,13 @@ class BehaviourParameterType(StrEnum):
     JSON = "json"
 
     @classmethod
-    def _missing_(cls, value: object) -> BehaviourParameterType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BehaviourParameterType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BehaviourScript(WireModel):
@@ -227,7 +223,7 @@ class BehaviourScript(WireModel):
     A script run by the server against asset activity; behaviours apply it to assets.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this behaviour script.
     """
@@ -298,7 +294,7 @@ class BehaviourScriptDeleted(WireModel):
     """
     Identifier of the company that owned the deleted behaviour script.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted behaviour script.
     """

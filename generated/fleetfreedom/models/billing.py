@@ -81,7 +81,7 @@ class BillableHostingDiscount(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable hosting discount.
     """
@@ -136,7 +136,7 @@ class BillableHostingDiscountDeleted(WireModel):
     Payload of the message announcing that a hosting discount was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billable hosting discount.
     """
@@ -151,7 +151,7 @@ class BillableHostingLicense(WireModel):
     A billable hosting licence: a recurring charge for a third-party device licence.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable hosting license.
     """
@@ -223,7 +223,7 @@ class BillableHostingLicenseDeleted(WireModel):
     Payload of the message announcing that a hosting licence was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billable hosting license.
     """
@@ -241,15 +241,13 @@ class BillableHostingLicenseType(StrEnum):
     CALAMP = "calamp"
 
     @classmethod
-    def _missing_(cls, value: object) -> BillableHostingLicenseType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BillableHostingLicenseType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BillableHostingRule(WireModel):
@@ -257,7 +255,7 @@ class BillableHostingRule(WireModel):
     A billable hosting rule: a recurring charge for a hosting service on targeted assets.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable hosting rule.
     """
@@ -329,7 +327,7 @@ class BillableHostingRuleDeleted(WireModel):
     Payload of the message announcing that a hosting rule was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billable hosting rule.
     """
@@ -353,15 +351,13 @@ class BillableHostingType(StrEnum):
     STREETVIEW = "streetview"
 
     @classmethod
-    def _missing_(cls, value: object) -> BillableHostingType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BillableHostingType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BillableLicenseType(StrEnum):
@@ -370,15 +366,13 @@ class BillableLicenseType(StrEnum):
     SMARTWITNESS = "smartwitness"
 
     @classmethod
-    def _missing_(cls, value: object) -> BillableLicenseType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BillableLicenseType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BillableRatePlan(WireModel):
@@ -402,7 +396,7 @@ class BillableRatePlan(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable rate plan.
     """
@@ -457,7 +451,7 @@ class BillableReseller(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable reseller.
     """
@@ -527,7 +521,7 @@ class BillableSupport(WireModel):
     """
     End of the period.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billable support.
     """
@@ -569,15 +563,13 @@ class BillingCurrency(StrEnum):
     USD = "USD"
 
     @classmethod
-    def _missing_(cls, value: object) -> BillingCurrency | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BillingCurrency("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BillingCycle(StrEnum):
@@ -590,15 +582,13 @@ class BillingCycle(StrEnum):
     WEEKLY = "weekly"
 
     @classmethod
-    def _missing_(cls, value: object) -> BillingCycle | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BillingCycle("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class BillingProfile(WireModel):
@@ -606,7 +596,7 @@ class BillingProfile(WireModel):
     A billing profile: who pays for a company's services, in which currency and on which cycle.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billing profile.
     """
@@ -671,7 +661,7 @@ class BillingProfileDeleted(WireModel):
     Payload of the message announcing that a billing profile was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billing profile.
     """
@@ -686,7 +676,7 @@ class BillingReport(WireModel):
     A billing report for one profile and period, with totals.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this billing report.
     """
@@ -755,7 +745,7 @@ class BillingReportDeleted(WireModel):
     Payload of the message announcing that a billing report was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted billing report.
     """
@@ -775,12 +765,10 @@ class BillingReportStatus(StrEnum):
     FAILED = "failed"
 
     @classmethod
-    def _missing_(cls, value: object) -> BillingReportStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, BillingReportStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)

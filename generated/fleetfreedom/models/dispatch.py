@@ -50,7 +50,7 @@ class DispatchJob(WireModel):
     A dispatch job: ordered steps (stops) that an asset or driver must complete.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this dispatch job.
     """
@@ -122,7 +122,7 @@ class DispatchJobDeleted(WireModel):
     Payload of the message announcing that a dispatch job was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted dispatch job.
     """
@@ -142,15 +142,13 @@ class DispatchJobPriority(StrEnum):
     URGENT = "urgent"
 
     @classmethod
-    def _missing_(cls, value: object) -> DispatchJobPriority | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, DispatchJobPriority("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class DispatchStep(WireModel):
@@ -222,15 +220,13 @@ class DispatchStepStatus(StrEnum):
     COMPLETED = "completed"
 
     @classmethod
-    def _missing_(cls, value: object) -> DispatchStepStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, DispatchStepStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class DispatchTask(WireModel):
@@ -238,7 +234,7 @@ class DispatchTask(WireModel):
     The older single-stop dispatch task (replaced by DispatchJob).
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this dispatch task.
     """
@@ -343,7 +339,7 @@ class DispatchTaskDeleted(WireModel):
     """
     Identifier of the company that owned the deleted dispatch task.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted dispatch task.
     """
@@ -365,15 +361,13 @@ class DispatchTaskStatus(StrEnum):
     UNSUCCESSFUL = "unsuccessful"
 
     @classmethod
-    def _missing_(cls, value: object) -> DispatchTaskStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, DispatchTaskStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class TaskStatus(StrEnum):
@@ -387,15 +381,13 @@ class TaskStatus(StrEnum):
     QUEUED = "queued"
 
     @classmethod
-    def _missing_(cls, value: object) -> TaskStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, TaskStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 DispatchDirection.model_rebuild()

@@ -15,7 +15,7 @@ class Dashcam(WireModel):
     Dashcam media known to the server, keyed by a guid.
     """
 
-    guid: str | None = None
+    guid: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Guid that identifies the dashcam media.
     """
@@ -32,7 +32,7 @@ class Document(WireModel):
     An uploaded document file.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this document.
     """
@@ -87,7 +87,7 @@ class DocumentDeleted(WireModel):
     Payload of the message announcing that a document was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted document.
     """
@@ -158,15 +158,13 @@ class FormFieldType(StrEnum):
     TIMEZONE = "timezone"
 
     @classmethod
-    def _missing_(cls, value: object) -> FormFieldType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, FormFieldType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class FormResult(WireModel):
@@ -174,7 +172,7 @@ class FormResult(WireModel):
     A filled-in form, with the values entered for its template's fields.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this form result.
     """
@@ -234,7 +232,7 @@ class FormResultDeleted(WireModel):
     Payload of the message announcing that a form result was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted form result.
     """
@@ -249,7 +247,7 @@ class FormTemplate(WireModel):
     A form template: the fields a driver or user fills in.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this form template.
     """
@@ -304,7 +302,7 @@ class FormTemplateDeleted(WireModel):
     Payload of the message announcing that a form template was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted form template.
     """
@@ -319,7 +317,7 @@ class Icon(WireModel):
     An icon used to draw assets and places, made of layered glyphs with optional label and badge.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this icon.
     """
@@ -376,7 +374,7 @@ class IconDeleted(WireModel):
     """
     Identifier of the company that owned the deleted icon.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted icon.
     """
@@ -436,15 +434,13 @@ class IconLayer(StrEnum):
     SHADOWS = "shadows"
 
     @classmethod
-    def _missing_(cls, value: object) -> IconLayer | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, IconLayer("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class Picture(WireModel):
@@ -452,7 +448,7 @@ class Picture(WireModel):
     An uploaded picture with its size and focal areas.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this picture.
     """
@@ -508,7 +504,7 @@ class PictureDeleted(WireModel):
     """
     Identifier of the company that owned the deleted picture.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted picture.
     """

@@ -41,7 +41,7 @@ class MaintenanceJob(WireModel):
     A maintenance job: work done (or due) on an asset, with cost, garage and technician.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this maintenance job.
     """
@@ -133,7 +133,7 @@ class MaintenanceJobDeleted(WireModel):
     """
     Identifier of the company that owned the deleted maintenance job.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted maintenance job.
     """
@@ -152,15 +152,13 @@ class MaintenanceJobStatus(StrEnum):
     CANCELLED = "cancelled"
 
     @classmethod
-    def _missing_(cls, value: object) -> MaintenanceJobStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MaintenanceJobStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class MaintenanceSchedule(WireModel):
@@ -168,7 +166,7 @@ class MaintenanceSchedule(WireModel):
     A maintenance schedule: recurring service rules by time, distance or engine hours for targeted assets.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this maintenance schedule.
     """
@@ -263,7 +261,7 @@ class MaintenanceScheduleDeleted(WireModel):
     """
     Identifier of the company that owned the deleted maintenance schedule.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted maintenance schedule.
     """

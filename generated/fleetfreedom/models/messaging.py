@@ -17,15 +17,13 @@ class AlertPriority(StrEnum):
     NORMAL = "normal"
 
     @classmethod
-    def _missing_(cls, value: object) -> AlertPriority | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, AlertPriority("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class AssetAlert(WireModel):
@@ -33,7 +31,7 @@ class AssetAlert(WireModel):
     An alert raised for an asset; the server sends these without a subscription.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this asset alert.
     """
@@ -95,7 +93,7 @@ class AssetMessage(WireModel):
     A message sent to or received from an asset (SMS, email, in-cab device or app).
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this asset message.
     """
@@ -171,15 +169,13 @@ class MemoStatus(StrEnum):
     THROTTLED = "throttled"
 
     @classmethod
-    def _missing_(cls, value: object) -> MemoStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MemoStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class MemoType(StrEnum):
@@ -194,15 +190,13 @@ class MemoType(StrEnum):
     UNKNOWN = "unknown"
 
     @classmethod
-    def _missing_(cls, value: object) -> MemoType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MemoType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class MessageBase(WireModel):
@@ -279,7 +273,7 @@ class MessageDeleted(WireModel):
     """
     Identifier of the company that owned the deleted asset message.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted asset message.
     """
@@ -292,15 +286,13 @@ class MessageFolder(StrEnum):
     INBOX = "inbox"
 
     @classmethod
-    def _missing_(cls, value: object) -> MessageFolder | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MessageFolder("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class MessageStatus(StrEnum):
@@ -314,15 +306,13 @@ class MessageStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
 
     @classmethod
-    def _missing_(cls, value: object) -> MessageStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MessageStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class MessageType(StrEnum):
@@ -337,15 +327,13 @@ class MessageType(StrEnum):
     SOCKET = "socket"
 
     @classmethod
-    def _missing_(cls, value: object) -> MessageType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, MessageType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class PndMessage(WireModel):
@@ -374,7 +362,7 @@ class PndMessage(WireModel):
     """
     Sender address.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this PND message.
     """

@@ -13,7 +13,7 @@ class Place(WireModel):
     A named geographic place: a point, a circle (radial), a polygon or a rectangle, with its style and address.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this place.
     """
@@ -90,7 +90,7 @@ class PlaceDeleted(WireModel):
     """
     Identifier of the company that owned the deleted place.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted place.
     """
@@ -105,15 +105,13 @@ class PlaceType(StrEnum):
     RECTANGLE = "rectangle"
 
     @classmethod
-    def _missing_(cls, value: object) -> PlaceType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, PlaceType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ShapeType(StrEnum):
@@ -125,12 +123,10 @@ class ShapeType(StrEnum):
     RECTANGLE = "rectangle"
 
     @classmethod
-    def _missing_(cls, value: object) -> ShapeType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ShapeType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)

@@ -75,7 +75,7 @@ class Provider(WireModel):
     A tracking device (provider), keyed by its device identifier; the composite of its general, advanced and control parts.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -159,7 +159,7 @@ class ProviderAdvanced(WireModel):
     The live part of a provider: last network address and the latest raw data it reported.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -216,15 +216,13 @@ class ProviderCommandStatus(StrEnum):
     CANCELLED = "cancelled"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderCommandStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderCommandStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProviderCommandType(StrEnum):
@@ -240,15 +238,13 @@ class ProviderCommandType(StrEnum):
     CUSTOM = "custom"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderCommandType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderCommandType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProviderConfig(WireModel):
@@ -256,7 +252,7 @@ class ProviderConfig(WireModel):
     A device configuration: the provider script it runs and the parameter values and geofences given to it.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this provider configuration.
     """
@@ -303,7 +299,7 @@ class ProviderConfigDeleted(WireModel):
     Payload of the message announcing that a provider configuration was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted provider config.
     """
@@ -326,7 +322,7 @@ class ProviderConfiguration(WireModel):
     """
     Identifiers of the geofences linked to this older-model provider configuration.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this older-model provider configuration.
     """
@@ -361,7 +357,7 @@ class ProviderConfigurationDeleted(WireModel):
     """
     Identifier of the company that owned the deleted provider configuration.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted provider configuration.
     """
@@ -416,7 +412,7 @@ class ProviderConfigurationType(WireModel):
     """
     The kinds of place (geofence shapes) devices of this configuration type can hold.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this provider configuration type.
     """
@@ -452,7 +448,7 @@ class ProviderControl(WireModel):
     The control part of a provider: the state of commands sent to the device.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -501,15 +497,13 @@ class ProviderDataGroup(StrEnum):
     VBUS = "VBUS"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderDataGroup | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderDataGroup("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProviderDataName(StrEnum):
@@ -807,15 +801,13 @@ class ProviderDataName(StrEnum):
     VIN = "VIN"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderDataName | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderDataName("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProviderDataUnits(StrEnum):
@@ -858,15 +850,13 @@ class ProviderDataUnits(StrEnum):
     V = "V"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderDataUnits | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderDataUnits("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProviderDeleted(WireModel):
@@ -878,7 +868,7 @@ class ProviderDeleted(WireModel):
     """
     Identifier of the company that owned the deleted provider.
     """
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the deleted provider.
     """
@@ -917,15 +907,13 @@ class ProviderEventName(StrEnum):
     WAKE_UP = "WAKE_UP"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderEventName | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderEventName("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProviderGeneral(WireModel):
@@ -933,7 +921,7 @@ class ProviderGeneral(WireModel):
     The descriptive part of a provider: name, kind, linked asset, configuration, firmware, phone number and SIM.
     """
 
-    id: str | None = None
+    id: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Device identifier of the provider (for example its IMEI), up to 50 characters.
     """
@@ -1001,7 +989,7 @@ class ProviderRegistration(WireModel):
     A pending registration of a new device, keyed by a short code that the device or installer enters.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Six-digit code that identifies the registration.
     """
@@ -1061,7 +1049,7 @@ class ProviderRegistrationDeleted(WireModel):
     Payload of the message announcing that a provider registration was deleted.
     """
 
-    code: str | None = None
+    code: str = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (code) of the deleted provider registration.
     """
@@ -1076,7 +1064,7 @@ class ProviderScript(WireModel):
     A script that configures devices, made of blocks and parameters.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this provider script.
     """
@@ -1159,7 +1147,7 @@ class ProviderScriptDeleted(WireModel):
     Payload of the message announcing that a provider script was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted provider script.
     """
@@ -1205,15 +1193,13 @@ class ProviderScriptParameterType(StrEnum):
     TEXT = "text"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderScriptParameterType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderScriptParameterType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProviderType(StrEnum):
@@ -1244,15 +1230,13 @@ class ProviderType(StrEnum):
     QUECLINK = "queclink"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProviderType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProviderType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ProvisioningStatus(StrEnum):
@@ -1270,15 +1254,13 @@ class ProvisioningStatus(StrEnum):
     UNKNOWN = "unknown"
 
     @classmethod
-    def _missing_(cls, value: object) -> ProvisioningStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ProvisioningStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class RectangleGeofence(WireModel):

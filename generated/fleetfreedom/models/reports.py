@@ -88,15 +88,13 @@ class ReportDataSummaryReason(StrEnum):
     TARGETED = "targeted"
 
     @classmethod
-    def _missing_(cls, value: object) -> ReportDataSummaryReason | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ReportDataSummaryReason("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ReportFilterMode(StrEnum):
@@ -107,15 +105,13 @@ class ReportFilterMode(StrEnum):
     NONE = "none"
 
     @classmethod
-    def _missing_(cls, value: object) -> ReportFilterMode | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ReportFilterMode("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ReportNotifications(WireModel):
@@ -188,15 +184,13 @@ class ReportParameterType(StrEnum):
     ATTRIBUTES = "attributes"
 
     @classmethod
-    def _missing_(cls, value: object) -> ReportParameterType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ReportParameterType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ReportRecurrence(WireModel):
@@ -262,15 +256,13 @@ class ReportRecurrenceType(StrEnum):
     ANNUALLY = "annually"
 
     @classmethod
-    def _missing_(cls, value: object) -> ReportRecurrenceType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ReportRecurrenceType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ReportResult(WireModel):
@@ -278,7 +270,7 @@ class ReportResult(WireModel):
     The result of one report run: status, progress, targeted assets and totals.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this report result.
     """
@@ -373,7 +365,7 @@ class ReportResultDeleted(WireModel):
     """
     Identifier of the company that owned the deleted report result.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted report result.
     """
@@ -388,7 +380,7 @@ class ReportSchedule(WireModel):
     A schedule that runs a report template repeatedly and notifies people.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this report schedule.
     """
@@ -438,7 +430,7 @@ class ReportScheduleDeleted(WireModel):
     Payload of the message announcing that a report schedule was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted report schedule.
     """
@@ -459,15 +451,13 @@ class ReportStatus(StrEnum):
     FAILED = "failed"
 
     @classmethod
-    def _missing_(cls, value: object) -> ReportStatus | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ReportStatus("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
 
 
 class ReportSummary(WireModel):
@@ -518,7 +508,7 @@ class ReportTemplate(WireModel):
     A report template: the kind of report and the options it runs with.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of this report template.
     """
@@ -571,7 +561,7 @@ class ReportTemplateDeleted(WireModel):
     """
     Identifier of the company that owned the deleted report template.
     """
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted report template.
     """
@@ -618,12 +608,10 @@ class ReportType(StrEnum):
     POSITIONS = "positions"
 
     @classmethod
-    def _missing_(cls, value: object) -> ReportType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, ReportType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)

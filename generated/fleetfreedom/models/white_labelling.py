@@ -28,7 +28,7 @@ class CompanyReseller(WireModel):
     The reseller (white-label) part of a company: the brand, web addresses, colours, notification servers and terms it presents to its own customers.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Unique identifier of the company.
     """
@@ -117,7 +117,7 @@ class CompanyResellerDeleted(WireModel):
     Payload of the message announcing that a company's reseller part was deleted.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Key (id) of the deleted reseller part.
     """

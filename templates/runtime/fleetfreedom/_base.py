@@ -1,11 +1,11 @@
 """Base classes of every generated model.
 
 Received data is lenient: unknown fields are kept (``model_extra``), unknown enum values become pseudo-members
-(see the generated enums' ``_missing_``), and a field whose value does not match the schema is left at its default
-with the value as sent kept in ``wire_mismatches`` (see ``_receipt``), so a newer or differently shaped server
-never breaks decoding. Data we send is
-strict: ``outgoing_problems`` lists every unknown field, unknown enum value or non-finite number before a request
-is encoded.
+(``open_enum_schema``; an enum called in code, ``AssetType("spaceship")``, still raises ValueError), and a field
+whose value does not match the schema is left at its default with the value as sent kept in ``wire_mismatches``
+(see ``_receipt``), so a newer or differently shaped server never breaks decoding. Data we send is strict:
+``outgoing_problems`` lists every unknown field, unknown enum value or non-finite number before a request is
+encoded.
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import core_schema
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
 
 from ._receipt import mismatches_of
 
@@ -69,6 +73,26 @@ class RequestModel(WireModel):
     """The body of a command the client sends. Unknown top-level fields are rejected at once."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def open_enum_schema(cls: type[Enum], source: object, handler: object) -> core_schema.CoreSchema:
+    """How pydantic validates a generated enum: its own members first (in pydantic-core, the fast path), then any
+    other value of the enum's JSON type as a pseudo-member that keeps the value. Only validation takes this way,
+    so ``AssetType("spaceship")`` in code raises ValueError (a typo is caught), while a reply from a newer server
+    still decodes."""
+    known = cast("GetCoreSchemaHandler", handler)(source)
+    plain: type[int] | type[str] = int if issubclass(cls, int) else str
+
+    def pseudo_member(value: object) -> Enum:
+        if not isinstance(value, plain) or isinstance(value, bool):
+            raise ValueError(f"not a {cls.__name__} value")
+        member: Enum = plain.__new__(cls, value)  # type: ignore[type-var]  # cls is a str or int Enum
+        member._name_ = str(value)
+        member._value_ = value
+        return member
+
+    unknown = core_schema.no_info_plain_validator_function(pseudo_member)
+    return core_schema.union_schema([known, unknown], mode="left_to_right", serialization=known.get("serialization"))
 
 
 def is_known_member(value: Enum) -> bool:

@@ -40,8 +40,9 @@ if TYPE_CHECKING:
     from ._cache_sync import Cache, SyncChangeStream
     from ._client_events import ClientEvent, Disconnected, MalformedFrame, Reconnected, Reconnecting
     from ._codec import build_request, decode_frame, encode_frame, split_frame
-    from ._protocol import Backoff, Session, State
+    from ._protocol import Backoff, Session, State, UserSession
     from ._receipt import Mismatch
+    from ._resource_base import NOT_GIVEN, NotGiven
     from ._sync import Client
     from .events import Broadcast, SessionEnded
     from .models import ErrorCode, SubscriptionType
@@ -72,14 +73,17 @@ _LAZY: dict[str, str] = {
     "Backoff": "._protocol",
     "Session": "._protocol",
     "State": "._protocol",
+    "UserSession": "._protocol",
     "Mismatch": "._receipt",
+    "NOT_GIVEN": "._resource_base",
+    "NotGiven": "._resource_base",
     "Client": "._sync",
     "Broadcast": ".events",
     "SessionEnded": ".events",
     "ErrorCode": ".models",
     "SubscriptionType": ".models",
 }
-_SUBMODULES = frozenset({"commands", "errors", "events", "models", "resources"})
+_SUBMODULES = frozenset({"commands", "errors", "events", "models", "params", "resources"})
 
 
 def __getattr__(name: str) -> object:
@@ -134,7 +138,10 @@ __all__ = [
     "Backoff",
     "Session",
     "State",
+    "UserSession",
     "Mismatch",
+    "NOT_GIVEN",
+    "NotGiven",
     "Client",
     "Broadcast",
     "SessionEnded",

@@ -23,7 +23,7 @@ from ._receipt import Mismatch, validate_received
 from ._registry import COMMANDS, MESSAGES, REPLY_PATH, REQUEST_NAMES
 from ._specs import CommandSpec, resolve
 
-Decoded: TypeAlias = BaseModel | ServerMessage[Any] | UnknownFrame
+Decoded: TypeAlias = BaseModel | ServerMessage[BaseModel] | UnknownFrame
 Mismatches: TypeAlias = tuple[Mismatch, ...]
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")

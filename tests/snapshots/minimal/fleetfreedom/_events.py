@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)  # a ServerMessage[AssetGeneral] is a ServerMessage[BaseModel]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ class GetAssetGeneralResponse(Reply):
     Reply to getAssetGeneral.
     """
 
-    asset_general: Annotated[AssetGeneral | None, Field(alias="assetGeneral")] = None
+    asset_general: Annotated[AssetGeneral, Field(alias="assetGeneral")] = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetAssetRequest(RequestModel):
@@ -42,7 +42,7 @@ class GetAssetResponse(Reply):
     Reply to getAsset.
     """
 
-    asset: Asset | None = None
+    asset: Asset = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class GetAssetsListRequest(RequestModel):
@@ -59,7 +59,7 @@ class GetAssetsListResponse(Reply):
     """
 
     company: IdKey | None = None
-    assets: list[Asset] | None = None
+    assets: list[Asset] = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     The assets.
     """
@@ -78,7 +78,7 @@ class MergeAssetResponse(Reply):
     Reply to mergeAsset.
     """
 
-    asset: IdCompany | None = None
+    asset: IdCompany = None  # type: ignore[assignment]  # None only if a frame lacks it
 
 
 class RemoveAssetRequest(RequestModel):
@@ -94,4 +94,4 @@ class RemoveAssetResponse(Reply):
     Reply to removeAsset.
     """
 
-    asset: IdCompanyDeleted | None = None
+    asset: IdCompanyDeleted = None  # type: ignore[assignment]  # None only if a frame lacks it

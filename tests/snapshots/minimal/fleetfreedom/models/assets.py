@@ -14,7 +14,7 @@ class Asset(WireModel):
     A tracked thing with all its parts.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier.
     """
@@ -50,7 +50,7 @@ class AssetAdvanced(WireModel):
     The changing part of an asset.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier.
     """
@@ -92,7 +92,7 @@ class AssetGeneral(WireModel):
     The descriptive part of an asset.
     """
 
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # None only if a frame lacks it
     """
     Identifier.
     """
@@ -128,12 +128,10 @@ class AssetType(StrEnum):
     OLD_KIND = "old-kind"
 
     @classmethod
-    def _missing_(cls, value: object) -> AssetType | None:
-        # A value this SDK does not know yet (the server may be newer) is kept as a pseudo-member,
-        # so decoding never fails on it; outgoing requests reject it (see _base.outgoing_problems).
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = str(value)
-        member._value_ = value
-        return member
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        # Received data keeps a value this SDK does not know yet (the server may be newer) as a pseudo-member, so
+        # decoding never fails on it; outgoing requests reject it (_base.outgoing_problems), and calling the
+        # class in code, AssetType("typo"), raises ValueError as any Enum does.
+        from .._base import open_enum_schema
+
+        return open_enum_schema(cls, source, handler)
