@@ -37,7 +37,8 @@ CONNECTION = (
 
 
 async def _answer(ws: ServerConnection) -> None:
-    """connectionResponse, then: ``split`` answered in three fragments, ``bye`` with close code 4001, ``huge``
+    """connectionResponse, then: ``split`` answered in three fragments, ``bye`` with close code 4001 (``curt``:
+    4002 and no reason), ``huge``
     with a 2 MB frame, anything else with an ok reply."""
     await ws.send(CONNECTION)
     async for message in ws:
@@ -50,6 +51,8 @@ async def _answer(ws: ServerConnection) -> None:
             await ws.send([reply[:third], reply[third : 2 * third], reply[2 * third :]])
         elif name == "bye":
             await ws.close(4001, "go away")
+        elif name == "curt":  # a close frame with a code and no reason
+            await ws.close(4002)
         elif name == "huge":
             await ws.send(f'{name}Response {{"reqId":{req_id},"errorCode":0,"message":"{"x" * 2_000_000}"}}')
         else:
@@ -123,6 +126,16 @@ def test_the_servers_close_code_reaches_the_waiting_request(transport: str) -> N
         async with _client(transport) as client:
             with pytest.raises(ConnectionLost, match="4001 go away"):
                 await client.request("bye", {}, raw=True)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_close_frame_without_a_reason_reaches_the_waiting_request(transport: str) -> None:
+    async def main() -> None:
+        async with _client(transport) as client:
+            with pytest.raises(ConnectionLost, match="4002"):
+                await client.request("curt", {}, raw=True)
 
     asyncio.run(main())
 

@@ -71,14 +71,15 @@ class _Listener(WSListener):
                     return
                 self.deliver(transport, text)
         elif kind is _CLOSE:
-            code = int(frame.get_close_code().value)
+            close_code = frame.get_close_code()  # WSCloseCode.NO_INFO (1005) when the frame carries none
+            code = int(close_code.value)
             try:
-                reason = frame.get_close_reason()
+                reason = frame.get_close_reason() or ""  # None when the frame carries no reason
             except UnicodeDecodeError:
                 reason = ""
             self.received_close = (code, reason)
             if not transport.is_close_frame_sent:  # the server started the closing handshake: answer it
-                transport.send_close(frame.get_close_code(), reason.encode("utf-8"))
+                transport.send_close(close_code, reason.encode("utf-8"))
             transport.disconnect()
 
     def deliver(self, transport: WSTransport, message: str | int) -> None:
