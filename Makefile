@@ -75,7 +75,7 @@ mutation: setup
 	$(PY) tools/mutation.py $(MUTATION_ARGS) $(MODULE)
 
 lint: setup
-	$(VENV)/bin/ruff check generator templates/runtime tests benchmarks tools generated/fleetfreedom
+	$(VENV)/bin/ruff check generator runtime tests benchmarks tools generated/fleetfreedom
 
 typecheck: setup
 	$(VENV)/bin/mypy generator generated/fleetfreedom

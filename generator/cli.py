@@ -25,7 +25,7 @@ from .revisions import SideSchemaError, SourceError, load_side
 from .wire_compare import WireReferenceError, compare, load_reference
 from .wire_compare import render as render_wire
 from .wire_compare import to_json as wire_json
-from .write import diff_trees, read_tree, write_tree
+from .write import diff_links, diff_trees, read_links, read_tree, write_tree
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     generated = generate_files(args.schema, None if args.no_cache else DEFAULT_CACHE)
     before = read_tree(args.out)
-    write_tree(args.out, generated.files)
+    write_tree(args.out, generated.files, generated.links)
     changed = sum(1 for path, text in generated.files.items() if before.get(path) != text)
     removed = len(set(before) - set(generated.files))
     how = " (inputs unchanged: cached run)" if generated.cached else ""
@@ -46,17 +46,19 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     for kind, count in generated.counts.items():
         print(f"  {kind:<20} {count:>5}")
     print(f"  {'files':<20} {len(generated.files):>5}  ({changed} changed, {removed} removed)")
+    print(f"  {'links':<20} {len(generated.links):>5}  (to hand-written files: runtime/, templates/docs)")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     generated = generate_files(args.schema, None if args.no_cache else DEFAULT_CACHE)
     on_disk = read_tree(args.out)
-    if on_disk == generated.files:
+    links = diff_links(read_links(args.out), generated.links)
+    if on_disk == generated.files and not links:
         print(f"{args.out} is up to date ({len(generated.files)} files)")
         return 0
     print(f"{args.out} differs from what the schema generates; run `python -m generator generate`:")
-    print(diff_trees(on_disk, generated.files), end="")
+    print(diff_trees(on_disk, generated.files) + links, end="")
     return 1
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 
 from . import bundle, naming
-from .emit_templates import GROUP_DESCRIPTIONS, TEMPLATES, environment
+from .emit_templates import GROUP_DESCRIPTIONS, environment
 from .confidence import LEVELS, level_of
 from .examples import example, example_object, reply_frame, request_frame
 from .model import (
@@ -174,7 +174,6 @@ NAV_GROUPS: list[tuple[str, list[str]]] = [
 ]
 
 # Files of the site copied as they are from templates/docs/ (paths relative to docs/).
-STATIC_FILES = ("hooks/search_rank.py", "overrides/main.html")
 
 
 # --- links -------------------------------------------------------------------------------------------
@@ -512,9 +511,6 @@ def emit_docs(api: Api) -> dict[str, str]:
     top = {p.path: p for p in TOP_PAGES}
     mkdocs_ctx = {"api": api, "top": top, "nav": nav, "nav_groups": NAV_GROUPS, "pages": PAGES}
     out[f"{DOCS}/mkdocs.yml"] = _render(env, "mkdocs.yml.jinja", mkdocs_ctx)
-    out[f"{DOCS}/{PAGES}/stylesheets/extra.css"] = _render(env, "extra.css.jinja", {})
-    for name in STATIC_FILES:
-        out[f"{DOCS}/{name}"] = (TEMPLATES / "docs" / name).read_text(encoding="utf-8")
     # api.md beside the package links into the Markdown sources, so it reads well on a code host too
     api_page = Page(API_MD, "API", "api.md.jinja")
     ctx = _context(api, api_page, nav, uses, _PrefixedLinks(api, f"{DOCS}/{PAGES}"))

@@ -550,13 +550,3 @@ def render_package(api: Api) -> dict[str, str]:
             out[path] = tmpl.render({**ctx, "section": section, "section_resources": resources})
     out[f"{api.service.package}/_registry.json"] = render_registry(api)
     return out
-
-
-def copy_runtime(api: Api) -> dict[str, str]:
-    """The hand-written runtime modules, copied verbatim (they are real, linted, type-checked Python files)."""
-    root = TEMPLATES / "runtime" / "fleetfreedom"
-    out: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".yaml", ".json", ".pem"):
-            out[f"{api.service.package}/{path.relative_to(root).as_posix()}"] = path.read_text(encoding="utf-8")
-    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,11 +26,21 @@ PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA = PROJECT / "schema"
 DEFAULT_OUTPUT = PROJECT / "generated"
 DEFAULT_CACHE = PROJECT / ".cache"
-# The package's changelog: written in schema/ (by hand and by `python -m generator release`), copied verbatim.
+# The package's changelog: written in schema/ (by hand and by `python -m generator release`), linked from generated/.
 CHANGELOG = "CHANGELOG.md"
 DEFAULT_CATALOGUE = PROJECT.parent / "shared" / "reference"
 GENERATOR_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PROJECT / "templates"
+# The hand-written modules of the package. They are not copied: the package links to them (verbatim_links), so they
+# are committed once, and the tests and mypy, which import the package, run on this very code.
+RUNTIME_DIR = PROJECT / "runtime"
+RUNTIME_SUFFIXES = (".py", ".json")
+# The docs site's hand-written files (output path -> file in templates/docs), linked the same way.
+DOCS_STATIC = {
+    "docs/hooks/search_rank.py": "hooks/search_rank.py",
+    "docs/overrides/main.html": "overrides/main.html",
+    "docs/pages/stylesheets/extra.css": "extra.css",
+}
 
 # Libraries whose version can change the generated text.
 _TOOLS = ("datamodel-code-generator", "black", "jinja2", "pyyaml", "jsonschema", "pydantic")
@@ -42,6 +52,35 @@ class Generated:
     files: dict[str, str]  # path relative to generated/ -> text
     counts: dict[str, int]  # what the schema holds, by kind (Api.counts())
     cached: bool = False  # True when the files came from the run cache
+    # hand-written files the output carries unchanged, as links: path relative to generated/ -> the file itself
+    links: dict[str, Path] = field(default_factory=dict)
+
+
+def runtime_files(runtime_dir: Path = RUNTIME_DIR) -> list[Path]:
+    """The hand-written modules (and their data files), relative to ``runtime_dir``, sorted."""
+    return sorted(
+        p.relative_to(runtime_dir)
+        for p in runtime_dir.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in RUNTIME_SUFFIXES
+    )
+
+
+def verbatim_links(package: str, schema_dir: Path) -> dict[str, Path]:
+    """Every hand-written file the output carries unchanged: the runtime (``fleetfreedom/_async.py`` ->
+    ``runtime/_async.py``), the docs' static files and the changelog. Not cached: listing them is cheap, and a new
+    runtime file then needs no change to the cache key."""
+    links = {f"{package}/{rel.as_posix()}": RUNTIME_DIR / rel for rel in runtime_files()}
+    links.update({path: TEMPLATES_DIR / "docs" / source for path, source in DOCS_STATIC.items()})
+    if (schema_dir / CHANGELOG).is_file():
+        links[CHANGELOG] = (schema_dir / CHANGELOG).resolve()
+    return dict(sorted(links.items()))
+
+
+def _linked(generated: Generated, schema_dir: Path) -> Generated:
+    package = next(
+        path.split("/")[0] for path in generated.files if path.count("/") == 1 and path.endswith("/__init__.py")
+    )
+    return replace(generated, links=verbatim_links(package, schema_dir))
 
 
 def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False, cache_dir: Path | None = None) -> Api:
@@ -57,16 +96,15 @@ def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False, cache_
 def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict[str, str], bool]]:
     """Every output file, in batches of (files, whether black must format them).
 
-    The hand-written runtime is copied verbatim (it is formatted where it is written, and checked by the tests);
-    what the templates write goes to black first, so black works on it in other processes while
+    What the templates write goes to black first, so black works on it in other processes while
     datamodel-code-generator, the slowest step, writes the models here, then the models while the docs render.
+    The hand-written runtime is not among them: the package links to it (``verbatim_links``).
     """
     from .emit_docs import emit_docs
     from .emit_exports import emit_exports
     from .emit_models import emit_models
-    from .emit_templates import copy_runtime, render_package
+    from .emit_templates import render_package
 
-    yield copy_runtime(api), False
     # Python first, docs last: black formats the modules in other processes while the docs are rendered here
     # (after a description edit the models come from the cache at once, and their black job overlaps the docs).
     yield render_package(api), True
@@ -89,7 +127,7 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
     if cache_dir is not None and key is not None:
         hit = _read_entry(cache_dir / "generated" / key)
         if hit is not None:
-            return hit
+            return _linked(hit, schema_dir)
     from .format import Formatter
 
     api = load_api(schema_dir, cache_dir=cache_dir / "valid" if cache_dir is not None else None)
@@ -100,13 +138,10 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
             else:
                 formatter.keep(batch)
         files = formatter.result()
-    changelog = schema_dir / CHANGELOG
-    if changelog.is_file():
-        files[CHANGELOG] = changelog.read_text(encoding="utf-8")
     generated = Generated(dict(sorted(files.items())), api.counts())
     if cache_dir is not None and key is not None:
         _write_entry(cache_dir / "generated", key, generated)
-    return generated
+    return _linked(generated, schema_dir)
 
 
 # --- the run cache ----------------------------------------------------------------------------------------------

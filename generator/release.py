@@ -154,7 +154,7 @@ def apply(release_plan: ReleasePlan, schema_dir: Path, out_dir: Path, cache_dir:
         if declared != str(release_plan.version):
             raise ReleaseError(f"{API_FILE} still declares {declared} after the update")
         generated = generate_files(schema_dir, cache_dir)
-        write_tree(out_dir, generated.files)
+        write_tree(out_dir, generated.files, generated.links)
     except BaseException:
         api_path.write_text(api_before, encoding="utf-8")
         if changelog_before is None:

@@ -25,15 +25,40 @@ def _ignored(relative: Path) -> bool:
 
 
 def read_tree(root: Path) -> dict[str, str]:
-    """Every compared file below ``root`` (path -> text)."""
+    """Every compared file below ``root`` (path -> text); links to the runtime are not files (see read_links)."""
     if not root.is_dir():
         return {}
     out: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if path.is_file() and not _ignored(relative):
+        if path.is_file() and not path.is_symlink() and not _ignored(relative):
             out[relative.as_posix()] = path.read_text(encoding="utf-8")
     return out
+
+
+def read_links(root: Path) -> dict[str, Path]:
+    """Every symbolic link below ``root`` (path -> the file it resolves to)."""
+    if not root.is_dir():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path.resolve()
+        for path in sorted(root.rglob("*"))
+        if path.is_symlink() and not _ignored(path.relative_to(root))
+    }
+
+
+def diff_links(actual: dict[str, Path], expected: dict[str, Path]) -> str:
+    """One line per link that is missing, extra or pointing elsewhere."""
+    lines = []
+    for path in sorted(set(actual) | set(expected)):
+        old, new = actual.get(path), expected.get(path)
+        if old is None:
+            lines.append(f"generated/{path}: missing link to {new}\n")
+        elif new is None:
+            lines.append(f"generated/{path}: link to {old} should not exist\n")
+        elif old != new.resolve():
+            lines.append(f"generated/{path}: links to {old}, should link to {new}\n")
+    return "".join(lines)
 
 
 def diff_trees(actual: dict[str, str], expected: dict[str, str], context: int = 2, limit: int = 200) -> str:
@@ -125,8 +150,9 @@ def _stage(before: Path, after: Path, text: str) -> None:
     after.write_bytes(data)
 
 
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    """Replace ``root`` with exactly ``files``, in one atomic step; ignored build output is carried over.
+def write_tree(root: Path, files: dict[str, str], links: dict[str, Path] | None = None) -> None:
+    """Replace ``root`` with exactly ``files`` and ``links`` (relative symbolic links to the hand-written runtime,
+    so it is committed once), in one atomic step; ignored build output is carried over.
 
     A run killed at any point leaves ``root`` either as it was or fully replaced, plus at most a staging folder
     beside it, which the next run removes.
@@ -143,6 +169,11 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _stage(root / relative, path, text)
         _pause(f"staging:{count}")
+    for relative, target in (links or {}).items():
+        # relative to the link's folder, where the final tree will be (staging sits beside root, at the same depth)
+        path, final = staging / relative, root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(os.path.relpath(target.resolve(), final.parent))
     if root.is_dir():
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root)

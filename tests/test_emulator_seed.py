@@ -24,8 +24,7 @@ def _shipped(name: str) -> str:
 
 def test_the_shipped_seed_schema_is_the_one_the_models_give() -> None:
     assert _shipped(SCHEMA_FILE) == seed_json_schema_text(), (
-        "seed.schema.json is stale: fleetfreedom emulator --seed-schema > "
-        "templates/runtime/fleetfreedom/testing/seed.schema.json, then regenerate"
+        "seed.schema.json is stale: fleetfreedom emulator --seed-schema > runtime/testing/seed.schema.json"
     )
 
 

@@ -30,7 +30,10 @@ def test_check_shows_a_changed_description(tmp_path: Path) -> None:
 def test_check_fails_on_a_stale_extra_file(tmp_path: Path) -> None:
     """A file the schema no longer generates (a removed resource's module) makes generated/ stale too."""
     out = tmp_path / "generated"
-    shutil.copytree(GENERATED, out, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    # links kept as links; their relative targets (../runtime, ../templates, ../schema) resolve beside the copy too
+    shutil.copytree(GENERATED, out, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for folder in ("runtime", "templates", "schema"):
+        (tmp_path / folder).symlink_to(GENERATED.parent / folder)
     (out / "fleetfreedom" / "resources" / "gone.py").write_text('"""A module of a resource the schema dropped."""\n')
     result = run_generator("check", "--out", str(out))
     assert result.returncode == 1, result.stdout + result.stderr

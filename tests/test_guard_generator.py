@@ -24,12 +24,17 @@ from generator.write import diff_trees, read_tree, remove_leftovers, write_tree
 
 
 @pytest.fixture(scope="module")
-def fixture_files() -> dict[str, str]:
+def fixture_run() -> Generated:
     """What the fixture schema generates (through the project's run cache, as ``check`` itself does; a fresh run
     without the cache is compared with it below)."""
     generated = generate_files(FIXTURE_SCHEMA, pipeline.DEFAULT_CACHE)
     assert generated.counts["commands"] > 0
-    return generated.files
+    return generated
+
+
+@pytest.fixture(scope="module")
+def fixture_files(fixture_run: Generated) -> dict[str, str]:
+    return fixture_run.files
 
 
 def _check(out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -38,9 +43,9 @@ def _check(out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 @pytest.fixture
-def out(tmp_path: Path, fixture_files: dict[str, str]) -> Path:
+def out(tmp_path: Path, fixture_run: Generated) -> Path:
     target = tmp_path / "generated"
-    write_tree(target, fixture_files)
+    write_tree(target, fixture_run.files, fixture_run.links)
     return target
 
 
@@ -344,28 +349,31 @@ def test_generate_files_serves_a_cache_hit_without_loading_the_schema(tmp_path: 
     schema.mkdir()
     (schema / "api.yaml").write_text("this is not a schema: [", encoding="utf-8")  # loading it would fail
     cache = tmp_path / "cache"
-    pipeline._write_entry(cache / "generated", input_key(schema), Generated({"x.py": "x"}, {"commands": 1}))
+    files = {"pkg/__init__.py": "x"}
+    pipeline._write_entry(cache / "generated", input_key(schema), Generated(files, {"commands": 1}))
     hit = generate_files(schema, cache)
-    assert hit == Generated({"x.py": "x"}, {"commands": 1}, cached=True)
+    assert (hit.files, hit.counts, hit.cached) == (files, {"commands": 1}, True)
+    assert hit.links["pkg/_async.py"] == pipeline.RUNTIME_DIR / "_async.py"  # the links are listed afresh
 
 
-def test_generate_files_fills_the_cache_and_copies_the_changelog(tmp_path: Path, fixture_files: dict[str, str]) -> None:
+def test_generate_files_fills_the_cache_and_links_the_changelog(tmp_path: Path, fixture_files: dict[str, str]) -> None:
     schema = tmp_path / "schema"
     shutil.copytree(FIXTURE_SCHEMA, schema)
     (schema / "CHANGELOG.md").write_text("# Changes\n", encoding="utf-8")
     cache = tmp_path / "cache"
     fresh = generate_files(schema, cache)
-    assert not fresh.cached and fresh.files["CHANGELOG.md"] == "# Changes\n"
-    assert {k: v for k, v in fresh.files.items() if k != "CHANGELOG.md"} == fixture_files
+    assert not fresh.cached and fresh.links["CHANGELOG.md"] == (schema / "CHANGELOG.md").resolve()
+    assert fresh.files == fixture_files and "CHANGELOG.md" not in fresh.files
     assert list(fresh.files) == sorted(fresh.files)
     assert [p.name for p in (cache / "generated").iterdir()] == [input_key(schema)]
     again = generate_files(schema, cache)
     assert again.cached and again.files == fresh.files and again.counts == fresh.counts
+    assert again.links == fresh.links
     assert not any(p.name == "CHANGELOG.md" for p in (tmp_path / "schema").rglob("*") if p.parent != schema)
 
 
 def test_generate_files_without_a_cache_writes_none(tmp_path: Path, fixture_files: dict[str, str]) -> None:
-    assert "CHANGELOG.md" not in fixture_files
+    assert "CHANGELOG.md" not in fixture_files  # the fixture schema has none, so no link either
     assert not pipeline.DEFAULT_CACHE.is_relative_to(tmp_path)
     before = set(tmp_path.iterdir())
     generated = generate_files(FIXTURE_SCHEMA, None)
