@@ -21,7 +21,6 @@ import tracemalloc
 from typing import Any
 
 from _common import verdict
-
 from fleetfreedom._cache_core import CacheCore
 from fleetfreedom._codec import decode
 

@@ -32,11 +32,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from _common import PYTHON, verdict, verdict_at_least
-from websockets.asyncio.client import ClientConnection, connect
-
 from fleetfreedom import AsyncClient
 from fleetfreedom._transport import picows_available
 from fleetfreedom.events import AssetGeneralMerged
+from websockets.asyncio.client import ClientConnection, connect
 
 SERVER = Path(__file__).resolve().parent / "_wire_server.py"
 CONCURRENT = 1000

@@ -22,9 +22,8 @@ import timeit
 import tracemalloc
 from typing import Any
 
-from _common import verdict
-
 import fleetfreedom
+from _common import verdict
 from fleetfreedom.events import AssetGeneralMerged
 
 FRAME = (

@@ -5,7 +5,7 @@
 
 In each round, in alternating order, three fresh processes are timed (wall clock, medians reported):
 - DCG alone: import datamodel_code_generator and generate the models from the JSON Schema bundle of the real
-  schema (``generator.bundle.bundle``), with the options the generator uses — the baseline;
+  schema (``generator.emit.model_schema.bundle``), with the options the generator uses — the baseline;
 - cold regeneration: ``python -m generator generate --no-cache`` into a temporary folder (target <= 3x DCG);
 - one-line edit: in a copy of ``schema/``, one field description gets a new sentence (a new one each round,
   so the run cache never answers), then ``python -m generator generate`` with the caches warm from the previous
@@ -22,15 +22,15 @@ import argparse
 import json
 import shutil
 import sys
-import uuid
 import tempfile
+import uuid
 from pathlib import Path
 
 from _common import PROJECT, PYTHON, median, timed, verdict
 
 sys.path.insert(0, str(PROJECT))
 
-from generator.bundle import aliases, bundle
+from generator.emit.model_schema import aliases, bundle
 from generator.pipeline import DEFAULT_SCHEMA, load_api
 
 EDITED_FILE = Path("types/billing.yaml")
@@ -40,7 +40,7 @@ EDITED_FIELD = "\n      target:\n"  # a property of the same type, renamed in th
 DCG_ALONE = """
 import json, sys
 import datamodel_code_generator as dcg
-from generator.emit_models import dcg_options
+from generator.emit.models import dcg_options
 dcg.generate(open(sys.argv[1]).read(), **dcg_options(json.load(open(sys.argv[2]))))
 """
 

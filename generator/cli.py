@@ -15,17 +15,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import release
-from .changelog import render_changelog, render_report, to_json
-from .coverage import CatalogueError, coverage, render
 from .diagnostics import SchemaError
-from .diff import diff_apis
+from .maintainer import release
+from .maintainer.changelog import render_changelog, render_report, to_json
+from .maintainer.coverage import CatalogueError, coverage, render
+from .maintainer.diff import diff_apis
+from .maintainer.revisions import SideSchemaError, SourceError, load_side
+from .maintainer.wire_compare import WireReferenceError, compare, load_reference
+from .maintainer.wire_compare import render as render_wire
+from .maintainer.wire_compare import to_json as wire_json
 from .pipeline import DEFAULT_CACHE, DEFAULT_CATALOGUE, DEFAULT_OUTPUT, DEFAULT_SCHEMA, generate_files, load_api
-from .revisions import SideSchemaError, SourceError, load_side
-from .wire_compare import WireReferenceError, compare, load_reference
-from .wire_compare import render as render_wire
-from .wire_compare import to_json as wire_json
-from .write import diff_links, diff_trees, read_links, read_tree, write_tree
+from .write.tree import diff_links, diff_trees, read_links, read_tree, write_tree
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ from . import memo
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .model import Api
+    from .ir.nodes import Api
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA = PROJECT / "schema"
@@ -87,8 +87,8 @@ def load_api(schema_dir: Path = DEFAULT_SCHEMA, *, history: bool = False, cache_
     """Parse, validate and build the API model; raises SchemaError with every problem found. ``history`` reads a
     schema of an earlier revision as it was, without the authoring rules added since (see ``build``).
     ``cache_dir``: where the documents found valid are remembered, so unchanged files are not validated again."""
-    from .build import build_api
-    from .loader import load_schema
+    from .ir.build import build_api
+    from .load.documents import load_schema
 
     return build_api(load_schema(schema_dir, cache_dir), history=history)
 
@@ -100,10 +100,10 @@ def emit_batches(api: Api, cache_dir: Path | None = None) -> Iterator[tuple[dict
     datamodel-code-generator, the slowest step, writes the models here, then the models while the docs render.
     The hand-written runtime is not among them: the package links to it (``verbatim_links``).
     """
-    from .emit_docs import emit_docs
-    from .emit_exports import emit_exports
-    from .emit_models import emit_models
-    from .emit_templates import render_package
+    from .emit.docs import emit_docs
+    from .emit.exports import emit_exports
+    from .emit.models import emit_models
+    from .emit.package import render_package
 
     # Python first, docs last: black formats the modules in other processes while the docs are rendered here
     # (after a description edit the models come from the cache at once, and their black job overlaps the docs).
@@ -128,7 +128,7 @@ def generate_files(schema_dir: Path = DEFAULT_SCHEMA, cache_dir: Path | None = D
         hit = _read_entry(cache_dir / "generated" / key)
         if hit is not None:
             return _linked(hit, schema_dir)
-    from .format import Formatter
+    from .format.formatter import Formatter
 
     api = load_api(schema_dir, cache_dir=cache_dir / "valid" if cache_dir is not None else None)
     with memo.active(cache_dir), Formatter(cache_dir / "black" if cache_dir else None) as formatter:

@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 from faultproxy import FaultProxy
-
 from fleetfreedom import ApiError, AsyncCache, AsyncClient, FleetFreedomError, Reconnected, Reconnecting
 from fleetfreedom.errors import AssetNotFound
 from fleetfreedom.events import AssetAdvancedMerged, AssetDeleted, AssetDispatchMerged, AssetGeneralMerged

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from client_faces import run
-
 from fleetfreedom import (
     AsyncCache,
     AsyncClient,

@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 import pytest
-
 from fleetfreedom import ObjectCreated, ObjectDeleted, ObjectUpdated
 from fleetfreedom._cache_core import CacheCore, list_command, version_of
 from fleetfreedom._codec import decode

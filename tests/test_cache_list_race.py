@@ -22,11 +22,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
-
 from fleetfreedom import AsyncCache, AsyncClient, ObjectCreated, ObjectDeleted
 from fleetfreedom.events import Broadcast
 from fleetfreedom.models.assets import AssetGeneral
+from websockets.asyncio.server import ServerConnection, serve
 
 COMPANY = 42
 WAIT = 10.0

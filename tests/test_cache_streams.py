@@ -9,7 +9,6 @@ import threading
 from typing import Any
 
 import pytest
-
 from fleetfreedom import AsyncClient, Backoff, Client, Disconnected, ObjectCreated, ObjectUpdated
 from fleetfreedom.errors import SessionKilled
 from fleetfreedom.models.assets import Asset, AssetGeneral

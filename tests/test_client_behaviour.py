@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from client_faces import FACES, Face, close_face, open_face, run
-
 from fleetfreedom import (
     AsyncClient,
     Backoff,

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from conftest import PROJECT
-
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 
 TIMEOUT = 120

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from fleetfreedom import ConnectionLost, MalformedFrame, NotConnected, RequestError, UnknownFrame
 from fleetfreedom._protocol import (
     Backoff,
@@ -21,6 +20,7 @@ from fleetfreedom._protocol import (
     State,
     parse_duration,
 )
+from fleetfreedom.commands.companies import GetCompanyResponse
 from fleetfreedom.errors import (
     AssetNotFound,
     CommandThrottled,
@@ -31,7 +31,6 @@ from fleetfreedom.errors import (
     SessionExpired,
     SessionThrottled,
 )
-from fleetfreedom.commands.companies import GetCompanyResponse
 from fleetfreedom.events import AssetGeneralMerged, Broadcast, SessionEnded
 
 USER = {"login": "demo@acme.example", "company": 42, "name": "Demo"}

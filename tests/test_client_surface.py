@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-
-import pytest
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fleetfreedom import AsyncClient, Client
 from fleetfreedom._cache import AsyncCache
 from fleetfreedom._cache_sync import Cache

@@ -16,7 +16,7 @@ import pytest
 from conftest import FIXTURE_SCHEMA, PROJECT, SCHEMA, run_generator
 from maintainer_walk import add_boat, add_color, add_trip
 
-from generator.coverage import CatalogueError, Entry, Report, coverage, render
+from generator.maintainer.coverage import CatalogueError, Entry, Report, coverage, render
 from generator.pipeline import DEFAULT_CATALOGUE, load_api
 
 FIXTURE_CATALOGUE = PROJECT / "tests" / "fixtures" / "catalogue"

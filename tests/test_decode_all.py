@@ -18,7 +18,7 @@ from fleetfreedom._events import ServerMessage, UnknownFrame
 from fleetfreedom.events import AssetGeneralMerged
 from pydantic import BaseModel
 
-from generator.model import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
+from generator.ir.nodes import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
 from generator.pipeline import load_api
 
 # One valid example per wire format (the catalogue's primitives).

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import FIXTURE_SCHEMA
 
-from generator.diff import Change, Impact, SchemaDiff, diff_apis
+from generator.maintainer.diff import Change, Impact, SchemaDiff, diff_apis
 from generator.pipeline import load_api
 
 Data = dict[str, Any]

@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_SCHEMA, PROJECT, run_generator
 
-from generator.changelog import Version, bump_for, plan_release, prepend_section, render_changelog, render_report
-from generator.diff import Action, Change, Impact, SchemaDiff
+from generator.maintainer.changelog import (
+    Version,
+    bump_for,
+    plan_release,
+    prepend_section,
+    render_changelog,
+    render_report,
+)
+from generator.maintainer.diff import Action, Change, Impact, SchemaDiff
 
 # --- versions ---------------------------------------------------------------------------------------------
 

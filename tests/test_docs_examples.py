@@ -36,7 +36,6 @@ from typing import Any
 
 import pytest
 from conftest import GENERATED, PROJECT
-
 from fleetfreedom import ApiError, AsyncClient, Client
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 
@@ -288,8 +287,9 @@ def test_example_frames_and_objects_are_what_the_sdk_reads() -> None:
     import json
 
     import fleetfreedom as ff
-    from generator.bundle import class_path
-    from generator.examples import example_object, reply_frame, request_frame
+
+    from generator.emit.examples import example_object, reply_frame, request_frame
+    from generator.ir.queries import class_path
     from generator.pipeline import load_api
 
     model = load_api()
@@ -318,7 +318,8 @@ def test_example_frames_and_objects_are_what_the_sdk_reads() -> None:
 def test_read_only_marks_are_the_fields_the_emulator_keeps_from_merges() -> None:
     """The docs mark as read-only what the emulator (the project's model of the server) never takes from a merge."""
     from fleetfreedom.testing._catalog import STATE_FIELDS
-    from generator.emit_docs import READ_ONLY_FIELDS
+
+    from generator.emit.docs import READ_ONLY_FIELDS
 
     assert set(READ_ONLY_FIELDS) == set(STATE_FIELDS)
     page = (PAGES / "sections" / "assets" / "types.md").read_text(encoding="utf-8")

@@ -13,17 +13,17 @@ import functools
 import json
 from typing import Any
 
+import fleetfreedom as ff
 import jsonschema
 import pytest
 import yaml
 from conftest import GENERATED, PROJECT
+from fleetfreedom.commands import GetAssetRequest, MergeAssetRequest
+from fleetfreedom.models import Asset
 from referencing import Registry
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
-import fleetfreedom as ff
-from fleetfreedom.commands import GetAssetRequest, MergeAssetRequest
-from fleetfreedom.models import Asset
-from generator.model import Api
+from generator.ir.nodes import Api
 from generator.pipeline import load_api
 
 ASYNCAPI_META = PROJECT / "tests" / "fixtures" / "asyncapi" / "asyncapi-3.0.0.schema.json"

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from conftest import GENERATED, PROJECT
 
-from generator.model import Api
+from generator.ir.nodes import Api
 from generator.pipeline import load_api
 
 MKDOCS_CONFIG = GENERATED / "docs" / "mkdocs.yml"

@@ -18,7 +18,7 @@ import pytest
 from conftest import FIXTURE_SCHEMA, GENERATED, run_generator
 from test_docs_site import build_site
 
-from generator.model import Api, Named, TypeExpr
+from generator.ir.nodes import Api, Named, TypeExpr
 from generator.pipeline import load_api
 
 PAGES = GENERATED / "docs" / "pages"
@@ -233,7 +233,7 @@ def test_mdtext_is_inert_markdown(text: str) -> None:
     """Rendered with the site's Markdown extensions, schema text is one paragraph holding exactly that text."""
     import markdown
 
-    from generator.emit_docs import mdtext
+    from generator.emit.docs import mdtext
 
     rendered = markdown.markdown(mdtext(text), extensions=["attr_list", "tables", "admonition", "pymdownx.superfences"])
     inner = rendered.removeprefix("<p>").removesuffix("</p>")

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from emulator_wire import TIMEOUT, Wire, parse
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
 from fleetfreedom._registry import COMMANDS, ERROR_CODES
 from fleetfreedom.testing import Emulator
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 Scenario = Callable[[Emulator], Awaitable[None]]
 

@@ -8,7 +8,6 @@ from collections.abc import Coroutine
 from typing import Any
 
 from emulator_wire import DEMO_LOGIN, Wire
-
 from fleetfreedom.testing import Emulator
 
 

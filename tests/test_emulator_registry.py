@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from emulator_wire import TIMEOUT, Wire
-
 from fleetfreedom import decode_frame
 from fleetfreedom._registry import COMMANDS, ERROR_CODES
 from fleetfreedom.testing import Emulator

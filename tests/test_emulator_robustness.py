@@ -7,7 +7,6 @@ import json
 import random
 
 from emulator_wire import TIMEOUT, Wire, parse
-
 from fleetfreedom import decode_frame
 from fleetfreedom._registry import COMMANDS, ERROR_CODES
 from fleetfreedom.testing import Emulator

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from fleetfreedom.testing import Emulator, SeedError
 from fleetfreedom.testing._seed_schema import SCHEMA_FILE, seed_json_schema_text
 

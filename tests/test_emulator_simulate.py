@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from emulator_wire import Wire
-from test_emulator_cli import emulator_process
-
 from fleetfreedom import decode_frame
 from fleetfreedom.testing import Emulator
+from test_emulator_cli import emulator_process
 
 SEED: dict[str, Any] = {
     "Company": [{"id": 42, "parent": 42, "name": "Fleet Co"}],

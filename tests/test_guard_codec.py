@@ -12,8 +12,6 @@ import math
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
-
 from fleetfreedom import FrameError, RequestError, UnknownFrame
 from fleetfreedom._codec import (
     build_request,
@@ -26,6 +24,7 @@ from fleetfreedom._codec import (
     parse_body,
 )
 from fleetfreedom.events import AssetGeneralMerged, Broadcast
+from pydantic import BaseModel, ConfigDict, Field
 
 SUBSCRIBE = {"company": {"id": 42}, "subscriptionTypes": ["assetGeneral"]}
 

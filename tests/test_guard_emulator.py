@@ -16,13 +16,12 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pytest
-from pydantic import Field
 from emulator_wire import DEMO_LOGIN, DEMO_PASSWORD, Wire
-
 from fleetfreedom._registry import COMMANDS
 from fleetfreedom.testing import Emulator, Failure
 from fleetfreedom.testing._semantics import MAX_BATCH, Outcome, Push, _moment, _overlaps
 from fleetfreedom.testing._sessions import Session
+from pydantic import Field
 
 GLOBEX_LOGIN, GLOBEX_PASSWORD = "ops@globex.example", "globex-pass-77"
 VIEWER_LOGIN, VIEWER_PASSWORD = "viewer@acme.example", "viewer-pass-42"

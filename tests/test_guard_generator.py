@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_SCHEMA
 
-from generator import cli, memo, pipeline, write
+from generator import cli, memo, pipeline
 from generator.pipeline import Generated, generate_files, input_key
-from generator.write import diff_trees, read_tree, remove_leftovers, write_tree
+from generator.write.tree import diff_trees, read_tree, remove_leftovers, write_tree
+from generator.write.tree import tree as write
 
 # --------------------------------------------------------------------------------------------- check (behaviour 8)
 

@@ -23,11 +23,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
-
 from fleetfreedom import AsyncClient, Reconnected, RequestError, RequestTimeout
 from fleetfreedom.errors import CommandThrottled, SessionThrottled
 from fleetfreedom.events import Broadcast
+from websockets.asyncio.server import ServerConnection, serve
 
 COMPANY = 42
 GHOST = "5112a1ea-e1bd-4f6b-9c1d-guardghost"

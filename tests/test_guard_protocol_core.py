@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_client_protocol import only, ready
-
 from fleetfreedom import MalformedFrame
 from fleetfreedom._protocol import Emit, parse_duration
+from test_client_protocol import only, ready
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_SCHEMA, SCHEMA, run_generator
 
-from generator import emit_models, memo
+from generator import memo
+from generator.emit import models as emit_models
 from generator.pipeline import generate_files, load_api
-from generator.write import read_tree
+from generator.write.tree import read_tree
 
 TYPES = Path("types") / "api.yaml"
 # (name, text before, text after): the two edits a maintainer makes most, one line each
@@ -78,8 +79,8 @@ def test_damaged_cache_entries_are_made_again_not_believed(tmp_path: Path) -> No
 
 
 def test_the_chunked_yaml_export_is_the_plain_dump_of_the_real_schema(tmp_path: Path) -> None:
-    from generator.emit_exports import _dump, to_yaml
-    from generator.export_asyncapi import asyncapi
+    from generator.emit.asyncapi import asyncapi
+    from generator.emit.exports import _dump, to_yaml
 
     document = asyncapi(load_api(SCHEMA))
     with memo.active(tmp_path):

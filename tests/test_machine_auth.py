@@ -27,16 +27,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import GENERATED
 from faultproxy import FaultProxy
-from test_emulator_cli import emulator_process
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.http11 import Request
-
 from fleetfreedom import AsyncClient, Backoff, Client, Reconnected
 from fleetfreedom._machine_auth import MachineCredentials, authorization
 from fleetfreedom.errors import InvalidHash, MachineNotAllowed
 from fleetfreedom.events import AssetGeneralMerged, MachineMerged, SessionMachineMerged
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 from fleetfreedom.testing.pytest_plugin import MachineAccount
+from test_emulator_cli import emulator_process
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request
 
 COMPANY = 42
 WAIT = 10.0

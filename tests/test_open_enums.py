@@ -5,7 +5,6 @@ is never sent (issue 13 item 9)."""
 from __future__ import annotations
 
 import pytest
-
 from fleetfreedom import RequestError, build_request, decode_frame, encode_frame
 from fleetfreedom.commands.assets import GetAssetResponse
 from fleetfreedom.models.assets import AssetType

@@ -30,11 +30,10 @@ import trustme
 from client_faces import FACES, close_face, open_face
 from client_faces import run as run_bounded
 from faultproxy import FaultProxy
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.http11 import Request, Response
-
 from fleetfreedom import AsyncClient, Backoff, Reconnected, Reconnecting
 from fleetfreedom._protocol import Plan, Protocol, Ready, State
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
 
 WAIT = 10.0
 BASE, CAP, FLOOR = 0.05, 0.8, 0.02  # ceilings 0.05, 0.1, 0.2, 0.4, then the cap: 0.8

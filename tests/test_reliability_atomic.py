@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_SCHEMA, PROJECT, run_generator
 
-from generator.write import read_tree
+from generator.write.tree import read_tree
 
 
 def _tree_bytes(root: Path) -> dict[str, bytes]:
@@ -113,7 +113,7 @@ def test_a_killed_generation_leaves_old_or_new_never_a_mix(
 
 def test_a_running_generation_keeps_its_staging_folder(tmp_path: Path) -> None:
     """Only folders of processes that are gone are removed: a concurrent run's staging folder is left alone."""
-    from generator.write import remove_leftovers
+    from generator.write.tree import remove_leftovers
 
     out = tmp_path / "generated"
     out.mkdir()

@@ -13,12 +13,11 @@ import time
 from http import HTTPStatus
 
 import pytest
+from fleetfreedom import AsyncClient, TransportError
+from fleetfreedom.testing import Emulator
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
-
-from fleetfreedom import AsyncClient, TransportError
-from fleetfreedom.testing import Emulator
 
 
 def _non_loopback_address() -> str | None:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from test_decode_all import STRING_EXAMPLES, Examples
 
-from generator.model import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
+from generator.ir.nodes import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
 from generator.pipeline import load_api
 
 EXAMPLES = settings(

@@ -22,13 +22,12 @@ from typing import Any
 
 import pytest
 from emulator_wire import TIMEOUT, Wire, parse
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
-
 from fleetfreedom._registry import ERROR_CODES
 from fleetfreedom.testing import Emulator
 from fleetfreedom.testing._limits import Limits
 from fleetfreedom.testing._store import SqliteStore, StoreError
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 DENIED = ERROR_CODES["permissionDenied"]
 SERVICE = ERROR_CODES["service"]

@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from faultproxy import FaultProxy
-
 from fleetfreedom import (
     AsyncClient,
     Backoff,

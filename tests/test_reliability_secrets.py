@@ -12,12 +12,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from websockets.asyncio.client import connect
-
 import fleetfreedom as ff
+import pytest
 from fleetfreedom import AsyncClient, Client
 from fleetfreedom.testing import Emulator
+from websockets.asyncio.client import connect
 
 LOGIN = "a@b.c"
 KNOWN = "pw-Kn0wn!"  # the account's password

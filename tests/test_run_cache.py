@@ -63,7 +63,7 @@ def test_a_damaged_entry_is_regenerated(tmp_path: Path, full_run: dict[str, str]
 def test_a_description_edit_reuses_the_models_step_and_gives_what_a_full_run_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import emit_models
+    from generator.emit import models as emit_models
 
     schema = tmp_path / "schema"
     shutil.copytree(FIXTURE_SCHEMA, schema)
@@ -88,7 +88,7 @@ def test_a_description_edit_reuses_the_models_step_and_gives_what_a_full_run_giv
 
 def test_a_document_found_valid_is_not_validated_again_but_a_broken_edit_still_is(tmp_path: Path) -> None:
     from generator.diagnostics import SchemaError
-    from generator.loader import load_schema
+    from generator.load.documents import load_schema
 
     schema = tmp_path / "schema"
     shutil.copytree(FIXTURE_SCHEMA, schema)

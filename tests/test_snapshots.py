@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import SNAPSHOTS
 
-from generator.write import diff_trees, read_tree
+from generator.write.tree import diff_trees, read_tree
 
 EXPECTED = SNAPSHOTS / "minimal"
 

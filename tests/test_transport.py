@@ -20,11 +20,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from websockets.asyncio.server import ServerConnection, serve
-
-from fleetfreedom import AsyncClient, Client
+from fleetfreedom import AsyncClient, Client, ConnectionLost
 from fleetfreedom._transport import picows_available
-from fleetfreedom import ConnectionLost
+from websockets.asyncio.server import ServerConnection, serve
 
 BLOCKER = Path(__file__).resolve().parent / "fixtures" / "block_picows"
 NO_PICOWS = pytest.mark.skipif(not picows_available(), reason="picows is not installed")

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-
 from fleetfreedom import AsyncClient, Backoff, Client
 from fleetfreedom.commands.assets import GetAssetResponse
 from fleetfreedom.errors import WrongVersionKey

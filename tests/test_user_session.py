@@ -4,7 +4,6 @@ either is a FrameError that says so, not an AttributeError later (issue 13 items
 from __future__ import annotations
 
 import pytest
-
 from fleetfreedom import FrameError, Session, UserSession
 from fleetfreedom.models import SelfUser
 

@@ -27,9 +27,8 @@ from fleetfreedom._events import UnknownFrame
 from fleetfreedom._resource_base import absent_fields
 from pydantic import BaseModel, ValidationError
 
-from generator.model import Api
-from generator.pipeline import DEFAULT_CATALOGUE, load_api
-from generator.wire_compare import (
+from generator.ir.nodes import Api
+from generator.maintainer.wire_compare import (
     ENVELOPE_KEYS,
     MESSAGE_CLASSES,
     Reference,
@@ -39,6 +38,7 @@ from generator.wire_compare import (
     compare,
     load_reference,
 )
+from generator.pipeline import DEFAULT_CATALOGUE, load_api
 
 WIRE = DEFAULT_CATALOGUE / "vendor-wire" / "ts-dev.json"
 pytestmark = pytest.mark.skipif(

@@ -16,9 +16,9 @@ import pytest
 from conftest import FIXTURE_SCHEMA, SCHEMA, run_generator
 
 from generator.diagnostics import SchemaError
-from generator.model import Api
+from generator.ir.nodes import Api
+from generator.maintainer.wire_compare import WireReferenceError, compare, load_reference, render, vendor_kind
 from generator.pipeline import DEFAULT_CATALOGUE, load_api
-from generator.wire_compare import WireReferenceError, compare, load_reference, render, vendor_kind
 
 
 def _key(kind: str, optional: bool = True) -> dict[str, Any]:

@@ -21,13 +21,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from pydantic import BaseModel, ValidationError
-from test_reliability_codec import example_frames
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-
 import fleetfreedom as ff
+import pytest
 from fleetfreedom import AsyncClient, Backoff, Client, RawReply, Reconnected, RequestError
 from fleetfreedom._codec import decode_reporting
 from fleetfreedom._events import ServerMessage, UnknownFrame
@@ -36,6 +31,10 @@ from fleetfreedom._receipt import Mismatch
 from fleetfreedom._registry import COMMANDS, MESSAGES
 from fleetfreedom.commands.assets import GetAssetResponse
 from fleetfreedom.events import AssetGeneralMerged, SessionGeneralMerged
+from pydantic import BaseModel, ValidationError
+from test_reliability_codec import example_frames
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 WAIT = 10.0
 GHOST = "3f2b8c1e-0d4a-4e55-9a61-7c0f5e2d9b10"

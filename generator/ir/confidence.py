@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from .model import CONFIRMED_EVIDENCE, Evidence
+from .nodes import CONFIRMED_EVIDENCE, Evidence
 
 
 @dataclass(frozen=True)

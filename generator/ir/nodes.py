@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from .diagnostics import JsonPath
+from ..diagnostics import JsonPath
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..pipeline import CHANGELOG, Generated, generate_files, load_api
+from ..write.tree import write_tree
 from .changelog import Release, Version, plan_release, prepend_section, render_changelog, render_first_release
 from .diff import Impact, SchemaDiff, diff_apis
-from .pipeline import CHANGELOG, Generated, generate_files, load_api
 from .revisions import GIT_PREFIX, LoadedSchema, SourceError, load_side, revision_exists, tags
-from .write import write_tree
 
 API_FILE = "api.yaml"
 _VERSION_LINE = re.compile(r"^version:[^\n]*$", flags=re.MULTILINE)

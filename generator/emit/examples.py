@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AnyValue, Api, ArrayOf, Command, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
-from .signatures import Signature, key_annotation, request_fields, response_fields, signature
+from ..ir.nodes import AnyValue, Api, ArrayOf, Command, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
+from ..ir.queries import request_fields, response_fields
+from ..ir.signatures import Signature, key_annotation, signature
 
 _MAX_DEPTH = 3
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 
-from . import memo
-from .emit_docs import DOCS, PAGES
-from .export_asyncapi import asyncapi
-from .export_jsonschema import schema_bundle
-from .model import Api
+from .. import memo
+from ..ir.nodes import Api
+from .asyncapi import asyncapi
+from .docs import DOCS, PAGES
+from .jsonschema import schema_bundle
 
 ASYNCAPI_FILE = "asyncapi.yaml"
 SCHEMA_FILE = "schema.json"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import bundle
-from .model import Api
+from ..ir import queries
+from ..ir.nodes import Api
 
 
 def _line(value: Any) -> str:
@@ -33,8 +33,8 @@ def registry_data(api: Api) -> dict[str, Any]:
             "filter": c.filter,
             "errors": list(c.errors),
             "emits": list(c.emits),
-            "request_fields": [f.wire_name for f in bundle.fields_of(api, c.request.fields, c.request.from_type)],
-            "response_fields": [f.wire_name for f in bundle.fields_of(api, c.response.fields, c.response.from_type)],
+            "request_fields": [f.wire_name for f in queries.fields_of(api, c.request.fields, c.request.from_type)],
+            "response_fields": [f.wire_name for f in queries.fields_of(api, c.response.fields, c.response.from_type)],
             "confirmed": c.confirmed,
         }
         for c in api.commands
@@ -44,7 +44,7 @@ def registry_data(api: Api) -> dict[str, Any]:
             "name": m.name,
             "kind": m.kind,
             "payload": m.payload,
-            "payload_path": f"{package}.{bundle.model_module(api, m.payload)}:{m.payload_class}",
+            "payload_path": f"{package}.{queries.model_module(api, m.payload)}:{m.payload_class}",
             "event_path": f"{package}.events:{m.event_class}",
             "subscriptions": list(m.subscriptions),
             **({"aliases": list(m.aliases)} if m.aliases else {}),
@@ -54,14 +54,14 @@ def registry_data(api: Api) -> dict[str, Any]:
     types = [
         {
             "name": t.name,
-            "path": bundle.class_path(api, package, t.name),
+            "path": queries.class_path(api, package, t.name),
             "key": t.key,
             "owner": t.owner,
             "part_of": t.part_of,
             "version_slot": t.version_slot,
             "parts": list(t.parts),
             "fields": [f.wire_name for f in t.fields],
-            **({"aliases": aliases} if (aliases := bundle.wire_aliases(t)) else {}),
+            **({"aliases": aliases} if (aliases := queries.wire_aliases(t)) else {}),
         }
         for t in api.types
     ]
@@ -74,7 +74,7 @@ def registry_data(api: Api) -> dict[str, Any]:
         "package": package,
         "version": api.service.version,
         "default_url": api.service.default_url,
-        "reply_path": bundle.class_path(api, package, "Reply"),
+        "reply_path": queries.class_path(api, package, "Reply"),
         "commands": commands,
         "messages": messages,
         "types": types,

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
-from . import memo
+from .. import memo
 
 LINE_LENGTH = 120
 

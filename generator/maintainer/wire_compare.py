@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import bundle
-from .model import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
+from ..ir import queries
+from ..ir.nodes import AnyValue, Api, ArrayOf, Field, MapOf, Named, Primitive, TypeExpr, UnionOf
 
 # Keys every request or reply carries (api.yaml's envelope), and the TypeScript-only bookkeeping of Param classes.
 ENVELOPE_KEYS = frozenset({"reqId", "errorCode", "message", "errorDetails"})
@@ -313,7 +313,7 @@ def _pairs(api: Api, ref: Reference) -> Iterator[tuple[str, Body]]:
             (reply_cls, "response", command.response),
         ):
             if command_cls and command_cls in ref.commands:
-                fields = bundle.fields_of(api, body.fields, body.from_type)
+                fields = queries.fields_of(api, body.fields, body.from_type)
                 absent = dict(body.wire_absent)
                 if body.from_type:
                     absent.update(api.types_by_name[body.from_type].wire_absent)

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import jsonschema
 
-from .diagnostics import Diagnostic, SchemaError, did_you_mean
+from ..diagnostics import Diagnostic, SchemaError, did_you_mean
 from .source import SourceDocument, load_document
 
 _SINGLE_FILES = {
@@ -24,7 +24,7 @@ _SINGLE_FILES = {
 }
 _FOLDERS = {"enums": "enumsFile", "types": "typesFile", "commands": "commandsFile"}
 _REQUIRED_FILES = ("api.yaml", "errors.yaml", "subscriptions.yaml")
-PROJECT_METASCHEMA = Path(__file__).resolve().parent.parent / "schema" / "meta" / "schema.json"
+PROJECT_METASCHEMA = Path(__file__).resolve().parents[2] / "schema" / "meta" / "schema.json"
 
 
 @dataclass(frozen=True)

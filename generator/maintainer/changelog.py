@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .diagnostics import format_json_path
+from ..diagnostics import format_json_path
+from ..ir.nodes import Api
 from .diff import AREAS, Change, Impact, SchemaDiff
-from .model import Api
 
 Bump = Literal["major", "minor", "patch", "none"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from . import memo
-from .diagnostics import Diagnostic, JsonPath
+from .. import memo
+from ..diagnostics import Diagnostic, JsonPath
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import bundle
-from .emit_templates import annotation
-from .model import Api, Command, Field, Named, TypeExpr
+from .nodes import (
+    AnyValue,
+    Api,
+    ArrayOf,
+    Command,
+    Field,
+    MapOf,
+    Named,
+    Primitive,
+    TypeExpr,
+    UnionOf,
+)
+from .queries import request_fields
 
 TIMEOUT_ANNOTATION = "float | None"
 
@@ -70,14 +80,6 @@ def key_annotation(api: Api, expr: TypeExpr) -> str | None:
     return annotation(key.type) if key else None
 
 
-def request_fields(api: Api, command: Command) -> tuple[Field, ...]:
-    return bundle.fields_of(api, command.request.fields, command.request.from_type)
-
-
-def response_fields(api: Api, command: Command) -> tuple[Field, ...]:
-    return bundle.fields_of(api, command.response.fields, command.response.from_type)
-
-
 def _parameter(api: Api, f: Field, *, required: bool) -> Parameter:
     text = annotation(f.type)
     bare = key_annotation(api, f.type)
@@ -97,3 +99,21 @@ def signature(api: Api, command: Command) -> Signature:
     keywords.sort(key=lambda p: not p.required)
     keywords.append(Parameter("timeout", TIMEOUT_ANNOTATION, False, None))
     return Signature(command, command.resource, command.method, positional, tuple(keywords), command.response_class)
+
+
+def annotation(expr: TypeExpr) -> str:
+    """The Python annotation the generated models use for a type expression."""
+    if isinstance(expr, Named):
+        return expr.name
+    if isinstance(expr, ArrayOf):
+        return f"list[{annotation(expr.items)}]"
+    if isinstance(expr, MapOf):
+        return f"dict[str, {annotation(expr.values)}]"
+    if isinstance(expr, AnyValue):
+        return "Any"
+    if isinstance(expr, UnionOf):
+        return " | ".join(annotation(option) for option in expr.options)
+    assert isinstance(expr, Primitive)
+    if expr.format == "datetime":
+        return "datetime"
+    return {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}[expr.json_type]

@@ -68,10 +68,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
-from .build import ERROR_CODE_ENUM, SUBSCRIPTION_TYPE_ENUM
-from .diagnostics import JsonPath, format_json_path
-from .formats import INTEGER_RANGES, NUMBER_RANK
-from .model import (
+from ..diagnostics import JsonPath, format_json_path
+from ..ir.build import ERROR_CODE_ENUM, SUBSCRIPTION_TYPE_ENUM
+from ..ir.nodes import (
     AnyValue,
     Api,
     ArrayOf,
@@ -92,6 +91,7 @@ from .model import (
     TypeExpr,
     UnionOf,
 )
+from ..ir.primitives import INTEGER_RANGES, NUMBER_RANK
 
 
 class Impact(enum.IntEnum):
@@ -1124,7 +1124,7 @@ class _Differ:
                 after.code,
             )
         if before.group != after.group:
-            from .naming import error_base_class
+            from ..ir.naming import error_base_class
 
             old_base, new_base = error_base_class(before.group), error_base_class(after.group)
             self.add(

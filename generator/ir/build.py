@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
+from ..diagnostics import Diagnostic, JsonPath, SchemaError, did_you_mean
+from ..load.documents import SchemaDocuments
+from ..load.source import SourceDocument
 from . import naming
-from .formats import FORMAT_JSON_TYPE
-from .diagnostics import Diagnostic, JsonPath, SchemaError, did_you_mean
-from .loader import SchemaDocuments
-from .model import (
+from .nodes import (
     AnyValue,
     Api,
     ArrayOf,
@@ -40,8 +40,7 @@ from .model import (
     UnionOf,
     WireNote,
 )
-from .source import SourceDocument
-
+from .primitives import FORMAT_JSON_TYPE
 
 ERROR_CODE_ENUM = "ErrorCode"
 SUBSCRIPTION_TYPE_ENUM = "SubscriptionType"

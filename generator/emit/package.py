@@ -15,10 +15,9 @@ from typing import Any
 
 import jinja2
 
-from . import bundle, memo, naming
-from .emit_registry import render_registry
-from .model import (
-    AnyValue,
+from .. import memo
+from ..ir import naming, queries
+from ..ir.nodes import (
     Api,
     ArrayOf,
     Command,
@@ -32,8 +31,10 @@ from .model import (
     TypeExpr,
     UnionOf,
 )
+from ..ir.signatures import annotation
+from .registry import render_registry
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PACKAGE_TEMPLATES = TEMPLATES / "package"
 
 
@@ -66,24 +67,6 @@ def md(value: object) -> str:
     """Text safe in a Markdown table cell or paragraph: no pipes breaking tables, no raw HTML."""
     text = " ".join(str(value).split())
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-
-
-def annotation(expr: TypeExpr) -> str:
-    """The Python annotation the generated models use for a type expression."""
-    if isinstance(expr, Named):
-        return expr.name
-    if isinstance(expr, ArrayOf):
-        return f"list[{annotation(expr.items)}]"
-    if isinstance(expr, MapOf):
-        return f"dict[str, {annotation(expr.values)}]"
-    if isinstance(expr, AnyValue):
-        return "Any"
-    if isinstance(expr, UnionOf):
-        return " | ".join(annotation(option) for option in expr.options)
-    assert isinstance(expr, Primitive)
-    if expr.format == "datetime":
-        return "datetime"
-    return {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}[expr.json_type]
 
 
 # attributes of the hand-written clients; a resource (``client.<name>``) must not take one of these names
@@ -192,7 +175,7 @@ class ResourcePlan:
 
     def method(self, command_name: str) -> Method:
         c = self.api.commands_by_name[command_name]
-        fields = bundle.fields_of(self.api, c.request.fields, c.request.from_type)
+        fields = queries.fields_of(self.api, c.request.fields, c.request.from_type)
         first_required = next((f for f in fields if f.required), None)
         params = tuple(
             Parameter(
@@ -289,12 +272,12 @@ class ResourcePlan:
         for r in resources:
             for name in r.commands:
                 c = self.api.commands_by_name[name]
-                for f in bundle.fields_of(self.api, c.request.fields, c.request.from_type):
-                    pairs += [(bundle.model_module(self.api, n), n) for n in _named(f.type)]
+                for f in queries.fields_of(self.api, c.request.fields, c.request.from_type):
+                    pairs += [(queries.model_module(self.api, n), n) for n in _named(f.type)]
                     pairs += [("params", param_class(n)) for n in self.param_types_of(f.type)]
             for u in self.updates(r):
                 for f in u.fields:
-                    pairs += [(bundle.model_module(self.api, n), n) for n in _named(f.type)]
+                    pairs += [(queries.model_module(self.api, n), n) for n in _named(f.type)]
                     pairs += [("params", param_class(n)) for n in self.param_types_of(f.type)]
         return [(module, names) for module, names in _grouped(pairs)]
 
@@ -314,7 +297,7 @@ class ResourcePlan:
         todo = [
             n
             for c in self.api.commands
-            for f in bundle.fields_of(self.api, c.request.fields, c.request.from_type)
+            for f in queries.fields_of(self.api, c.request.fields, c.request.from_type)
             for n in self.param_types_of(f.type)
         ]
         while todo:
@@ -346,7 +329,7 @@ class ResourcePlan:
         pairs: list[tuple[str, str]] = []
         for t in self.param_types():
             for f in t.fields:
-                pairs += [(bundle.model_module(self.api, n), n) for n in _named(f.type)]
+                pairs += [(queries.model_module(self.api, n), n) for n in _named(f.type)]
         return _grouped(pairs)
 
     def param_stdlib_imports(self) -> list[str]:
@@ -418,13 +401,13 @@ def context(api: Api) -> dict[str, Any]:
     package = api.service.package
 
     def class_path(type_name: str) -> str:
-        return bundle.class_path(api, package, type_name)
+        return queries.class_path(api, package, type_name)
 
     return {
         "model_exports": _model_exports(api),
         "command_exports": _command_exports(api),
         "payload_modules": _payload_modules(api),
-        "payload_alias": {m.name: _module_alias(bundle.model_module(api, m.payload)) for m in api.messages},
+        "payload_alias": {m.name: _module_alias(queries.model_module(api, m.payload)) for m in api.messages},
         "lazy_exports": _lazy_exports(api),
         "event_bases": EVENT_BASES,
         "group_descriptions": GROUP_DESCRIPTIONS,
@@ -432,7 +415,7 @@ def context(api: Api) -> dict[str, Any]:
         "service": api.service,
         "package": package,
         "class_path": class_path,
-        "model_module": lambda name: bundle.model_module(api, name),
+        "model_module": lambda name: queries.model_module(api, name),
         "resources": ResourcePlan(api),
         "param_class": param_class,
         "client_shortcuts": CLIENT_SHORTCUTS,
@@ -475,11 +458,11 @@ def _grouped(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
 
 def _model_exports(api: Api) -> list[tuple[str, list[str]]]:
     names = [*api.types_by_name, *api.enums_by_name]
-    pairs = [(bundle.model_module(api, name).split(".", 1)[1], name) for name in names]
-    pairs.append((bundle.model_module(api, "Reply").split(".", 1)[1], "Reply"))
+    pairs = [(queries.model_module(api, name).split(".", 1)[1], name) for name in names]
+    pairs.append((queries.model_module(api, "Reply").split(".", 1)[1], "Reply"))
     for m in api.messages:
         if m.envelope:
-            pairs.append((bundle.model_module(api, m.payload).split(".", 1)[1], m.payload_class))
+            pairs.append((queries.model_module(api, m.payload).split(".", 1)[1], m.payload_class))
     return _grouped(pairs)
 
 
@@ -497,7 +480,7 @@ def _module_alias(module: str) -> str:
 
 
 def _payload_modules(api: Api) -> list[tuple[str, str]]:
-    modules = sorted({bundle.model_module(api, m.payload) for m in api.messages})
+    modules = sorted({queries.model_module(api, m.payload) for m in api.messages})
     return [(module, _module_alias(module)) for module in modules]
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .build import ERROR_CODE_ENUM, REPLY_ENVELOPE_TYPE
-from .model import (
+from ..ir.build import ERROR_CODE_ENUM, REPLY_ENVELOPE_TYPE
+from ..ir.nodes import (
     AnyValue,
     Api,
     ArrayOf,
@@ -24,28 +24,11 @@ from .model import (
     TypeExpr,
     UnionOf,
 )
+from ..ir.queries import class_path, fields_of, model_module, wire_aliases
 
 BASE = "fleetfreedom._base"
-ENVELOPE_SECTION = "api"
 
 _STRING_FORMATS = {"datetime": "date-time"}
-
-
-def model_module(api: Api, type_name: str) -> str:
-    """The generated module (relative to the package) that holds an object type or enum."""
-    if type_name == REPLY_ENVELOPE_TYPE:
-        return f"models.{_envelope_module(api)}"
-    return f"models.{api.sections_by_id[api.section_of(type_name)].module}"
-
-
-def _envelope_module(api: Api) -> str:
-    section = api.sections_by_id.get(ENVELOPE_SECTION) or api.sections[0]
-    return section.module
-
-
-def class_path(api: Api, package: str, type_name: str) -> str:
-    """``fleetfreedom.models.assets:AssetGeneral``."""
-    return f"{package}.{model_module(api, type_name)}:{type_name}"
 
 
 def _ref(api: Api, name: str) -> dict[str, Any]:
@@ -110,11 +93,6 @@ def _enum_schema(enum: EnumType) -> dict[str, Any]:
     }
 
 
-def wire_aliases(t: ObjectType) -> list[list[str]]:
-    """[alternate spelling, wire name] for every ``x-wire`` alias of the type's fields."""
-    return [[alias, f.wire_name] for f in t.fields if f.wire is not None for alias in f.wire.aliases]
-
-
 def _type_def(api: Api, t: ObjectType) -> dict[str, Any]:
     out = object_schema(api, t.fields, t.description, present=_key(t))
     if t.key_ref:
@@ -122,10 +100,6 @@ def _type_def(api: Api, t: ObjectType) -> dict[str, Any]:
     elif wire_aliases(t):  # accepts the alternate spellings on receipt (fleetfreedom/_aliases.py)
         out["customBasePath"] = "fleetfreedom._aliases.AliasedModel"
     return out
-
-
-def fields_of(api: Api, fields: tuple[Field, ...], from_type: str | None) -> tuple[Field, ...]:
-    return api.types_by_name[from_type].fields if from_type else fields
 
 
 def bundle(api: Api) -> dict[str, Any]:

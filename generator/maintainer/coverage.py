@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .model import AnyValue, Api, ArrayOf, Field, MapOf, Named, ObjectType, Primitive, TypeExpr
+from ..ir.nodes import AnyValue, Api, ArrayOf, Field, MapOf, Named, ObjectType, Primitive, TypeExpr
 
 Status = Literal["ok", "omitted", "different", "missing"]
 COLUMNS = ("catalogue", "schema", "omitted", "missing", "different", "schema only")

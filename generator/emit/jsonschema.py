@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import bundle
-from .formats import INTEGER_RANGES
-from .model import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr, UnionOf
+from ..ir import queries
+from ..ir.nodes import AnyValue, Api, ArrayOf, EnumType, Field, MapOf, Named, ObjectType, Primitive, TypeExpr, UnionOf
+from ..ir.primitives import INTEGER_RANGES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BUNDLE_PREFIX = "#/$defs/"
@@ -99,7 +99,7 @@ def object_type_schema(api: Api, t: ObjectType, ref_prefix: str = BUNDLE_PREFIX)
         "x-parts": list(t.parts) if t.parts else None,
         "x-key-ref": True if t.key_ref else None,
         "x-replaced-by": t.replaced_by,
-        "x-python-class": bundle.class_path(api, api.service.package, t.name),
+        "x-python-class": queries.class_path(api, api.service.package, t.name),
     }
     out.update({k: v for k, v in extras.items() if v is not None})
     return out
@@ -120,7 +120,7 @@ def enum_schema(api: Api, enum: EnumType) -> dict[str, Any]:
     if enum.replaced_by:
         out["x-replaced-by"] = enum.replaced_by
     out["x-section"] = enum.section
-    out["x-python-class"] = bundle.class_path(api, api.service.package, enum.name)
+    out["x-python-class"] = queries.class_path(api, api.service.package, enum.name)
     return out
 
 

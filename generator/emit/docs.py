@@ -18,11 +18,9 @@ from typing import Any
 
 import jinja2
 
-from . import bundle, naming
-from .emit_templates import GROUP_DESCRIPTIONS, environment
-from .confidence import LEVELS, level_of
-from .examples import example, example_object, reply_frame, request_frame
-from .model import (
+from ..ir import naming, queries
+from ..ir.confidence import LEVELS, level_of
+from ..ir.nodes import (
     AnyValue,
     Api,
     ArrayOf,
@@ -30,16 +28,25 @@ from .model import (
     ErrorCodeDef,
     Field,
     MapOf,
-    Message,
     Named,
-    ObjectType,
     Primitive,
-    Subscription,
     TypeExpr,
     UnionOf,
     is_confirmed,
 )
-from .signatures import Signature, request_fields, response_fields, signature
+from ..ir.queries import (
+    TypeUses,
+    commands_returning,
+    delivered_by,
+    emitted_by,
+    parts_of,
+    request_fields,
+    response_fields,
+    type_uses,
+)
+from ..ir.signatures import Signature, signature
+from .examples import example, example_object, reply_frame, request_frame
+from .package import GROUP_DESCRIPTIONS, environment
 
 DOCS = "docs"  # folder under generated/ holding mkdocs.yml
 PAGES = "pages"  # mkdocs docs_dir, relative to DOCS
@@ -261,58 +268,6 @@ class Links:
 # --- facts the templates show ------------------------------------------------------------------------
 
 
-def delivered_by(api: Api, type_name: str) -> list[tuple[Subscription, Message]]:
-    """(subscription, message) pairs that push objects of a type."""
-    subs = {s.name: s for s in api.subscriptions}
-    out = []
-    for m in api.messages:
-        if m.payload == type_name:
-            out += [(subs[name], m) for name in m.subscriptions if name in subs]
-    return out
-
-
-def parts_of(api: Api, t: ObjectType) -> list[ObjectType]:
-    return [p for p in api.types if p.part_of == t.name]
-
-
-def emitted_by(api: Api, message: str) -> list[Command]:
-    return [c for c in api.commands if message in c.emits]
-
-
-def commands_returning(api: Api, error: str) -> list[Command]:
-    return [c for c in api.commands if error in c.errors]
-
-
-@dataclass(frozen=True)
-class TypeUses:
-    """The commands a type appears in: in the reply ("returned by") or in the request ("accepted by")."""
-
-    returned: list[Command] = field(default_factory=list)
-    accepted: list[Command] = field(default_factory=list)
-
-
-def _named_in(expr: TypeExpr) -> Iterable[str]:
-    if isinstance(expr, Named):
-        yield expr.name
-    elif isinstance(expr, ArrayOf):
-        yield from _named_in(expr.items)
-    elif isinstance(expr, MapOf):
-        yield from _named_in(expr.keys)
-        yield from _named_in(expr.values)
-
-
-def type_uses(api: Api) -> dict[str, TypeUses]:
-    """Per type and enum name, the commands whose request or response fields name it directly."""
-    uses: dict[str, TypeUses] = {}
-    for c in api.commands:
-        for fields, kind in ((response_fields(api, c), "returned"), (request_fields(api, c), "accepted")):
-            for name in sorted({n for f in fields for n in _named_in(f.type)}):
-                found = getattr(uses.setdefault(name, TypeUses()), kind)
-                if c not in found:
-                    found.append(c)
-    return uses
-
-
 def frame_text(frame: tuple[str, dict[str, object]]) -> str:
     """A frame as shown in the docs: its name, a space, the body (indented for reading; one line on the wire)."""
     name, body = frame
@@ -480,7 +435,7 @@ def _context(
         "reply_frame": lambda c: reply_frame(api, c),
         "example_object": lambda name: example_object(api, name),
         "type_uses": lambda name: uses.get(name, TypeUses()),
-        "class_path": lambda name: bundle.class_path(api, api.service.package, name),
+        "class_path": lambda name: queries.class_path(api, api.service.package, name),
         "command_module": lambda c: f"{api.service.package}.commands.{api.sections_by_id[c.section].module}",
         "exceptions_module": exceptions_module(),
         "group_descriptions": GROUP_DESCRIPTIONS,

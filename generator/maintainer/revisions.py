@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import SchemaError
-from .model import Api
-from .pipeline import load_api
+from ..diagnostics import SchemaError
+from ..ir.nodes import Api
+from ..pipeline import load_api
 
 GIT_PREFIX = "git:"
 

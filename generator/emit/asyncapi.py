@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import naming
-from .build import REPLY_ENVELOPE_TYPE
-from .export_jsonschema import definitions, object_schema
-from .model import Api, Command, Field, Message, is_confirmed
-from .signatures import request_fields, response_fields
+from ..ir import naming
+from ..ir.build import REPLY_ENVELOPE_TYPE
+from ..ir.nodes import Api, Command, Field, Message, is_confirmed
+from ..ir.queries import request_fields, response_fields
+from .jsonschema import definitions, object_schema
 
 VERSION = "3.0.0"
 CHANNEL = "socket"

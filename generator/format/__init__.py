@@ -1,0 +1,1 @@
+"""Step 4, format: black behind a content-hash cache, on all cores."""

@@ -1,0 +1,1 @@
+"""Step 5, write: generated/ swapped in atomically, or compared with what would be written."""
