@@ -37,7 +37,6 @@ from ._cache_core import (
     list_command,
     list_field,
     piece,
-    root_of,
     subscription_piece,
     type_name,
 )
@@ -46,6 +45,7 @@ from ._events import BroadcastMessage, Deleted, Event, Merged, Suspended
 from ._exceptions import ApiError, FleetFreedomError
 from ._protocol import State
 from ._registry import SUBSCRIPTIONS
+from ._shapes import root_of
 
 if TYPE_CHECKING:
     from ._async import AsyncClient

@@ -22,7 +22,6 @@ import json
 import logging
 import struct
 import time
-import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel
 
 from ._registry import COMMANDS, MESSAGES, SUBSCRIPTIONS, TYPES
+from ._shapes import parts_of, root_of, unwrap
 from ._specs import CommandSpec
 
 log = logging.getLogger("fleetfreedom.cache")
@@ -70,20 +70,6 @@ def piece(name: str) -> Piece | None:
     root = spec.part_of if spec.part_of in TYPES else name
     width = len(TYPES[root].parts) if TYPES[root].parts else 1
     return Piece(name, root, spec.version_slot or 0, width, spec.key, spec.owner)
-
-
-@cache
-def parts_of(root: str) -> tuple[tuple[int, str], ...]:
-    """``(slot, part)`` of a composite, or ``((0, root),)`` for a plain object."""
-    spec = TYPES.get(root)
-    if spec is None or not spec.parts:
-        return ((0, root),)
-    return tuple((slot, name) for slot, name in enumerate(spec.parts) if name is not None and piece(name))
-
-
-def root_of(name: str) -> str:
-    p = piece(name)
-    return p.root if p is not None else name
 
 
 @cache
@@ -159,18 +145,10 @@ def nested_parts(root: str) -> dict[str, str]:
     for _, part in parts_of(root):
         part_cls = TYPES[part].cls
         for name, info in cls.model_fields.items():
-            if part_cls in _unwrap(hints.get(name)):
+            members, is_list = unwrap(hints.get(name))
+            if part_cls in members and not is_list:
                 out[part] = info.alias or name
     return out
-
-
-def _unwrap(annotation: Any) -> tuple[Any, ...]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return tuple(a for arg in typing.get_args(annotation) for a in _unwrap(arg))
-    return (annotation,)
 
 
 def version_of(v: object, slot: int, width: int) -> int | None:

@@ -7,13 +7,12 @@ emulator without new code.
 
 from __future__ import annotations
 
-import types
-import typing
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from .._registry import COMMANDS, ERROR_CODES, MESSAGES, SUBSCRIPTIONS, TYPES
+from .._shapes import parts_of, root_of, unwrap
 from .._specs import CommandSpec, TypeSpec
 
 KEY_FIELDS = ("id", "login", "key", "handle", "code", "guid")
@@ -54,62 +53,19 @@ def _type_names_by_class() -> dict[Any, str]:
     return {spec.cls: name for name, spec in TYPES.items()}
 
 
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """``list[Asset] | None`` -> ``(Asset, True)``; ``Asset | None`` -> ``(Asset, False)``."""
-    is_list = False
-    for _ in range(6):  # Optional, Annotated and list nest a few levels at most
-        origin = typing.get_origin(annotation)
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = args[0] if len(args) == 1 else Any
-        elif origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (list, tuple):
-            is_list = True
-            annotation = typing.get_args(annotation)[0]
-        else:
-            break
-    return annotation, is_list
-
-
 @cache
 def field_type(model: type[Any], wire_name: str) -> FieldType:
     """What a (request or response) model's field named ``wire_name`` on the wire holds."""
     for name, info in model.model_fields.items():
         if (info.alias or name) == wire_name:
-            inner, is_list = _unwrap(info.annotation)
+            members, is_list = unwrap(info.annotation)
+            inner = members[0] if len(members) == 1 else Any
             return FieldType(_type_names_by_class().get(inner), is_list)
     return FieldType(None, False)
 
 
-def root_of(type_name: str) -> str:
-    """The stored object a type belongs to: a part's composite, or the type itself."""
-    spec = TYPES.get(type_name)
-    return spec.part_of if spec is not None and spec.part_of else type_name
-
-
 def type_spec(type_name: str) -> TypeSpec | None:
     return TYPES.get(type_name)
-
-
-def slot_of(type_name: str) -> int:
-    """The ``v`` slot a type owns: its version slot when it is a part, else 0."""
-    spec = TYPES.get(type_name)
-    return spec.version_slot if spec is not None and spec.version_slot is not None else 0
-
-
-def width_of(root: str) -> int:
-    """How many versions the ``v`` array of a root object holds."""
-    spec = TYPES.get(root)
-    return len(spec.parts) if spec is not None and spec.parts else 1
-
-
-def parts_of(root: str) -> list[tuple[int, str]]:
-    """``(slot, part name)`` of a composite, or ``[(0, root)]`` for a plain object."""
-    spec = TYPES.get(root)
-    if spec is None or not spec.parts:
-        return [(0, root)]
-    return [(slot, name) for slot, name in enumerate(spec.parts) if name is not None]
 
 
 def slot_fields(root: str) -> dict[int, frozenset[str]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .._registry import TYPES
 from .._specs import CommandSpec
+from .. import _shapes as shapes
 from . import _catalog as catalog
 from ._semantics import ALLOWED_SUBSCRIPTIONS, Outcome, Semantics
 from ._sessions import Session
@@ -61,7 +62,7 @@ def check(semantics: Semantics, spec: CommandSpec, session: Session, body: dict[
     """The refusal of a write the session may not make, or None when it may go ahead."""
     if not session.logged_in or not _is_write(spec):
         return None
-    root = catalog.root_of(spec.object) if spec.object is not None else None
+    root = shapes.root_of(spec.object) if spec.object is not None else None
     root_spec = TYPES.get(root) if root is not None else None
     if root_spec is not None and root_spec.key and root_spec.owner is None and spec.verb in WRITE_VERBS:
         return _denied(f"{spec.name}: {root} objects belong to the service provider; no company may change them")
@@ -104,7 +105,7 @@ def _differs(semantics: Semantics, session: Session, field_name: str, value: Any
 
 def take_passwords(spec: CommandSpec, body: dict[str, Any]) -> list[tuple[str, str]]:
     """``(login, password)`` of every user in a user write, removed from ``body`` so it never becomes data."""
-    if spec.object is None or catalog.root_of(spec.object) != "User" or not _is_write(spec):
+    if spec.object is None or shapes.root_of(spec.object) != "User" or not _is_write(spec):
         return []
     taken = []
     for obj in _objects(body):

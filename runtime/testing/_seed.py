@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .._registry import TYPES
-from . import _catalog as catalog
+from .. import _shapes as shapes
 from ._seed_schema import item_model
 from ._semantics import ALLOWED_SUBSCRIPTIONS
 from ._sessions import Passwords
@@ -100,8 +100,8 @@ def _store_one(
     data.pop("v", None)
     if allowed is not None:
         data[ALLOWED_SUBSCRIPTIONS] = list(allowed)
-    filled = {slot for slot, _ in catalog.parts_of(root)}
-    store.put(Record(root, key, data, [1 if s in filled else 0 for s in range(catalog.width_of(root))]))
+    filled = {slot for slot, _ in shapes.parts_of(root)}
+    store.put(Record(root, key, data, [1 if s in filled else 0 for s in range(shapes.width_of(root))]))
     if password is not None:
         passwords.set(str(key), str(password))
 

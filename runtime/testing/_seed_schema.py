@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .._registry import COMMANDS, TYPES
-from . import _catalog as catalog
+from .. import _shapes as shapes
 
 SCHEMA_FILE = "seed.schema.json"
 SCHEMA_ID = "https://fleetfreedom.invalid/emulator/seed.schema.json"
@@ -32,7 +32,7 @@ USER_EXTRAS: dict[str, Any] = {
 
 def seed_types() -> list[str]:
     """The object types a seed may hold: every stored object some command acts on, by name."""
-    roots = {catalog.root_of(spec.object) for spec in COMMANDS.values() if spec.object}
+    roots = {shapes.root_of(spec.object) for spec in COMMANDS.values() if spec.object}
     return sorted(r for r in roots if r in TYPES and TYPES[r].key and not TYPES[r].part_of)
 
 

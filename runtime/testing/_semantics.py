@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from .._registry import MESSAGES, SUBSCRIPTIONS, TYPES
 from .._specs import CommandSpec
+from .. import _shapes as shapes
 from . import _catalog as catalog
 from ._machines import Machines
 from ._sessions import (
@@ -297,7 +298,7 @@ class Semantics:
     # ------------------------------------------------------------------ pushes
 
     def _merged_pushes(self, record: Record, slots: Iterable[int]) -> list[Push]:
-        parts = dict(catalog.parts_of(record.root))
+        parts = dict(shapes.parts_of(record.root))
         companies = self._fanout_companies(record)
         pushes = []
         for slot in sorted(set(slots)):
@@ -327,7 +328,7 @@ class Semantics:
 
     def _get(self, spec: CommandSpec, session: Session, sent: dict[str, Any], full: dict[str, Any]) -> Outcome:
         assert spec.object is not None
-        root = catalog.root_of(spec.object)
+        root = shapes.root_of(spec.object)
         if not spec.request_fields or spec.request_fields[0] not in sent:
             raise Failure("invalidData", f"{spec.name} needs {spec.request_fields[:1]}")
         key = catalog.key_value(sent[spec.request_fields[0]])
@@ -345,7 +346,7 @@ class Semantics:
         # an Asset command), else those of the command's object (the parts of a composite)
         item_spec = TYPES.get(item_type)
         stored_apart = item_spec is not None and item_spec.key is not None and not item_spec.part_of
-        root = catalog.root_of(item_type if stored_apart else spec.object)
+        root = shapes.root_of(item_type if stored_apart else spec.object)
         filter_field = spec.filter if spec.filter in sent else None
         filter_value = catalog.key_value(sent[filter_field]) if filter_field else None
         if filter_field:
@@ -460,7 +461,7 @@ class Semantics:
         name = spec.name if spec is not None else "merge"
         if not isinstance(obj, dict):
             raise Failure("invalidData", f"{name}: expected an object")
-        root = catalog.root_of(spec.object if spec is not None and spec.object else obj_type)
+        root = shapes.root_of(spec.object if spec is not None and spec.object else obj_type)
         root_spec = TYPES.get(root)
         key_field = root_spec.key if root_spec is not None and root_spec.key else "id"
         owner_field = root_spec.owner if root_spec is not None else None
@@ -510,8 +511,8 @@ class Semantics:
                 raise Failure("permissionDenied", f"no right to create in company {owner!r}")
         if key is None:
             key = self.store.next_id(root) if key_field == "id" else str(uuid.uuid4())
-        width = catalog.width_of(root)
-        filled = {slot for slot, _ in catalog.parts_of(root)}
+        width = shapes.width_of(root)
+        filled = {slot for slot, _ in shapes.parts_of(root)}
         record = Record(root, key, {key_field: key, **changes}, [1 if s in filled else 0 for s in range(width)])
         self.store.put(record)
         return record, self._merged_pushes(record, filled)
@@ -548,7 +549,7 @@ class Semantics:
     def _state_change(self, spec: CommandSpec, session: Session, sent: dict[str, Any], full: dict[str, Any]) -> Outcome:
         field_name = spec.request_fields[0]
         assert spec.object is not None
-        record, pushes = self._state_one(spec, session, catalog.root_of(spec.object), sent[field_name], spec.verb)
+        record, pushes = self._state_one(spec, session, shapes.root_of(spec.object), sent[field_name], spec.verb)
         out_field = spec.response_fields[0] if spec.response_fields else field_name
         assert spec.object is not None
         return Outcome({out_field: self.view(record, self._response_type(spec, out_field, spec.object))}, pushes=pushes)
@@ -612,7 +613,7 @@ class Semantics:
         out_field = spec.response_fields[0] if spec.response_fields else field_name
         result_type = self._response_type(spec, out_field, spec.object)
         item_type = catalog.field_type(spec.request_class, field_name).type_name or spec.object
-        root_spec = TYPES.get(catalog.root_of(spec.object))
+        root_spec = TYPES.get(shapes.root_of(spec.object))
         key_field = root_spec.key if root_spec is not None and root_spec.key else "id"
         results: list[dict[str, Any]] = []
         pushes: list[Push] = []
@@ -622,7 +623,7 @@ class Semantics:
                 if spec.verb == "multiMerge":
                     record, item_pushes = self._merge_one(spec, session, item, item_type, create=True)
                 else:
-                    root = catalog.root_of(spec.object)
+                    root = shapes.root_of(spec.object)
                     record, item_pushes = self._state_one(spec, session, root, item, "remove")
             except Failure as failure:
                 failures.append(failure)
@@ -642,7 +643,7 @@ class Semantics:
     def _clear(self, spec: CommandSpec, session: Session, sent: dict[str, Any], full: dict[str, Any]) -> Outcome:
         """Delete for good every object of the command's type that names the given object (logs of an asset)."""
         assert spec.object is not None
-        root = catalog.root_of(spec.object)
+        root = shapes.root_of(spec.object)
         field_name = spec.request_fields[0]
         value = catalog.key_value(sent[field_name])
         self._check_target(spec, session, field_name, value)
@@ -657,7 +658,7 @@ class Semantics:
 
     def server_merge(self, type_name: str, obj: dict[str, Any]) -> tuple[dict[str, Any], list[Push]]:
         """Create or update an object as the server itself would (no session, no version check)."""
-        root = catalog.root_of(type_name)
+        root = shapes.root_of(type_name)
         spec = TYPES.get(root)
         key_field = spec.key if spec is not None and spec.key else "id"
         record = self.store.get(root, obj.get(key_field)) if obj.get(key_field) not in (None, 0, "") else None
@@ -668,7 +669,7 @@ class Semantics:
 
     def server_state_change(self, type_name: str, key: Any, verb: str) -> tuple[dict[str, Any], list[Push]]:
         """remove / restore / suspend / revive an object as the server itself would."""
-        root = catalog.root_of(type_name)
+        root = shapes.root_of(type_name)
         record, pushes = self._state_one(None, None, root, key, verb)
         return self.view(record, root), pushes
 

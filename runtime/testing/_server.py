@@ -709,7 +709,7 @@ class Emulator:
 
     def get_object(self, type_name: str, key: Any) -> dict[str, Any] | None:
         """The stored object (as ``type_name``, a part or the whole), or None."""
-        from ._catalog import root_of
+        from .._shapes import root_of
 
         def run() -> dict[str, Any] | None:
             record = self.store.get(root_of(type_name), key)
