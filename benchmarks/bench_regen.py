@@ -41,7 +41,7 @@ DCG_ALONE = """
 import json, sys
 import datamodel_code_generator as dcg
 from generator.emit.models import dcg_options
-dcg.generate(open(sys.argv[1]).read(), **dcg_options(json.load(open(sys.argv[2]))))
+dcg.generate(open(sys.argv[1]).read(), **dcg_options(json.load(open(sys.argv[2])), sys.argv[3]))
 """
 
 
@@ -79,7 +79,14 @@ def main() -> int:
         timed([PYTHON, "-m", "generator", "generate", "--schema", str(schema), "--out", str(edit_out)])  # warm
 
         jobs = {
-            "dcg": [PYTHON, "-c", DCG_ALONE, str(work / "bundle.json"), str(work / "aliases.json")],
+            "dcg": [
+                PYTHON,
+                "-c",
+                DCG_ALONE,
+                str(work / "bundle.json"),
+                str(work / "aliases.json"),
+                api.service.package,
+            ],
             "cold": [PYTHON, "-m", "generator", "generate", "--no-cache", "--out", str(work / "cold")],
             "check": [PYTHON, "-m", "generator", "check", "--out", str(warm)],
             "edit": [PYTHON, "-m", "generator", "generate", "--schema", str(schema), "--out", str(edit_out)],

@@ -12,16 +12,16 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-# subcommand -> (module, one-line help)
+# subcommand -> (module, one-line help); modules relative to this package, whatever it is named
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "emulator": ("fleetfreedom.testing._cli", "run a local Fleet Freedom server (for tests and demos)"),
-    "call": ("fleetfreedom._client_cli", "send one command and print the typed reply as JSON"),
-    "tail": ("fleetfreedom._client_cli", "subscribe and print sync events as they arrive"),
+    "emulator": (".testing._cli", "run a local Fleet Freedom server (for tests and demos)"),
+    "call": ("._client_cli", "send one command and print the typed reply as JSON"),
+    "tail": ("._client_cli", "subscribe and print sync events as they arrive"),
 }
 
 
 def _available(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    return importlib.util.find_spec(module, __package__) is not None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,9 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(module=module)
         if argv[:1] == [name]:  # only the chosen subcommand's module is imported
-            importlib.import_module(module).add_arguments(sub, name)
+            importlib.import_module(module, __package__).add_arguments(sub, name)
     args = parser.parse_args(argv)
     try:
-        return int(importlib.import_module(args.module).run(args))
+        return int(importlib.import_module(args.module, __package__).run(args))
     except KeyboardInterrupt:
         return 130

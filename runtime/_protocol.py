@@ -40,16 +40,15 @@ log = logging.getLogger("fleetfreedom")
 _PLAIN_PUSHES = frozenset(name for name, spec in MESSAGES.items() if spec.kind in ("merged", "deleted", "suspended"))
 
 
-def _code(name: str, default: int) -> int:
-    return ERROR_CODES.get(name, default)
-
-
+# Codes the client acts on by name. Their numbers are the schema's (errors.yaml); the generator refuses a schema
+# without one of them (RUNTIME_ERROR_NAMES in generator/ir/build.py), so these lookups cannot fail.
 SUCCESS = 0
-SESSION_EXPIRED = _code("sessionExpired", 7)
-USER_NOT_LOGGED_IN = _code("userNotLoggedIn", 8)
-PASSWORD_EXPIRED = _code("passwordExpired", 16)
-SESSION_THROTTLED = _code("sessionThrottled", 73)
-COMMAND_THROTTLED = _code("commandThrottled", 105)
+SESSION_EXPIRED = ERROR_CODES["sessionExpired"]
+USER_NOT_LOGGED_IN = ERROR_CODES["userNotLoggedIn"]
+PASSWORD_EXPIRED = ERROR_CODES["passwordExpired"]
+SESSION_THROTTLED = ERROR_CODES["sessionThrottled"]
+COMMAND_THROTTLED = ERROR_CODES["commandThrottled"]
+LOGGED_OUT = ERROR_CODES["loggedOut"]
 
 # connectionResponse codes that still give a usable connection to a user session (as the vendor's C# client):
 # logged in, session expired or not logged in yet (log in again), password expired (change it, then go on).
@@ -665,7 +664,7 @@ class Protocol:
         if name == "logoutResponse":
             if code:
                 return []
-            self.give_up(api_error(_code("loggedOut", 10), "logged out"))
+            self.give_up(api_error(LOGGED_OUT, "logged out"))
             self.session = replace(self.session, user=None, machine=None, code=USER_NOT_LOGGED_IN)
             return [CloseTransport("logged out", final=True)]
         if code in (SUCCESS, PASSWORD_EXPIRED) or getattr(message, "ghost_id", None):

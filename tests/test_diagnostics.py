@@ -58,6 +58,18 @@ def error_number_twice(schema: Path) -> None:
     _edit(schema / "errors.yaml", "assetNotFound: {code: 20,", "assetNotFound: {code: 11,")
 
 
+def unknown_error_group(schema: Path) -> None:
+    _edit(
+        schema / "errors.yaml",
+        "assetNotFound: {code: 20, group: notFound,",
+        "assetNotFound: {code: 20, group: notFund,",
+    )
+
+
+def runtime_error_code_missing(schema: Path) -> None:
+    _edit(schema / "errors.yaml", "  commandThrottled: {code: 105,", "  commandThrottling: {code: 105,")
+
+
 def command_without_response(schema: Path) -> None:
     _edit(schema / "commands" / "api.yaml", "    request: {}\n    response: {}\n", "    request: {}\n")
 
@@ -78,6 +90,8 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "wrong kind": (field_of_wrong_kind, "types/assets.yaml", "format 'double' travels as number"),
     "metaschema": (metaschema_violation, "commands/assets.yaml", "'destroy' is not one of"),
     "error number twice": (error_number_twice, "errors.yaml", "error code number 11 is used twice"),
+    "unknown error group": (unknown_error_group, "errors.yaml", "unknown error group 'notFund' (did you mean"),
+    "runtime code missing": (runtime_error_code_missing, "errors.yaml", "'commandThrottled' is missing"),
     "no response": (command_without_response, "commands/api.yaml", "'response' is required"),
     "no messages": (subscription_without_messages, "subscriptions.yaml", "delivers no messages"),
     "bad name": (name_not_an_identifier, "commands/assets.yaml", "is not a valid name"),

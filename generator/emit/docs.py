@@ -46,7 +46,7 @@ from ..ir.queries import (
 )
 from ..ir.signatures import Signature, signature
 from .examples import example, example_object, reply_frame, request_frame
-from .package import GROUP_DESCRIPTIONS, environment
+from .package import environment, group_descriptions
 
 DOCS = "docs"  # folder under generated/ holding mkdocs.yml
 PAGES = "pages"  # mkdocs docs_dir, relative to DOCS
@@ -438,7 +438,8 @@ def _context(
         "class_path": lambda name: queries.class_path(api, api.service.package, name),
         "command_module": lambda c: f"{api.service.package}.commands.{api.sections_by_id[c.section].module}",
         "exceptions_module": exceptions_module(),
-        "group_descriptions": GROUP_DESCRIPTIONS,
+        "group_descriptions": group_descriptions(api),
+        "any_command_groups": [g.name for g in api.error_groups if g.any_command],
         "error_base": naming.error_base_class,
         "start": getting_started_facts(api),
         "levels": LEVELS,

@@ -26,8 +26,6 @@ from ..ir.nodes import (
 )
 from ..ir.queries import class_path, fields_of, model_module, wire_aliases
 
-BASE = "fleetfreedom._base"
-
 _STRING_FORMATS = {"datetime": "date-time"}
 
 
@@ -96,9 +94,9 @@ def _enum_schema(enum: EnumType) -> dict[str, Any]:
 def _type_def(api: Api, t: ObjectType) -> dict[str, Any]:
     out = object_schema(api, t.fields, t.description, present=_key(t))
     if t.key_ref:
-        out["customBasePath"] = f"{BASE}.KeyRefModel"
-    elif wire_aliases(t):  # accepts the alternate spellings on receipt (fleetfreedom/_aliases.py)
-        out["customBasePath"] = "fleetfreedom._aliases.AliasedModel"
+        out["customBasePath"] = f"{api.service.package}._base.KeyRefModel"
+    elif wire_aliases(t):  # accepts the alternate spellings on receipt (runtime/_aliases.py)
+        out["customBasePath"] = f"{api.service.package}._aliases.AliasedModel"
     return out
 
 
@@ -124,7 +122,7 @@ def bundle(api: Api) -> dict[str, Any]:
         request = object_schema(
             api, fields_of(api, c.request.fields, c.request.from_type), f"Body of the {c.name} command. {c.description}"
         )
-        request["customBasePath"] = f"{BASE}.RequestModel"
+        request["customBasePath"] = f"{api.service.package}._base.RequestModel"
         defs[f"{module}.{c.request_class}"] = request
         defs[f"{module}.{c.response_class}"] = {
             "allOf": [

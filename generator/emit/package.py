@@ -410,7 +410,7 @@ def context(api: Api) -> dict[str, Any]:
         "payload_alias": {m.name: _module_alias(queries.model_module(api, m.payload)) for m in api.messages},
         "lazy_exports": _lazy_exports(api),
         "event_bases": EVENT_BASES,
-        "group_descriptions": GROUP_DESCRIPTIONS,
+        "group_descriptions": group_descriptions(api),
         "api": api,
         "service": api.service,
         "package": package,
@@ -432,21 +432,10 @@ EVENT_BASES = {
     "connection": "ConnectionMessage",
 }
 
-# The readable exception bases the error groups of errors.yaml become.
-GROUP_DESCRIPTIONS = {
-    "notFound": "The object the command names does not exist (or is not visible to you).",
-    "notDeleted": "The command needs a deleted object, but this one is not deleted.",
-    "inUse": "The object is still used by others and cannot be removed.",
-    "sessionEnded": "The session is over (expired, killed, logged out or replaced); log in again.",
-    "authentication": "Logging in, or the password, failed or needs attention.",
-    "permission": "The account lacks the right to do this.",
-    "versionConflict": "The object changed since you read it; re-read it and try again.",
-    "throttled": "Too many requests; wait for the time in errorDetails before trying again.",
-    "invalidInput": "The request itself was not acceptable (malformed, unknown command, bad values).",
-    "conflict": "The change conflicts with existing data (duplicates, suspended objects, ...).",
-    "state": "The object or operation is not in a state that allows this.",
-    "service": "The service failed or could not complete the operation.",
-}
+
+def group_descriptions(api: Api) -> dict[str, str]:
+    """The error groups (errors.yaml ``groups``) that become exception bases: name -> description."""
+    return {g.name: g.description for g in api.error_groups}
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:

@@ -23,6 +23,7 @@ from .nodes import (
     EnumMember,
     EnumType,
     ErrorCodeDef,
+    ErrorGroup,
     Field,
     FieldSet,
     MapOf,
@@ -41,6 +42,19 @@ from .nodes import (
     WireNote,
 )
 from .primitives import FORMAT_JSON_TYPE
+
+# The group of code 0; it raises nothing, so it needs no declaration (and no exception base).
+SUCCESS_GROUP = "success"
+# Codes the hand-written runtime acts on by name (session over, log in again, throttling, logged out): their
+# numbers come from errors.yaml like every other, so a schema without one of them cannot build.
+RUNTIME_ERROR_NAMES = (
+    "sessionExpired",
+    "userNotLoggedIn",
+    "passwordExpired",
+    "sessionThrottled",
+    "commandThrottled",
+    "loggedOut",
+)
 
 ERROR_CODE_ENUM = "ErrorCode"
 SUBSCRIPTION_TYPE_ENUM = "SubscriptionType"
@@ -216,12 +230,24 @@ class _Builder:
             self.problem(doc, ("section",), f"unknown section {section!r}{hint}")
         return section
 
-    def errors(self) -> tuple[ErrorCodeDef, ...]:
+    def error_groups(self) -> tuple[ErrorGroup, ...]:
+        raw_groups = self.docs.errors.data.get("groups", {})
+        return tuple(
+            ErrorGroup(name, str(raw["description"]), bool(raw.get("anyCommand", False)))
+            for name, raw in raw_groups.items()
+        )
+
+    def errors(self, groups: tuple[ErrorGroup, ...]) -> tuple[ErrorCodeDef, ...]:
         doc = self.docs.errors
+        declared = {g.name for g in groups} | {SUCCESS_GROUP}
         by_number: dict[int, str] = {}
         result = []
         for name, raw in doc.data["errors"].items():
             path = ("errors", name)
+            group = str(raw["group"])
+            if group not in declared and not self.history:  # groups were declared in errors.yaml only later
+                hint = did_you_mean(group, declared) or " (groups are declared under `groups:` in errors.yaml)"
+                self.problem(doc, (*path, "group"), f"unknown error group {group!r}{hint}")
             code = int(raw["code"])
             if code in by_number:
                 self.problem(
@@ -233,7 +259,7 @@ class _Builder:
                 ErrorCodeDef(
                     name=name,
                     code=code,
-                    group=str(raw["group"]),
+                    group=group,
                     description=str(raw["description"]),
                     exception_name=naming.exception_class(name),
                     python_name=naming.enum_member_name(name),
@@ -242,6 +268,11 @@ class _Builder:
                     origin=self.origin(doc, path),
                 )
             )
+        for required in RUNTIME_ERROR_NAMES:
+            if required not in doc.data["errors"] and not self.history:
+                self.problem(
+                    doc, ("errors",), f"error code {required!r} is missing: the client runtime acts on it by name"
+                )
         return tuple(sorted(result, key=lambda e: e.code))
 
     def enums(self, sections: Mapping[str, Section]) -> list[EnumType]:
@@ -722,7 +753,8 @@ class _Builder:
     def build(self) -> Api:
         service, sections = self.service_and_sections()
         sections_by_id = {s.id: s for s in sections}
-        errors = self.errors()
+        error_groups = self.error_groups()
+        errors = self.errors(error_groups)
         enums = self.enums(sections_by_id)
         types = self.with_parts(self.types(sections_by_id))
         subscriptions, messages = self.subscriptions()
@@ -745,6 +777,7 @@ class _Builder:
             messages=tuple(messages),
             resources=resources,
             omitted=omitted,
+            error_groups=error_groups,
         )
         self.check_references(api)
         if self.problems:

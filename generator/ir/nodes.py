@@ -202,6 +202,15 @@ class EnumType:
 
 
 @dataclass(frozen=True)
+class ErrorGroup:
+    """A family of error codes (errors.yaml ``groups``): one readable exception base in the package."""
+
+    name: str
+    description: str
+    any_command: bool = False  # any command can end with a code of this group (said once in the docs)
+
+
+@dataclass(frozen=True)
 class ErrorCodeDef:
     name: str
     code: int
@@ -316,6 +325,7 @@ class Api:
     messages: tuple[Message, ...]
     resources: tuple[Resource, ...]
     omitted: tuple[Omission, ...] = ()
+    error_groups: tuple[ErrorGroup, ...] = ()  # in the order errors.yaml declares them
 
     @cached_property
     def types_by_name(self) -> dict[str, ObjectType]:

@@ -41,6 +41,10 @@ class ServerError(ApiError):
     """The service failed or could not complete the operation."""
 
 
+class SessionEndedError(ApiError):
+    """The session is over (expired, killed, logged out or replaced); log in again."""
+
+
 class ThrottledError(ApiError):
     """Too many requests; wait for the time in errorDetails before trying again."""
 
@@ -67,16 +71,34 @@ class WrongVersionKey(VersionConflictError):
     code = 6
 
 
+class SessionExpired(SessionEndedError):
+    """The session expired; log in again."""
+
+    code = 7
+
+
 class UserNotLoggedIn(AuthenticationError):
     """Log in first."""
 
     code = 8
 
 
+class LoggedOut(SessionEndedError):
+    """The session was logged out."""
+
+    code = 10
+
+
 class InvalidCredentials(AuthenticationError):
     """Wrong login or password."""
 
     code = 11
+
+
+class PasswordExpired(AuthenticationError):
+    """The password must be changed."""
+
+    code = 16
 
 
 class AssetNotFound(NotFoundError):
@@ -97,15 +119,25 @@ class SessionThrottled(ThrottledError):
     code = 73
 
 
+class CommandThrottled(ThrottledError):
+    """Too many requests for this command."""
+
+    code = 105
+
+
 EXCEPTIONS: dict[int, type[ApiError]] = {
     1: UnknownError,
     3: InvalidData,
     6: WrongVersionKey,
+    7: SessionExpired,
     8: UserNotLoggedIn,
+    10: LoggedOut,
     11: InvalidCredentials,
+    16: PasswordExpired,
     20: AssetNotFound,
     61: UnknownCommand,
     73: SessionThrottled,
+    105: CommandThrottled,
 }
 
 
@@ -130,14 +162,19 @@ __all__ = [
     "InvalidInputError",
     "NotFoundError",
     "ServerError",
+    "SessionEndedError",
     "ThrottledError",
     "VersionConflictError",
     "UnknownError",
     "InvalidData",
     "WrongVersionKey",
+    "SessionExpired",
     "UserNotLoggedIn",
+    "LoggedOut",
     "InvalidCredentials",
+    "PasswordExpired",
     "AssetNotFound",
     "UnknownCommand",
     "SessionThrottled",
+    "CommandThrottled",
 ]

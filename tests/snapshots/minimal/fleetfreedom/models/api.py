@@ -48,11 +48,15 @@ class ErrorCode(IntEnum):
     UNKNOWN = 1
     INVALID_DATA = 3
     WRONG_VERSION_KEY = 6
+    SESSION_EXPIRED = 7
     USER_NOT_LOGGED_IN = 8
+    LOGGED_OUT = 10
     INVALID_CREDENTIALS = 11
+    PASSWORD_EXPIRED = 16
     ASSET_NOT_FOUND = 20
     UNKNOWN_COMMAND = 61
     SESSION_THROTTLED = 73
+    COMMAND_THROTTLED = 105
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
