@@ -28,8 +28,8 @@ from ._codec import build_request, parse_body, split_frame
 from ._connection import (
     DEFAULT_USER_AGENT,
     GhostIdTransport,
-    display_url,
     check_resolution,
+    display_url,
     socket_url,
 )
 from ._events import Event
@@ -42,6 +42,7 @@ from ._exceptions import (
     RequestTimeout,
     TransportError,
 )
+from ._machine_auth import ENV_API_KEY, MachineCredentials, MachineTransport
 from ._protocol import (
     HEALTHY_AFTER,
     RECONNECT_DELAY,
@@ -60,7 +61,6 @@ from ._protocol import (
     UserSession,
     connection_lost,
 )
-from ._machine_auth import ENV_API_KEY, MachineCredentials, MachineTransport
 from ._redact import redacting_logger
 from ._registry import COMMANDS
 from ._resource_base import ReplyT, reply_as

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 from ._receipt import mismatches_of
 
-
 # Fields holding a password (login, updateOwnPassword) or a machine's secret: repr() and str() show "***".
 SECRET_FIELDS = frozenset({"password", "current", "secret"})
 

@@ -29,9 +29,9 @@ from pydantic import BaseModel
 
 from ._cache_core import (
     CacheCore,
-    ObjectKey,
     CacheStats,
     Change,
+    ObjectKey,
     company_id,
     fold,
     list_command,

@@ -18,8 +18,8 @@ from ._cache_core import CacheStats, Change, ObjectKey
 if TYPE_CHECKING:
     from ._async import AsyncClient
     from ._cache import Syncable
-    from .models import IdKey
     from ._sync import Client
+    from .models import IdKey
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")

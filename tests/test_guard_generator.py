@@ -18,8 +18,8 @@ from conftest import FIXTURE_SCHEMA
 
 from generator import cli, memo, pipeline
 from generator.pipeline import Generated, generate_files, input_key
-from generator.write.tree import diff_trees, read_tree, remove_leftovers, write_tree
 from generator.write import tree as write
+from generator.write.tree import diff_trees, read_tree, remove_leftovers, write_tree
 
 # --------------------------------------------------------------------------------------------- check (behaviour 8)
 

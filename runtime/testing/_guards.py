@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .. import _shapes as shapes
 from .._registry import TYPES
 from .._specs import CommandSpec
-from .. import _shapes as shapes
 from . import _catalog as catalog
 from ._semantics import ALLOWED_SUBSCRIPTIONS, Outcome, Semantics
 from ._sessions import Session

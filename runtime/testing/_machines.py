@@ -14,8 +14,8 @@ new value, once.
 from __future__ import annotations
 
 import base64
-import collections
 import binascii
+import collections
 import hmac
 import secrets
 from dataclasses import dataclass, field

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._registry import TYPES
 from .. import _shapes as shapes
+from .._registry import TYPES
 from ._seed_schema import item_model
 from ._semantics import ALLOWED_SUBSCRIPTIONS
 from ._sessions import Passwords

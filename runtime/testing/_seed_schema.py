@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .._registry import COMMANDS, TYPES
 from .. import _shapes as shapes
+from .._registry import COMMANDS, TYPES
 
 SCHEMA_FILE = "seed.schema.json"
 SCHEMA_ID = "https://fleetfreedom.invalid/emulator/seed.schema.json"

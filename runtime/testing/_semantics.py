@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .. import _shapes as shapes
 from .._registry import MESSAGES, SUBSCRIPTIONS, TYPES
 from .._specs import CommandSpec
-from .. import _shapes as shapes
 from . import _catalog as catalog
 from ._machines import Machines
 from ._sessions import (
