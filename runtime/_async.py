@@ -12,8 +12,6 @@ go out.
 from __future__ import annotations
 
 import asyncio
-import collections
-import inspect
 import logging
 import ssl as ssl_module
 import time
@@ -23,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from pydantic import BaseModel
 from websockets.exceptions import ConnectionClosed
 
-from ._client_events import Disconnected, Reconnected, Reconnecting
+from ._client_events import Reconnected, Reconnecting
 from ._codec import build_request, parse_body, split_frame
 from ._connection import (
     DEFAULT_USER_AGENT,
@@ -32,6 +30,7 @@ from ._connection import (
     display_url,
     socket_url,
 )
+from ._event_hub import EventHub
 from ._events import Event
 from ._exceptions import (
     ApiError,
@@ -199,17 +198,10 @@ class AsyncClient(AsyncResources):
         self._first_ready: asyncio.Future[None] | None = None
         self._futures: dict[int, asyncio.Future[Reply]] = {}
         self._waiting = 0
-        self._events: collections.deque[Event] = collections.deque()
-        self._max_events = max_events
-        self._event_added = asyncio.Event()
-        self._callbacks: list[tuple[type[Event], Callback]] = []
-        self._callback_queue: asyncio.Queue[Event] | None = None
-        self._dispatcher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._finished = False
+        self._hub = EventHub(max_events, lambda: self._core.stats, self._spawn)  # buffer, taps, callbacks
         self._reconnect_attempts = 0
         self._abort_reason: str | None = None
-        self._taps: list[Callable[[Event], None]] = []  # see _add_tap
 
     # --- public state ----------------------------------------------------------------------------------------
 
@@ -271,7 +263,7 @@ class AsyncClient(AsyncResources):
             return self.session
         if self._core.state is State.CLOSED:  # connecting again after a close: keep the ghostId, start afresh
             self._core = Protocol(ghost_id=self._core.session.ghost_id, **self._core_options)
-            self._finished = False
+            self._hub.reopen()
         loop = asyncio.get_running_loop()
         self._first_ready = loop.create_future()
         self._core.transport_opening()
@@ -311,8 +303,7 @@ class AsyncClient(AsyncResources):
             await asyncio.gather(supervisor, return_exceptions=True)
         self._core.closed()
         self._finish(None)
-        if self._dispatcher is not None:
-            await self._drain_callbacks()
+        await self._hub.drain_callbacks()
 
     def _url(self) -> str:
         # a machine opens every connection without a session id, as the vendor's C# client does: the signature
@@ -419,7 +410,7 @@ class AsyncClient(AsyncResources):
                 return None
             attempts += 1
             log.info("fleetfreedom: reconnecting in %.2f s (attempt %d): %s", plan.delay, plan.attempt, plan.reason)
-            self._emit(Reconnecting(attempt=plan.attempt, delay=plan.delay, reason=plan.reason))
+            self._hub.emit(Reconnecting(attempt=plan.attempt, delay=plan.delay, reason=plan.reason))
             await asyncio.sleep(plan.delay)
             if self._core.state is not State.RECONNECTING:
                 return None
@@ -440,7 +431,7 @@ class AsyncClient(AsyncResources):
         close: CloseTransport | None = None
         for effect in effects:
             if isinstance(effect, Emit):  # the common case first: a sync stream is all events
-                self._emit(effect.event)
+                self._hub.emit(effect.event)
             elif isinstance(effect, Reply):
                 future = self._futures.get(effect.req_id)
                 if future is not None and not future.done():
@@ -484,7 +475,9 @@ class AsyncClient(AsyncResources):
         if self._ws is not ws or not self._core.ready:
             return
         self._ready.set()
-        self._emit(Reconnected(attempts=attempts, ghost_id=self.session.ghost_id, subscriptions=renewed, denied=denied))
+        self._hub.emit(
+            Reconnected(attempts=attempts, ghost_id=self.session.ghost_id, subscriptions=renewed, denied=denied)
+        )
 
     async def _handshake_watchdog(self, ws: Link) -> None:
         """A server that accepts the socket but never sends connectionResponse counts as a failed attempt."""
@@ -705,35 +698,6 @@ class AsyncClient(AsyncResources):
 
     # --- events ----------------------------------------------------------------------------------------------
 
-    def _emit(self, event: Event) -> None:
-        for tap in self._taps:
-            try:
-                tap(event)
-            except Exception:  # a tap's bug must not stop the reader
-                log.exception("fleetfreedom: event tap %r failed", tap)
-        if len(self._events) >= self._max_events:
-            self._events.popleft()  # drop the oldest: newer sync messages carry newer state
-            self._core.stats.dropped_events += 1
-            if self._core.stats.dropped_events in (1, 10) or self._core.stats.dropped_events % 1000 == 0:
-                log.warning(
-                    "fleetfreedom: event buffer full (%d): %d oldest events dropped so far; read events() faster",
-                    self._max_events,
-                    self._core.stats.dropped_events,
-                )
-        self._events.append(event)
-        self._event_added.set()
-        if self._callback_queue is not None and any(isinstance(event, t) for t, _ in self._callbacks):
-            if self._callback_queue.qsize() >= self._max_events:
-                self._core.stats.dropped_events += 1
-            else:
-                self._callback_queue.put_nowait(event)
-
-    def _add_tap(self, tap: Callable[[Event], None]) -> Callable[[], None]:
-        """Hand every event to ``tap`` in the reader, in arrival order, before it is buffered (the sync cache).
-        A tap must not block; it takes nothing away from ``events()``. Returns a function that removes it."""
-        self._taps.append(tap)
-        return lambda: self._taps.remove(tap) if tap in self._taps else None
-
     def cache(self, *, grace: float = 300.0, tombstone_ttl: float = 600.0, max_changes: int = 10_000) -> AsyncCache:
         """A local mirror of the objects you ``sync``, kept current by sync frames (see ``AsyncCache``).
 
@@ -747,26 +711,15 @@ class AsyncClient(AsyncResources):
         return AsyncCache(self, grace=grace, tombstone_ttl=tombstone_ttl, max_changes=max_changes)
 
     def _finish(self, error: FleetFreedomError | None) -> None:
-        if self._finished:
-            return
-        self._finished = True
-        self._emit(Disconnected(error=error))
+        self._hub.finish(error)
         self._ready.set()
 
     async def next_event(self, timeout: float | None = None) -> Event:
         """The next event (oldest first). Raises ``TimeoutError`` after ``timeout`` seconds without one, and
         ``NotConnected`` once the client has stopped and every event was read."""
-        if self._events:  # the usual case in a busy stream: no need to wait, nor to arm a timeout
-            return self._events.popleft()
-        async with asyncio.timeout(timeout):
-            while not self._events:
-                if self._finished:
-                    raise NotConnected("the client is closed and every event was read")
-                self._event_added.clear()
-                await self._event_added.wait()
-        return self._events.popleft()
+        return await self._hub.next_event(timeout)
 
-    async def events(self, idle_timeout: float | None = None) -> AsyncIterator[Event]:
+    def events(self, idle_timeout: float | None = None) -> AsyncIterator[Event]:
         """Every event as it arrives: sync messages (``AssetGeneralMerged``, ...), ``Broadcast``, ``SessionEnded``,
         ``Reconnecting``/``Reconnected``, ``UnknownFrame``, ``MalformedFrame``. Ends after ``Disconnected``.
 
@@ -774,15 +727,7 @@ class AsyncClient(AsyncResources):
         that waits for its effect. Several loops share one buffer (each event goes to one of them). With
         ``idle_timeout`` the iteration also ends after that many seconds without an event.
         """
-        events = self._events
-        while True:
-            if events:  # a busy stream: hand the buffered event over without a coroutine per event
-                yield events.popleft()
-                continue
-            try:
-                yield await self.next_event(idle_timeout)
-            except (NotConnected, TimeoutError):
-                return
+        return self._hub.events(idle_timeout)
 
     def on(self, event_type: type[E], callback: Callable[[E], Awaitable[None] | None]) -> Callable[[], None]:
         """Call ``callback(event)`` for every event of ``event_type`` (a coroutine function is awaited).
@@ -790,42 +735,7 @@ class AsyncClient(AsyncResources):
         Callbacks run one at a time on a task of their own, never in the reader, so a slow one delays only other
         callbacks. Returns a function that removes the callback.
         """
-        entry: tuple[type[Event], Callback] = (event_type, callback)
-        self._callbacks.append(entry)
-        if self._callback_queue is None:
-            self._callback_queue = asyncio.Queue()
-        if self._dispatcher is None or self._dispatcher.done():
-            self._dispatcher = self._spawn(self._dispatch_callbacks(self._callback_queue))
-
-        def remove() -> None:
-            if entry in self._callbacks:
-                self._callbacks.remove(entry)
-
-        return remove
-
-    async def _dispatch_callbacks(self, queue: asyncio.Queue[Event]) -> None:
-        while True:
-            event = await queue.get()
-            try:
-                for event_type, callback in list(self._callbacks):
-                    if isinstance(event, event_type):
-                        try:
-                            result = callback(event)
-                            if inspect.isawaitable(result):
-                                await result
-                        except Exception:
-                            log.exception("fleetfreedom: event callback %r failed", callback)
-            finally:
-                queue.task_done()
-
-    async def _drain_callbacks(self) -> None:
-        if self._callback_queue is not None and self._dispatcher is not None and not self._dispatcher.done():
-            try:
-                async with asyncio.timeout(5):
-                    await self._callback_queue.join()
-            except TimeoutError:
-                log.warning("fleetfreedom: event callbacks still busy at close; not waiting for them")
-            self._dispatcher.cancel()
+        return self._hub.on(event_type, callback)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)

@@ -268,7 +268,7 @@ class AsyncCache:
         self._expiry_wake = asyncio.Event()
         self._closed = False
         self.resyncs = 0  # how many reconnects were caught up with
-        self._remove_tap = client._add_tap(self._on_event)
+        self._remove_tap = client._hub.add_tap(self._on_event)
 
     # --- state ------------------------------------------------------------------------------------------------
 

@@ -167,14 +167,14 @@ def test_stale_and_late_frames_on_a_live_store_change_nothing(fleetfreedom_emula
             newer = store.get(AssetGeneral, 101)
             assert newer is not None and newer.name == "renamed" and newer.v[0] == before.v[0] + 1
             stale = before.model_dump_json(by_alias=True, exclude_unset=True)
-            watcher._emit(decode(f"assetGeneralMerged {stale}")[1])  # the older frame, replayed
+            watcher._hub.emit(decode(f"assetGeneralMerged {stale}")[1])  # the older frame, replayed
             assert store.get(AssetGeneral, 101) == newer
 
             await editor.assets.remove(101)
             await settle(watcher)
             assert store.get(AssetGeneral, 101) is None
             late = newer.model_dump_json(by_alias=True, exclude_unset=True)
-            watcher._emit(decode(f"assetGeneralMerged {late}")[1])  # a Merged frame after the Deleted one
+            watcher._hub.emit(decode(f"assetGeneralMerged {late}")[1])  # a Merged frame after the Deleted one
             assert store.get(AssetGeneral, 101) is None
             assert store.stats.blocked_by_tombstone == 1 and store.stats.stale >= 1
             await assert_equal_to_list(store, editor, (AssetGeneral,))
@@ -257,7 +257,7 @@ def test_reload_broadcast_purges_and_reloads(fleetfreedom_emulator: Emulator) ->
             await store.sync(COMPANY, [AssetGeneral])
             # a cached copy the version rule alone would keep forever (newer than the server's, and wrong)
             bogus = {"id": 101, "company": COMPANY, "kind": "vehicle", "name": "Corrupt", "v": [100]}
-            watcher._emit(decode("assetGeneralMerged " + json.dumps(bogus))[1])
+            watcher._hub.emit(decode("assetGeneralMerged " + json.dumps(bogus))[1])
             assert store.get(AssetGeneral, 101) == AssetGeneral.model_validate(bogus)
             from datetime import UTC, datetime
 

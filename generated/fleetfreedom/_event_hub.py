@@ -1,0 +1,1 @@
+../../runtime/_event_hub.py
