@@ -27,19 +27,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from ._cache_core import (
-    CacheCore,
-    CacheStats,
-    Change,
-    ObjectKey,
-    company_id,
-    fold,
-    list_command,
-    list_field,
-    piece,
-    subscription_piece,
-    type_name,
-)
+from ._cache_core import CacheCore, CacheStats
+from ._cache_pieces import ObjectKey, company_id, list_command, list_field, piece, subscription_piece, type_name
+from ._changes import Change, fold
 from ._client_events import Disconnected, Reconnected, Reconnecting
 from ._events import BroadcastMessage, Deleted, Event, Merged, Suspended
 from ._exceptions import ApiError, FleetFreedomError

@@ -22,281 +22,30 @@ import json
 import logging
 import struct
 import time
-import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ._registry import COMMANDS, MESSAGES, SUBSCRIPTIONS, TYPES
-from ._shapes import parts_of, root_of, unwrap
-from ._specs import CommandSpec
+from ._cache_pieces import (
+    Piece,
+    attr_names,
+    company_id,
+    message_roots,
+    nested_parts,
+    owns_itself,
+    piece,
+    version_of,
+)
+from ._changes import Change, ObjectCreated, ObjectDeleted, ObjectUpdated, _dump, change_between
+from ._registry import MESSAGES, TYPES
+from ._shapes import parts_of, root_of
 
 log = logging.getLogger("fleetfreedom.cache")
 
 T = TypeVar("T", bound=BaseModel)
 Region = tuple[int, str]  # (company id, stored type name)
-ObjectKey = int | str  # a stored object's key: an id, or a text key (a machine's key, a user's login)
-
-COMPANY_FILTER = "company"  # the list filter the cache syncs by: every object of one company
-
-
-# --- facts about types, read from the registry ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A type the cache stores on its own: one part of a composite (``AssetGeneral``) or a plain object (``Place``)."""
-
-    name: str
-    root: str  # the composite it is part of, or itself
-    slot: int  # its index in the root's ``v``
-    width: int  # how many versions the root's ``v`` holds
-    key: str  # wire name of the identity field
-    owner: str | None  # wire name of the field naming the owning company
-
-    @property
-    def cls(self) -> type[BaseModel]:
-        return typing.cast(type[BaseModel], TYPES[self.name].cls)
-
-
-@cache
-def piece(name: str) -> Piece | None:
-    spec = TYPES.get(name)
-    if spec is None or spec.key is None or spec.parts:
-        return None
-    root = spec.part_of if spec.part_of in TYPES else name
-    width = len(TYPES[root].parts) if TYPES[root].parts else 1
-    return Piece(name, root, spec.version_slot or 0, width, spec.key, spec.owner)
-
-
-@cache
-def list_command(name: str) -> CommandSpec | None:
-    """The command listing every ``name`` of one company: the plainest ``get…List`` filtered by company."""
-    candidates = [
-        spec
-        for spec in COMMANDS.values()
-        if spec.verb == "list" and spec.object == name and spec.filter == COMPANY_FILTER
-    ]
-    candidates.sort(key=lambda spec: (len(spec.request_fields), len(spec.name), spec.name))
-    return candidates[0] if candidates else None
-
-
-@cache
-def list_field(command: str) -> str:
-    """The attribute of a list reply that holds the objects (the reply field the request does not echo)."""
-    spec = COMMANDS[command]
-    fields = [f for f in spec.response_fields if f not in spec.request_fields]
-    wire = fields[0] if fields else spec.response_fields[-1]
-    return attr_names(spec.response_class).get(wire, wire)
-
-
-@cache
-def attr_names(cls: type[BaseModel]) -> dict[str, str]:
-    """Wire name -> attribute name of a model's fields."""
-    return {(info.alias or name): name for name, info in cls.model_fields.items()}
-
-
-@cache
-def wire_to_attr(name: str) -> dict[str, str]:
-    return attr_names(TYPES[name].cls)
-
-
-@cache
-def subscription_piece(subscription: str) -> str | None:
-    """The stored type a subscription delivers (``assetGeneral`` -> ``AssetGeneral``)."""
-    spec = SUBSCRIPTIONS.get(subscription)
-    return spec.object if spec is not None and piece(spec.object) is not None else None
-
-
-@cache
-def message_roots(message: str) -> tuple[str, ...]:
-    """The roots a ``…Deleted`` / ``…Suspended`` message speaks about: those of the subscriptions delivering it."""
-    spec = MESSAGES.get(message)
-    if spec is None:
-        return ()
-    roots = {root_of(SUBSCRIPTIONS[s].object) for s in spec.subscriptions if s in SUBSCRIPTIONS}
-    if not roots:  # tied to no subscription: the payload may name a whole object (``PlaceDeleted`` -> Place)
-        for suffix in ("Deleted", "Suspended"):
-            named = spec.payload.removesuffix(suffix)
-            if spec.payload.endswith(suffix) and piece(named) is not None and root_of(named) == named:
-                roots.add(named)  # a part's own deletion (CompanyResellerDeleted) is not the whole object's
-    return tuple(sorted(roots))
-
-
-@cache
-def owns_itself(root: str) -> bool:
-    """Company pieces belong to the company they describe as well as to their parent (a company's own region)."""
-    target = COMPANY_FILTER[:1].upper() + COMPANY_FILTER[1:]
-    return root == target
-
-
-@cache
-def nested_parts(root: str) -> dict[str, str]:
-    """Part -> wire name of the composite's field holding that part whole (``Asset.dispatch: AssetDispatch``)."""
-    spec = TYPES.get(root)
-    if spec is None or not spec.parts:
-        return {}
-    cls = spec.cls
-    hints = typing.get_type_hints(cls)
-    out: dict[str, str] = {}
-    for _, part in parts_of(root):
-        part_cls = TYPES[part].cls
-        for name, info in cls.model_fields.items():
-            members, is_list = unwrap(hints.get(name))
-            if part_cls in members and not is_list:
-                out[part] = info.alias or name
-    return out
-
-
-def version_of(v: object, slot: int, width: int) -> int | None:
-    """A piece's version in a ``v`` array: a one-element array is the piece's own; a full one is indexed by slot."""
-    if not isinstance(v, (list, tuple)) or not v:
-        return None
-    value = v[0] if len(v) == 1 else (v[slot] if slot < len(v) and len(v) == width else None)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def company_id(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    key = value.get("id") if isinstance(value, dict) else getattr(value, "id", None)
-    return key if isinstance(key, int) and not isinstance(key, bool) else None
-
-
-def _dump(model: BaseModel) -> bytes:
-    return model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_unset=True)
-
-
-# --- changes ---------------------------------------------------------------------------------------------------
-
-
-class Change(Generic[T]):
-    """One change the cache made to one stored object. ``type`` is the stored class (``AssetGeneral``), or the
-    composite (``Asset``) a stream of composites yields; ``key`` the object's key, ``company`` its owner; ``parts``
-    the stored types that changed (for a composite, which of its parts; else the type itself). ``old`` / ``new``
-    decode on first access."""
-
-    __slots__ = ("_new", "_new_raw", "_old", "_old_raw", "company", "key", "parts", "type")
-    kind: ClassVar[str] = ""
-
-    def __init__(
-        self,
-        cls: type[T],
-        key: Any,
-        company: int | None,
-        old: bytes | None,
-        new: bytes | None,
-        parts: frozenset[str] | None = None,
-    ) -> None:
-        self.type = cls
-        self.key: ObjectKey = key
-        self.company = company
-        self.parts = frozenset((cls.__name__,)) if parts is None else parts
-        self._old_raw, self._new_raw = old, new
-        self._old: T | None = None
-        self._new: T | None = None
-
-    @property
-    def old(self) -> T | None:
-        """The object before the change (``None`` when it was created)."""
-        if self._old is None and self._old_raw is not None:
-            self._old = self.type.model_validate_json(self._old_raw)
-        return self._old
-
-    @property
-    def new(self) -> T | None:
-        """The object after the change (``None`` when it was deleted)."""
-        if self._new is None and self._new_raw is not None:
-            self._new = self.type.model_validate_json(self._new_raw)
-        return self._new
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            type(other) is type(self)
-            and isinstance(other, Change)
-            and (self.type, self.key, self.company, self._old_raw, self._new_raw)
-            == (other.type, other.key, other.company, other._old_raw, other._new_raw)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.type.__name__} {self.key!r}, company={self.company!r})"
-
-
-class ObjectCreated(Change[T]):
-    """An object appeared in the cache (a push about a new object, or a list reply holding one)."""
-
-    __slots__ = ()
-    kind: ClassVar[str] = "created"
-
-
-class ObjectUpdated(Change[T]):
-    """A newer version of a stored object arrived. ``fields``: the attribute names whose values changed."""
-
-    __slots__ = ("_fields",)
-    kind: ClassVar[str] = "updated"
-
-    def __init__(
-        self,
-        cls: type[T],
-        key: Any,
-        company: int | None,
-        old: bytes | None,
-        new: bytes | None,
-        parts: frozenset[str] | None = None,
-    ) -> None:
-        super().__init__(cls, key, company, old, new, parts)
-        self._fields: frozenset[str] | None = None
-
-    @property
-    def fields(self) -> frozenset[str]:
-        if self._fields is None:
-            before = json.loads(self._old_raw or b"{}")
-            after = json.loads(self._new_raw or b"{}")
-            names = attr_names(self.type)
-            self._fields = frozenset(
-                names.get(k, k) for k in before.keys() | after.keys() if k != "v" and before.get(k) != after.get(k)
-            )
-        return self._fields
-
-    def __repr__(self) -> str:
-        return f"ObjectUpdated({self.type.__name__} {self.key!r}, fields={sorted(self.fields)})"
-
-
-class ObjectDeleted(Change[T]):
-    """An object left the cache: deleted on the server (a ``…Deleted`` push, or missing from a list reply)."""
-
-    __slots__ = ()
-    kind: ClassVar[str] = "deleted"
-
-
-def change_between(
-    cls: type[T], key: Any, company: int | None, old: bytes | None, new: bytes | None, parts: frozenset[str]
-) -> Change[T] | None:
-    """The one change taking an object from ``old`` to ``new`` (None when nothing is left: created, then deleted)."""
-    if old is None and new is None:
-        return None
-    if old is None:
-        return ObjectCreated(cls, key, company, old, new, parts)
-    if new is None:
-        return ObjectDeleted(cls, key, company, old, new, parts)
-    return ObjectUpdated(cls, key, company, old, new, parts)
-
-
-def fold(earlier: Change[T], later: Change[T]) -> Change[T] | None:
-    """Two changes to one object not yet read, as one: from the first one's old to the last one's new."""
-    return change_between(
-        later.type,
-        later.key,
-        later.company or earlier.company,
-        earlier._old_raw,
-        later._new_raw,
-        earlier.parts | later.parts,
-    )
 
 
 # --- state -----------------------------------------------------------------------------------------------------
@@ -770,23 +519,4 @@ def _compact(data: dict[str, Any]) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def type_name(cls_or_name: type[BaseModel] | str) -> str:
-    """A generated model class or its schema name -> the schema name (checked)."""
-    name = cls_or_name if isinstance(cls_or_name, str) else cls_or_name.__name__
-    spec = TYPES.get(name)
-    if spec is None or (spec.key is None) or (spec.part_of is None and not spec.parts and piece(name) is None):
-        raise ValueError(f"{name} is not a type the cache stores (it needs a key)")
-    if not isinstance(cls_or_name, str) and spec.cls is not cls_or_name:
-        raise ValueError(f"{cls_or_name!r} is not the generated {name} model")
-    return name
-
-
-__all__ = [
-    "CacheCore",
-    "CacheStats",
-    "Change",
-    "ListTicket",
-    "ObjectCreated",
-    "ObjectDeleted",
-    "ObjectUpdated",
-]
+__all__ = ["CacheCore", "CacheStats", "ListTicket"]

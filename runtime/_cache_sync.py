@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from pydantic import BaseModel
 
 from ._cache import AsyncCache, ChangeStream, SyncResult
-from ._cache_core import CacheStats, Change, ObjectKey
+from ._cache_core import CacheStats
+from ._cache_pieces import ObjectKey
+from ._changes import Change
 
 if TYPE_CHECKING:
     from ._async import AsyncClient

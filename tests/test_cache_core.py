@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from fleetfreedom import ObjectCreated, ObjectDeleted, ObjectUpdated
-from fleetfreedom._cache_core import CacheCore, list_command, version_of
+from fleetfreedom._cache_core import CacheCore
+from fleetfreedom._cache_pieces import list_command, version_of
 from fleetfreedom._codec import decode
 from fleetfreedom.models.assets import Asset, AssetAdvanced, AssetGeneral
 from fleetfreedom.models.places import Place

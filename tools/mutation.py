@@ -73,7 +73,7 @@ MODULES: dict[str, Module] = {
     ),
     "cache": Module(
         RUNTIME,
-        ("_cache_core.py",),
+        ("_cache_core.py", "_cache_pieces.py", "_changes.py"),
         ("tests/test_cache_core.py", "tests/test_cache_list_race.py", "tests/test_guard_cache.py"),
     ),
     "emulator": Module(

@@ -36,8 +36,9 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from ._async import AsyncClient, RawReply
     from ._cache import AsyncCache, ChangeStream, SyncResult
-    from ._cache_core import CacheStats, Change, ObjectCreated, ObjectDeleted, ObjectUpdated
+    from ._cache_core import CacheStats
     from ._cache_sync import Cache, SyncChangeStream
+    from ._changes import Change, ObjectCreated, ObjectDeleted, ObjectUpdated
     from ._client_events import ClientEvent, Disconnected, MalformedFrame, Reconnected, Reconnecting
     from ._codec import build_request, decode_frame, encode_frame, split_frame
     from ._protocol import Backoff, Session, State, UserSession
@@ -55,12 +56,12 @@ _LAZY: dict[str, str] = {
     "ChangeStream": "._cache",
     "SyncResult": "._cache",
     "CacheStats": "._cache_core",
-    "Change": "._cache_core",
-    "ObjectCreated": "._cache_core",
-    "ObjectDeleted": "._cache_core",
-    "ObjectUpdated": "._cache_core",
     "Cache": "._cache_sync",
     "SyncChangeStream": "._cache_sync",
+    "Change": "._changes",
+    "ObjectCreated": "._changes",
+    "ObjectDeleted": "._changes",
+    "ObjectUpdated": "._changes",
     "ClientEvent": "._client_events",
     "Disconnected": "._client_events",
     "MalformedFrame": "._client_events",
@@ -120,12 +121,12 @@ __all__ = [
     "ChangeStream",
     "SyncResult",
     "CacheStats",
+    "Cache",
+    "SyncChangeStream",
     "Change",
     "ObjectCreated",
     "ObjectDeleted",
     "ObjectUpdated",
-    "Cache",
-    "SyncChangeStream",
     "ClientEvent",
     "Disconnected",
     "MalformedFrame",

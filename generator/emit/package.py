@@ -482,13 +482,14 @@ def _lazy_exports(api: Api) -> list[tuple[str, list[str]]]:
     pairs += [("._receipt", "Mismatch")]
     pairs += [("._client_events", name) for name in CLIENT_EVENTS]
     pairs += [("._cache", name) for name in ("AsyncCache", "ChangeStream", "SyncResult")]
-    pairs += [("._cache_core", name) for name in CACHE_CHANGES]
+    pairs += [("._cache_core", "CacheStats")]
+    pairs += [("._changes", name) for name in CACHE_CHANGES]
     pairs += [("._cache_sync", name) for name in ("Cache", "SyncChangeStream")]
     pairs += [("._resource_base", name) for name in ("NOT_GIVEN", "NotGiven")]
     return _grouped(pairs)
 
 
-CACHE_CHANGES = ("CacheStats", "Change", "ObjectCreated", "ObjectDeleted", "ObjectUpdated")
+CACHE_CHANGES = ("Change", "ObjectCreated", "ObjectDeleted", "ObjectUpdated")
 CLIENT_EVENTS = ("ClientEvent", "Disconnected", "MalformedFrame", "Reconnected", "Reconnecting")
 
 

@@ -1,0 +1,1 @@
+../../runtime/_cache_pieces.py
