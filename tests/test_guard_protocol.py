@@ -239,7 +239,7 @@ def test_the_ghost_id_is_masked_in_debug_frame_logs(caplog: pytest.LogCaptureFix
         async with connected(server, transport="websockets") as client:
             await client.request("getCompany", {"company": COMPANY}, raw=True)
 
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="fleetfreedom")  # on the SDK's logger: another test may have set it
     run(scenario())
     # the client's logs only: the hand-written server logs its own frames unmasked
     client_logs = [r.getMessage() for r in caplog.records if r.name.startswith("fleetfreedom")]
