@@ -47,9 +47,9 @@ def test_an_edit_regenerated_with_warm_caches_is_byte_identical_to_a_run_without
     runs: list[str] = []
     real = emit_models._run_dcg
 
-    def counted(text: str, model_aliases: dict[str, str]) -> dict[str, str]:
+    def counted(text: str, model_aliases: dict[str, str], package: str) -> dict[str, str]:
         runs.append(text)
-        return real(text, model_aliases)
+        return real(text, model_aliases, package)
 
     monkeypatch.setattr(emit_models, "_run_dcg", counted)
     incremental = generate_files(schema, cache)

@@ -74,9 +74,9 @@ def test_a_description_edit_reuses_the_models_step_and_gives_what_a_full_run_giv
     runs: list[str] = []
     real = emit_models._run_dcg
 
-    def counted(text: str, model_aliases: dict[str, str]) -> dict[str, str]:
+    def counted(text: str, model_aliases: dict[str, str], package: str) -> dict[str, str]:
         runs.append(text)
-        return real(text, model_aliases)
+        return real(text, model_aliases, package)
 
     monkeypatch.setattr(emit_models, "_run_dcg", counted)
     edited = generate_files(schema, tmp_path / "cache")
