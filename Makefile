@@ -80,8 +80,9 @@ mutation: setup
 lint: setup
 	$(VENV)/bin/ruff check generator runtime tests benchmarks tools generated/fleetfreedom
 
+# tests, benchmarks, tools and examples too: they call the package as a user's code would.
 typecheck: setup
-	$(VENV)/bin/mypy generator generated/fleetfreedom
+	$(VENV)/bin/mypy generator generated/fleetfreedom tests benchmarks tools examples
 
 # The published docs: generated/docs (regenerated with everything else) built into site/ (not committed).
 DOCS_CONFIG := generated/docs/mkdocs.yml

@@ -21,12 +21,21 @@ import tracemalloc
 from typing import Any
 
 from _common import verdict
+from pydantic import BaseModel
 from fleetfreedom._cache_core import CacheCore
 from fleetfreedom._codec import decode
+from fleetfreedom._events import ServerMessage
 
 COMPANY = 42
-LABELS = (["refrigerated"], ["north", "long-haul"], [], ["hazmat", "tanker", "night"])
+LABELS: tuple[list[str], ...] = (["refrigerated"], ["north", "long-haul"], [], ["hazmat", "tanker", "night"])
 KINDS = ("vehicle", "trailer", "person", "asset")
+
+
+def pushed_data(text: str) -> BaseModel:
+    """The model a pushed frame carries (only the model is kept, as a user holding models would)."""
+    message = decode(text)[1]
+    assert isinstance(message, ServerMessage), message
+    return message.data
 
 
 def general(i: int) -> dict[str, Any]:
@@ -111,7 +120,7 @@ def main() -> int:
     sample = min(5_000, args.assets)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    models = [decode(text)[1].data for text in frames[: 3 * sample]]
+    models = [pushed_data(text) for text in frames[: 3 * sample]]
     as_models = (tracemalloc.get_traced_memory()[0] - before) / sample
     tracemalloc.stop()
     del models

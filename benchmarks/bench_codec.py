@@ -44,7 +44,8 @@ def decode_speed(repeat: int) -> bool:
     body = FRAME.partition(" ")[2]
     assert isinstance(fleetfreedom.decode_frame(FRAME), AssetGeneralMerged)  # warm: validators built
     number = 20_000
-    sdk, base = [], []
+    sdk: list[float] = []
+    base: list[float] = []
     for i in range(repeat):  # interleaved, so both see the same machine load
         pair = [(sdk, lambda: fleetfreedom.decode_frame(FRAME)), (base, lambda: json.loads(body))]
         for into, fn in pair if i % 2 == 0 else reversed(pair):

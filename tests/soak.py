@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from faultproxy import FaultProxy
-from fleetfreedom import ApiError, AsyncCache, AsyncClient, FleetFreedomError, Reconnected, Reconnecting
+from fleetfreedom import ApiError, AsyncCache, AsyncClient, Event, FleetFreedomError, Reconnected, Reconnecting
+from fleetfreedom._cache_core import ObjectKey
 from fleetfreedom.errors import AssetNotFound
 from fleetfreedom.events import AssetAdvancedMerged, AssetDeleted, AssetDispatchMerged, AssetGeneralMerged
 from fleetfreedom.models.assets import Asset, AssetAdvanced, AssetDispatch, AssetGeneral
@@ -54,11 +55,15 @@ from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD
 
 COMPANY = 42
 PARTS: tuple[type[Any], ...] = (AssetGeneral, AssetAdvanced, AssetDispatch)
-LISTS = {AssetGeneral: "list_general", AssetAdvanced: "list_advanced", AssetDispatch: "list_dispatch"}
+LISTS: dict[type[Any], str] = {
+    AssetGeneral: "list_general",
+    AssetAdvanced: "list_advanced",
+    AssetDispatch: "list_dispatch",
+}
 LIST_COMMANDS = ("getAssetGeneralsList", "getAssetAdvancedsList", "getAssetDispatchesList")  # what the caches send
 POLL = 0.1  # seconds between two looks at what the caches hold
 SETTLE = 60.0  # seconds the clients get to come back and catch up once the faults stop
-FAULTS = (("cut", 0.6), ("stall", 0.2), ("half-close", 0.2))
+FAULTS: tuple[tuple[str, float], ...] = (("cut", 0.6), ("stall", 0.2), ("half-close", 0.2))
 DELETED = -1  # the "version" of a deletion in the staleness bookkeeping
 
 log = logging.getLogger("soak")
@@ -212,7 +217,8 @@ async def logged_in(url: str, **options: Any) -> AsyncIterator[AsyncClient]:
 async def inject_faults(proxy: FaultProxy, rng: random.Random, config: Config, until: float) -> list[tuple[float, str]]:
     """Break the proxy's connections at random until ``until``; returns (time, kind) of each fault that hit one."""
     hits: list[tuple[float, str]] = []
-    kinds, weights = zip(*FAULTS, strict=True)
+    kinds = [kind for kind, _ in FAULTS]
+    weights = [weight for _, weight in FAULTS]
     while True:
         wait = rng.uniform(*config.faults_every)
         if time.monotonic() + wait >= until:
@@ -358,8 +364,8 @@ class Staleness:
         self.pending: dict[tuple[type[Any], int], list[tuple[int, float]]] = {}
         self.deleted: set[int] = set()
         self.delays: list[float] = []
-        self.held: dict[type[Any], set[int]] = {cls: set() for cls in PARTS}
-        self.dropped: dict[tuple[type[Any], int], float] = {}  # first time each part went missing
+        self.held: dict[type[Any], set[ObjectKey]] = {cls: set() for cls in PARTS}
+        self.dropped: dict[tuple[type[Any], ObjectKey], float] = {}  # first time each part went missing
 
     def saw(self, cls: type[Any], key: int, version: int, at: float) -> None:
         if version == DELETED:
@@ -403,7 +409,11 @@ class Staleness:
 async def witness(client: AsyncClient, trackers: list[Staleness], stop: asyncio.Event) -> int:
     """Timestamp every server change as an unbroken connection sees it; returns how many it saw."""
     seen = 0
-    parts = {AssetGeneralMerged: AssetGeneral, AssetAdvancedMerged: AssetAdvanced, AssetDispatchMerged: AssetDispatch}
+    parts: dict[type[Event], type[Any]] = {
+        AssetGeneralMerged: AssetGeneral,
+        AssetAdvancedMerged: AssetAdvanced,
+        AssetDispatchMerged: AssetDispatch,
+    }
     while not stop.is_set():
         try:
             event = await client.next_event(0.5)
@@ -411,6 +421,7 @@ async def witness(client: AsyncClient, trackers: list[Staleness], stop: asyncio.
             continue
         now = time.monotonic()
         cls = parts.get(type(event))
+        entries: list[tuple[type[Any], int, int]]
         if cls is not None:
             entries = [(cls, event.data.id, event.data.v[0])]  # type: ignore[attr-defined]
         elif isinstance(event, AssetDeleted):
@@ -537,8 +548,9 @@ async def run(config: Config) -> Result:
             timelines: list[list[tuple[float, str]]] = [[] for _ in cache_clients]
             resumes: list[float] = []
             stop = asyncio.Event()
+            witnessing = asyncio.ensure_future(witness(observer, trackers, stop))
             background = [
-                asyncio.ensure_future(witness(observer, trackers, stop)),
+                witnessing,
                 asyncio.ensure_future(watch(trackers, stop)),
                 *(
                     asyncio.ensure_future(client_events(c, t, resumes))
@@ -566,7 +578,7 @@ async def run(config: Config) -> Result:
                 tracker.look(now)
             stop.set()
             await asyncio.gather(*background[:2], background[-1])
-            result.changes = await background[0]
+            result.changes = await witnessing
 
             result.assets, result.differences = await compare(observer, stores)
             result.caches_equal = not result.differences

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from client_faces import run
@@ -19,8 +20,10 @@ from fleetfreedom import (
     Reconnected,
 )
 from fleetfreedom._codec import decode
+from fleetfreedom._events import Event, ServerMessage
 from fleetfreedom.models.assets import Asset, AssetAdvanced, AssetDispatch, AssetGeneral
 from fleetfreedom.models.places import Place
+from pydantic import BaseModel
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 
 COMPANY = 42
@@ -65,15 +68,22 @@ def assert_matches_server(store: AsyncCache, emulator: Emulator, types: tuple[ty
             assert store.get(cls, key) == cls.model_validate(server), f"{cls.__name__} {key} differs"
 
 
-async def listed(c: AsyncClient, cls: type[Any]) -> dict[int, Any]:
+def pushed(text: str) -> Event:
+    """A pushed frame decoded as the reader would hand it to the client."""
+    event = decode(text)[1]
+    assert isinstance(event, ServerMessage), event
+    return event
+
+
+async def listed(c: AsyncClient, cls: type[BaseModel]) -> dict[int, Any]:
     """A fresh list from the server (by another client): the truth to compare with."""
-    reply = {
+    readers: dict[type[BaseModel], Callable[[int], Awaitable[BaseModel]]] = {
         AssetGeneral: c.assets.list_general,
         AssetAdvanced: c.assets.list_advanced,
         AssetDispatch: c.assets.list_dispatch,
         Place: c.places.list,
-    }[cls]
-    response = await reply(COMPANY)
+    }
+    response = await readers[cls](COMPANY)
     items = next(v for k, v in response if isinstance(v, list))
     return {item.id: item for item in items}
 
@@ -121,7 +131,7 @@ def test_two_clients_store_matches_server_after_every_step(fleetfreedom_emulator
 
             # update the general part only: one change naming the changed fields
             current = store.get(AssetGeneral, new_id)
-            assert current is not None
+            assert current is not None and current.v is not None
             await editor.assets.merge({"id": new_id, "name": "Truck 9b", "labels": ["cold"], "v": [current.v[0], 1, 1]})
             await settle(watcher)
             [updated] = await drain(changes, 1)
@@ -161,20 +171,21 @@ def test_stale_and_late_frames_on_a_live_store_change_nothing(fleetfreedom_emula
             store = watcher.cache()
             await store.sync(COMPANY, [AssetGeneral])
             before = store.get(AssetGeneral, 101)
-            assert before is not None
+            assert before is not None and before.v is not None
             await editor.assets.merge({"id": 101, "name": "renamed", "v": [before.v[0], 1, 1]})
             await settle(watcher)
             newer = store.get(AssetGeneral, 101)
-            assert newer is not None and newer.name == "renamed" and newer.v[0] == before.v[0] + 1
+            assert newer is not None and newer.v is not None
+            assert newer.name == "renamed" and newer.v[0] == before.v[0] + 1
             stale = before.model_dump_json(by_alias=True, exclude_unset=True)
-            watcher._hub.emit(decode(f"assetGeneralMerged {stale}")[1])  # the older frame, replayed
+            watcher._hub.emit(pushed(f"assetGeneralMerged {stale}"))  # the older frame, replayed
             assert store.get(AssetGeneral, 101) == newer
 
             await editor.assets.remove(101)
             await settle(watcher)
             assert store.get(AssetGeneral, 101) is None
             late = newer.model_dump_json(by_alias=True, exclude_unset=True)
-            watcher._hub.emit(decode(f"assetGeneralMerged {late}")[1])  # a Merged frame after the Deleted one
+            watcher._hub.emit(pushed(f"assetGeneralMerged {late}"))  # a Merged frame after the Deleted one
             assert store.get(AssetGeneral, 101) is None
             assert store.stats.blocked_by_tombstone == 1 and store.stats.stale >= 1
             await assert_equal_to_list(store, editor, (AssetGeneral,))
@@ -225,7 +236,7 @@ def test_reconnect_converges_after_changes_made_while_down(fleetfreedom_emulator
                 assert store.get(AssetGeneral, created["id"]) is not None
                 assert store.get(AssetGeneral, 103) is None and store.get(Place, 301) is None
                 advanced = store.get(AssetAdvanced, 101)
-                assert advanced is not None and advanced.odometer == 4242.0
+                assert advanced is not None and advanced.v is not None and advanced.odometer == 4242.0
                 # the renewed subscription delivers again
                 await observer.assets.merge({"id": 101, "odometer": 5000.0, "v": [1, advanced.v[0], 1]})
                 await settle(watcher)
@@ -257,7 +268,7 @@ def test_reload_broadcast_purges_and_reloads(fleetfreedom_emulator: Emulator) ->
             await store.sync(COMPANY, [AssetGeneral])
             # a cached copy the version rule alone would keep forever (newer than the server's, and wrong)
             bogus = {"id": 101, "company": COMPANY, "kind": "vehicle", "name": "Corrupt", "v": [100]}
-            watcher._hub.emit(decode("assetGeneralMerged " + json.dumps(bogus))[1])
+            watcher._hub.emit(pushed("assetGeneralMerged " + json.dumps(bogus)))
             assert store.get(AssetGeneral, 101) == AssetGeneral.model_validate(bogus)
             from datetime import UTC, datetime
 
@@ -313,7 +324,7 @@ def test_sync_client_cache(fleetfreedom_emulator: Emulator) -> None:
             store.sync(COMPANY, ["assetGeneral"])
             assert sorted(store.keys(AssetGeneral)) == [101, 102, 103]
             truck = store.get(AssetGeneral, 101)
-            assert truck is not None and truck.name == "Truck 1"
+            assert truck is not None and truck.v is not None and truck.name == "Truck 1"
             assert [c.key for c in (changes.next(WAIT) for _ in range(3))] == [101, 102, 103]
             editor.assets.merge({"id": 101, "name": "Truck one", "v": [truck.v[0], 1, 1]})
             change = changes.next(WAIT)

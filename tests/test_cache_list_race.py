@@ -84,7 +84,7 @@ async def connected(server: RacingServer) -> AsyncIterator[AsyncClient]:
             yield client
 
 
-def names(store: AsyncCache) -> dict[int, str | None]:
+def names(store: AsyncCache) -> dict[int | str, str | None]:  # keys as the cache gives them (an id here)
     return {key: item.name for key in sorted(store.keys(AssetGeneral)) if (item := store.get(AssetGeneral, key))}
 
 

@@ -78,8 +78,14 @@ def push_raw(emulator: Emulator, frames: list[str]) -> None:
         for text in frames:
             send_raw(text)
         return
+
     # the emulator has no public control for this yet: queue the text on its peers, from its own loop
-    emulator._call(lambda: [peer.send(text) for peer in list(emulator._peers.values()) for text in frames])
+    def queue() -> None:
+        for peer in list(emulator._peers.values()):
+            for text in frames:
+                peer.send(text)
+
+    emulator._call(queue)
 
 
 # --- the getting-started flow ------------------------------------------------------------------------------------

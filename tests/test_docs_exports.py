@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 import yaml
 from conftest import GENERATED, PROJECT
+from fleetfreedom._events import ServerMessage
 from fleetfreedom.commands import GetAssetRequest, MergeAssetRequest
 from fleetfreedom.models import Asset
 from referencing import Registry
@@ -185,6 +186,7 @@ def test_round_trip_pushed_message(frame: str, event_class: str) -> None:
     body = _check(frame)
     event = ff.decode_frame(frame)
     assert type(event).__name__ == event_class, event
+    assert isinstance(event, ServerMessage), event
     data = _dump(event.data)
     assert data == body
     _check(f"{name} {json.dumps(data)}")

@@ -26,6 +26,7 @@ def emulator_process(*args: str) -> Iterator[tuple[str, list[str]]]:
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
     )
+    assert process.stderr is not None  # piped above
     lines: list[str] = []
     found = threading.Event()
 

@@ -32,7 +32,12 @@ def test_the_default_seed_is_valid_under_the_schema_and_typos_are_not() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     validator.validate(json.loads(_shipped("default_seed.json")))
-    for bad in ({"Asset": [{"id": 1, "nmae": "typo"}]}, {"Assets": []}, {"Asset": [{"id": "one"}]}):
+    bad_seeds: tuple[dict[str, list[dict[str, object]]], ...] = (
+        {"Asset": [{"id": 1, "nmae": "typo"}]},
+        {"Assets": []},
+        {"Asset": [{"id": "one"}]},
+    )
+    for bad in bad_seeds:
         assert not validator.is_valid(bad), bad
 
 

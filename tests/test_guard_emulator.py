@@ -888,7 +888,7 @@ def test_a_registered_handler_gets_the_semantics(desk: Desk, demo: Session) -> N
     assert desk.ok(demo, "getAsset", {"asset": {"id": 101}}).fields["asset"]["name"] == "Trailer 7"
 
 
-class BetweenRequest(COMMANDS["getBehaviourLogsListByAsset"].request_class):  # type: ignore[misc,name-defined]
+class BetweenRequest(COMMANDS["getBehaviourLogsListByAsset"].request_class):  # type: ignore[misc]
     """A range-filtered list the shipped schema does not have (a vendor may add one: the emulator serves it)."""
 
     from_: str | None = Field(default=None, alias="from")

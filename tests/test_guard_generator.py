@@ -248,7 +248,7 @@ def test_alive() -> None:
 
 def test_pause_waits_only_at_its_point(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(write.time, "sleep", slept.append)
+    monkeypatch.setattr("generator.write.tree.time.sleep", slept.append)  # the clock the module uses
     monkeypatch.delenv("GENERATOR_TEST_PAUSE", raising=False)
     write._pause("swap")
     monkeypatch.setenv("GENERATOR_TEST_PAUSE", "staging:1")
@@ -260,7 +260,7 @@ def test_pause_waits_only_at_its_point(monkeypatch: pytest.MonkeyPatch, capsys: 
 
 def test_write_tree_pauses_at_each_announced_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    monkeypatch.setattr(write.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr("generator.write.tree.time.sleep", lambda seconds: None)
     root = tmp_path / "generated"
     for point in ("staging:0", "staging:2", "swap", "swapped"):
         monkeypatch.setenv("GENERATOR_TEST_PAUSE", point)

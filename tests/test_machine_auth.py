@@ -166,9 +166,8 @@ def test_a_machine_connects_works_is_cut_and_comes_back_signed_afresh(emulator: 
                 assert client.session.user is None and client.session.code == 0
                 first_ghost = client.session.ghost_id
                 assert (await client.companies.get(COMPANY)).company.id == COMPANY
-                assert [str(t.value) for t in (await client.subscribe(COMPANY, ["assetGeneral"])).merged] == [
-                    "assetGeneral"
-                ]
+                subscribed = await client.subscribe(COMPANY, ["assetGeneral"])
+                assert subscribed.merged is not None and [str(t.value) for t in subscribed.merged] == ["assetGeneral"]
                 created = await client.assets.merge({"company": COMPANY, "kind": "vehicle", "name": "Truck 7"})
                 event = await next_of(client, AssetGeneralMerged)
                 assert event.data.id == created.asset.id
@@ -338,7 +337,7 @@ def test_neither_the_secret_nor_a_signature_reaches_a_log(emulator: Emulator, ca
 
     async def scenario() -> None:
         for transport in ("header", "query"):
-            client = AsyncClient(emulator.url, api_key=KEY, api_secret=SECRET, machine_transport=transport)  # type: ignore[arg-type]
+            client = AsyncClient(emulator.url, api_key=KEY, api_secret=SECRET, machine_transport=transport)
             async with client:
                 await client.companies.get(COMPANY)
                 text = repr(client) + repr(client.session) + str(client.session)

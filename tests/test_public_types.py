@@ -14,7 +14,7 @@ REVEALED = re.compile(r":(\d+): note: Revealed type is \"(.*)\"$")
 
 def test_no_any_is_revealed_on_the_public_surface() -> None:
     out, err, _ = api.run(["--strict", "--no-incremental", "--show-traceback", str(SCRIPT)])
-    revealed = [m.groups() for line in out.splitlines() if (m := REVEALED.search(line))]
+    revealed = [(m[1], m[2]) for line in out.splitlines() if (m := REVEALED.search(line))]  # (line number, type)
     expected = SCRIPT.read_text().count("reveal_type(")
     assert len(revealed) == expected, out + err  # every reveal_type was checked (the script type-checks)
     errors = [line for line in out.splitlines() if ": error:" in line]

@@ -282,7 +282,7 @@ def test_the_policy_options_work_alike_on_every_face(mode: str, serve_for: float
             options = {"reconnect_delay": 0.04, "reconnect_max_delay": 0.3, "healthy_after": 0.2, "keepalive": None}
             face = await open_face(mode, url, **options)
             try:
-                plans = []
+                plans: list[Reconnecting] = []
                 async with asyncio.timeout(WAIT):
                     while len(plans) < 6:
                         event = await face.next_event(WAIT)

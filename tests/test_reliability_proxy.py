@@ -235,10 +235,11 @@ def test_refused_reconnects_back_off_with_jitter_and_a_floor(fleetfreedom_emulat
 
 def test_a_first_connect_to_a_closed_port_fails_with_transport_error(fleetfreedom_emulator: Emulator) -> None:
     target = urlsplit(fleetfreedom_emulator.url)
-    assert target.hostname is not None and target.port is not None
+    host, port = target.hostname, target.port  # locals, so the narrowing below holds inside scenario()
+    assert host is not None and port is not None
 
     async def scenario() -> None:
-        async with FaultProxy(target.hostname, target.port) as proxy:
+        async with FaultProxy(host, port) as proxy:
             await proxy.refuse(listen=False)  # connection refused by the kernel
             client = AsyncClient(proxy.url, connect_timeout=5.0, backoff=small_backoff())
             with pytest.raises(TransportError):

@@ -15,6 +15,7 @@ from typing import Any
 import fleetfreedom as ff
 import pytest
 from fleetfreedom import AsyncClient, Client
+from fleetfreedom.commands import LoginRequest
 from fleetfreedom.testing import Emulator
 from websockets.asyncio.client import connect
 
@@ -116,6 +117,7 @@ def test_requests_and_errors_built_from_passwords(logs: Everything) -> None:
         ff.build_request("login", {"username": LOGIN, "password": KNOWN, "passwrd": WRONG})
     with pytest.raises(ff.FrameError) as broken:
         ff.decode_frame(f"loginResponse {{{WRONG}")  # a broken frame is quoted, but never a sent password
+    assert isinstance(request, LoginRequest), request
     assert request.password == KNOWN  # the value is there; only its display is masked
     logging.getLogger("fleetfreedom").debug("sending %r and %s", request, change)
     texts = texts_of(request, change, refused.value)

@@ -22,6 +22,12 @@ def test_mypy_strict_generator() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_mypy_strict_code_that_uses_the_package() -> None:
+    """Tests, benchmarks, tools and examples call the SDK as a user would: a typing hole there is one users hit."""
+    result = _run("mypy", "--strict", "tests", "benchmarks", "tools", "examples")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_ruff_clean() -> None:
     paths = ["generator", "tests", "benchmarks", "tools", "runtime", str(GENERATED / "fleetfreedom")]
     result = _run("ruff", "check", *paths)

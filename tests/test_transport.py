@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import trustme
 from fleetfreedom import AsyncClient, Client, ConnectionLost
-from fleetfreedom._transport import picows_available
+from fleetfreedom._transport import TransportName, picows_available
 from websockets.asyncio.server import ServerConnection, serve
 
 BLOCKER = Path(__file__).resolve().parent / "fixtures" / "block_picows"
@@ -67,7 +67,7 @@ def _tls_pair() -> tuple[ssl.SSLContext, ssl.SSLContext]:
 
 
 @asynccontextmanager
-async def _client(transport: str, *, tls: bool = False, **options: object) -> AsyncIterator[AsyncClient]:
+async def _client(transport: TransportName, *, tls: bool = False, **options: object) -> AsyncIterator[AsyncClient]:
     server_tls, client_tls = _tls_pair() if tls else (None, None)
     async with serve(_answer, "127.0.0.1", 0, ssl=server_tls, compression=None) as server:
         port = server.sockets[0].getsockname()[1]
@@ -84,7 +84,7 @@ async def _client(transport: str, *, tls: bool = False, **options: object) -> As
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_tls_with_a_private_authority(transport: str) -> None:
+def test_tls_with_a_private_authority(transport: TransportName) -> None:
     async def main() -> None:
         async with _client(transport, tls=True) as client:
             assert client.transport == transport
@@ -95,12 +95,12 @@ def test_tls_with_a_private_authority(transport: str) -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_tls_refuses_a_certificate_it_does_not_trust(transport: str) -> None:
+def test_tls_refuses_a_certificate_it_does_not_trust(transport: TransportName) -> None:
     async def main() -> None:
         server_tls, _ = _tls_pair()
         async with serve(_answer, "127.0.0.1", 0, ssl=server_tls) as server:
             port = server.sockets[0].getsockname()[1]
-            client = AsyncClient(f"wss://127.0.0.1:{port}", transport=transport, reconnect=False)  # type: ignore[arg-type]
+            client = AsyncClient(f"wss://127.0.0.1:{port}", transport=transport, reconnect=False)
             with pytest.raises(Exception, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
                 await client.connect()
             await client.close()
@@ -109,7 +109,7 @@ def test_tls_refuses_a_certificate_it_does_not_trust(transport: str) -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_message_in_fragments_arrives_whole(transport: str) -> None:
+def test_a_message_in_fragments_arrives_whole(transport: TransportName) -> None:
     async def main() -> None:
         async with _client(transport) as client:
             reply = await client.request("split", {}, raw=True)
@@ -119,7 +119,7 @@ def test_a_message_in_fragments_arrives_whole(transport: str) -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_the_servers_close_code_reaches_the_waiting_request(transport: str) -> None:
+def test_the_servers_close_code_reaches_the_waiting_request(transport: TransportName) -> None:
     async def main() -> None:
         async with _client(transport) as client:
             with pytest.raises(ConnectionLost, match="4001 go away"):
@@ -129,7 +129,7 @@ def test_the_servers_close_code_reaches_the_waiting_request(transport: str) -> N
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_close_frame_without_a_reason_reaches_the_waiting_request(transport: str) -> None:
+def test_a_close_frame_without_a_reason_reaches_the_waiting_request(transport: TransportName) -> None:
     async def main() -> None:
         async with _client(transport) as client:
             with pytest.raises(ConnectionLost, match="4002"):
@@ -139,7 +139,7 @@ def test_a_close_frame_without_a_reason_reaches_the_waiting_request(transport: s
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_frame_over_max_frame_size_ends_the_connection(transport: str) -> None:
+def test_a_frame_over_max_frame_size_ends_the_connection(transport: TransportName) -> None:
     async def main() -> None:
         async with _client(transport, max_frame_size=1_000_000) as client:
             with pytest.raises(ConnectionLost):
@@ -149,7 +149,7 @@ def test_a_frame_over_max_frame_size_ends_the_connection(transport: str) -> None
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_the_sync_client_passes_the_transport_on(transport: str) -> None:
+def test_the_sync_client_passes_the_transport_on(transport: TransportName) -> None:
     async def serve_forever(ready: asyncio.Future[int], stop: asyncio.Event) -> None:
         async with serve(_answer, "127.0.0.1", 0) as server:
             ready.set_result(server.sockets[0].getsockname()[1])
@@ -164,7 +164,7 @@ def test_the_sync_client_passes_the_transport_on(transport: str) -> None:
     thread.start()
     port = asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(ready), 10), loop).result()
     try:
-        with Client(f"ws://127.0.0.1:{port}", transport=transport, keepalive=None) as client:  # type: ignore[arg-type]
+        with Client(f"ws://127.0.0.1:{port}", transport=transport, keepalive=None) as client:
             assert client.transport == transport
             assert client.request("ping", {}, raw=True).name == "pingResponse"
     finally:

@@ -29,6 +29,7 @@ from fleetfreedom._events import ServerMessage, UnknownFrame
 from fleetfreedom._protocol import Emit, Protocol, State
 from fleetfreedom._receipt import Mismatch
 from fleetfreedom._registry import COMMANDS, MESSAGES
+from fleetfreedom.commands import SubscribeResponse
 from fleetfreedom.commands.assets import GetAssetResponse
 from fleetfreedom.events import AssetGeneralMerged, SessionGeneralMerged
 from pydantic import BaseModel, ValidationError
@@ -272,7 +273,8 @@ def test_typed_calls_stay_strict_and_take_extra_body(server: VendorShapedServer)
             server.reply["getAsset"] = {"asset": {"id": 7}}  # a success reply carries its payload
             count = len(server.frames)
             with pytest.raises(RequestError, match="nmae"):  # a misspelt field inside a nested object
-                await client.assets.merge({"company": 42, "kind": "vehicle", "nmae": "Truck 13"})
+                # the misspelt key is the point: the runtime must refuse what the type checker already would
+                await client.assets.merge({"company": 42, "kind": "vehicle", "nmae": "Truck 13"})  # type: ignore[arg-type]
             with pytest.raises(RequestError, match="nmae"):
                 await client.request("getAsset", {"asset": {"id": 7}, "nmae": 1})
             with pytest.raises(RequestError, match="reqId"):
@@ -312,7 +314,8 @@ def test_the_sync_client_has_the_same_escape_hatches(server: VendorShapedServer)
         assert session.ghost_id == GHOST and session.logged_in
         server.reply["getAsset"] = {"asset": {"id": 7}}  # a success reply carries its payload
         with pytest.raises(RequestError, match="nmae"):
-            client.assets.merge({"company": 42, "kind": "vehicle", "nmae": "Truck 13"})
+            # the misspelt key is the point: the runtime must refuse what the type checker already would
+            client.assets.merge({"company": 42, "kind": "vehicle", "nmae": "Truck 13"})  # type: ignore[arg-type]
         assert isinstance(client.assets.get(7, extra_body={"futureFlag": True}), GetAssetResponse)
         assert sent(server, "getAsset")["futureFlag"] is True
         assert isinstance(client.request("getAsset", {"asset": 7, "extra": 1}, validate=False), GetAssetResponse)
@@ -375,7 +378,7 @@ def test_an_error_reply_without_a_payload_raises_its_typed_error(server: VendorS
 def test_nested_mismatches_cost_only_their_own_field() -> None:
     """Inside a list of objects only the odd item's field goes, also in an object nested in it; a list or map of
     the wrong kind, or holding an item of the wrong kind, goes whole; the annotations never lie."""
-    body = {
+    body: dict[str, Any] = {
         "reqId": 5,
         "errorCode": 0,
         "assets": [
@@ -409,6 +412,7 @@ def test_a_required_key_that_does_not_fit_takes_its_holder() -> None:
     body = {"reqId": 5, "errorCode": 0, "merged": [], "company": {"id": {"not": "an id"}}}
     _, reply, mismatches = decode_reporting("subscribeResponse " + json.dumps(body))
     assert not isinstance(reply, UnknownFrame)
+    assert isinstance(reply, SubscribeResponse), reply
     assert [(m.path, m.value) for m in mismatches] == [("company", {"id": {"not": "an id"}})]
     assert reply.wire_mismatches == {"company": {"id": {"not": "an id"}}} and reply.merged == []
 
@@ -445,7 +449,7 @@ def _paths(value: Any, prefix: tuple[str | int, ...] = (), depth: int = 0) -> It
 
 def _at(value: Any, steps: tuple[str | int, ...]) -> Any:
     for step in steps:
-        value = value[step]  # type: ignore[index]
+        value = value[step]
     return value
 
 
@@ -509,6 +513,7 @@ def test_every_field_of_every_reply_and_push_survives_a_value_of_another_kind(
                     continue
                 m: Mismatch = cover[0]
                 typed = message.data if isinstance(message, ServerMessage) else message
+                assert isinstance(typed, BaseModel), where  # the expected class matched: never an UnknownFrame
                 held = _holder(typed, m.steps)
                 if held.wire_mismatches.get(m.field) != _at(body, m.steps):
                     failures.append(f"{where}: value as sent not on {type(held).__name__}.{m.field}")
