@@ -21,10 +21,10 @@ import tracemalloc
 from typing import Any
 
 from _common import verdict
-from pydantic import BaseModel
 from fleetfreedom._cache_core import CacheCore
 from fleetfreedom._codec import decode
 from fleetfreedom._events import ServerMessage
+from pydantic import BaseModel
 
 COMPANY = 42
 LABELS: tuple[list[str], ...] = (["refrigerated"], ["north", "long-haul"], [], ["hazmat", "tanker", "night"])

@@ -47,7 +47,7 @@ from typing import Any
 
 from faultproxy import FaultProxy
 from fleetfreedom import ApiError, AsyncCache, AsyncClient, Event, FleetFreedomError, Reconnected, Reconnecting
-from fleetfreedom._cache_core import ObjectKey
+from fleetfreedom._cache_pieces import ObjectKey
 from fleetfreedom.errors import AssetNotFound
 from fleetfreedom.events import AssetAdvancedMerged, AssetDeleted, AssetDispatchMerged, AssetGeneralMerged
 from fleetfreedom.models.assets import Asset, AssetAdvanced, AssetDispatch, AssetGeneral

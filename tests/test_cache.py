@@ -23,8 +23,8 @@ from fleetfreedom._codec import decode
 from fleetfreedom._events import Event, ServerMessage
 from fleetfreedom.models.assets import Asset, AssetAdvanced, AssetDispatch, AssetGeneral
 from fleetfreedom.models.places import Place
-from pydantic import BaseModel
 from fleetfreedom.testing import DEMO_LOGIN, DEMO_PASSWORD, Emulator
+from pydantic import BaseModel
 
 COMPANY = 42
 WAIT = 10.0
