@@ -3,7 +3,7 @@
 the commands pages, getting-started) both render this one derivation, so they cannot disagree
 (``tests/test_signatures.py`` holds every generated method to it).
 
-The convention (see HELPERS.md): the first required request field is positional (a key-reference field such as
+The convention: the first required request field is positional (a key-reference field such as
 ``asset: IdKey`` also accepts its bare key, ``client.assets.get(42)``); every other request field is keyword-only
 and snake_case, the required ones first; an optional field defaults to ``NOT_GIVEN`` (left out of the request;
 ``None`` is a value, JSON null); every method also takes ``extra_body`` and ``timeout``; it returns the command's
