@@ -46,7 +46,7 @@ from ..ir.queries import (
 )
 from ..ir.signatures import Signature, signature
 from .examples import example, example_object, reply_frame, request_frame
-from .package import environment, group_descriptions
+from .package import ResourcePlan, environment, group_descriptions
 
 DOCS = "docs"  # folder under generated/ holding mkdocs.yml
 PAGES = "pages"  # mkdocs docs_dir, relative to DOCS
@@ -393,17 +393,22 @@ def _context(
     def fields_rows(fields: tuple[Field, ...], stored: bool = False) -> list[dict[str, str]]:
         return _fields_table_rows(links, fields, stored=stored)
 
+    plan = ResourcePlan(api)
+
     def sig(c: Command) -> Signature:
         return signature(api, c)
 
-    def method_line(c: Command, is_async: bool) -> str:
-        """``client.assets.[get](link)(asset: IdKey | int, *, timeout: float | None = None) -> GetAssetResponse``."""
-        s = signature(api, c)
+    def signature_line(s: Signature, is_async: bool) -> str:
+        """``client.assets.[get](link)(asset: IdKey | int, *, ..., timeout: float | None = None) -> GetAssetResponse``:
+        the one derivation the generated method declares (``ir/signatures.py``), its name linked to the command."""
         call = s.render(is_async=is_async)
         head = f"{'await ' if is_async else ''}client.{s.resource}."
         rest = call[len(head) + len(s.method) :]
-        method = f"[{_breakable(s.method)}]({links.command_href(c.name)})"
+        method = f"[{_breakable(s.method)}]({links.command_href(s.command.name)})"
         return f"<code>{_breakable(head)}{method}{_breakable(rest)}</code>"
+
+    def method_line(c: Command, is_async: bool) -> str:
+        return signature_line(signature(api, c), is_async)
 
     def exceptions_module() -> str:
         return f"{api.service.package}.errors"
@@ -417,6 +422,8 @@ def _context(
         "nav": nav,
         "signature": sig,
         "method_line": method_line,
+        "signature_line": signature_line,
+        "update_helpers": lambda r: [u.sig for u in plan.updates(r)],
         "resource_commands": lambda r: [api.commands_by_name[name] for name in r.commands],
         "example": lambda c: example(api, c),
         "request_fields": lambda c: request_fields(api, c),

@@ -25,13 +25,20 @@ from ..ir.nodes import (
     MapOf,
     Named,
     ObjectType,
-    Primitive,
     Resource,
     Section,
     TypeExpr,
     UnionOf,
 )
-from ..ir.signatures import annotation
+from ..ir.signatures import (
+    Parameter,
+    Signature,
+    annotation,
+    param_annotation,
+    param_class,
+    signature,
+    update_signature,
+)
 from .registry import render_registry
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -90,42 +97,27 @@ CLIENT_SHORTCUTS = {
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """One argument of a generated resource method."""
-
-    python_name: str
-    wire_name: str
-    annotation: str
-    required: bool
-    positional: bool
-    description: str = ""
-
-
-@dataclass(frozen=True)
 class Method:
+    """A generated resource method: the command and its one signature (``ir/signatures.py``, which the docs
+    render too)."""
+
     command: Command
-    parameters: tuple[Parameter, ...]
+    sig: Signature
+    fields: tuple[Field, ...]  # the request fields in schema order: the order of the body
 
     @property
     def signature(self) -> str:
-        """``asset: IdKey | int, *, include_deleted: bool | None = None, extra_body: ... = None, timeout: ...``.
+        return self.sig.render_parameters()
 
-        ``extra_body`` takes top-level fields the schema does not know yet; they are sent as given (the escape
-        hatch beside the typed, strictly checked arguments, named as in Stainless SDKs)."""
-        parts = [f"{p.python_name}: {p.annotation}" for p in self.parameters if p.positional]
-        parts.append("*")
-        parts += [f"{p.python_name}: {p.annotation}" for p in self.parameters if not p.positional and p.required]
-        # NOT_GIVEN leaves the field out; None is a value (JSON null), for a field the server lets you clear
-        optional = [p for p in self.parameters if not p.required]
-        parts += [f"{p.python_name}: {p.annotation} | None | NotGiven = NOT_GIVEN" for p in optional]
-        parts.append("extra_body: Mapping[str, Any] | None = None")
-        parts.append("timeout: float | None = None")
-        return ", ".join(parts)
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The parameters that are request fields (not ``extra_body`` / ``timeout``), as the method lists them."""
+        return self.sig.fields
 
     @property
     def body(self) -> str:
         """The dict literal of the request body, by wire name."""
-        return "{" + ", ".join(f"{p.wire_name!r}: {p.python_name}" for p in self.parameters) + "}"
+        return "{" + ", ".join(f"{f.wire_name!r}: {f.python_name}" for f in self.fields) + "}"
 
 
 @dataclass(frozen=True)
@@ -141,16 +133,12 @@ class Update:
     key_wire: str
     noun: str  # the object, in words, for the docstring
     fields: tuple[Field, ...]  # what update() takes as keyword arguments: the type's fields but its key and ``v``
-    annotations: tuple[str, ...]  # each field's parameter annotation
+    sig: Signature
 
     @property
     def signature(self) -> str:
         """``asset: IdKey | int, *, name: str | None | NotGiven = NOT_GIVEN, ..., attempts: int = ..., timeout``."""
-        parts = [f"{self.key.python_name}: {self.key.annotation}", "*"]
-        typed = zip(self.fields, self.annotations, strict=True)
-        parts += [f"{f.python_name}: {a} | None | NotGiven = NOT_GIVEN" for f, a in typed]
-        parts += ["attempts: int = DEFAULT_ATTEMPTS", "timeout: float | None = None"]
-        return ", ".join(parts)
+        return self.sig.render_parameters()
 
     @property
     def body(self) -> str:
@@ -175,23 +163,7 @@ class ResourcePlan:
 
     def method(self, command_name: str) -> Method:
         c = self.api.commands_by_name[command_name]
-        fields = queries.fields_of(self.api, c.request.fields, c.request.from_type)
-        first_required = next((f for f in fields if f.required), None)
-        params = tuple(
-            Parameter(
-                f.python_name,
-                f.wire_name,
-                self.param_annotation(f.type),
-                f.required,
-                f is first_required,
-                f.description,
-            )
-            for f in fields
-        )
-        names = [p.python_name for p in params]
-        if {"timeout", "extra_body"} & set(names) or len(set(names)) != len(names):
-            raise ValueError(f"{command_name}: request field names clash with the method's own arguments")
-        return Method(c, params)
+        return Method(c, signature(self.api, c), queries.request_fields(self.api, c))
 
     def updates(self, resource: Resource) -> list[Update]:
         """An ``update`` for every versioned type the resource both reads one of (``get``) and merges: a type
@@ -208,15 +180,12 @@ class ResourcePlan:
             method = self.method(get.name)
             required = [p for p in method.parameters if p.required]
             key_field = t.field(t.key)
-            if len(required) != 1 or not required[0].positional or key_field is None:
+            if len(required) != 1 or required[0] is not method.sig.positional or key_field is None:
                 continue
             name = merge.method.replace("merge", "update", 1)
             if name in taken or name == merge.method:
                 raise ValueError(f"{resource.name}: the update helper {name!r} clashes with a command method")
             fields = tuple(f for f in t.fields if f.wire_name not in (key_field.wire_name, "v"))
-            own = {required[0].python_name, "attempts", "timeout"}
-            if own & {f.python_name for f in fields}:
-                raise ValueError(f"{resource.name}.{name}: {t.name} has a field named like an argument of update()")
             out.append(
                 Update(
                     name,
@@ -228,33 +197,13 @@ class ResourcePlan:
                     key_field.wire_name,
                     " ".join(naming.words(t.name)).lower(),
                     fields,
-                    tuple(self.param_annotation(f.type) for f in fields),
+                    update_signature(self.api, name, required[0], fields, merge),
                 )
             )
         return out
 
     def any_updates(self, resources: list[Resource]) -> bool:
         return any(self.updates(r) for r in resources)
-
-    def param_annotation(self, expr: TypeExpr) -> str:
-        """What a method accepts: the model, or what validates into it (a bare key, a dict, an enum value)."""
-        if isinstance(expr, Named):
-            if expr.name in self.api.enums_by_name:
-                enum = self.api.enums_by_name[expr.name]
-                return f"{expr.name} | {'int' if enum.json_type == 'integer' else 'str'}"
-            t = self.api.types_by_name[expr.name]
-            if t.key_ref and t.fields:
-                return f"{expr.name} | {annotation(t.fields[0].type)}"
-            return f"{expr.name} | {param_class(expr.name)}"
-        if isinstance(expr, ArrayOf):
-            return f"Sequence[{self.param_annotation(expr.items)}]"
-        if isinstance(expr, MapOf):
-            return f"Mapping[str, {self.param_annotation(expr.values)}]"
-        if isinstance(expr, UnionOf):
-            return " | ".join(self.param_annotation(option) for option in expr.options)
-        if isinstance(expr, Primitive) and expr.format == "datetime":
-            return "datetime | str"
-        return annotation(expr)
 
     def reply_imports(self, resources: list[Resource]) -> list[tuple[str, list[str]]]:
         """``(module, names)`` of the response classes: imported at run time, each method passes its own to
@@ -317,7 +266,7 @@ class ResourcePlan:
         an optional one may be None (sent as JSON null)."""
         out = []
         for f in t.fields:
-            a = self.param_annotation(f.type)
+            a = param_annotation(self.api, f.type)
             out.append((f.wire_name, f"Required[{a}]" if f.required else f"{a} | None"))
         return out
 
@@ -341,11 +290,6 @@ class ResourcePlan:
         text = " ".join(self.method(name).signature for r in resources for name in r.commands)
         text += " ".join(u.signature for r in resources for u in self.updates(r))
         return _stdlib_lines(text)
-
-
-def param_class(type_name: str) -> str:
-    """The TypedDict that stands for a model as a plain dict: ``Asset`` -> ``AssetParam``."""
-    return f"{type_name}Param"
 
 
 def is_identifier_key(key: str) -> bool:
