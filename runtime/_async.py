@@ -529,7 +529,7 @@ class AsyncClient(AsyncResources):
         timeout: float | None = None,
         raw: Literal[False] = False,
         validate: bool = True,
-    ) -> Any: ...
+    ) -> BaseModel | RawReply: ...
 
     @overload
     async def request(
@@ -550,20 +550,22 @@ class AsyncClient(AsyncResources):
         timeout: float | None = None,
         raw: bool = False,
         validate: bool = True,
-    ) -> Any:
+    ) -> BaseModel | RawReply:
         """Send any command by its wire name: ``await client.request("getAsset", {"asset": {"id": 42}})``.
 
         The body is checked against the schema first (a misspelt field raises ``RequestError``); with
         ``validate=False`` it is sent exactly as given, for any command, known or not (the escape hatch for what
-        the schema does not describe yet). Returns the typed reply (``GetAssetResponse``; for a command this SDK
-        does not know, a ``RawReply``), or with ``raw=True`` always a ``RawReply`` holding the frame exactly as it
+        the schema does not describe yet). Returns the typed reply (``GetAssetResponse``, typed ``BaseModel``
+        here, since a command named by a string cannot choose the type: narrow it with ``isinstance``, or call
+        the typed method, ``client.assets.get``; for a command this SDK does not know, a ``RawReply``), or with
+        ``raw=True`` always a ``RawReply`` holding the frame exactly as it
         arrived. A non-zero errorCode raises its typed exception either way.
         """
         known = command in COMMANDS
         if not known and validate and not raw:
             raise RequestError(command, ["unknown command (use validate=False or raw=True to send it anyway)"])
         outcome = await self._send(command, params, timeout, raw=not known or not validate)
-        if raw or not known:
+        if raw or not known or outcome.reply is None:  # None: a reply the schema could not type
             return RawReply(outcome.frame_name, outcome.data or _body(outcome.text), outcome.text, outcome.reply)
         return outcome.reply
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._async import AsyncClient
+from ._async import AsyncClient, RawReply
 from ._client_events import ClientEvent, Disconnected
 from ._events import Event, ServerMessage, UnknownFrame
 from ._exceptions import ApiError, FleetFreedomError, RequestError
@@ -158,7 +158,10 @@ async def _call(args: argparse.Namespace) -> int:
             _print(raw.data)
         else:
             reply = await client.request(args.wire_command, params)
-            _print(reply.model_dump(mode="json", by_alias=True, exclude_unset=True))
+            if isinstance(reply, RawReply):  # a reply the schema could not type: printed as it came
+                _print(reply.data)
+            else:
+                _print(reply.model_dump(mode="json", by_alias=True, exclude_unset=True))
     return 0
 
 

@@ -288,7 +288,7 @@ class Client(SyncResources):
         timeout: float | None = None,
         raw: Literal[False] = False,
         validate: bool = True,
-    ) -> Any: ...
+    ) -> BaseModel | RawReply: ...
 
     @overload
     def request(
@@ -309,7 +309,7 @@ class Client(SyncResources):
         timeout: float | None = None,
         raw: bool = False,
         validate: bool = True,
-    ) -> Any:
+    ) -> BaseModel | RawReply:
         """Send any command by its wire name; ``validate=False`` sends the body unchecked (``AsyncClient.request``)."""
         if raw:
             return self._run(lambda c: c.request(command, params, timeout=timeout, raw=True, validate=validate))
