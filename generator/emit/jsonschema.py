@@ -1,7 +1,7 @@
 """The object types and enums as published JSON Schema: standard formats where exact, descriptions, deprecation,
 and our ``x-`` keys (key, owner, parts and ``v`` order, Python class).
 
-Unlike ``bundle.py`` (the input of the model generator, keyed by module path), this is for people and other
+Unlike ``emit/model_schema.py`` (the input of the model generator, keyed by module path), this is for people and other
 tools: definitions are keyed by type name and a ``ref_prefix`` lets the AsyncAPI export place them under
 ``#/components/schemas/``.
 """

@@ -175,7 +175,7 @@ class _Builder:
     def field_set(self, raw: Mapping[str, Any], doc: SourceDocument, path: JsonPath) -> FieldSet:
         absent = _wire_absent(raw)
         for name, field_raw in raw.get("properties", {}).items():
-            if field_raw.get("x-wire", {}).get("aliases"):  # received bodies are types; see fleetfreedom/_aliases.py
+            if field_raw.get("x-wire", {}).get("aliases"):  # received bodies are types; see runtime/_aliases.py
                 self.problem(doc, (*path, "properties", name, "x-wire"), "x-wire aliases are supported on type fields")
         if "$ref" in raw:
             return FieldSet(fields=(), from_type=str(raw["$ref"]), wire_absent=absent)

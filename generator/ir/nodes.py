@@ -72,7 +72,7 @@ class Constraints:
 
 @dataclass(frozen=True)
 class WireNote:
-    """``x-wire`` on a field: why the schema differs from what the vendor's clients read (see wire_compare.py)."""
+    """``x-wire`` on a field: why the schema differs from what the vendor's clients read (maintainer/wire_compare)."""
 
     note: str | None = None  # why; absent when x-wire only lists aliases
     ts: str | None = None  # what the TypeScript client reads, in the vendor-wire kind grammar
@@ -102,7 +102,7 @@ class FieldSet:
 
     fields: tuple[Field, ...]
     from_type: str | None = None
-    # x-wire absent: vendor keys this body leaves out on purpose, with the reason (see wire_compare.py)
+    # x-wire absent: vendor keys this body leaves out on purpose, with the reason (see maintainer/wire_compare.py)
     wire_absent: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
