@@ -99,7 +99,7 @@ def test_change_between_names_the_one_change() -> None:
     assert type(created) is ObjectCreated and created.kind == "created"
     assert created.old is None and created.new is not None and created.new.name == "a"
     gone = change_between(AssetGeneral, 1, COMPANY, b'{"id":1,"name":"a"}', None, parts)
-    assert type(gone) is ObjectDeleted and gone.kind == "deleted"
+    assert type(gone) is ObjectDeleted and gone.kind == "deleted" and gone.key == 1
     assert gone.new is None and gone.old is not None and gone.old.name == "a"
     updated = change_between(AssetGeneral, 2, OTHER, b'{"id":2,"name":"a"}', b'{"id":2,"name":"b"}', parts)
     assert type(updated) is ObjectUpdated and updated.kind == "updated"
@@ -175,8 +175,9 @@ def test_folding_unread_changes_keeps_the_first_old_and_the_last_new() -> None:
 
 
 def test_a_new_core_refuses_a_negative_ttl_and_starts_quiet() -> None:
-    with pytest.raises(ValueError, match="tombstone_ttl"):
+    with pytest.raises(ValueError, match=r"^tombstone_ttl must not be negative$"):
         CacheCore(tombstone_ttl=-1.0)
+    assert CacheCore().tombstone_ttl == 600.0  # ten minutes unless told
     core = CacheCore(tombstone_ttl=0.0)
     assert core.track_changes is False and core.regions == frozenset() and core.tombstones == 0
     assert core.apply(general(1, 1)) == [] and core.stats.ignored == 1
@@ -389,7 +390,7 @@ def test_a_list_reply_evicts_only_in_its_own_company() -> None:
 
 def test_list_items_without_a_company_belong_to_the_listed_one_and_keyless_ones_are_skipped() -> None:
     core, _ = make_core()
-    items = [AssetGeneral.model_validate({"id": 1, "v": [1]}), AssetGeneral.model_validate({"v": [1]})]
+    items = [AssetGeneral.model_validate({"v": [1]}), AssetGeneral.model_validate({"id": 1, "v": [1]})]
     [created] = core.finish_list(core.begin_list(COMPANY, "AssetGeneral"), items)
     assert created.key == 1 and created.company == COMPANY
     entry = core.entry("AssetGeneral", 1)
@@ -579,3 +580,173 @@ def test_registry_facts_the_cache_relies_on() -> None:
     assert owns_itself("Company") and not owns_itself("Asset")
     assert nested_parts("Asset") == {"AssetDispatch": "dispatch"} and nested_parts("Place") == {}
     assert nested_parts("Nope") == {}
+
+
+# --- further guards (from the survivors of a first mutation run) ----------------------------------------------------
+
+
+def test_foreign_messages_and_payloads_change_nothing() -> None:
+    core, _ = make_core()
+
+    class Unregistered:
+        name = "noSuchMessage"
+        data = AssetGeneral.model_validate({"id": 1, "company": COMPANY, "v": [1]})
+
+    class NoPayload:
+        name = "assetGeneralMerged"
+        data = None
+
+    assert core.apply(Unregistered()) == [] and core.apply(NoPayload()) == []
+    assert core.count("AssetGeneral") == 0
+
+
+def test_counters_add_up_over_many_events(caplog: pytest.LogCaptureFixture) -> None:
+    core, _ = make_core()
+    core.apply(general(1, 5, name="a"))
+    with caplog.at_level("DEBUG", logger="fleetfreedom.cache"):
+        core.apply(general(1, 5, name="b"))
+        core.apply(general(1, 5, name="c"))
+    assert core.stats.same_version_differs == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "fleetfreedom cache: AssetGeneral 1: same version 5, different content; kept"
+    ] * 2
+    core.apply(deleted(9, company=OTHER))
+    core.apply(deleted(8, company=OTHER))
+    assert core.stats.ignored == 2
+    core.apply(general(2, 1))
+    core.apply(general(3, 1))
+    core.finish_list(core.begin_list(COMPANY, "AssetGeneral"), [])
+    core.finish_list(core.begin_list(COMPANY, "AssetGeneral"), [])
+    assert core.stats.lists == 2 and core.stats.evicted == 3
+
+
+def test_stored_json_is_the_wire_form_of_what_was_sent() -> None:
+    core, _ = make_core()
+    core.apply(general(1, 1, messagingAddress="x@y"))
+    raw = core.raw("AssetGeneral", 1)
+    assert raw is not None and json.loads(raw) == {
+        "id": 1,
+        "company": COMPANY,
+        "kind": "vehicle",
+        "messagingAddress": "x@y",
+        "v": [1],
+    }
+    whole = core.raw("Asset", 1)
+    assert whole is not None and b": " not in whole and b", " not in whole  # compact
+    assert core.raw("Place", 1) is None and core.raw("Nope", 1) is None
+
+
+def test_full_width_versions_in_pushes_and_list_items_are_read_by_slot() -> None:
+    core, _ = make_core()
+    core.apply(frame("assetAdvancedMerged", {"id": 1, "company": COMPANY, "v": [4, 6, 0]}))
+    entry = core.entry("AssetAdvanced", 1)
+    assert entry is not None and entry.version == 6
+    batch = core.apply(advanced(1, 8, odometer=1.0))
+    [change] = core.composite_changes(batch, ROOTS)
+    assert change.old is not None and change.old.v == [0, 6, 0]  # the stored JSON kept the full-width v
+    items = [AssetAdvanced.model_validate({"id": 2, "company": COMPANY, "v": [4, 7, 0]})]
+    core.finish_list(core.begin_list(COMPANY, "AssetAdvanced"), items)
+    entry = core.entry("AssetAdvanced", 2)
+    assert entry is not None and entry.version == 7
+
+
+def test_a_single_version_in_a_deletion_is_no_version_per_part() -> None:
+    core, _ = make_core()
+    core.apply(general(1, 1))
+    core.apply(deleted(1, v=[5]))  # one number cannot say which part it belongs to
+    core.apply(general(1, 3))
+    assert (COMPANY, "AssetGeneral") in core.refresh and core.count("AssetGeneral") == 0
+
+
+def test_a_list_sent_right_after_a_deletion_restores_even_the_same_version() -> None:
+    core, _ = make_core()
+    core.apply(general(1, 1))
+    core.apply(deleted(1, v=[1, 0, 0]))
+    ticket = core.begin_list(COMPANY, "AssetGeneral")
+    core.finish_list(ticket, listed({"id": 1, "name": "still there", "v": [1]}))
+    assert name_of(core, 1) == "still there" and core.tombstones == 0
+
+
+def test_a_skipped_list_item_does_not_hide_the_items_after_it() -> None:
+    core, _ = make_core()
+    core.apply(general(1, 1))
+    ticket = core.begin_list(COMPANY, "AssetGeneral")
+    core.apply(deleted(1, v=[1, 0, 0]))
+    core.finish_list(ticket, listed({"id": 1, "v": [1]}, {"id": 2, "v": [1]}))
+    assert core.keys("AssetGeneral") == [2]
+
+
+@pytest.mark.parametrize("event", ["merge", "suspension"])
+def test_a_list_sent_after_every_deletion_and_a_later_push_restores_the_deleted(event: str) -> None:
+    core, _ = make_core()
+    core.apply(general(9, 1))
+    core.apply(deleted(1))
+    core.apply(deleted(2))
+    if event == "merge":
+        core.apply(general(3, 1))
+    else:
+        core.apply(frame("assetSuspended", {"id": 9, "company": COMPANY, "suspended": True, "v": [2, 0, 0]}))
+    ticket = core.begin_list(COMPANY, "AssetGeneral")
+    core.finish_list(ticket, listed({"id": 1, "v": [1]}, {"id": 2, "v": [1]}, {"id": 3, "v": [1]}, {"id": 9, "v": [2]}))
+    assert sorted(core.keys("AssetGeneral")) == [1, 2, 3, 9]
+
+
+def test_a_suspension_touches_no_part_without_the_flag_and_still_moves_the_version() -> None:
+    core, _ = make_core()
+    core.apply(general(1, 1, suspended=True))
+    core.apply(advanced(1, 1))
+    suspension = frame("assetSuspended", {"id": 1, "company": COMPANY, "suspended": True, "v": [3, 5, 0]})
+    [change] = core.apply(suspension)
+    assert change.type is AssetGeneral and type(change) is ObjectUpdated and change.fields == frozenset()
+    general_entry, advanced_entry = core.entry("AssetGeneral", 1), core.entry("AssetAdvanced", 1)
+    assert general_entry is not None and general_entry.version == 3
+    assert advanced_entry is not None and advanced_entry.version == 1
+    core.apply(suspension)
+    core.apply(suspension)
+    assert core.stats.stale == 2
+
+
+def test_composite_changes_see_parts_before_a_part_created_in_the_batch() -> None:
+    core, _ = make_core()
+    core.apply(advanced(1, 1, odometer=5.0))
+    core.watch(COMPANY, "Place")
+    batch = (
+        core.apply(frame("placeGeneralMerged", {"id": 1, "company": COMPANY, "v": [1]}))
+        + core.apply(general(1, 1, name="a"))
+        + core.apply(advanced(1, 2, odometer=6.0))
+    )
+    [change] = core.composite_changes(batch, ROOTS)
+    assert type(change) is ObjectUpdated and change.old is not None and change.old.odometer == 5.0
+    assert change.old.v == [0, 1, 0] and change.parts == {"AssetGeneral", "AssetAdvanced"}
+    core.apply(frame("assetDispatchMerged", {"id": 1, "company": COMPANY}))
+    [change] = core.composite_changes(core.apply(dispatch(1, 0, jobs=[1])), ROOTS)
+    assert change.old is not None and change.old.v == [1, 2, 0] and change.new is not None
+    assert change.new.v == [1, 2, 0]
+
+
+def test_reads_of_one_company_leave_out_the_others() -> None:
+    core, _ = make_core()
+    core.watch(OTHER, "AssetGeneral")
+    core.apply(general(1, 1))
+    core.apply(general(2, 1, company=OTHER))
+    assert [key for key, _ in core.items("Asset", OTHER)] == [2]
+    assert [key for key, _ in core.items("AssetGeneral", COMPANY)] == [1]
+
+
+def test_a_company_s_own_record_is_deleted_restored_and_evicted_through_its_own_region() -> None:
+    core = CacheCore(track_changes=True, clock=Clock())
+    core.watch(COMPANY, "CompanyGeneral")
+    core.apply(frame("companyGeneralMerged", {"id": COMPANY, "v": [1], "name": "us"}))
+    entry = core.entry("CompanyGeneral", COMPANY)
+    assert entry is not None and entry.company is None  # a top company has no parent
+    core.apply(frame("companyGeneralMerged", {"id": COMPANY, "parent": 1, "v": [2], "name": "us"}))
+    [gone] = core.apply(frame("companyDeleted", {"id": COMPANY, "parent": 1}))
+    assert type(gone) is ObjectDeleted and core.count("CompanyGeneral") == 0 and core.tombstones == 1
+    core.apply(frame("companyGeneralMerged", {"id": COMPANY, "parent": 1, "v": [3], "name": "back?"}))
+    assert core.refresh == {(COMPANY, "CompanyGeneral")}
+    core.purge_tombstones()
+    core.apply(frame("companyGeneralMerged", {"id": COMPANY, "parent": 1, "v": [3], "name": "back"}))
+    [evicted] = core.finish_list(core.begin_list(COMPANY, "CompanyGeneral"), [])
+    assert type(evicted) is ObjectDeleted and evicted.key == COMPANY and core.count("CompanyGeneral") == 0
+    core.apply(frame("companyGeneralMerged", {"id": COMPANY, "parent": 1, "v": [4], "name": "again"}))
+    assert core.unwatch(COMPANY, "CompanyGeneral") == 1
