@@ -26,6 +26,7 @@ from fleetfreedom._cache_pieces import (
 )
 from fleetfreedom._changes import Change, change_between, fold
 from fleetfreedom._codec import decode
+from fleetfreedom.models import Timezone
 from fleetfreedom.models.assets import Asset, AssetAdvanced, AssetDispatch, AssetGeneral
 from fleetfreedom.models.places import Place
 
@@ -750,3 +751,20 @@ def test_a_company_s_own_record_is_deleted_restored_and_evicted_through_its_own_
     assert type(evicted) is ObjectDeleted and evicted.key == COMPANY and core.count("CompanyGeneral") == 0
     core.apply(frame("companyGeneralMerged", {"id": COMPANY, "parent": 1, "v": [4], "name": "again"}))
     assert core.unwatch(COMPANY, "CompanyGeneral") == 1
+
+
+def test_a_type_without_an_owner_is_listed_into_the_listed_company() -> None:
+    core = CacheCore(track_changes=True)
+    core.watch(COMPANY, "Timezone")
+    # no owner field: a list reply speaks for the company it was asked for
+    [created] = core.finish_list(core.begin_list(COMPANY, "Timezone"), [Timezone.model_validate({"code": "UTC"})])
+    assert created.key == "UTC" and created.company == COMPANY and core.keys("Timezone", COMPANY) == ["UTC"]
+
+
+def test_unwatching_a_parent_keeps_a_company_whose_own_region_is_synced() -> None:
+    core = CacheCore()
+    core.watch(1, "CompanyGeneral")
+    core.watch(COMPANY, "CompanyGeneral")
+    core.apply(frame("companyGeneralMerged", {"id": COMPANY, "parent": 1, "v": [1]}))
+    core.apply(frame("companyGeneralMerged", {"id": 99, "parent": 1, "v": [1]}))
+    assert core.unwatch(1, "CompanyGeneral") == 1 and core.keys("CompanyGeneral") == [COMPANY]
