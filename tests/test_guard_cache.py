@@ -203,7 +203,7 @@ def test_a_message_that_is_no_sync_frame_changes_nothing() -> None:
 def test_pushes_report_created_then_updated_with_old_and_new() -> None:
     core, _ = make_core()
     [created] = core.apply(general(1, 1, name="a"))
-    assert created == ObjectCreated(AssetGeneral, 1, COMPANY, None, created._new_raw)
+    assert created == ObjectCreated(AssetGeneral, 1, COMPANY, None, core.raw("AssetGeneral", 1))
     assert created.new is not None and created.new.name == "a" and created.company == COMPANY
     [updated] = core.apply(general(1, 2, name="b"))
     assert type(updated) is ObjectUpdated and updated.key == 1 and updated.company == COMPANY
