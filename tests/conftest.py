@@ -83,3 +83,19 @@ def fixture_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_generator("generate", "--schema", str(FIXTURE_SCHEMA), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture
+def dcg_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The inputs datamodel-code-generator is run on from now on in this test (the models cache tests count them)."""
+    from generator.emit import models as emit_models
+
+    runs: list[str] = []
+    real = emit_models._run_dcg
+
+    def counted(text: str, *rest: object) -> dict[str, str]:
+        runs.append(text)
+        return real(text, *rest)  # type: ignore[arg-type]  # passed through unchanged
+
+    monkeypatch.setattr(emit_models, "_run_dcg", counted)
+    return runs

@@ -263,25 +263,6 @@ def test_readme_and_docs_blocks_and_examples_type_check(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.slow
-def test_real_service_blocks_type_check(tmp_path: Path) -> None:
-    blocks = by_mode("typecheck")
-    files = []
-    for number, block in enumerate(blocks):
-        path = tmp_path / f"example_{number}.py"
-        path.write_text(f"# {block.where}\n{_as_module(block)}", encoding="utf-8")
-        files.append(str(path))
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(PROJECT / ".mypy_cache"), *files],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "MYPYPATH": str(GENERATED)},  # the package as generated (the editable install hides it)
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 # --- the example frames and objects of the reference pages ---------------------------------------------------
 
 

@@ -61,29 +61,20 @@ def test_a_damaged_entry_is_regenerated(tmp_path: Path, full_run: dict[str, str]
 
 
 def test_a_description_edit_reuses_the_models_step_and_gives_what_a_full_run_gives(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, dcg_runs: list[str]
 ) -> None:
-    from generator.emit import models as emit_models
-
     schema = tmp_path / "schema"
     shutil.copytree(FIXTURE_SCHEMA, schema)
     generate_files(schema, tmp_path / "cache")  # warm
     types = schema / "types" / "api.yaml"
     types.write_text(types.read_text().replace("description: Its company.", "description: The company it is in."))
 
-    runs: list[str] = []
-    real = emit_models._run_dcg
-
-    def counted(text: str, model_aliases: dict[str, str], package: str) -> dict[str, str]:
-        runs.append(text)
-        return real(text, model_aliases, package)
-
-    monkeypatch.setattr(emit_models, "_run_dcg", counted)
+    dcg_runs.clear()  # count from here
     edited = generate_files(schema, tmp_path / "cache")
-    assert not edited.cached and runs == []  # the run cache missed; datamodel-code-generator's cache did not
+    assert not edited.cached and dcg_runs == []  # the run cache missed; datamodel-code-generator's cache did not
     assert any("The company it is in." in text for text in edited.files.values())
     assert edited.files == generate_files(schema, None).files  # exactly what a run without any cache gives
-    assert len(runs) == 1
+    assert len(dcg_runs) == 1
 
 
 def test_a_document_found_valid_is_not_validated_again_but_a_broken_edit_still_is(tmp_path: Path) -> None:
