@@ -16,14 +16,16 @@ come from a stale copy.
     python tools/mutation.py              # every module
     python tools/mutation.py codec cache  # some of them (make mutation MODULE=codec)
     python tools/mutation.py --show codec # also print the diff of each surviving mutant
+    python tools/mutation.py protocol --only '*_reply__mutmut_*'   # one function's mutants while writing its tests
 
 Surviving mutants explained as equivalent (no test can tell them apart from the original) are listed, one per
-line with the reason, in tools/mutation-equivalents.md; they are reported as explained, not as killed.
+line with the reason, in tools/mutation-equivalents/<module>.md; they are reported as explained, not as killed.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import re
 import shutil
@@ -35,7 +37,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 SCRATCH = PROJECT / ".cache" / "mutation"
-EQUIVALENTS = PROJECT / "tools" / "mutation-equivalents.md"
+EQUIVALENTS = PROJECT / "tools" / "mutation-equivalents"  # one Markdown file per module or area
 RUNTIME = PROJECT / "generated" / "fleetfreedom"
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code): a test failing, pytest crashing, a timeout or
@@ -49,7 +51,7 @@ NO_TESTS = {5, 33}
 class Module:
     package: Path  # the package folder whose copy is mutated (the generated runtime, or generator/)
     files: tuple[str, ...]  # files inside the package to mutate
-    tests: tuple[str, ...]  # the focused test files that cover them (those missing are skipped)
+    tests: tuple[str, ...]  # the test files that cover them, as glob patterns under the project (none may be missing)
     also_copy: tuple[str, ...] = ()  # project folders the tests read (resolved from tests/ as PROJECT/<name>)
     extra: tuple[str, ...] = field(default=())  # extra pytest arguments
 
@@ -62,32 +64,76 @@ MODULES: dict[str, Module] = {
             "tests/test_client_protocol.py",
             "tests/test_wire_receipt.py",
             "tests/test_reconnect_policy.py",
-            "tests/test_guard_protocol.py",
-            "tests/test_guard_protocol_core.py",
+            "tests/test_guard_protocol*.py",
+            "tests/test_guard_receipt*.py",
+            "tests/test_client_behaviour.py",
+            "tests/test_client_surface.py",
+            "tests/test_user_session.py",
+            "tests/test_machine_auth.py",
+            "tests/test_open_enums.py",
+            "tests/test_reliability_proxy.py",
         ),
     ),
     "codec": Module(
         RUNTIME,
         ("_codec.py",),
-        ("tests/test_reliability_codec.py", "tests/test_wire_receipt.py", "tests/test_guard_codec.py"),
+        (
+            "tests/test_reliability_codec.py",
+            "tests/test_wire_receipt.py",
+            "tests/test_guard_codec*.py",
+            "tests/test_decode_all.py",
+            "tests/test_vendor_wire.py",
+            "tests/test_open_enums.py",
+        ),
     ),
     "cache": Module(
         RUNTIME,
         ("_cache_core.py", "_cache_pieces.py", "_changes.py"),
-        ("tests/test_cache_core.py", "tests/test_cache_list_race.py", "tests/test_guard_cache.py"),
+        (
+            "tests/test_cache_core.py",
+            "tests/test_cache_list_race.py",
+            "tests/test_guard_cache*.py",
+            "tests/test_cache.py",
+            "tests/test_cache_streams.py",
+        ),
     ),
     "emulator": Module(
         RUNTIME,
         ("testing/_semantics.py",),
-        ("tests/test_emulator_protocol.py", "tests/test_emulator_generic.py", "tests/test_guard_emulator.py"),
+        (
+            "tests/test_emulator_protocol.py",
+            "tests/test_emulator_generic.py",
+            "tests/test_guard_emulator*.py",
+            "tests/test_emulator_robustness.py",
+            "tests/test_reliability_emulator.py",
+            "tests/test_emulator_controls.py",
+            "tests/test_emulator_seed.py",
+        ),
     ),
     "generator": Module(
         PROJECT / "generator",
-        ("write.py", "pipeline.py", "diff.py"),
-        ("tests/test_run_cache.py", "tests/test_diff.py", "tests/test_guard_generator.py"),
-        also_copy=("schema", "templates", "generated"),
+        ("write/tree.py", "pipeline.py", "maintainer/diff.py"),
+        (
+            "tests/test_run_cache.py",
+            "tests/test_diff.py",
+            "tests/test_guard_generator*.py",
+            "tests/test_reliability_atomic.py",
+            "tests/test_incremental.py",
+        ),
+        also_copy=("schema", "templates", "generated", "runtime"),
     ),
 }
+
+
+def test_files(module: Module) -> list[str]:
+    """The module's test files, its glob patterns expanded; a pattern that matches nothing is a mistake, not a skip."""
+    found: list[str] = []
+    for pattern in module.tests:
+        matches = sorted(str(p.relative_to(PROJECT)) for p in PROJECT.glob(pattern))
+        if not matches:
+            raise SystemExit(f"tools/mutation.py: no test file matches {pattern!r}")
+        found += [m for m in matches if m not in found]
+    return found
 
 
 def prepare(name: str, module: Module) -> Path:
@@ -100,8 +146,9 @@ def prepare(name: str, module: Module) -> Path:
     shutil.copytree(module.package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(PROJECT / "tests", root / "tests", ignore=shutil.ignore_patterns("__pycache__", "snapshots"))
     for extra in module.also_copy:
-        shutil.copytree(PROJECT / extra, root / extra, ignore=shutil.ignore_patterns("__pycache__"))
-    tests = [t for t in module.tests if (PROJECT / t).exists()]
+        # symlinks stay links (generated/ links into runtime/, and `generator check` insists on links)
+        shutil.copytree(PROJECT / extra, root / extra, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    tests = test_files(module)
     settings = {
         "source_paths": [package],
         "only_mutate": [f"{package}/{f}" for f in module.files],
@@ -134,22 +181,24 @@ def results(root: Path, module: Module) -> dict[str, int | None]:
 
 
 def equivalents() -> dict[str, str]:
-    """Mutant name -> why it is equivalent, from tools/mutation-equivalents.md (``- `name`: why`` lines)."""
-    if not EQUIVALENTS.exists():
-        return {}
-    found = re.findall(r"^- `([^`]+)`:\s*(.+)$", EQUIVALENTS.read_text(), flags=re.MULTILINE)
-    return dict(found)
+    """Mutant name -> why it is equivalent, from tools/mutation-equivalents/*.md (``- `name`: why`` lines)."""
+    found: dict[str, str] = {}
+    for page in sorted(EQUIVALENTS.glob("*.md")):
+        found.update(re.findall(r"^- `([^`]+)`:\s*(.+)$", page.read_text(), flags=re.MULTILINE))
+    return found
 
 
-def run(name: str, module: Module, show: bool, mutmut: str) -> tuple[int, int, int, list[str]]:
+def run(name: str, module: Module, show: bool, mutmut: str, only: list[str]) -> tuple[int, int, int, list[str]]:
     root = prepare(name, module)
     started = time.monotonic()
-    tests = [t for t in module.tests if (PROJECT / t).exists()]
+    tests = test_files(module)
     print(f"== {name}: mutating {', '.join(module.files)} against {len(tests)} test files", flush=True)
     log = root / "mutmut.log"
     with log.open("w") as out:
-        done = subprocess.run([mutmut, "run"], cwd=root, stdout=out, stderr=subprocess.STDOUT, check=False)
+        done = subprocess.run([mutmut, "run", *only], cwd=root, stdout=out, stderr=subprocess.STDOUT, check=False)
     codes = results(root, module)
+    if only:  # mutmut lists every mutant in its bookkeeping; count only those asked for
+        codes = {k: c for k, c in codes.items() if any(fnmatch.fnmatch(k, pattern) for pattern in only)}
     if done.returncode != 0 and not codes:
         print(f"   mutmut failed (exit {done.returncode}); its output is in {log}")
         return 0, 0, 0, []
@@ -181,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", choices=[[], *MODULES], help="modules to run (default: all)")
     parser.add_argument("--show", action="store_true", help="print the diff of each surviving mutant")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="run only the mutants whose name matches (repeatable), e.g. '*Protocol*_reply__mutmut_*'",
+    )
     args = parser.parse_args(argv)
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent))
     if mutmut is None:
@@ -189,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.modules or list(MODULES)
     summary = []
     for name in names:
-        summary.append((name, *run(name, MODULES[name], args.show, mutmut)))
+        summary.append((name, *run(name, MODULES[name], args.show, mutmut, args.only)))
     print("\nmodule      mutants  killed  killed %  unexplained survivors")
     for name, total, killed, unexplained, _ in summary:
         rate = 100.0 * killed / total if total else 0.0
