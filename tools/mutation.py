@@ -68,7 +68,6 @@ MODULES: dict[str, Module] = {
             "tests/test_guard_protocol*.py",
             "tests/test_guard_receipt*.py",
             "tests/test_client_behaviour.py",
-            "tests/test_client_surface.py",
             "tests/test_user_session.py",
             "tests/test_machine_auth.py",
             "tests/test_open_enums.py",
