@@ -2,7 +2,8 @@
 
 mutmut (3.x) changes the code one small edit at a time (a ``<`` becomes ``<=``, a constant changes, a call is
 dropped) and runs the tests that cover the changed function; a mutant that no test notices "survived" and points at
-behaviour nothing guards. The figure per module is the share of mutants killed.
+behaviour nothing guards. Two figures per module: the share of all mutants killed, and the mutation score, the
+share killed among those a test could kill (equivalent mutants, listed with the reason, left out).
 
 Why each module runs in its own scratch folder (``.cache/mutation/<module>``): the tests import the GENERATED copy
 of the runtime (``generated/fleetfreedom``, installed editable through a .pth), so that copy is what must be
@@ -191,9 +192,28 @@ def equivalents() -> dict[str, str]:
     return found
 
 
-def run(
-    name: str, module: Module, show: bool, mutmut: str, only: list[str], jobs: int | None
-) -> tuple[int, int, int, list[str]]:
+@dataclass(frozen=True)
+class Score:
+    """One module's result. ``score`` is the usual mutation score: killed among the mutants a test could kill
+    (all minus those explained as equivalent); ``killed_share`` counts every mutant, so both are printed."""
+
+    total: int = 0
+    killed: int = 0
+    explained: int = 0
+    unexplained: tuple[str, ...] = ()
+    ran: bool = False
+
+    @property
+    def killed_share(self) -> float:
+        return 100.0 * self.killed / self.total if self.total else 0.0
+
+    @property
+    def score(self) -> float:
+        killable = self.total - self.explained
+        return 100.0 * self.killed / killable if killable else 0.0
+
+
+def run(name: str, module: Module, show: bool, mutmut: str, only: list[str], jobs: int | None) -> Score:
     root = prepare(name, module)
     started = time.monotonic()
     tests = test_files(module)
@@ -208,23 +228,20 @@ def run(
     if "failed to collect stats" in log.read_text(errors="replace"):
         # the unmutated tests did not pass in the scratch copy: no mutant was run, and a 0 % would be a lie
         print(f"   the tests fail on the unmutated code in {root}, so no mutant was run; see {log}")
-        return 0, 0, 0, []
+        return Score()
     if only:  # mutmut lists every mutant in its bookkeeping; count only those asked for
         codes = {k: c for k, c in codes.items() if any(fnmatch.fnmatch(k, pattern) for pattern in only)}
     if done.returncode != 0 and not codes:
         print(f"   mutmut failed (exit {done.returncode}); its output is in {log}")
-        return 0, 0, 0, []
+        return Score()
     explained = equivalents()
-    killed = [k for k, c in codes.items() if c in KILLED]
     survivors = sorted(k for k, c in codes.items() if c not in KILLED)
-    unexplained = [k for k in survivors if k not in explained]
-    total = len(codes)
-    rate = 100.0 * len(killed) / total if total else 0.0
-    with_equivalents = 100.0 * (len(killed) + len(survivors) - len(unexplained)) / total if total else 0.0
+    unexplained = tuple(k for k in survivors if k not in explained)
+    result = Score(len(codes), len(codes) - len(survivors), len(survivors) - len(unexplained), unexplained, True)
     print(
-        f"   {total} mutants, {len(killed)} killed ({rate:.1f} %), {len(survivors) - len(unexplained)} explained "
-        f"as equivalent ({with_equivalents:.1f} % killed or explained), {len(unexplained)} unexplained survivors "
-        f"[{time.monotonic() - started:.0f} s]",
+        f"   {result.total} mutants, {result.killed} killed ({result.killed_share:.1f} % of all), "
+        f"{result.explained} explained as equivalent, score {result.score:.1f} % (killed / not equivalent), "
+        f"{len(unexplained)} unexplained survivors [{time.monotonic() - started:.0f} s]",
         flush=True,
     )
     for key in unexplained:
@@ -235,7 +252,7 @@ def run(
         if show:
             diff = subprocess.run([mutmut, "show", key], cwd=root, capture_output=True, text=True, check=False)
             print("      " + diff.stdout.strip().replace("\n", "\n      "))
-    return total, len(killed), len(unexplained), unexplained
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,14 +273,14 @@ def main(argv: list[str] | None = None) -> int:
         print("mutmut is not installed in this environment: pip install -e '.[dev]'", file=sys.stderr)
         return 2
     names = args.modules or list(MODULES)
-    summary = []
-    for name in names:
-        summary.append((name, *run(name, MODULES[name], args.show, mutmut, args.only, args.jobs)))
-    print("\nmodule      mutants  killed  killed %  unexplained survivors")
-    for name, total, killed, unexplained, _ in summary:
-        rate = 100.0 * killed / total if total else 0.0
-        print(f"{name:<11} {total:>7}  {killed:>6}  {rate:>7.1f}  {unexplained:>5}")
-    return 0
+    summary = {name: run(name, MODULES[name], args.show, mutmut, args.only, args.jobs) for name in names}
+    print("\nmodule      mutants  killed  killed % of all  explained  score %  unexplained survivors")
+    for name, r in summary.items():
+        print(
+            f"{name:<11} {r.total:>7}  {r.killed:>6}  {r.killed_share:>15.1f}  {r.explained:>9}  {r.score:>7.1f}  "
+            f"{len(r.unexplained):>5}"
+        )
+    return 0 if all(r.ran for r in summary.values()) else 1
 
 
 if __name__ == "__main__":
