@@ -92,7 +92,6 @@ class _Tombstone:
     versions: tuple[int | None, ...]  # per slot; None where the version was never known
     seq: int  # when it was laid, on the core's event counter (compared with list tickets)
     at: float  # when it was laid, on the clock (for expiry)
-    company: int | None
 
 
 @dataclass(slots=True, eq=False)
@@ -296,7 +295,7 @@ class CacheCore:
                     changes.append(ObjectDeleted(TYPES[name].cls, key, entry.company, entry.raw, None))
             self._seq += 1
             self._tombstones.pop((root, key), None)  # re-laid at the end: the dict stays ordered by time
-            self._tombstones[(root, key)] = _Tombstone(tuple(versions), self._seq, self.clock(), company)
+            self._tombstones[(root, key)] = _Tombstone(tuple(versions), self._seq, self.clock())
             self.stats.applied += 1
         self._expire_tombstones()
         return changes

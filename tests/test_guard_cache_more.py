@@ -1,0 +1,146 @@
+"""More guards for the sync cache core, from the survivors of a second mutation run (``make mutation MODULE=cache``).
+
+Each test states a rule a user of the cache observes: a list request's bookkeeping ends with the request, plain
+(one-piece) objects are deleted like composites, a type whose frames carry no version is still stored, a
+suspension patches every part carrying a field it sends, and a composite holds only its own fields. Frames are
+decoded from wire text, as the client would receive them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fleetfreedom import ObjectDeleted
+from fleetfreedom._cache_core import CacheCore
+from fleetfreedom._codec import decode
+from fleetfreedom.models.assets import AssetAdvanced, AssetGeneral
+from fleetfreedom.models.places import Place
+
+COMPANY = 42
+
+
+def frame(name: str, body: dict[str, Any]) -> Any:
+    decoded_name, message = decode(f"{name} {json.dumps(body)}")
+    assert decoded_name == name
+    return message
+
+
+def general(key: int, v: int, **fields: Any) -> Any:
+    return frame("assetGeneralMerged", {"id": key, "company": COMPANY, "kind": "vehicle", "v": [v], **fields})
+
+
+def advanced(key: int, v: int, **fields: Any) -> Any:
+    return frame("assetAdvancedMerged", {"id": key, "company": COMPANY, "v": [v], **fields})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_core(*names: str) -> CacheCore:
+    core = CacheCore(tombstone_ttl=60.0, clock=Clock(), track_changes=True)
+    for name in names or ("AssetGeneral", "AssetAdvanced", "AssetDispatch"):
+        core.watch(COMPANY, name)
+    return core
+
+
+# --- a list request's bookkeeping ends with it -----------------------------------------------------------------
+
+
+def test_an_abandoned_list_request_stops_collecting_pushes() -> None:
+    core = make_core()
+    abandoned = [core.begin_list(COMPANY, "AssetGeneral") for _ in range(3)]
+    for ticket in abandoned:
+        core.abandon_list(ticket)  # the request failed: nothing will ever finish it
+    live = core.begin_list(COMPANY, "AssetGeneral")
+    for key in range(1, 6):
+        core.apply(general(key, 1))
+    # an abandoned request is forgotten: later pushes are not remembered against it (else it grows for ever)
+    assert [t.touched for t in abandoned] == [set(), set(), set()]
+    assert live.touched == {1, 2, 3, 4, 5}
+
+
+def test_a_finished_list_request_stops_collecting_pushes() -> None:
+    core = make_core()
+    first = core.begin_list(COMPANY, "AssetGeneral")
+    core.apply(general(1, 1))
+    core.finish_list(first, [])
+    assert first.touched == {1} and core.keys("AssetGeneral") == [1]  # pushed after the request: kept
+    core.apply(general(2, 1))
+    core.apply(general(1, 2))
+    assert first.touched == {1}  # its reply is in: later pushes no longer concern it
+    second = core.begin_list(COMPANY, "AssetGeneral")
+    core.finish_list(second, [])
+    assert second.touched == set() and core.count("AssetGeneral") == 0
+
+
+# --- plain objects -------------------------------------------------------------------------------------------------
+
+
+def test_a_plain_object_is_deleted_and_its_deletion_blocks_replays() -> None:
+    core = make_core("Place")
+    core.apply(frame("placeGeneralMerged", {"id": 7, "company": COMPANY, "name": "depot", "v": [3]}))
+    [gone] = core.apply(frame("placeDeleted", {"id": 7, "company": COMPANY}))
+    assert type(gone) is ObjectDeleted and gone.type is Place and gone.key == 7 and gone.company == COMPANY
+    assert gone.old is not None and gone.old.name == "depot"
+    assert core.count("Place") == 0 and core.tombstones == 1
+    assert core.apply(frame("placeGeneralMerged", {"id": 7, "company": COMPANY, "v": [3]})) == []
+    assert core.stats.blocked_by_tombstone == 1 and not core.refresh  # not newer than the deleted copy
+
+
+def test_a_type_whose_frames_carry_no_version_is_stored() -> None:
+    core = make_core("ProviderRegistration")
+    [created] = core.apply(frame("providerRegistrationMerged", {"code": "ab12", "company": COMPANY, "name": "x"}))
+    assert created.key == "ab12" and created.company == COMPANY
+    entry = core.entry("ProviderRegistration", "ab12")
+    assert entry is not None and entry.version == -1 and json.loads(entry.raw)["name"] == "x"
+
+
+# --- suspension --------------------------------------------------------------------------------------------------
+
+
+def suspension(v: list[int], **fields: Any) -> Any:
+    return frame("assetSuspended", {"id": 1, "company": COMPANY, "suspended": True, "v": v, **fields})
+
+
+def test_a_suspension_patches_a_later_part_when_the_flag_part_is_not_stored() -> None:
+    core = make_core()
+    core.apply(advanced(1, 1, odometer=5.0))
+    # a suspension frame that also carries a field of another part (the payload accepts fields it does not know)
+    [change] = core.apply(suspension([2, 3, 0], odometer=9.0))
+    assert change.type is AssetAdvanced and change.key == 1
+    assert change.new is not None and change.new.odometer == 9.0
+    entry = core.entry("AssetAdvanced", 1)
+    assert entry is not None and entry.version == 3 and core.count("AssetGeneral") == 0
+
+
+def test_a_suspension_stale_for_one_part_still_patches_a_newer_one() -> None:
+    core = make_core()
+    core.apply(general(1, 5, name="a"))
+    core.apply(advanced(1, 1, odometer=5.0))
+    [change] = core.apply(suspension([5, 3, 0], odometer=9.0))  # general already at 5: stale for it only
+    assert change.type is AssetAdvanced and change.new is not None and change.new.odometer == 9.0
+    stored = core.raw("AssetGeneral", 1)
+    assert stored is not None and AssetGeneral.model_validate_json(stored).suspended is None
+    assert core.stats.stale == 1
+
+
+# --- composites ----------------------------------------------------------------------------------------------------
+
+
+def test_a_composite_holds_only_its_own_fields() -> None:
+    core = make_core("CompanyGeneral", "CompanyPolicy")
+    core.apply(frame("companyGeneralMerged", {"id": COMPANY, "parent": 1, "name": "us", "v": [2]}))
+    # CompanyPolicy carries ssoPolicy, which the Company object does not have
+    policy = {"id": COMPANY, "parent": 1, "ssoPolicy": {"enabled": True}, "sessionPolicy": {"x": 1}, "v": [4]}
+    core.apply(frame("companyPoliciesMerged", policy))
+    raw = core.raw("Company", COMPANY)
+    assert raw is not None
+    whole = json.loads(raw)
+    assert set(whole) == {"id", "parent", "name", "sessionPolicy", "v"}
+    assert whole["v"] == [2, 0, 0, 0, 4, 0] and whole["sessionPolicy"] == {"x": 1}
