@@ -3,7 +3,8 @@
 Each test states a rule a user of the cache observes: a list request's bookkeeping ends with the request, plain
 (one-piece) objects are deleted like composites, a type whose frames carry no version is still stored, a
 suspension patches every part carrying a field it sends, and a composite holds only its own fields. Frames are
-decoded from wire text, as the client would receive them.
+decoded from wire text, as the client would receive them. The last test asserts the registry facts that make the
+mutants listed in tools/mutation-equivalents/cache.md equivalent.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Any
 
 from fleetfreedom import ObjectDeleted
 from fleetfreedom._cache_core import CacheCore
+from fleetfreedom._cache_pieces import Piece, attr_names, message_roots, piece
 from fleetfreedom._codec import decode
+from fleetfreedom._registry import MESSAGES, TYPES
+from fleetfreedom._shapes import parts_of
 from fleetfreedom.models.assets import AssetAdvanced, AssetGeneral
 from fleetfreedom.models.places import Place
 
@@ -40,6 +44,12 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def piece_of(name: str) -> Piece:
+    p = piece(name)
+    assert p is not None, name
+    return p
 
 
 def make_core(*names: str) -> CacheCore:
@@ -144,3 +154,31 @@ def test_a_composite_holds_only_its_own_fields() -> None:
     whole = json.loads(raw)
     assert set(whole) == {"id", "parent", "name", "sessionPolicy", "v"}
     assert whole["v"] == [2, 0, 0, 0, 4, 0] and whole["sessionPolicy"] == {"x": 1}
+
+
+# --- the registry facts tools/mutation-equivalents/cache.md relies on ------------------------------------------------
+
+
+def test_the_registry_facts_behind_the_cache_equivalents() -> None:
+    """Schema facts that make some mutants of the core equivalent; if one fails, re-check those entries."""
+    # (payload type, piece whose key and owner are read from it): each piece's own model (pushes, list items) ...
+    payloads = [(name, piece_of(name)) for name in TYPES if piece(name) is not None]
+    for message, spec in MESSAGES.items():  # ... and the deletion and suspension payloads
+        if spec.kind in ("deleted", "suspended"):
+            roots = message_roots(message)
+            assert len(roots) <= 1, message  # no message speaks about two roots
+            for root in roots:
+                parts = [name for _, name in parts_of(root)]
+                assert parts and all(piece(name) is not None for name in parts), root
+                payloads += [(spec.payload, piece_of(name)) for name in parts]
+                if spec.kind == "suspended":
+                    assert "v" in TYPES[spec.payload].cls.model_fields, message
+    for payload, p in payloads:
+        names = attr_names(TYPES[payload].cls)
+        assert names.get(p.key) == p.key, (payload, p.key)  # declared, under its own name
+        assert p.owner is None or names.get(p.owner) == p.owner, (payload, p.owner)
+    widths = {piece_of(name).width for name in TYPES if piece(name) is not None}
+    assert 2 not in widths
+    for name, type_spec in TYPES.items():
+        assert type_spec.key is not None or not (type_spec.parts or type_spec.part_of), name
+        assert type_spec.cls.model_config.get("serialize_by_alias") is True, name
