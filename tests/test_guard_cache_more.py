@@ -1,10 +1,11 @@
 """More guards for the sync cache core, from the survivors of a second mutation run (``make mutation MODULE=cache``).
 
 Each test states a rule a user of the cache observes: a list request's bookkeeping ends with the request, plain
-(one-piece) objects are deleted like composites, a type whose frames carry no version is still stored, a
-suspension patches every part carrying a field it sends, and a composite holds only its own fields. Frames are
-decoded from wire text, as the client would receive them. The last test asserts the registry facts that make the
-mutants listed in tools/mutation-equivalents/cache.md equivalent.
+(one-piece) objects are deleted like composites, an object of a type without versions takes what arrives last (a
+fix: the cache kept the first copy of a ProviderRegistration for ever), a suspension patches every part carrying a
+field it sends, and a composite holds only its own fields. Frames are decoded from wire text, as the client would
+receive them. The last test asserts the registry facts that make the mutants listed in
+tools/mutation-equivalents/cache.md equivalent.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fleetfreedom import ObjectDeleted
+from fleetfreedom import ObjectDeleted, ObjectUpdated
 from fleetfreedom._cache_core import CacheCore
 from fleetfreedom._cache_pieces import Piece, attr_names, message_roots, piece
 from fleetfreedom._codec import decode
@@ -20,6 +21,7 @@ from fleetfreedom._registry import MESSAGES, TYPES
 from fleetfreedom._shapes import parts_of
 from fleetfreedom.models.assets import AssetAdvanced, AssetGeneral
 from fleetfreedom.models.places import Place
+from fleetfreedom.models.providers import ProviderRegistration
 
 COMPANY = 42
 
@@ -109,6 +111,42 @@ def test_a_type_whose_frames_carry_no_version_is_stored() -> None:
     assert created.key == "ab12" and created.company == COMPANY
     entry = core.entry("ProviderRegistration", "ab12")
     assert entry is not None and entry.version == -1 and json.loads(entry.raw)["name"] == "x"
+
+
+def registration(name: str) -> Any:
+    return frame("providerRegistrationMerged", {"code": "ab12", "company": COMPANY, "name": name})
+
+
+def registration_name(core: CacheCore) -> str:
+    raw = core.raw("ProviderRegistration", "ab12")
+    assert raw is not None
+    return str(json.loads(raw)["name"])
+
+
+def test_an_object_without_versions_takes_the_push_that_arrives_last() -> None:
+    # ProviderRegistration has no ``v`` in the schema: arrival order is the only order there is
+    core = make_core("ProviderRegistration")
+    core.apply(registration("first"))
+    [updated] = core.apply(registration("second"))
+    assert type(updated) is ObjectUpdated and updated.fields == {"name"} and registration_name(core) == "second"
+    assert core.apply(registration("second")) == []  # the same again: nothing changed
+    assert core.stats.applied == 2 and core.stats.stale == 0
+
+
+def test_a_list_reply_replaces_objects_without_versions_except_those_pushed_meanwhile() -> None:
+    core = make_core("ProviderRegistration")
+    core.apply(registration("cached"))
+    core.apply(frame("providerRegistrationMerged", {"code": "cd34", "company": COMPANY, "name": "cached"}))
+    ticket = core.begin_list(COMPANY, "ProviderRegistration")
+    core.apply(frame("providerRegistrationMerged", {"code": "cd34", "company": COMPANY, "name": "pushed"}))
+    listed = [
+        ProviderRegistration.model_validate({"code": code, "company": COMPANY, "name": "listed"})
+        for code in ("ab12", "cd34")
+    ]
+    [updated] = core.finish_list(ticket, listed)
+    assert updated.key == "ab12" and registration_name(core) == "listed"
+    raw = core.raw("ProviderRegistration", "cd34")
+    assert raw is not None and json.loads(raw)["name"] == "pushed"  # newer than the list: kept
 
 
 # --- suspension --------------------------------------------------------------------------------------------------
