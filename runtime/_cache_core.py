@@ -5,7 +5,8 @@ list reply) and answers with the typed changes it made. Everything it knows abou
 an object's key and owner field, the composite it is part of and its slot in ``v``. It owns:
 
 * the version rule: a piece is replaced only by a strictly newer version (or when nothing is stored); each part of
-  a composite keeps its own version, so ``assetGeneralMerged`` touches only the general part;
+  a composite keeps its own version, so ``assetGeneralMerged`` touches only the general part. A type whose objects
+  carry no version at all (``ProviderRegistration``) goes by arrival: what arrives last replaces what is stored;
 * tombstones: a deleted object's key keeps its last versions for ``tombstone_ttl`` seconds, so a late or replayed
   ``…Merged`` frame cannot bring it back (one that is newer may be a restore: the core asks for a re-list instead
   of trusting a lone push);
@@ -92,7 +93,6 @@ class _Tombstone:
     versions: tuple[int | None, ...]  # per slot; None where the version was never known
     seq: int  # when it was laid, on the core's event counter (compared with list tickets)
     at: float  # when it was laid, on the clock (for expiry)
-    company: int | None
 
 
 @dataclass(slots=True, eq=False)
@@ -221,7 +221,7 @@ class CacheCore:
             return []
         self._seq += 1
         changes: list[Change[Any]] = []
-        if self._upsert(p, key, company, incoming, _dump(data), force=False, out=changes):
+        if self._upsert(p, key, company, incoming, _dump(data), force=not p.versioned, out=changes):
             self.stats.applied += 1
             self._pushed_during_lists(name, key)
         return changes
@@ -296,7 +296,7 @@ class CacheCore:
                     changes.append(ObjectDeleted(TYPES[name].cls, key, entry.company, entry.raw, None))
             self._seq += 1
             self._tombstones.pop((root, key), None)  # re-laid at the end: the dict stays ordered by time
-            self._tombstones[(root, key)] = _Tombstone(tuple(versions), self._seq, self.clock(), company)
+            self._tombstones[(root, key)] = _Tombstone(tuple(versions), self._seq, self.clock())
             self.stats.applied += 1
         self._expire_tombstones()
         return changes
@@ -370,7 +370,8 @@ class CacheCore:
 
     def finish_list(self, ticket: ListTicket, items: Iterable[BaseModel], *, force: bool = False) -> list[Change[Any]]:
         """The objects of a list reply, authoritative for its company and type. ``force`` replaces stored objects
-        whatever their version (a ``reload`` broadcast), except those a push changed after the request went out."""
+        whatever their version (a ``reload`` broadcast), except those a push changed after the request went out;
+        objects of a type without versions are always replaced so, the reply being newer than what came before it."""
         self.abandon_list(ticket)
         p = piece(ticket.name)
         if p is None or (ticket.company, ticket.name) not in self._regions:
@@ -390,7 +391,8 @@ class CacheCore:
                 if tomb.seq > ticket.mark and (known is None or incoming is None or incoming <= known):
                     continue  # deleted after this list was built
                 del self._tombstones[(p.root, key)]  # listed by a server that already knew of the deletion
-            self._upsert(p, key, company, incoming, _dump(item), force=force and key not in ticket.touched, out=changes)
+            replace = (force or not p.versioned) and key not in ticket.touched
+            self._upsert(p, key, company, incoming, _dump(item), force=replace, out=changes)
         table = self._tables.setdefault(p.name, {})
         gone = [
             key

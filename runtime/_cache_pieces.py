@@ -29,6 +29,7 @@ class Piece:
     width: int  # how many versions the root's ``v`` holds
     key: str  # wire name of the identity field
     owner: str | None  # wire name of the field naming the owning company
+    versioned: bool = True  # False: its objects carry no ``v`` at all (ProviderRegistration); arrival order decides
 
     @property
     def cls(self) -> type[BaseModel]:
@@ -42,7 +43,7 @@ def piece(name: str) -> Piece | None:
         return None
     root = spec.part_of if spec.part_of in TYPES else name
     width = len(TYPES[root].parts) if TYPES[root].parts else 1
-    return Piece(name, root, spec.version_slot or 0, width, spec.key, spec.owner)
+    return Piece(name, root, spec.version_slot or 0, width, spec.key, spec.owner, "v" in spec.fields)
 
 
 @cache
