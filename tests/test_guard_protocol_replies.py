@@ -176,7 +176,8 @@ def test_a_known_reply_that_does_not_build_fails_the_call_with_a_frame_error(
     problem = "the getCompanyResponse reply does not match the schema (cannot build it: company: Field required)"
     assert isinstance(reply.error, FrameError) and reply.error.problem == problem
     assert reply.data == {"reqId": out.req_id, "errorCode": 0} and reply.reply is None
-    assert (reply.command, reply.frame_name, reply.text) == ("getCompany", "getCompanyResponse", text)
+    assert (reply.req_id, reply.command, reply.frame_name, reply.text) == (
+        out.req_id, "getCompany", "getCompanyResponse", text)  # fmt: skip
     assert [r.getMessage() for r in caplog.records] == [f"fleetfreedom: {problem}"]
     assert core.ready  # one call fails, not the connection
 

@@ -17,6 +17,7 @@ import pytest
 from fleetfreedom import UnknownFrame
 from fleetfreedom._protocol import Backoff, CloseTransport, Protocol, Ready, State
 from fleetfreedom.errors import (
+    ApiError,
     InvalidCredentials,
     InvalidPermission,
     ServiceError,
@@ -112,12 +113,12 @@ def test_a_second_connection_response_on_one_connection_is_ignored(caplog: pytes
 def test_resuming_a_logged_in_session_the_server_forgot_is_final(code: int) -> None:
     core = reopened(logged_in(), 1.0)
     details = {"kind": "parse"}
-    close = closes(core.receive(connection_response(code, errorDetails=details), 2.0), final=True)
+    close = closes(core.receive(hello(code, message="forgotten", errorDetails=details), 2.0), final=True)
     error = core.closed_reason
     assert isinstance(error, SessionExpired if code == 7 else UserNotLoggedIn)
-    assert (error.code, error.message, error.command) == (code, "", "connectionResponse")
+    assert (error.code, error.message, error.command) == (code, "forgotten", "connectionResponse")
     assert error.details is not None and error.details.kind.value == "parse"
-    assert close.reason == str(error) == f"connectionResponse: error (errorCode {code})"
+    assert close.reason == str(error) == f"connectionResponse: forgotten (errorCode {code})"
     assert core.session.logged_in  # the session as it was: the refused reply is not taken in
     assert state_of(core) is State.CLOSING
 
@@ -262,3 +263,26 @@ def test_an_untyped_refusal_without_a_text_message() -> None:
     closes(core.receive(frame("connectionResponse", errorCode=11, message=5), 0.0), final=True)
     error = core.closed_reason
     assert isinstance(error, InvalidCredentials) and error.message == "" and error.details is None
+
+
+@pytest.mark.parametrize("machine_session", [False, True], ids=["user", "machine"])
+def test_a_refusal_with_a_code_this_sdk_does_not_know_is_retried(machine_session: bool) -> None:
+    core = reopened(machine() if machine_session else ready(), 1.0)
+    close = closes(core.receive(connection_response(999), 2.0), final=False)
+    assert close.reason == "connectionResponse: error (errorCode 999)"
+    assert core.closed_reason is None
+
+
+def test_a_first_connection_refused_with_a_code_this_sdk_does_not_know_is_final() -> None:
+    core = opened()
+    closes(core.receive(connection_response(999), 0.0), final=True)
+    assert type(core.closed_reason) is ApiError and core.closed_reason.code == 999
+
+
+def test_a_machine_logout_forgets_the_machine() -> None:
+    core = machine()
+    assert core.session.machine is not None and core.session.logged_in
+    out = core.prepare("logout", {}, 0.0)
+    effects = core.receive(frame("logoutResponse", reqId=out.req_id, errorCode=0), 0.0)
+    assert only(effects, CloseTransport) == CloseTransport("logged out", final=True)
+    assert core.session.machine is None and core.session.user is None and not core.session.logged_in
