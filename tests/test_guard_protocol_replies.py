@@ -319,7 +319,9 @@ def subscribe(core: Protocol, merged: list[str], company: Any = None, code: int 
     body: dict[str, Any] = {"reqId": out.req_id, "errorCode": code, "merged": merged}
     if company is not None:
         body["company"] = company
-    return core.receive(frame("subscribeResponse", **body), 0.0)
+    effects = core.receive(frame("subscribeResponse", **body), 0.0)
+    assert reply_of(effects).command == "subscribe"  # answered, whatever it held
+    return effects
 
 
 def unsubscribe(core: Protocol, removed: list[str] | None, company: Any = None) -> list[Any]:
@@ -329,7 +331,9 @@ def unsubscribe(core: Protocol, removed: list[str] | None, company: Any = None) 
         body["removed"] = removed
     if company is not None:
         body["company"] = company
-    return core.receive(frame("unsubscribeResponse", **body), 0.0)
+    effects = core.receive(frame("unsubscribeResponse", **body), 0.0)
+    assert reply_of(effects).error is None  # answered, whatever it held
+    return effects
 
 
 def test_accepted_subscriptions_add_up_per_company() -> None:
@@ -406,6 +410,8 @@ def test_an_unknown_frame_is_an_event_and_counted(caplog: pytest.LogCaptureFixtu
     assert effects == [Emit(event)] and event == UnknownFrame("brandNewThing", {"reqId": 3, "a": 1})
     assert (core.stats.unknown_frames, core.stats.late_replies) == (1, 0)
     assert [r.getMessage() for r in caplog.records] == ["fleetfreedom: frame not typed: brandNewThing (unknown name)"]
+    core.receive(frame("otherNewThing"), 0.0)
+    assert (core.stats.unknown_frames, core.stats.late_replies) == (2, 0)
 
 
 def test_an_unknown_frame_named_like_a_reply_without_a_req_id_is_an_event() -> None:
@@ -431,6 +437,8 @@ def test_a_late_typed_reply_is_dropped_and_counted(caplog: pytest.LogCaptureFixt
     assert (core.stats.unknown_frames, core.stats.late_replies) == (0, 1)
     said = [r.getMessage() for r in caplog.records]
     assert said == ["fleetfreedom: dropped a reply nobody waits for: getCompanyResponse reqId 12"]
+    core.receive(frame("getAssetResponse", reqId=13, errorCode=0), 0.0)
+    assert (core.stats.unknown_frames, core.stats.late_replies) == (0, 2)
 
 
 def test_a_push_answers_no_request_even_with_a_matching_req_id() -> None:
@@ -478,6 +486,7 @@ def test_a_long_malformed_frame_is_logged_shortened_and_delivered_whole(caplog: 
     with caplog.at_level(logging.WARNING, logger="fleetfreedom"):
         core.receive(exactly, 0.0)
     assert caplog.records[-1].args[-1] == exactly  # type: ignore[index]
+    assert core.stats.malformed_frames == 2
 
 
 def test_a_decoder_failure_is_a_malformed_frame(
