@@ -459,7 +459,8 @@ def test_every_frame_is_counted_and_moves_the_keepalive_deadline() -> None:
     assert core.stats.frames_received == 2 and core.next_check(7.0) == 10.0
     core.receive("not a frame", 9.0)
     assert core.stats.frames_received == 3 and core.next_check(9.0) == 10.0
-    core.receive_binary(4, 12.0)
+    problem = "binary frame of 4 bytes (the API sends text frames only)"
+    assert core.receive_binary(4, 12.0) == [Emit(MalformedFrame(problem=problem, frame=""))]
     assert core.stats.frames_received == 4 and core.next_check(12.0) == 10.0
 
 
@@ -486,7 +487,11 @@ def test_a_long_malformed_frame_is_logged_shortened_and_delivered_whole(caplog: 
     with caplog.at_level(logging.WARNING, logger="fleetfreedom"):
         core.receive(exactly, 0.0)
     assert caplog.records[-1].args[-1] == exactly  # type: ignore[index]
-    assert core.stats.malformed_frames == 2
+    longer = exactly.replace("[", "[1", 1)  # 201 characters: shortened
+    with caplog.at_level(logging.WARNING, logger="fleetfreedom"):
+        core.receive(longer, 0.0)
+    assert caplog.records[-1].args[-1] == longer[:197] + "..."  # type: ignore[index]
+    assert core.stats.malformed_frames == 3
 
 
 def test_a_decoder_failure_is_a_malformed_frame(
