@@ -21,6 +21,7 @@ from fleetfreedom.errors import (
     InvalidCredentials,
     InvalidPermission,
     ServiceError,
+    SessionEndedError,
     SessionExpired,
     SessionKilled,
     SessionThrottled,
@@ -166,8 +167,8 @@ def test_a_refused_reconnect_of_a_user_session_is_retried(code: int, kind: type)
 def test_a_reconnect_to_an_ended_session_is_final(code: int) -> None:
     core = reopened(ready(), 1.0)
     closes(core.receive(connection_response(code), 2.0), final=True)
-    assert isinstance(core.closed_reason, SessionKilled if code == 9 else Exception)
-    assert core.closed_reason is not None and getattr(core.closed_reason, "code", None) == code
+    assert isinstance(core.closed_reason, SessionEndedError) and core.closed_reason.code == code
+    assert isinstance(core.closed_reason, SessionKilled) is (code == 9)
 
 
 def test_a_session_throttle_on_reconnect_is_retried_after_the_window() -> None:
