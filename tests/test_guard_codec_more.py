@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fleetfreedom import _codec
+from fleetfreedom import UnknownFrame, _codec
 from fleetfreedom._codec import decode, decode_reporting
 from fleetfreedom.commands.companies import GetCompanyResponse
 from fleetfreedom.events import AssetGeneralMerged
+from fleetfreedom.models import ErrorCode, Reply
 
 EVENT = "assetGeneralMerged"
 REPLY = "getCompanyResponse"
@@ -68,3 +69,15 @@ def test_a_body_that_does_not_match_leaves_the_cached_validator_for_the_full_pat
     assert event[1].data.wire_mismatches == {"name": {"first": "x"}} and reply[1].wire_mismatches == {"company": [1]}
     if decoder is decode_reporting:
         assert [m.path for m in event[2]] == ["name"] and [m.path for m in reply[2]] == ["company"]
+
+
+def test_the_first_unknown_command_response_is_typed_as_the_generic_reply(full_path: list[str]) -> None:
+    """The server's answer to a command it does not know names no command of ours, yet it is typed (a Reply with
+    its errorCode and message), the very first time too, when no cached validator can stand in for the full path."""
+    refusal = 'unknownCommandResponse {"reqId":2,"errorCode":3,"message":"no such command"}'
+    name, message = decode(refusal)
+    assert full_path == [refusal] and name == "unknownCommandResponse"
+    assert isinstance(message, Reply) and not isinstance(message, UnknownFrame)
+    assert (message.req_id, message.error_code, message.message) == (2, ErrorCode.INVALID_DATA, "no such command")
+    _, other = decode('getNothingResponse {"reqId":1,"errorCode":0}')
+    assert isinstance(other, UnknownFrame) and other.frame_name == "getNothingResponse"
