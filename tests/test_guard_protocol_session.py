@@ -130,3 +130,81 @@ def test_patched_without_the_account_returns_the_same_session() -> None:
     part = SelfMachine.model_validate({"key": "mk-7"})
     assert session.patched(part, machine=True) is session
     assert session.patched(part, machine=False) is session
+
+
+# --- account replies update the session: only the fields present replace old ones ----------------------------------
+
+SESSION_POLICY = {"maxSessions": 3, "idleAllowed": False}
+PASSWORD_POLICY = {"minimumLength": 12}
+
+
+def answer(core: Protocol, command: str, params: dict[str, Any], **body: Any) -> None:
+    out = core.prepare(command, params, 0.0)
+    core.receive(frame(f"{command}Response", reqId=out.req_id, **body), 0.0)
+
+
+def test_a_login_reply_sets_every_session_field_it_carries() -> None:
+    core = ready()
+    answer(core, "login", {"username": USER["login"], "password": "pw"}, errorCode=0, message="welcome", ghostId=GHOST,
+           expiry="2031-02-03T04:05:06Z", serverTime="2030-01-01T00:00:01Z", sessionPolicy=SESSION_POLICY,
+           passwordPolicy=PASSWORD_POLICY, user=USER)  # fmt: skip
+    session = core.session
+    assert (session.ghost_id, session.code, session.message) == (GHOST, 0, "welcome")
+    assert session.expiry == datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert session.server_time == datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC)
+    assert session.session_policy is not None and session.session_policy.to_wire() == SESSION_POLICY
+    assert session.password_policy is not None and session.password_policy.to_wire() == PASSWORD_POLICY
+    assert session.user is not None and session.user.to_wire() == USER and session.machine is None
+    assert session.logged_in and not session.password_expired
+
+
+def test_a_later_reply_keeps_the_fields_it_does_not_carry() -> None:
+    core = ready()
+    answer(core, "login", {"username": USER["login"], "password": "pw"}, errorCode=0, message="welcome", ghostId=GHOST,
+           serverTime="2030-01-01T00:00:01Z", sessionPolicy=SESSION_POLICY, passwordPolicy=PASSWORD_POLICY,
+           user=USER)  # fmt: skip
+    before = core.session
+    answer(core, "getSessionDetails", {}, errorCode=0, expiry="2032-01-01T00:00:00Z")
+    session = core.session
+    assert session.expiry == datetime(2032, 1, 1, tzinfo=UTC)
+    assert session.message is None  # the message is the last reply's, absent here
+    assert (session.ghost_id, session.server_time, session.code) == (GHOST, before.server_time, 0)
+    assert session.session_policy == before.session_policy and session.password_policy == before.password_policy
+    assert session.user == before.user and session.logged_in
+
+
+def test_a_password_expired_reply_without_the_user_keeps_the_user() -> None:
+    core = ready()
+    answer(core, "login", {"username": USER["login"], "password": "pw"}, errorCode=0, ghostId=GHOST, user=USER)
+    answer(core, "getSessionDetails", {}, errorCode=16, message="change it", ghostId=GHOST)
+    session = core.session
+    assert (session.code, session.message) == (16, "change it")
+    assert session.user is not None and session.user.login == USER["login"]
+    assert session.logged_in and session.password_expired
+
+
+def test_a_failed_reply_that_names_the_session_logs_nobody_in() -> None:
+    core = ready()
+    answer(core, "login", {"username": USER["login"], "password": "pw"}, errorCode=0, ghostId=GHOST, user=USER)
+    answer(core, "getSessionDetails", {}, errorCode=8, message="not logged in", ghostId=GHOST)
+    session = core.session
+    assert (session.ghost_id, session.code, session.message) == (GHOST, 8, "not logged in")
+    assert session.user is None and session.machine is None and not session.logged_in
+
+
+def test_a_reply_with_a_machine_replaces_the_account() -> None:
+    core = machine_core()
+    assert core.session.user is None and core.session.machine is not None
+    answer(core, "getSessionDetails", {}, errorCode=0, machine={**MACHINE, "nickname": "gate"})
+    session = core.session
+    assert session.machine is not None and session.machine.nickname == "gate" and session.user is None
+    assert session.logged_in and session.ghost_id == "g-1"
+
+
+def test_updated_from_sets_user_and_machine_together() -> None:
+    session = Session(ghost_id=GHOST, user=user(), code=0)
+    machine = SelfMachine.model_validate(MACHINE)
+    reply = type("Reply", (), {"machine": machine})()  # a reply for the machine account only
+    updated = session.updated_from(reply, 0)
+    assert updated.user is None and updated.machine is machine and updated.message is None
+    assert session.user is not None  # the original is untouched (frozen, a copy is returned)

@@ -8,6 +8,7 @@ is 1 s plus the pause, to the exact float."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -107,6 +108,20 @@ def test_an_ending_not_in_the_future_pauses_nothing(ago: int) -> None:
     core = core_at()
     broadcast(core, 5.0, kind="maintenance", ending=(NOW - timedelta(seconds=ago)).isoformat())
     assert reconnect_delay(core, 5.0) == 1.0
+
+
+def test_an_ending_less_than_a_second_ahead_still_pauses() -> None:
+    core = core_at()
+    broadcast(core, 5.0, kind="maintenance", ending=(NOW + timedelta(milliseconds=500)).isoformat())
+    assert reconnect_delay(core, 5.0) == 1.0 + 0.5
+
+
+def test_the_pause_is_logged_with_its_ending_in_utc(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="fleetfreedom")
+    core = core_at()
+    broadcast(core, 5.0, kind="maintenance", ending="2030-01-01T12:10:00")  # naive: UTC
+    said = [r.getMessage() for r in caplog.records if r.name == "fleetfreedom" and r.levelno == logging.INFO]
+    assert said == ["fleetfreedom: maintenance until 2030-01-01 12:10:00+00:00: reconnect attempts pause until then"]
 
 
 def test_an_ending_beyond_max_pause_is_capped() -> None:
