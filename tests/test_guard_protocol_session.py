@@ -4,6 +4,7 @@ is sans-I/O: frames go in as text and effects come out, as in tests/test_client_
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -208,3 +209,23 @@ def test_updated_from_sets_user_and_machine_together() -> None:
     updated = session.updated_from(reply, 0)
     assert updated.user is None and updated.machine is machine and updated.message is None
     assert session.user is not None  # the original is untouched (frozen, a copy is returned)
+
+
+def test_a_part_that_cannot_be_applied_still_arrives_as_an_event(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    core = user_core()
+    before = core.session
+
+    def fails(self: Session, part: Any, machine: bool) -> Session:
+        raise ValueError("odd part")
+
+    monkeypatch.setattr(Session, "patched", fails)
+    caplog.set_level(logging.WARNING, logger="fleetfreedom")
+    effects = core.receive(frame("sessionGeneralMerged", login=USER["login"], nickname="Renamed", v=[9]), 1.0)
+    assert isinstance(only(effects, Emit).event, SessionGeneralMerged) and len(effects) == 1
+    assert core.session is before and core.stats.malformed_frames == 0 and core.ready
+    [record] = [r for r in caplog.records if r.name == "fleetfreedom"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == "fleetfreedom: could not apply sessionGeneralMerged to the session"
+    assert record.exc_info is not None and isinstance(record.exc_info[1], ValueError)  # the traceback goes along
