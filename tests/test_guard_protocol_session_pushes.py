@@ -103,6 +103,12 @@ def test_a_naive_ending_is_utc() -> None:
     assert reconnect_delay(core, 6.0) == 1.0 + 599.0
 
 
+def test_an_ending_in_another_offset_keeps_its_offset() -> None:
+    core = core_at()
+    broadcast(core, 5.0, kind="maintenance", ending="2030-01-01T14:10:00+02:00")  # 12:10 UTC: 600 s after NOW
+    assert reconnect_delay(core, 6.0) == 1.0 + 599.0
+
+
 @pytest.mark.parametrize("ago", [0, 1, 3600])
 def test_an_ending_not_in_the_future_pauses_nothing(ago: int) -> None:
     core = core_at()
