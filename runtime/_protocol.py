@@ -127,7 +127,8 @@ class Session:
     def __repr__(self) -> str:  # the ghostId is a bearer secret: show only its start
         ghost = f"{self.ghost_id[:6]}..." if self.ghost_id else None
         login = getattr(self.user, "login", None) or getattr(self.machine, "key", None)
-        return f"Session(ghost_id={ghost!r}, login={login!r}, code={self.code}, expiry={self.expiry!r})"
+        name = type(self).__name__
+        return f"{name}(ghost_id={ghost!r}, login={login!r}, code={self.code}, expiry={self.expiry!r})"
 
     def updated_from(self, reply: Any, code: int) -> Session:
         """A copy updated from a reply carrying session fields (only the fields present replace old ones)."""
@@ -148,7 +149,7 @@ class Session:
         return self if self.user is None else replace(self, user=_folded(self.user, part))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)  # Session's repr, which masks the ghostId (a generated one shows it)
 class UserSession(Session):
     """The session a successful ``login()`` returns: the user and the ghostId are there, so neither needs a
     ``None`` check (``client.session`` stays a ``Session``: before login it has no user)."""
