@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from emulator_wire import DEMO_LOGIN, DEMO_PASSWORD
 from fleetfreedom.testing._sessions import DEFAULT_PASSWORD_POLICY, DEFAULT_SESSION_POLICY, Session
-from test_guard_emulator import GLOBEX_LOGIN, GLOBEX_PASSWORD, Desk, machine_session
+from test_guard_emulator import GLOBEX_LOGIN, GLOBEX_PASSWORD, Desk, machine_session, stored
 
 STRICT_SESSIONS = {"multiUser": "deny", "idleAllowed": False}
 STRICT_PASSWORDS = {"minimumLength": 12, "includeLetters": True, "includeNumbers": True, "expireMode": "never"}
@@ -186,3 +186,36 @@ def test_clearing_an_expired_password_pushes_the_account_to_its_sessions(desk: D
     assert not desk.semantics._password_expired(session)
     again = change(desk, session, "new-pass-3", current="new-pass-2")
     assert again.pushes == []  # no longer expired: nothing to clear
+
+
+# --- request validation
+
+
+def test_an_invalid_request_names_at_most_five_problems_by_their_path(desk: Desk, demo: Session) -> None:
+    bad = {"id": "a", "company": "b", "name": 5, "odometer": "q", "kind": 7, "v": "z", "reference": 3}
+    out = desk.fails(demo, "mergeAsset", {"asset": bad}, "invalidData")
+    assert out.message.startswith("mergeAsset: asset.id: Input should be a valid integer")
+    problems = out.message.removeprefix("mergeAsset: ").split("; ")
+    assert len(problems) == 5 and all(p.startswith("asset.") and ": " in p for p in problems)
+    assert stored(desk, 101)["name"] == "Truck 1"
+    extra = desk.fails(demo, "getAsset", {"asset": {"id": 101}, "colour": "red"}, "invalidData")
+    assert extra.message == "getAsset: colour: Extra inputs are not permitted"
+
+
+def test_the_request_reaches_the_command_under_its_wire_names(desk: Desk) -> None:
+    session = desk.session(None)
+    desk.ok(session, "login", {"username": DEMO_LOGIN, "password": DEMO_PASSWORD, "userAgent": "wire/2"})
+    assert session.user_agent == "wire/2"  # userAgent, not the model's user_agent
+
+
+# --- multiMerge / multiRemove
+
+
+def test_a_failed_item_is_answered_under_its_own_key_field(desk: Desk, demo: Session) -> None:
+    users = [{"login": "nobody@x"}, {"login": DEMO_LOGIN}, {"login": "viewer@acme.example"}]
+    out = desk.run(demo, "multiRemoveUser", {"users": users})
+    missing, itself, removed = out.fields["users"]
+    assert missing == {"login": "nobody@x", "errorCode": 54, "message": "no User with key 'nobody@x'"}
+    assert itself == {"login": DEMO_LOGIN, "errorCode": 57, "message": "a user cannot delete itself"}
+    assert removed["login"] == "viewer@acme.example" and removed["deleted"] is True
+    assert out.error == "userNotFound" and out.message == "2 of 3 items failed; first: no User with key 'nobody@x'"
