@@ -219,3 +219,20 @@ def test_a_failed_item_is_answered_under_its_own_key_field(desk: Desk, demo: Ses
     assert itself == {"login": DEMO_LOGIN, "errorCode": 57, "message": "a user cannot delete itself"}
     assert removed["login"] == "viewer@acme.example" and removed["deleted"] is True
     assert out.error == "userNotFound" and out.message == "2 of 3 items failed; first: no User with key 'nobody@x'"
+
+
+# --- types whose commands are named apart from their type (BillableHostingRule served by ...HostingRule)
+
+
+def test_hosting_rules_answer_under_the_commands_names_and_errors(desk: Desk, demo: Session) -> None:
+    created = desk.ok(demo, "mergeHostingRule", {"hostingRule": {"company": 42, "name": "Rule A"}}).fields
+    key = created["hostingRule"]["id"]
+    got = desk.ok(demo, "getHostingRule", {"hostingRule": {"id": key}}).fields
+    assert got == {"hostingRule": {"id": key, "company": 42, "name": "Rule A", "v": [1]}}
+    missing = desk.fails(demo, "getHostingRule", {"hostingRule": {"id": 999}}, "hostingRuleNotFound")
+    assert missing.message == "no BillableHostingRule with key 999"
+    desk.fails(demo, "removeHostingRule", {"hostingRule": {"id": 999}}, "hostingRuleNotFound")
+    desk.fails(demo, "mergeHostingRule", {"hostingRule": {"id": 999, "name": "x", "v": [1]}}, "hostingRuleNotFound")
+    live = desk.fails(demo, "restoreHostingRule", {"hostingRule": {"id": key}}, "hostingRuleNotDeleted")
+    assert live.message == f"BillableHostingRule {key} is not deleted"
+    desk.fails(demo, "getHostingDiscount", {"hostingDiscount": {"id": 1}}, "hostingDiscountNotFound")
