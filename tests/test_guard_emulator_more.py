@@ -236,3 +236,20 @@ def test_hosting_rules_answer_under_the_commands_names_and_errors(desk: Desk, de
     live = desk.fails(demo, "restoreHostingRule", {"hostingRule": {"id": key}}, "hostingRuleNotDeleted")
     assert live.message == f"BillableHostingRule {key} is not deleted"
     desk.fails(demo, "getHostingDiscount", {"hostingDiscount": {"id": 1}}, "hostingDiscountNotFound")
+
+
+def test_a_logged_in_session_is_mirrored_as_a_session_object(desk: Desk) -> None:
+    session = desk.session(None)
+    desk.ok(session, "login", {"username": DEMO_LOGIN, "password": DEMO_PASSWORD, "userAgent": "desk/2"})
+    other = desk.session()  # logs in without a userAgent
+    mirrored = desk.ok(other, "getSession", {"session": {"handle": session.handle}}).fields["session"]
+    assert mirrored == {
+        "handle": session.handle,
+        "company": 42,
+        "login": DEMO_LOGIN,
+        "userAgent": "desk/2",
+        "created": session.created,
+        "expires": session.expiry,
+    }
+    plain = desk.ok(session, "getSession", {"session": {"handle": other.handle}}).fields["session"]
+    assert "userAgent" not in plain and plain["login"] == DEMO_LOGIN
