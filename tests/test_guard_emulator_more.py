@@ -253,3 +253,23 @@ def test_a_logged_in_session_is_mirrored_as_a_session_object(desk: Desk) -> None
     }
     plain = desk.ok(session, "getSession", {"session": {"handle": other.handle}}).fields["session"]
     assert "userAgent" not in plain and plain["login"] == DEMO_LOGIN
+
+
+def test_a_user_whose_company_record_is_gone_gets_the_default_policies(desk: Desk) -> None:
+    globex = desk.session(GLOBEX_LOGIN, GLOBEX_PASSWORD)
+    desk.emu.store.discard("Company", 77)
+    details = desk.semantics.session_details(globex)
+    assert details["user"]["login"] == GLOBEX_LOGIN
+    assert details["sessionPolicy"] == DEFAULT_SESSION_POLICY
+    assert details["passwordPolicy"] == DEFAULT_PASSWORD_POLICY
+
+
+def test_self_view_embeds_each_group_as_a_user_group(desk: Desk) -> None:
+    desk.emu.merge_object("UserGroup", {"company": 42, "name": "Dispatch"})
+    group = next(iter(desk.emu.store.records("UserGroup")))
+    group.data["emulatorNote"] = "not a UserGroup field"
+    record = desk.emu.store.get("User", DEMO_LOGIN)
+    assert record is not None
+    record.data["groups"] = [group.key]
+    view = desk.semantics.self_view(record, "SelfUser")
+    assert view["groups"] == [{"id": group.key, "company": 42, "name": "Dispatch", "v": [1]}]
