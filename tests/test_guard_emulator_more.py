@@ -273,3 +273,13 @@ def test_self_view_embeds_each_group_as_a_user_group(desk: Desk) -> None:
     record.data["groups"] = [group.key]
     view = desk.semantics.self_view(record, "SelfUser")
     assert view["groups"] == [{"id": group.key, "company": 42, "name": "Dispatch", "v": [1]}]
+
+
+def test_a_cancel_carries_no_version_and_needs_none(desk: Desk, demo: Session) -> None:
+    created = desk.ok(demo, "mergeDispatchJob", {"dispatchJob": {"company": 42, "asset": 101, "name": "Job"}})
+    key = created.fields["dispatchJob"]["id"]
+    out = desk.ok(demo, "cancelDispatchJob", {"dispatchJob": {"id": key, "reason": "customer"}})
+    assert out.fields == {"dispatchJob": {"id": key, "company": 42}}
+    assert [p.message for p in out.pushes] == ["dispatchJobMerged"]
+    job = desk.emu.get_object("DispatchJob", key)
+    assert job is not None and job["v"] == [2]
