@@ -283,3 +283,40 @@ def test_a_cancel_carries_no_version_and_needs_none(desk: Desk, demo: Session) -
     assert [p.message for p in out.pushes] == ["dispatchJobMerged"]
     job = desk.emu.get_object("DispatchJob", key)
     assert job is not None and job["v"] == [2]
+
+
+# --- refusals of merges and state changes say why
+
+
+def test_merge_refusals_say_why(desk: Desk, demo: Session) -> None:
+    moved = desk.fails(demo, "mergeAsset", {"asset": {"id": 101, "company": 77, "v": [1, 1, 1]}}, "invalidData")
+    assert moved.message == "mergeAsset: company cannot change; create a new object instead"
+    ownerless = desk.fails(demo, "mergeAsset", {"asset": {"kind": "vehicle", "name": "x"}}, "invalidData")
+    assert ownerless.message == "mergeAsset: company is required to create a Asset"
+    nowhere = desk.fails(
+        demo, "mergeAsset", {"asset": {"company": 555, "kind": "vehicle", "name": "x"}}, "companyNotFound"
+    )
+    assert nowhere.message == "no company 555"
+    theirs = desk.fails(
+        demo, "mergeAsset", {"asset": {"company": 77, "kind": "vehicle", "name": "x"}}, "permissionDenied"
+    )
+    assert theirs.message == "no right to create in company 77"
+    stale = desk.fails(demo, "mergeAsset", {"asset": {"id": 101, "name": "q", "v": [0, 1, 1]}}, "wrongVersionKey")
+    assert stale.message == "mergeAsset: stale version; sent v=[0, 1, 1], stored v=[1, 1, 1]"
+
+
+def test_state_change_refusals_say_why_and_a_removal_is_dated(desk: Desk, demo: Session) -> None:
+    asset = {"asset": {"id": 101}}
+    desk.ok(demo, "suspendAsset", asset)
+    assert desk.fails(demo, "suspendAsset", asset, "assetSuspended").message == "Asset 101 is already suspended"
+    desk.ok(demo, "reviveAsset", asset)
+    assert desk.fails(demo, "reviveAsset", asset, "assetNotSuspended").message == "Asset 101 is not suspended"
+    assert desk.fails(demo, "restoreAsset", asset, "assetNotDeleted").message == "Asset 101 is not deleted"
+    desk.ok(demo, "removeAsset", asset)
+    assert recent(stored_including_deleted(desk, 101)["since"])
+
+
+def stored_including_deleted(desk: Desk, asset: int) -> dict[str, Any]:
+    record = desk.emu.store.get("Asset", asset)
+    assert record is not None and record.deleted
+    return record.data
