@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from emulator_wire import DEMO_LOGIN, DEMO_PASSWORD
+from fleetfreedom.testing import Failure
 from fleetfreedom.testing._sessions import DEFAULT_PASSWORD_POLICY, DEFAULT_SESSION_POLICY, Session
 from test_guard_emulator import GLOBEX_LOGIN, GLOBEX_PASSWORD, Desk, machine_session, stored
 
@@ -320,3 +321,25 @@ def stored_including_deleted(desk: Desk, asset: int) -> dict[str, Any]:
     record = desk.emu.store.get("Asset", asset)
     assert record is not None and record.deleted
     return record.data
+
+
+# --- Failure: what a registered handler raises, and what the emulator's controls raise
+
+
+def test_a_failure_raised_by_a_handler_carries_its_details_and_fields(desk: Desk, demo: Session) -> None:
+    def handler(semantics: Any, request: dict[str, Any]) -> dict[str, Any]:
+        if request["asset"]["id"] == 1:
+            raise Failure("assetNotFound", "gone", details={"kind": "archived"}, fields={"asset": {"id": 1}})
+        raise Failure("assetNotFound", "never there")
+
+    desk.semantics.register("getAsset", handler)
+    out = desk.fails(demo, "getAsset", {"asset": {"id": 1}}, "assetNotFound")
+    assert (out.message, out.details, out.fields) == ("gone", {"kind": "archived"}, {"asset": {"id": 1}})
+    plain = desk.fails(demo, "getAsset", {"asset": {"id": 2}}, "assetNotFound")
+    assert (plain.message, plain.details, plain.fields) == ("never there", None, {})
+
+
+def test_a_control_refused_raises_a_failure_that_reads_as_its_message(desk: Desk) -> None:
+    with pytest.raises(Failure) as raised:
+        desk.emu.change_state("Asset", 999, "remove")
+    assert str(raised.value) == "no Asset with key 999" and raised.value.error == "assetNotFound"
