@@ -343,3 +343,9 @@ def test_a_control_refused_raises_a_failure_that_reads_as_its_message(desk: Desk
     with pytest.raises(Failure) as raised:
         desk.emu.change_state("Asset", 999, "remove")
     assert str(raised.value) == "no Asset with key 999" and raised.value.error == "assetNotFound"
+
+
+def test_a_part_merge_that_changes_nothing_moves_no_version(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "mergeAssetDispatch", {"asset": {"id": 101, "v": [1]}})
+    assert out.fields == {"asset": {"id": 101, "company": 42}} and out.pushes == []
+    assert stored(desk, 101)["v"] == [1, 1, 1]
