@@ -349,3 +349,13 @@ def test_a_part_merge_that_changes_nothing_moves_no_version(desk: Desk, demo: Se
     out = desk.ok(demo, "mergeAssetDispatch", {"asset": {"id": 101, "v": [1]}})
     assert out.fields == {"asset": {"id": 101, "company": 42}} and out.pushes == []
     assert stored(desk, 101)["v"] == [1, 1, 1]
+
+
+def test_refusals_before_login_and_with_an_expired_password_say_why(desk: Desk) -> None:
+    anonymous = desk.session(None)
+    out = desk.fails(anonymous, "getAsset", {"asset": {"id": 101}}, "userNotLoggedIn")
+    assert out.message == "getAsset needs a logged-in session; send login first"
+    desk.emu.add_user("old@acme.example", "old-pass-1", passwordExpired=True)
+    desk.run(anonymous, "login", {"username": "old@acme.example", "password": "old-pass-1"})
+    out = desk.fails(anonymous, "getAsset", {"asset": {"id": 101}}, "passwordExpired")
+    assert out.message == "the password has expired; change it with updateOwnPassword"
