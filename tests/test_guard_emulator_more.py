@@ -1,0 +1,373 @@
+"""More guards on the emulator's semantics, written against the survivors of the second mutation run (issue 20).
+
+Same layer as the desk tests of test_guard_emulator.py: commands go straight to ``Emulator.semantics.execute``,
+the function the server calls for every frame, and each test pins what the real server answers (the shapes of
+client-behaviour.md and the vendor wire: session replies, errors, versions, pushes) one field at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from emulator_wire import DEMO_LOGIN, DEMO_PASSWORD
+from fleetfreedom.testing import Failure
+from fleetfreedom.testing._sessions import DEFAULT_PASSWORD_POLICY, DEFAULT_SESSION_POLICY, Session
+from test_guard_emulator import GLOBEX_LOGIN, GLOBEX_PASSWORD, Desk, machine_session, stored
+
+STRICT_SESSIONS = {"multiUser": "deny", "idleAllowed": False}
+STRICT_PASSWORDS = {"minimumLength": 12, "includeLetters": True, "includeNumbers": True, "expireMode": "never"}
+
+
+def recent(text: str, ahead: timedelta = timedelta()) -> bool:
+    """A wire datetime (``...Z``, UTC) within a minute of now (plus ``ahead``)."""
+    assert text.endswith("Z"), text
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return abs(moment - ahead - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk()
+
+
+@pytest.fixture
+def demo(desk: Desk) -> Session:
+    return desk.session()
+
+
+# --- session replies (connectionResponse, loginResponse, getSessionDetailsResponse)
+
+
+def test_a_user_sessions_details_carry_its_account_and_its_companys_policies(desk: Desk, demo: Session) -> None:
+    desk.emu.merge_object("Company", {"id": 42, "sessionPolicy": STRICT_SESSIONS, "passwordPolicy": STRICT_PASSWORDS})
+    details = desk.ok(demo, "getSessionDetails").fields
+    assert set(details) == {"serverTime", "ghostId", "expiry", "user", "sessionPolicy", "passwordPolicy"}
+    assert recent(details["serverTime"])
+    assert details["ghostId"] == demo.ghost_id and details["expiry"] == demo.expiry
+    assert details["sessionPolicy"] == STRICT_SESSIONS and details["passwordPolicy"] == STRICT_PASSWORDS
+    user = details["user"]
+    assert user["login"] == DEMO_LOGIN and user["v"] == [1, 1, 1, 1]
+    assert user["contact"] == {
+        "id": 500,
+        "company": 42,
+        "name": "Dana Demo",
+        "emails": {"work": DEMO_LOGIN},
+        "v": [1],
+    }  # SelfUser embeds the whole contact, not its id
+
+
+def test_a_company_without_policies_gives_the_default_ones(desk: Desk) -> None:
+    globex = desk.session(GLOBEX_LOGIN, GLOBEX_PASSWORD)
+    details = desk.ok(globex, "getSessionDetails").fields
+    assert details["sessionPolicy"] == DEFAULT_SESSION_POLICY
+    assert details["passwordPolicy"] == DEFAULT_PASSWORD_POLICY
+    details["sessionPolicy"]["multiUser"] = "deny"  # a copy: the defaults are not shared with a reply
+    assert DEFAULT_SESSION_POLICY["multiUser"] == "allow"
+
+
+def test_a_machine_sessions_details_carry_the_machine_only(desk: Desk) -> None:
+    machine = machine_session(desk)
+    details = desk.ok(machine, "getSessionDetails").fields
+    assert set(details) == {"serverTime", "ghostId", "expiry", "machine"}
+    assert details["machine"] == {"key": "m-key", "company": 42, "enabled": True, "nickname": "m-key", "v": [1]}
+    assert recent(details["serverTime"]) and details["ghostId"] == machine.ghost_id
+
+
+def test_an_anonymous_sessions_details_have_no_account(desk: Desk) -> None:
+    anonymous = desk.session(None)
+    details = desk.semantics.session_details(anonymous)
+    assert set(details) == {"serverTime", "ghostId", "expiry"}
+    assert details["ghostId"] == anonymous.ghost_id and details["expiry"] == anonymous.expiry
+
+
+def test_details_of_a_session_whose_user_is_gone_have_no_user(desk: Desk, demo: Session) -> None:
+    desk.emu.store.discard("User", DEMO_LOGIN)
+    assert set(desk.semantics.session_details(demo)) == {"serverTime", "ghostId", "expiry"}
+
+
+# --- login
+
+
+def test_login_refusals_say_why(desk: Desk) -> None:
+    anonymous = desk.session(None)
+    wrong = desk.fails(anonymous, "login", {"username": DEMO_LOGIN, "password": "wrong"}, "invalidCredentials")
+    assert wrong.message == "unknown login or wrong password" and wrong.fields == {}
+    assert desk.fails(anonymous, "login", {"username": "nobody@x", "password": "x"}, "invalidCredentials").message
+    desk.emu.add_user("off@acme.example", "off-pass-1", enabled=False)
+    off = desk.fails(anonymous, "login", {"username": "off@acme.example", "password": "off-pass-1"}, "userDisabled")
+    assert off.message == "the user off@acme.example is disabled"
+    assert not anonymous.logged_in and anonymous.login is None
+    machine = machine_session(desk)
+    refused = desk.fails(machine, "login", {"username": DEMO_LOGIN, "password": DEMO_PASSWORD}, "machineNotAllowed")
+    assert refused.message == "a machine session is authenticated by its key; it cannot log in"
+    assert machine.login is None
+
+
+def test_a_user_whose_password_is_known_but_who_was_removed_cannot_log_in(desk: Desk) -> None:
+    desk.emu.add_user("gone@acme.example", "gone-pass-1")
+    desk.emu.change_state("User", "gone@acme.example", "remove")
+    anonymous = desk.session(None)
+    desk.fails(anonymous, "login", {"username": "gone@acme.example", "password": "gone-pass-1"}, "invalidCredentials")
+    desk.emu.store.discard("User", "gone@acme.example")  # the password is still on file, the user is not
+    desk.fails(anonymous, "login", {"username": "gone@acme.example", "password": "gone-pass-1"}, "invalidCredentials")
+
+
+def test_login_answers_the_session_details_and_slides_the_expiry(desk: Desk) -> None:
+    session = desk.session(None)
+    session.expiry = "2000-01-01T00:00:00.000Z"
+    out = desk.ok(session, "login", {"username": DEMO_LOGIN, "password": DEMO_PASSWORD, "userAgent": "desk/1"})
+    assert session.expiry > "2026" and out.fields["expiry"] == session.expiry
+    assert set(out.fields) == {"serverTime", "ghostId", "expiry", "user", "sessionPolicy", "passwordPolicy"}
+    assert out.fields["user"]["login"] == DEMO_LOGIN and out.fields["ghostId"] == session.ghost_id
+    assert (session.login, session.company, session.user_agent) == (DEMO_LOGIN, 42, "desk/1")
+    mirrored = desk.ok(session, "getSession", {"session": {"handle": session.handle}}).fields["session"]
+    assert mirrored["userAgent"] == "desk/1" and mirrored["login"] == DEMO_LOGIN and mirrored["company"] == 42
+
+
+def test_an_expired_password_logs_in_with_the_details_and_says_so(desk: Desk) -> None:
+    desk.emu.add_user("old@acme.example", "old-pass-1", passwordExpired=True)
+    session = desk.session(None)
+    out = desk.fails(session, "login", {"username": "old@acme.example", "password": "old-pass-1"}, "passwordExpired")
+    assert out.message == "logged in, but the password has expired: change it"
+    assert set(out.fields) == {"serverTime", "ghostId", "expiry", "user", "sessionPolicy", "passwordPolicy"}
+    assert out.fields["ghostId"] == session.ghost_id and session.login == "old@acme.example"
+
+
+# --- updateOwnPassword
+
+
+def change(desk: Desk, session: Session, new: str, current: str = DEMO_PASSWORD) -> Any:
+    return desk.run(session, "updateOwnPassword", {"current": current, "password": new})
+
+
+def test_password_change_refusals_say_why(desk: Desk, demo: Session) -> None:
+    wrong = change(desk, demo, "Better-pass-43", current="wrong-pass-1")
+    assert (wrong.error, wrong.message) == ("invalidCredentials", "the current password is wrong")
+    same = change(desk, demo, DEMO_PASSWORD)
+    assert (same.error, same.message) == ("samePassword", "the new password must differ from the current one")
+    weak = change(desk, demo, "!!!")
+    assert weak.error == "noncompliantPassword"
+    assert weak.message == "the new password needs at least 8 characters, a letter, a digit"
+    assert desk.semantics.passwords.check(DEMO_LOGIN, DEMO_PASSWORD)  # nothing changed
+
+
+def test_a_password_change_answers_the_companys_policy(desk: Desk, demo: Session) -> None:
+    desk.emu.merge_object("Company", {"id": 42, "passwordPolicy": STRICT_PASSWORDS})
+    assert change(desk, demo, "short-pass1").message == "the new password needs at least 12 characters"
+    out = change(desk, demo, "longer-pass-12")
+    assert (out.error, out.fields, out.pushes) == ("success", {"passwordPolicy": STRICT_PASSWORDS}, [])
+    assert desk.semantics.passwords.check(DEMO_LOGIN, "longer-pass-12")
+    assert not desk.semantics.passwords.check(DEMO_LOGIN, DEMO_PASSWORD)
+    globex = desk.session(GLOBEX_LOGIN, GLOBEX_PASSWORD)
+    out = change(desk, globex, "other-pass-78", current=GLOBEX_PASSWORD)
+    assert out.fields == {"passwordPolicy": DEFAULT_PASSWORD_POLICY}
+
+
+def test_a_policy_expiring_in_days_gives_the_new_expiry(desk: Desk, demo: Session) -> None:
+    policy = {"minimumLength": 4, "expireMode": "days", "expireThreshold": 30}
+    desk.emu.merge_object("Company", {"id": 42, "passwordPolicy": policy})
+    expires = change(desk, demo, "abcd1234").fields["expires"]
+    assert recent(expires, ahead=timedelta(days=30))
+    desk.emu.merge_object("Company", {"id": 42, "passwordPolicy": {**policy, "expireThreshold": 0}})
+    assert "expires" not in change(desk, demo, "abcd12345", current="abcd1234").fields  # days, but no threshold
+
+
+def test_clearing_an_expired_password_pushes_the_account_to_its_sessions(desk: Desk) -> None:
+    desk.emu.add_user("old@acme.example", "old-pass-1", passwordExpired=True)
+    session = desk.session(None)
+    desk.run(session, "login", {"username": "old@acme.example", "password": "old-pass-1"})
+    out = change(desk, session, "new-pass-2", current="old-pass-1")
+    assert out.error == "success" and out.fields == {"passwordPolicy": desk.semantics.session_details(session)[
+        "passwordPolicy"]}  # fmt: skip
+    own = [p for p in out.pushes if p.login == "old@acme.example"]
+    assert own and all(p.companies == () for p in own)
+    assert all(p.payload.get("passwordExpired", False) is False for p in out.pushes)
+    assert not desk.semantics._password_expired(session)
+    again = change(desk, session, "new-pass-3", current="new-pass-2")
+    assert again.pushes == []  # no longer expired: nothing to clear
+
+
+# --- request validation
+
+
+def test_an_invalid_request_names_at_most_five_problems_by_their_path(desk: Desk, demo: Session) -> None:
+    bad = {"id": "a", "company": "b", "name": 5, "odometer": "q", "kind": 7, "v": "z", "reference": 3}
+    out = desk.fails(demo, "mergeAsset", {"asset": bad}, "invalidData")
+    assert out.message.startswith("mergeAsset: asset.id: Input should be a valid integer")
+    problems = out.message.removeprefix("mergeAsset: ").split("; ")
+    assert len(problems) == 5 and all(p.startswith("asset.") and ": " in p for p in problems)
+    assert stored(desk, 101)["name"] == "Truck 1"
+    extra = desk.fails(demo, "getAsset", {"asset": {"id": 101}, "colour": "red"}, "invalidData")
+    assert extra.message == "getAsset: colour: Extra inputs are not permitted"
+
+
+def test_the_request_reaches_the_command_under_its_wire_names(desk: Desk) -> None:
+    session = desk.session(None)
+    desk.ok(session, "login", {"username": DEMO_LOGIN, "password": DEMO_PASSWORD, "userAgent": "wire/2"})
+    assert session.user_agent == "wire/2"  # userAgent, not the model's user_agent
+
+
+# --- multiMerge / multiRemove
+
+
+def test_a_failed_item_is_answered_under_its_own_key_field(desk: Desk, demo: Session) -> None:
+    users = [{"login": "nobody@x"}, {"login": DEMO_LOGIN}, {"login": "viewer@acme.example"}]
+    out = desk.run(demo, "multiRemoveUser", {"users": users})
+    missing, itself, removed = out.fields["users"]
+    assert missing == {"login": "nobody@x", "errorCode": 54, "message": "no User with key 'nobody@x'"}
+    assert itself == {"login": DEMO_LOGIN, "errorCode": 57, "message": "a user cannot delete itself"}
+    assert removed["login"] == "viewer@acme.example" and removed["deleted"] is True
+    assert out.error == "userNotFound" and out.message == "2 of 3 items failed; first: no User with key 'nobody@x'"
+
+
+# --- types whose commands are named apart from their type (BillableHostingRule served by ...HostingRule)
+
+
+def test_hosting_rules_answer_under_the_commands_names_and_errors(desk: Desk, demo: Session) -> None:
+    created = desk.ok(demo, "mergeHostingRule", {"hostingRule": {"company": 42, "name": "Rule A"}}).fields
+    key = created["hostingRule"]["id"]
+    got = desk.ok(demo, "getHostingRule", {"hostingRule": {"id": key}}).fields
+    assert got == {"hostingRule": {"id": key, "company": 42, "name": "Rule A", "v": [1]}}
+    missing = desk.fails(demo, "getHostingRule", {"hostingRule": {"id": 999}}, "hostingRuleNotFound")
+    assert missing.message == "no BillableHostingRule with key 999"
+    desk.fails(demo, "removeHostingRule", {"hostingRule": {"id": 999}}, "hostingRuleNotFound")
+    desk.fails(demo, "mergeHostingRule", {"hostingRule": {"id": 999, "name": "x", "v": [1]}}, "hostingRuleNotFound")
+    live = desk.fails(demo, "restoreHostingRule", {"hostingRule": {"id": key}}, "hostingRuleNotDeleted")
+    assert live.message == f"BillableHostingRule {key} is not deleted"
+    desk.fails(demo, "getHostingDiscount", {"hostingDiscount": {"id": 1}}, "hostingDiscountNotFound")
+
+
+def test_a_logged_in_session_is_mirrored_as_a_session_object(desk: Desk) -> None:
+    session = desk.session(None)
+    desk.ok(session, "login", {"username": DEMO_LOGIN, "password": DEMO_PASSWORD, "userAgent": "desk/2"})
+    other = desk.session()  # logs in without a userAgent
+    mirrored = desk.ok(other, "getSession", {"session": {"handle": session.handle}}).fields["session"]
+    assert mirrored == {
+        "handle": session.handle,
+        "company": 42,
+        "login": DEMO_LOGIN,
+        "userAgent": "desk/2",
+        "created": session.created,
+        "expires": session.expiry,
+    }
+    plain = desk.ok(session, "getSession", {"session": {"handle": other.handle}}).fields["session"]
+    assert "userAgent" not in plain and plain["login"] == DEMO_LOGIN
+
+
+def test_a_user_whose_company_record_is_gone_gets_the_default_policies(desk: Desk) -> None:
+    globex = desk.session(GLOBEX_LOGIN, GLOBEX_PASSWORD)
+    desk.emu.store.discard("Company", 77)
+    details = desk.semantics.session_details(globex)
+    assert details["user"]["login"] == GLOBEX_LOGIN
+    assert details["sessionPolicy"] == DEFAULT_SESSION_POLICY
+    assert details["passwordPolicy"] == DEFAULT_PASSWORD_POLICY
+
+
+def test_self_view_embeds_each_group_as_a_user_group(desk: Desk) -> None:
+    desk.emu.merge_object("UserGroup", {"company": 42, "name": "Dispatch"})
+    group = next(iter(desk.emu.store.records("UserGroup")))
+    group.data["emulatorNote"] = "not a UserGroup field"
+    record = desk.emu.store.get("User", DEMO_LOGIN)
+    assert record is not None
+    record.data["groups"] = [group.key]
+    view = desk.semantics.self_view(record, "SelfUser")
+    assert view["groups"] == [{"id": group.key, "company": 42, "name": "Dispatch", "v": [1]}]
+
+
+def test_a_cancel_carries_no_version_and_needs_none(desk: Desk, demo: Session) -> None:
+    created = desk.ok(demo, "mergeDispatchJob", {"dispatchJob": {"company": 42, "asset": 101, "name": "Job"}})
+    key = created.fields["dispatchJob"]["id"]
+    out = desk.ok(demo, "cancelDispatchJob", {"dispatchJob": {"id": key, "reason": "customer"}})
+    assert out.fields == {"dispatchJob": {"id": key, "company": 42}}
+    assert [p.message for p in out.pushes] == ["dispatchJobMerged"]
+    job = desk.emu.get_object("DispatchJob", key)
+    assert job is not None and job["v"] == [2]
+
+
+# --- refusals of merges and state changes say why
+
+
+def test_merge_refusals_say_why(desk: Desk, demo: Session) -> None:
+    moved = desk.fails(demo, "mergeAsset", {"asset": {"id": 101, "company": 77, "v": [1, 1, 1]}}, "invalidData")
+    assert moved.message == "mergeAsset: company cannot change; create a new object instead"
+    ownerless = desk.fails(demo, "mergeAsset", {"asset": {"kind": "vehicle", "name": "x"}}, "invalidData")
+    assert ownerless.message == "mergeAsset: company is required to create a Asset"
+    nowhere = desk.fails(
+        demo, "mergeAsset", {"asset": {"company": 555, "kind": "vehicle", "name": "x"}}, "companyNotFound"
+    )
+    assert nowhere.message == "no company 555"
+    theirs = desk.fails(
+        demo, "mergeAsset", {"asset": {"company": 77, "kind": "vehicle", "name": "x"}}, "permissionDenied"
+    )
+    assert theirs.message == "no right to create in company 77"
+    stale = desk.fails(demo, "mergeAsset", {"asset": {"id": 101, "name": "q", "v": [0, 1, 1]}}, "wrongVersionKey")
+    assert stale.message == "mergeAsset: stale version; sent v=[0, 1, 1], stored v=[1, 1, 1]"
+
+
+def test_state_change_refusals_say_why_and_a_removal_is_dated(desk: Desk, demo: Session) -> None:
+    asset = {"asset": {"id": 101}}
+    desk.ok(demo, "suspendAsset", asset)
+    assert desk.fails(demo, "suspendAsset", asset, "assetSuspended").message == "Asset 101 is already suspended"
+    desk.ok(demo, "reviveAsset", asset)
+    assert desk.fails(demo, "reviveAsset", asset, "assetNotSuspended").message == "Asset 101 is not suspended"
+    assert desk.fails(demo, "restoreAsset", asset, "assetNotDeleted").message == "Asset 101 is not deleted"
+    desk.ok(demo, "removeAsset", asset)
+    assert recent(stored_including_deleted(desk, 101)["since"])
+
+
+def stored_including_deleted(desk: Desk, asset: int) -> dict[str, Any]:
+    record = desk.emu.store.get("Asset", asset)
+    assert record is not None and record.deleted
+    return record.data
+
+
+# --- Failure: what a registered handler raises, and what the emulator's controls raise
+
+
+def test_a_failure_raised_by_a_handler_carries_its_details_and_fields(desk: Desk, demo: Session) -> None:
+    def handler(semantics: Any, request: dict[str, Any]) -> dict[str, Any]:
+        if request["asset"]["id"] == 1:
+            raise Failure("assetNotFound", "gone", details={"kind": "archived"}, fields={"asset": {"id": 1}})
+        raise Failure("assetNotFound", "never there")
+
+    desk.semantics.register("getAsset", handler)
+    out = desk.fails(demo, "getAsset", {"asset": {"id": 1}}, "assetNotFound")
+    assert (out.message, out.details, out.fields) == ("gone", {"kind": "archived"}, {"asset": {"id": 1}})
+    plain = desk.fails(demo, "getAsset", {"asset": {"id": 2}}, "assetNotFound")
+    assert (plain.message, plain.details, plain.fields) == ("never there", None, {})
+
+
+def test_a_control_refused_raises_a_failure_that_reads_as_its_message(desk: Desk) -> None:
+    with pytest.raises(Failure) as raised:
+        desk.emu.change_state("Asset", 999, "remove")
+    assert str(raised.value) == "no Asset with key 999" and raised.value.error == "assetNotFound"
+
+
+def test_a_part_merge_that_changes_nothing_moves_no_version(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "mergeAssetDispatch", {"asset": {"id": 101, "v": [1]}})
+    assert out.fields == {"asset": {"id": 101, "company": 42}} and out.pushes == []
+    assert stored(desk, 101)["v"] == [1, 1, 1]
+
+
+def test_refusals_before_login_and_with_an_expired_password_say_why(desk: Desk) -> None:
+    anonymous = desk.session(None)
+    out = desk.fails(anonymous, "getAsset", {"asset": {"id": 101}}, "userNotLoggedIn")
+    assert out.message == "getAsset needs a logged-in session; send login first"
+    desk.emu.add_user("old@acme.example", "old-pass-1", passwordExpired=True)
+    desk.run(anonymous, "login", {"username": "old@acme.example", "password": "old-pass-1"})
+    out = desk.fails(anonymous, "getAsset", {"asset": {"id": 101}}, "passwordExpired")
+    assert out.message == "the password has expired; change it with updateOwnPassword"
+
+
+def test_a_registered_handler_receives_the_request_in_its_wire_form(desk: Desk, demo: Session) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(semantics: Any, request: dict[str, Any]) -> dict[str, Any]:
+        seen.append(request)
+        return {"asset": {"id": 5, "company": 42}}
+
+    desk.semantics.register("mergeAsset", handler)
+    desk.ok(demo, "mergeAsset", {"asset": {"company": 42, "kind": "vehicle", "name": "Handled"}})
+    assert type(seen[0]["asset"]["kind"]) is str and seen[0]["asset"]["kind"] == "vehicle"  # not an enum member
