@@ -106,12 +106,20 @@ MODULES: dict[str, Module] = {
         ("testing/_semantics.py",),
         (
             "tests/test_emulator_protocol.py",
-            "tests/test_emulator_generic.py",
             "tests/test_guard_emulator*.py",
             "tests/test_emulator_robustness.py",
             "tests/test_reliability_emulator.py",
             "tests/test_emulator_controls.py",
             "tests/test_emulator_seed.py",
+        ),
+        # test_emulator_generic.py is left out: it generates a fresh package from schema/ in a subprocess, so it
+        # needs schema/ and generator/ and never imports the mutated copy. These two measure wall-clock limits,
+        # which a loaded machine (mutmut's own workers) breaks on the unmutated code.
+        extra=(
+            "--deselect",
+            "tests/test_reliability_emulator.py::test_3_a_client_that_never_reads_is_cut_off_at_the_byte_limit",
+            "--deselect",
+            "tests/test_reliability_emulator.py::test_sigterm_stops_the_cli_emulator_well_under_a_second_closing_sessions",
         ),
     ),
     "generator": Module(
