@@ -584,6 +584,8 @@ def test_give_up_keeps_the_first_reason_and_closes() -> None:
     assert core.state is State.CLOSING and core.closed_reason is first
     core.give_up(second)
     assert state_of(core) is State.CLOSING and core.closed_reason is first
+    with pytest.raises(NotConnected, match=r"^the client is not ready to send \(state: closing\)$"):
+        core.prepare("getCompany", {"company": 42}, 1.0)  # closing: not yet closed, whatever the reason
     core.transport_closed(1.0, "closed")
     core.give_up(second)
     assert state_of(core) is State.CLOSED and core.closed_reason is first
@@ -619,6 +621,8 @@ def test_prepare_encodes_registers_and_counts() -> None:
     assert json.loads(out.frame.partition(" ")[2]) == {"reqId": 1, "company": {"id": 42}}
     assert core.pending_count() == 1 and core.stats.frames_sent == 1
     assert core.next_check(3.0) == 10.0  # sending counts as traffic for the keep-alive
+    core.prepare_raw("brandNewCommand", {}, 3.0)
+    assert core.pending_count() == 2 and core.stats.frames_sent == 2
     reply = only(core.receive(frame("getCompanyResponse", reqId=1, errorCode=0, company={"id": 42}), 4.0), Reply)
     assert reply.req_id == 1 and reply.command == "getCompany" and reply.error is None
 
@@ -684,6 +688,15 @@ def test_abandoned_requests_are_not_counted_and_their_reply_is_late() -> None:
 def test_send_delay_is_zero_when_nothing_is_throttled() -> None:
     core = core_at()
     assert core.send_delay("getAsset", 0.0) == 0.0
+
+
+def test_windows_are_exact_from_the_very_start_of_the_monotonic_clock() -> None:
+    core = core_at()
+    throttled_reply(core, "getAsset", {"asset": 1}, 0.0, errorCode=105,
+                    errorDetails={"kind": "throttled", "timeout": "00:00:00.5"})  # fmt: skip
+    assert core.send_delay("getAsset", 0.0) == 0.5
+    assert core.send_delay("getCompany", 0.0) == 0.0  # neither this command nor the session is throttled
+    assert core.send_delay("getAsset", 0.25) == 0.25
 
 
 def test_connection_lost_names_the_reason() -> None:
