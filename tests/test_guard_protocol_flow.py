@@ -703,3 +703,23 @@ def test_connection_lost_names_the_reason() -> None:
     error = connection_lost("reset by peer")
     assert isinstance(error, ConnectionLost)
     assert str(error) == "the connection was lost before the reply arrived (reset by peer)"
+
+
+def test_a_keepalive_below_one_second_is_allowed() -> None:
+    core = core_at(0.0, keepalive=0.5, silence_limit=0.25)
+    assert core.next_check(0.0) == 0.5
+    assert isinstance(core.tick(0.5), Outgoing)
+    assert isinstance(core.tick(0.75), CloseTransport)
+
+
+def test_every_state_change_is_logged_at_debug_level(caplog: pytest.LogCaptureFixture) -> None:
+    core = Protocol()
+    with caplog.at_level(logging.DEBUG, logger="fleetfreedom"):
+        core.transport_opening()
+        core.transport_opened(0.0)
+        core.closing()
+    assert caplog.messages == [
+        "state idle -> connecting",
+        "state connecting -> awaitingConnectionResponse",
+        "state awaitingConnectionResponse -> closing",
+    ]
