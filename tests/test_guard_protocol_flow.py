@@ -305,10 +305,17 @@ def test_a_shorter_window_does_not_cut_a_longer_one_short() -> None:
 
 def test_the_command_window_and_the_session_window_each_count() -> None:
     core = core_at()
-    throttled_reply(core, "getAsset", {"asset": 1}, 10.0, errorCode=105,
-                    errorDetails={"kind": "throttled", "timeout": "00:00:20"})  # fmt: skip
-    throttled_reply(core, "getCompany", {"company": 42}, 10.0, errorCode=73,
-                    errorDetails={"kind": "throttled", "timeout": "00:00:05"})  # fmt: skip
+    throttled_reply(
+        core, "getAsset", {"asset": 1}, 10.0, errorCode=105, errorDetails={"kind": "throttled", "timeout": "00:00:20"}
+    )
+    throttled_reply(
+        core,
+        "getCompany",
+        {"company": 42},
+        10.0,
+        errorCode=73,
+        errorDetails={"kind": "throttled", "timeout": "00:00:05"},
+    )
     assert core.send_delay("getAsset", 10.0) == 20.0  # the longer of its own window and the session's
     assert core.send_delay("getCompany", 10.0) == 5.0
 
@@ -323,8 +330,9 @@ def test_a_throttle_reply_without_details_holds_back_for_one_second(caplog: pyte
 
 def test_a_throttle_window_sent_as_a_number_of_seconds_counts() -> None:
     core = core_at()
-    throttled_reply(core, "getAsset", {"asset": 1}, 10.0, errorCode=105,
-                    errorDetails={"kind": "throttled", "timeout": 7})  # fmt: skip
+    throttled_reply(
+        core, "getAsset", {"asset": 1}, 10.0, errorCode=105, errorDetails={"kind": "throttled", "timeout": 7}
+    )
     assert core.send_delay("getAsset", 10.0) == 7.0
 
 
@@ -332,8 +340,8 @@ def test_a_throttle_window_in_an_untyped_reply_counts() -> None:
     core = core_at()
     out = core.prepare_raw("brandNewCommand", {"x": 1}, 10.0)
     details = {"kind": "throttled", "timeout": "00:00:09"}
-    reply = only(core.receive(frame("brandNewCommandResponse", reqId=out.req_id, errorCode=105,
-                                    errorDetails=details), 10.0), Reply)  # fmt: skip
+    answer = frame("brandNewCommandResponse", reqId=out.req_id, errorCode=105, errorDetails=details)
+    reply = only(core.receive(answer, 10.0), Reply)
     assert isinstance(reply.error, CommandThrottled)
     assert core.send_delay("brandNewCommand", 10.0) == 9.0
     assert core.send_delay("getAsset", 10.0) == 0.0
@@ -541,9 +549,8 @@ def test_a_drop_after_an_explicit_close_stays_closed() -> None:
     assert state_of(core) is State.CLOSED and core.closed_reason is None
 
 
-def test_a_drop_of_a_connection_that_served_counts_for_the_backoff() -> None:
-    core = core_at(0.0, jitter=0.0, backoff=Backoff(base=2.0, cap=64.0, floor=1.0, healthy_after=5.0,
-                                                    rng=Always(1.0)))  # fmt: skip
+def test_drops_right_after_acceptance_grow_the_wait_and_a_drop_after_healthy_after_resets_it() -> None:
+    core = core_at(0.0, backoff=Backoff(base=2.0, cap=64.0, floor=1.0, healthy_after=5.0, rng=Always(1.0)))
     plans = []
     for start in (0.0, 1.0, 2.0):  # each one dropped 0.5 s after it was accepted: flapping
         if start:
@@ -644,8 +651,8 @@ def test_prepare_raw_sends_the_body_as_given_and_the_reply_comes_back_untyped() 
     assert core.pending_count() == 1 and core.stats.frames_sent == 1
     assert core.next_check(5.0) == 10.0
     reply = only(core.receive(frame("brandNewCommandResponse", reqId=1, errorCode=0, y=2), 6.0), Reply)
-    assert reply.command == "brandNewCommand" and reply.error is None and reply.data == {"reqId": 1, "errorCode": 0,
-                                                                                          "y": 2}  # fmt: skip
+    assert reply.command == "brandNewCommand" and reply.error is None
+    assert reply.data == {"reqId": 1, "errorCode": 0, "y": 2}
     assert core.pending_count() == 0
 
 
@@ -692,8 +699,9 @@ def test_send_delay_is_zero_when_nothing_is_throttled() -> None:
 
 def test_windows_are_exact_from_the_very_start_of_the_monotonic_clock() -> None:
     core = core_at()
-    throttled_reply(core, "getAsset", {"asset": 1}, 0.0, errorCode=105,
-                    errorDetails={"kind": "throttled", "timeout": "00:00:00.5"})  # fmt: skip
+    throttled_reply(
+        core, "getAsset", {"asset": 1}, 0.0, errorCode=105, errorDetails={"kind": "throttled", "timeout": "00:00:00.5"}
+    )
     assert core.send_delay("getAsset", 0.0) == 0.5
     assert core.send_delay("getCompany", 0.0) == 0.0  # neither this command nor the session is throttled
     assert core.send_delay("getAsset", 0.25) == 0.25
