@@ -243,5 +243,5 @@ def test_a_process_of_another_user_counts_as_alive(monkeypatch: pytest.MonkeyPat
     def not_yours(pid: int, signal: int) -> None:
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(write.os, "kill", not_yours)
+    monkeypatch.setattr(os, "kill", not_yours)  # the module calls os.kill
     assert write._alive(12345) is True
