@@ -245,3 +245,54 @@ def test_a_process_of_another_user_counts_as_alive(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(os, "kill", not_yours)  # the module calls os.kill
     assert write._alive(12345) is True
+
+
+# --------------------------------------------------------------------------------------------- more of write_tree
+
+
+def test_build_output_of_a_folder_no_longer_generated_is_carried_over(tmp_path: Path) -> None:
+    """The new tree has no ``pkg/old/`` any more: its ``__pycache__`` is still carried over, folders and all."""
+    root = tmp_path / "generated"
+    write_tree(root, {"pkg/old/mod.py": "m\n", "top.py": "t\n"})
+    (root / "pkg" / "old" / "__pycache__").mkdir()
+    (root / "pkg" / "old" / "__pycache__" / "mod.pyc").write_bytes(b"\1")
+    write_tree(root, {"top.py": "t\n"})
+    assert read_tree(root) == {"top.py": "t\n"}
+    assert (root / "pkg" / "old" / "__pycache__" / "mod.pyc").read_bytes() == b"\1"
+
+
+def test_text_is_written_as_given(tmp_path: Path) -> None:
+    root = tmp_path / "generated"
+    files = {"a.txt": "XX\nXX", "b.md": "é\r\nü\n", "c.py": ""}
+    write_tree(root, files)
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == {k: v.encode() for k, v in files.items()}
+    write_tree(root, files)  # again: unchanged files are kept as they are
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == {k: v.encode() for k, v in files.items()}
+
+
+def test_a_leftover_that_cannot_be_removed_does_not_stop_the_run(tmp_path: Path) -> None:
+    """Something named like a staging folder of a dead run but that ``rmtree`` refuses (a plain file): the run
+    goes on rather than failing over a leftover."""
+    root = tmp_path / "generated"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    odd = tmp_path / f".generated.old-{child.pid}"
+    odd.write_text("not a folder", encoding="utf-8")
+    write_tree(root, {"a.py": "a\n"})
+    assert read_tree(root) == {"a.py": "a\n"}
+
+
+def test_read_tree_reads_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """A maintainer's shell with an ASCII locale (and Python's locale coercion off) still reads generated/ as
+    UTF-8, which is how write_tree wrote it."""
+    root = tmp_path / "generated"
+    write_tree(root, {"menu.md": "café\n"})
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    env["PYTHONPATH"] = str(Path(write.__file__).resolve().parents[2])
+    code = "import sys; from pathlib import Path; from generator.write.tree import read_tree; "
+    code += "print(ascii(read_tree(Path(sys.argv[1]))))"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(root)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ascii({"menu.md": "café\n"})
