@@ -6,14 +6,16 @@ must point at files that exist, and the runtime listing must hold only the runti
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURE_SCHEMA
 
 from generator import pipeline
+from generator.diagnostics import SchemaError
 from generator.format.formatter import _format_one
-from generator.pipeline import Generated, generate_files
+from generator.pipeline import Generated, generate_files, load_api
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +47,18 @@ def test_runtime_files_are_source_and_data_only(tmp_path: Path) -> None:
         (runtime / name).write_text("x", encoding="utf-8")
     (runtime / "folder.py").mkdir()  # a folder, even with a source suffix, is not a file
     assert pipeline.runtime_files(runtime) == [Path("_a.py"), Path("sub/_b.py"), Path("sub/table.json")]
+
+
+def test_load_api_applies_the_current_authoring_rules_unless_reading_history(tmp_path: Path) -> None:
+    """An error in a group errors.yaml does not declare: refused for a schema being written, taken as it was for
+    an old release read from history (groups were declared only later)."""
+    schema = tmp_path / "schema"
+    shutil.copytree(FIXTURE_SCHEMA, schema)
+    errors = schema / "errors.yaml"
+    text = errors.read_text(encoding="utf-8")
+    edited = text.replace("unknown: {code: 1, group: service,", "unknown: {code: 1, group: mystery,")
+    assert edited != text
+    errors.write_text(edited, encoding="utf-8")
+    with pytest.raises(SchemaError, match="unknown error group 'mystery'"):
+        load_api(schema)
+    assert load_api(schema, history=True).errors_by_name["unknown"].group == "mystery"
