@@ -24,6 +24,7 @@ from generator.ir.nodes import (
     Endpoint,
     EnumMember,
     EnumType,
+    ErrorCodeDef,
     Field,
     FieldSet,
     MapOf,
@@ -767,3 +768,237 @@ def test_a_revised_description_is_a_patch() -> None:
         P, "documented", "type field", "Thing.x", "type field 'x' of Thing: description revised",
         location=where("new", "types", "x"),
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- commands
+
+ID = field("id", integer("long"), required=True)
+BASE = replace(command("getThing", request=(ID, field("full")), response=(field("name"),)), errors=("thingNotFound",))
+AT = Location("commands.yaml", ("commands", "getThing"), "new")
+
+
+def command_diff(before: Command, after: Command) -> SchemaDiff:
+    return diff_apis(api(commands=(before,)), api(commands=(after,)))
+
+
+def test_a_renamed_method_breaks() -> None:
+    diff = command_diff(BASE, replace(BASE, method="fetch"))
+    assert diff.changes == (
+        Change(
+            B,
+            "renamed",
+            "command",
+            "getThing",
+            "command getThing: `client.main.getThing()` is now `client.main.fetch()`",
+            "code calling the old method fails",
+            AT,
+            "client.main.getThing()",
+            "client.main.fetch()",
+        ),
+    )
+    moved = the(command_diff(BASE, replace(BASE, resource="things")), action="renamed")
+    assert moved.new == "client.things.getThing()"
+
+
+def test_renamed_request_and_response_classes_break() -> None:
+    diff = command_diff(BASE, replace(BASE, request_class="GetRequest", response_class="GetReply"))
+    assert diff.changes == (
+        Change(
+            B,
+            "renamed",
+            "command",
+            "getThing",
+            "command getThing: request class GetthingRequest is now GetRequest",
+            "imports of the old class fail",
+            AT,
+            "GetthingRequest",
+            "GetRequest",
+        ),
+        Change(
+            B,
+            "renamed",
+            "command",
+            "getThing",
+            "command getThing: response class GetthingResponse is now GetReply",
+            "imports of the old class fail",
+            AT,
+            "GetthingResponse",
+            "GetReply",
+        ),
+    )
+
+
+def test_classes_moved_to_another_module_break() -> None:
+    change = the(command_diff(BASE, replace(BASE, section="other")), subject="getThing")
+    assert change == Change(
+        B,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: its classes moved from pkg.commands.main to pkg.commands.other",
+        "imports from pkg.commands.main fail (pkg.commands still exports them)",
+        AT,
+        "pkg.commands.main",
+        "pkg.commands.other",
+    )
+
+
+def test_classification_changes_are_patches() -> None:
+    verb = the(command_diff(BASE, replace(BASE, verb="list")), subject="getThing")
+    assert verb == Change(
+        P,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: verb get -> list (classification only: the wire and the Python API are unchanged; "
+        "the emulator answers it by the new verb)",
+        location=AT,
+        old="get",
+        new="list",
+    )
+    acts = the(command_diff(BASE, replace(BASE, object="Thing")), subject="getThing")
+    assert (acts.impact, acts.summary, acts.old, acts.new) == (P, "command getThing: acts on Thing", None, "Thing")
+    back = the(command_diff(replace(BASE, object="Thing"), BASE), subject="getThing")
+    assert back.summary == "command getThing: acts on no object type"
+    filtered = the(command_diff(BASE, replace(BASE, filter="id")), subject="getThing")
+    assert (filtered.impact, filtered.summary, filtered.old, filtered.new) == (
+        P,
+        "command getThing: filter field none -> id",
+        None,
+        "id",
+    )
+    unfiltered = the(command_diff(replace(BASE, filter="id"), BASE), subject="getThing")
+    assert unfiltered.summary == "command getThing: filter field id -> none"
+    confirmed = the(command_diff(BASE, replace(BASE, evidence=("source",))), subject="getThing")
+    assert confirmed == Change(
+        P,
+        "documented",
+        "command",
+        "getThing",
+        "command getThing: wire name confirmed by a server document",
+        location=AT,
+        old="",
+        new="source",
+    )
+    unconfirmed = the(command_diff(replace(BASE, evidence=("source", "x")), BASE), subject="getThing")
+    assert (unconfirmed.summary, unconfirmed.old) == (
+        "command getThing: wire name no longer confirmed by a server document",
+        "source,x",
+    )
+
+
+def test_a_new_positional_parameter_breaks() -> None:
+    other = field("other", required=True)
+    reordered = replace(BASE, request=FieldSet((other, ID, field("full"))))
+    change = the(command_diff(BASE, reordered), subject="getThing")
+    assert change == Change(
+        B,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: `client.main.getThing()` now takes `other` positionally instead of `id`",
+        "positional calls pass the value as the wrong parameter",
+        AT,
+        "id",
+        "other",
+    )
+    # a first required parameter where there was none is only the new required field, reported on its own
+    none_required = replace(BASE, request=FieldSet((field("full"),)))
+    diff = command_diff(none_required, replace(none_required, request=FieldSet((ID, field("full")))))
+    assert [c.subject for c in diff.changes] == ["getThing.request.id"]
+    assert [
+        c.subject
+        for c in command_diff(replace(none_required, request=FieldSet((ID, field("full")))), none_required).changes
+    ] == ["getThing.request.id"]
+
+
+def test_errors_and_events_of_a_command() -> None:
+    thing_error = ErrorCodeDef("thingGone", 7, "notFound", "Gone.", "ThingGoneError", "THING_GONE")
+    old = api(commands=(BASE,))
+    new = Api(
+        SERVICE, (), (), (), (thing_error,), (replace(BASE, errors=("thingGone",), emits=("thingMerged",)),), (), (), ()
+    )
+    diff = diff_apis(old, new)
+    assert the(diff, subject="getThing", new="thingGone") == Change(
+        F,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing may now fail with thingGone (ThingGoneError)",
+        location=AT,
+        new="thingGone",
+    )
+    assert the(diff, subject="getThing", old="thingNotFound") == Change(
+        P,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing no longer lists error thingNotFound",
+        location=AT,
+        old="thingNotFound",
+    )
+    assert the(diff, subject="getThing", new="thingMerged") == Change(
+        F, "changed", "command", "getThing", "command getThing now causes thingMerged", location=AT, new="thingMerged"
+    )
+    back = diff_apis(new, old)
+    assert the(back, subject="getThing", old="thingMerged") == Change(
+        B,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing no longer causes thingMerged",
+        "code waiting for thingMerged after getThing waits in vain",
+        AT,
+        old="thingMerged",
+    )
+    unknown = the(command_diff(BASE, replace(BASE, errors=("mystery",))), new="mystery")
+    assert unknown.summary == "command getThing may now fail with mystery (mystery)"  # no such code: named as is
+
+
+def test_a_removed_command_breaks_and_says_what_to_do() -> None:
+    old, new = api(commands=(BASE,)), api()
+    change = the(diff_apis(old, new), subject="getThing")
+    assert change == Change(
+        B,
+        "removed",
+        "command",
+        "getThing",
+        "command getThing removed",
+        "`client.main.getThing()`, GetthingRequest and GetthingResponse no longer exist",
+        Location("commands.yaml", ("commands", "getThing"), "old"),
+        migration="stop calling `client.main.getThing()`; the server no longer offers getThing",
+    )
+    replaced = the(diff_apis(api(commands=(replace(BASE, replaced_by="fetchThing"),)), new), subject="getThing")
+    assert replaced.migration == "use fetchThing instead of `client.main.getThing()`"
+    added = the(diff_apis(new, old), subject="getThing")
+    assert added == Change(
+        F,
+        "added",
+        "command",
+        "getThing",
+        "new command getThing: `client.main.getThing()`",
+        location=AT,
+        description="The getThing command.",
+    )
+
+
+def test_request_and_response_fields_are_compared_inline_or_through_their_type() -> None:
+    typed = replace(
+        BASE, request=FieldSet((), from_type="Thing"), origin=Origin("commands.yaml", ("commands", "getThing"))
+    )
+    old = api((thing(field("x")),), (), (typed,))
+    new = api((thing(field("x"), field("y", required=True)),), (), (typed,))
+    diff = diff_apis(old, new)
+    assert [c.subject for c in diff.changes] == ["Thing.y"]  # reported once, under the type
+    assert the(diff, subject="Thing.y").impact is B  # Thing is sent by getThing's request
+    inline = the(
+        command_diff(BASE, replace(BASE, request=FieldSet((ID, field("full"), replace(field("more"), origin=None))))),
+        subject="getThing.request.more",
+    )
+    assert inline.location == Location("commands.yaml", ("commands", "getThing", "request", "properties"), "new")
+    assert inline.summary == "new optional request field 'more' of getThing"
+    to_type = the(
+        diff_apis(api((thing(field("more")),), (), (BASE,)), api((thing(field("more")),), (), (typed,))),
+        subject="getThing.request.id",
+    )
+    assert to_type.location == Location("types.yaml", ("types", "id"), "old")
