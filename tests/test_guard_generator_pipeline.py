@@ -6,6 +6,7 @@ must point at files that exist, and the runtime listing must hold only the runti
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -62,3 +63,53 @@ def test_load_api_applies_the_current_authoring_rules_unless_reading_history(tmp
     with pytest.raises(SchemaError, match="unknown error group 'mystery'"):
         load_api(schema)
     assert load_api(schema, history=True).errors_by_name["unknown"].group == "mystery"
+
+
+def test_a_missing_tool_is_part_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library that writes or formats code but is not installed still gives a key (its absence is an input)."""
+    import importlib.metadata
+
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    (schema / "api.yaml").write_text("x: 1\n", encoding="utf-8")
+    installed = pipeline.input_key(schema)
+    real = importlib.metadata.version
+
+    def without_black(name: str) -> str:
+        if name == "black":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", without_black)
+    absent = pipeline.input_key(schema)
+    assert len(absent) == 64 and absent != installed
+    assert pipeline.input_key(schema) == absent
+
+
+def test_the_run_cache_keeps_the_most_recently_written_entries(tmp_path: Path) -> None:
+    """Kept by modification time, not by name: here the names sort the other way round."""
+    folder = tmp_path / "generated"
+    names = [f"{n:02x}" for n in range(10, 0, -1)]  # 0a, 09, ..., 01: written oldest first
+    for age, name in enumerate(names):
+        pipeline._write_entry(folder, name, Generated({"f": name}, {"n": age}))
+        os.utime(folder / name, (1_000_000 + age, 1_000_000 + age))
+    pipeline._write_entry(folder, "ff", Generated({"f": "ff"}, {"n": 99}))
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*names[3:], "ff"])
+
+
+def test_pruning_the_run_cache_tolerates_a_concurrent_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs at once may both prune the same old entry: the one that finds it gone already goes on."""
+    folder = tmp_path / "generated"
+    for number in range(8):
+        pipeline._write_entry(folder, f"{number:02x}", Generated({}, {}))
+        os.utime(folder / f"{number:02x}", (1_000_000 + number, 1_000_000 + number))
+    real_unlink = Path.unlink
+
+    def raced(self: Path, missing_ok: bool = False) -> None:
+        if self.parent == folder and self.exists():
+            os.remove(self)  # the other run was first
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", raced)
+    pipeline._write_entry(folder, "aa", Generated({"f": "new"}, {}))
+    assert len(list(folder.iterdir())) == 8 and (folder / "aa").exists() and not (folder / "00").exists()
