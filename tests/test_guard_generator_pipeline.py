@@ -113,3 +113,12 @@ def test_pruning_the_run_cache_tolerates_a_concurrent_run(tmp_path: Path, monkey
     monkeypatch.setattr(Path, "unlink", raced)
     pipeline._write_entry(folder, "aa", Generated({"f": "new"}, {}))
     assert len(list(folder.iterdir())) == 8 and (folder / "aa").exists() and not (folder / "00").exists()
+
+
+def test_nothing_under_pycache_is_an_input(tmp_path: Path) -> None:
+    schema = tmp_path / "schema"
+    (schema / "__pycache__").mkdir(parents=True)
+    (schema / "api.yaml").write_text("x: 1\n", encoding="utf-8")
+    before = pipeline.input_key(schema)
+    (schema / "__pycache__" / "notes.txt").write_text("left by a tool", encoding="utf-8")  # not even a .pyc
+    assert pipeline.input_key(schema) == before
