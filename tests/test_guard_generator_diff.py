@@ -1002,3 +1002,11 @@ def test_request_and_response_fields_are_compared_inline_or_through_their_type()
         subject="getThing.request.id",
     )
     assert to_type.location == Location("types.yaml", ("types", "id"), "old")
+
+
+def test_a_type_written_differently_but_accepting_the_same_values_is_a_patch() -> None:
+    """A union with its options reordered accepts exactly what it did: neither wider nor narrower, either way."""
+    before, after = UnionOf((integer(), string())), UnionOf((string(), integer()))
+    for use in ("sent", "received", "both"):
+        change = the(type_field_diff(field("x", before), field("x", after), use), subject="Thing.x")
+        assert (change.impact, change.reason) == (P, ""), use
