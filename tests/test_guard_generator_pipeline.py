@@ -34,6 +34,8 @@ def test_every_python_file_is_formatted_by_black(fresh: Generated) -> None:
 
 def test_every_link_points_at_a_file(fresh: Generated) -> None:
     assert fresh.links, "the package links to its runtime"
+    assert {path.split("/")[0] for path in fresh.links} == {"fleetfreedom", "docs"}  # the runtime inside the package
+    assert fresh.links["fleetfreedom/_async.py"] == pipeline.RUNTIME_DIR / "_async.py"
     missing = sorted(path for path, target in fresh.links.items() if not target.is_file())
     assert missing == []
     assert list(fresh.links) == sorted(fresh.links)
