@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -221,13 +222,24 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def test_leftover_staging_folders_of_dead_runs_are_removed(tmp_path: Path) -> None:
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    """A process of the test's own that stays alive until the test ends; it must not have been signalled (a
+    liveness probe that sends a real signal would kill it). Never the test runner's parent: a mutation run's."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    assert child.stdin is not None
+    yield child.pid
+    child.stdin.close()
+    assert child.wait(timeout=30) == 0, "the process was signalled"
+
+
+def test_leftover_staging_folders_of_dead_runs_are_removed(tmp_path: Path, live_pid: int) -> None:
     root = tmp_path / "generated"
     root.mkdir()
     dead = _dead_pid()
     keep = [
         tmp_path / f".generated.new-{os.getpid()}",  # this run's own
-        tmp_path / f".generated.old-{os.getppid()}",  # a live process
+        tmp_path / f".generated.old-{live_pid}",  # a live process
         tmp_path / ".generated.new-abc",  # not a pid
         tmp_path / f".other.new-{dead}",  # another tree's
     ]
@@ -241,8 +253,8 @@ def test_leftover_staging_folders_of_dead_runs_are_removed(tmp_path: Path) -> No
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([p.name for p in keep[1:]] + ["generated"])
 
 
-def test_alive() -> None:
-    assert write._alive(os.getpid())
+def test_alive(live_pid: int) -> None:
+    assert write._alive(live_pid)
     assert not write._alive(_dead_pid())
 
 

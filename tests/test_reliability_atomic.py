@@ -117,13 +117,20 @@ def test_a_running_generation_keeps_its_staging_folder(tmp_path: Path) -> None:
 
     out = tmp_path / "generated"
     out.mkdir()
-    live = tmp_path / f".generated.new-{os.getppid()}"
+    # a process of the test's own, not the test runner's parent (a liveness probe gone wrong would signal it)
+    running = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    assert running.stdin is not None
+    live = tmp_path / f".generated.new-{running.pid}"
     live.mkdir()
     dead_pid = _dead_pid()
     dead = tmp_path / f".generated.old-{dead_pid}"
     dead.mkdir()
-    assert remove_leftovers(out) == [dead]
-    assert live.is_dir() and not dead.exists()
+    try:
+        assert remove_leftovers(out) == [dead]
+        assert live.is_dir() and not dead.exists()
+    finally:
+        running.stdin.close()
+        assert running.wait(timeout=30) == 0, "the running generation was signalled"
 
 
 def _dead_pid() -> int:

@@ -1,0 +1,1012 @@
+"""Guards on the schema diff's classification (issue 20, mutation testing of generator/maintainer/diff.py).
+
+What a maintainer trusts the diff for is the impact of each change: it picks the version bump and the changelog's
+"breaking" list. These tests build two small API models in code (no YAML, so each is fast) and check the impact
+of one change at a time against the rules in diff.py's docstring: field type changes as Python sees them
+(integer ranges, number precision, string formats, enums, arrays, maps, unions, untyped), in each direction of
+use (sent, received, both), required/optional, defaults and constraints, and enum members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Literal
+
+import pytest
+
+from generator.ir.nodes import (
+    AnyValue,
+    Api,
+    ArrayOf,
+    Command,
+    Constraints,
+    Endpoint,
+    EnumMember,
+    EnumType,
+    ErrorCodeDef,
+    Field,
+    FieldSet,
+    MapOf,
+    Message,
+    Named,
+    ObjectType,
+    Origin,
+    Primitive,
+    Service,
+    TypeExpr,
+    UnionOf,
+)
+from generator.maintainer.diff import Change, Impact, Location, SchemaDiff, diff_apis
+
+UseName = Literal["sent", "received", "both"]
+
+SERVICE = Service(
+    name="Fleet",
+    package="pkg",
+    version="1.0.0",
+    description="A service.",
+    endpoints=(Endpoint("wss://one", "The one.", True),),
+    frame_grammar="name json",
+    frame_separator=" ",
+    frame_description="Frames.",
+    request_envelope=(),
+    reply_envelope=(),
+)
+
+
+STRING = Primitive("string")
+
+
+def field(wire: str, type: TypeExpr = STRING, required: bool = False, **extra: object) -> Field:
+    python = "".join(f"_{c.lower()}" if c.isupper() else c for c in wire)
+    return Field(wire, python, type, required, f"The {wire}.", origin=Origin("types.yaml", ("types", wire)), **extra)  # type: ignore[arg-type]
+
+
+def command(name: str, request: tuple[Field, ...] = (), response: tuple[Field, ...] = (), **extra: object) -> Command:
+    return Command(
+        name=name,
+        section="main",
+        verb="get",
+        object=None,
+        description=f"The {name} command.",
+        evidence=(),
+        request=FieldSet(request),
+        response=FieldSet(response),
+        errors=(),
+        emits=(),
+        resource="main",
+        method=name,
+        request_class=f"{name.title()}Request",
+        response_class=f"{name.title()}Response",
+        origin=Origin("commands.yaml", ("commands", name)),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def api(
+    types: tuple[ObjectType, ...] = (), enums: tuple[EnumType, ...] = (), commands: tuple[Command, ...] = ()
+) -> Api:
+    return Api(SERVICE, (), types, enums, (), commands, (), (), ())
+
+
+def thing(*fields: Field) -> ObjectType:
+    return ObjectType("Thing", "main", "A thing.", fields, origin=Origin("types.yaml", ("types", "Thing")))
+
+
+def users(use: UseName) -> tuple[Command, ...]:
+    """Commands that send Thing, receive it, or both."""
+    sends = command("put", request=(field("thing", Named("Thing"), required=True),))
+    receives = command("fetch", response=(field("thing", Named("Thing"), required=True),))
+    return {"sent": (sends,), "received": (receives,), "both": (sends, receives)}[use]
+
+
+def type_field_diff(
+    before: Field | None, after: Field | None, use: UseName, enums: tuple[EnumType, ...] = ()
+) -> SchemaDiff:
+    """The diff of Thing's field ``x`` (absent on a side when None), Thing being ``use``d by the commands."""
+    old = api((thing(*([before] if before else [])),), enums, users(use))
+    new = api((thing(*([after] if after else [])),), enums, users(use))
+    return diff_apis(old, new)
+
+
+def the(diff: SchemaDiff, **expected: object) -> Change:
+    found = [c for c in diff.changes if all(getattr(c, k) == v for k, v in expected.items())]
+    assert len(found) == 1, f"expected one change with {expected}, got:\n" + "\n".join(map(repr, diff.changes))
+    return found[0]
+
+
+def type_change(old: TypeExpr, new: TypeExpr, use: UseName, enums: tuple[EnumType, ...] = ()) -> Impact:
+    diff = type_field_diff(field("x", old), field("x", new), use, enums)
+    change = the(diff, subject="Thing.x")
+    assert change.action == "changed" and change.area == "type field"
+    return change.impact
+
+
+B, F, P = Impact.BREAKING, Impact.FEATURE, Impact.PATCH
+
+
+def integer(fmt: str | None = None) -> Primitive:
+    return Primitive("integer", fmt)
+
+
+def number(fmt: str | None = None) -> Primitive:
+    return Primitive("number", fmt)
+
+
+def string(fmt: str | None = None) -> Primitive:
+    return Primitive("string", fmt)
+
+
+COLOUR = EnumType(
+    "Colour",
+    "main",
+    "string",
+    "A colour.",
+    (EnumMember("red", "RED", "red", "Red."), EnumMember("blue", "BLUE", "blue", "Blue.")),
+    origin=Origin("enums.yaml", ("enums", "Colour")),
+)
+LEVEL = EnumType(
+    "Level", "main", "integer", "A level.", (EnumMember("low", "LOW", 1, "Low."),), origin=Origin("enums.yaml", ())
+)
+
+# (old type, new type, impact when sent, when received): the docstring's table, as Python sees the types.
+WIDENINGS: list[tuple[str, TypeExpr, TypeExpr]] = [
+    ("int -> long", integer("int"), integer("long")),
+    ("byte -> ushort", integer("byte"), integer("ushort")),
+    ("ushort -> int", integer("ushort"), integer("int")),
+    ("short -> int", integer("short"), integer("int")),
+    ("uint -> long", integer("uint"), integer("long")),
+    ("long -> integer", integer("long"), integer()),
+    ("integer -> number", integer("long"), number()),
+    ("plain integer -> number(float)", integer(), number("float")),
+    ("float -> double", number("float"), number("double")),
+    ("double -> number", number("double"), number()),
+    ("date -> string", string("date"), string()),
+    ("uuid -> string", string("uuid"), string()),
+    ("string enum -> string", Named("Colour"), string()),
+    ("integer enum -> integer", Named("Level"), integer()),
+    ("array<int> -> array<long>", ArrayOf(integer("int")), ArrayOf(integer("long"))),
+    ("map values int -> long", MapOf(integer("int")), MapOf(integer("long"))),
+    ("string -> any", string(), AnyValue()),
+    ("string -> string | integer", string(), UnionOf((integer(), string()))),
+    ("int | short -> long", UnionOf((integer("int"), integer("short"))), integer("long")),
+]
+UNRELATED: list[tuple[str, TypeExpr, TypeExpr]] = [
+    ("int <-> uint (overlapping ranges)", integer("int"), integer("uint")),
+    ("long <-> ulong", integer("long"), integer("ulong")),
+    ("string <-> integer", string(), integer()),
+    ("integer <-> boolean", integer(), Primitive("boolean")),
+    ("string <-> datetime", string(), string("datetime")),
+    ("date <-> uuid", string("date"), string("uuid")),
+    ("number <-> string", number(), string()),
+    ("string enum <-> integer", Named("Colour"), integer()),
+    ("array <-> map", ArrayOf(string()), MapOf(string())),
+    ("map keys string <-> an integer enum", MapOf(string()), MapOf(string(), keys=Named("Level"))),
+    ("two unions without a common member", UnionOf((integer(), string())), UnionOf((integer(), Primitive("boolean")))),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), [w[1:] for w in WIDENINGS], ids=[w[0] for w in WIDENINGS])
+def test_a_widened_type_is_a_feature_when_sent_and_breaks_what_is_received(old: TypeExpr, new: TypeExpr) -> None:
+    enums = (COLOUR, LEVEL)
+    assert type_change(old, new, "sent", enums) is F
+    assert type_change(old, new, "received", enums) is B
+    assert type_change(old, new, "both", enums) is B
+    # and narrowed back: breaks what is sent, a patch for what is received
+    assert type_change(new, old, "sent", enums) is B
+    assert type_change(new, old, "received", enums) is P
+
+
+@pytest.mark.parametrize(("old", "new"), [u[1:] for u in UNRELATED], ids=[u[0] for u in UNRELATED])
+def test_an_unrelated_type_change_breaks_either_way(old: TypeExpr, new: TypeExpr) -> None:
+    enums = (COLOUR, LEVEL)
+    for use in ("sent", "received"):
+        assert type_change(old, new, use, enums) is B, use
+        assert type_change(new, old, use, enums) is B, use
+
+
+def test_an_unchanged_type_is_no_change() -> None:
+    same = field("x", ArrayOf(integer("int")))
+    assert type_field_diff(same, same, "both").changes == ()
+
+
+def test_a_type_change_says_why_in_full() -> None:
+    """The record a changelog is written from: summary, reason, location and both types, as the schema writes them."""
+    sent = the(type_field_diff(field("x", integer("long")), field("x", integer("int")), "sent"), subject="Thing.x")
+    assert sent == Change(
+        Impact.BREAKING,
+        "changed",
+        "type field",
+        "Thing.x",
+        "type field 'x' of Thing: type integer(long) -> integer(int)",
+        "it is sent: values that were valid before are now rejected",
+        Location("types.yaml", ("types", "x"), "new"),
+        "integer(long)",
+        "integer(int)",
+    )
+    both = the(type_field_diff(field("x", string()), field("x", integer()), "both"), subject="Thing.x")
+    assert both.reason == (
+        "it is sent: values that were valid before are now rejected; "
+        "it is received: code reading it gets values of a type it did not expect"
+    )
+    received = the(
+        type_field_diff(field("x", integer("int")), field("x", integer("long")), "received"), subject="Thing.x"
+    )
+    assert received.reason == "it is received: code reading it gets values of a type it did not expect"
+    widened = the(type_field_diff(field("x", integer("int")), field("x", integer("long")), "sent"), subject="Thing.x")
+    assert (widened.impact, widened.reason) == (F, "accepts more values than before")
+    narrowed = the(
+        type_field_diff(field("x", integer("long")), field("x", integer("int")), "received"), subject="Thing.x"
+    )
+    assert (narrowed.impact, narrowed.reason) == (P, "")
+
+
+def test_types_are_described_as_the_schema_writes_them() -> None:
+    old = MapOf(ArrayOf(Named("Colour")), keys=Named("Colour"))
+    new = UnionOf((AnyValue(), number("double"), Primitive("boolean")))
+    change = the(type_field_diff(field("x", old), field("x", new), "received", (COLOUR,)), subject="Thing.x")
+    assert (change.old, change.new) == ("map<Colour, array<Colour>>", "any | number(double) | boolean")
+
+
+# --------------------------------------------------------------------------------------------- fields added, removed
+
+
+def where(side: Literal["old", "new"], *path: str) -> Location:
+    return Location("types.yaml", path, side)
+
+
+@pytest.mark.parametrize(("use", "impact"), [("sent", B), ("received", F), ("both", B)])
+def test_a_new_required_field(use: UseName, impact: Impact) -> None:
+    added = field("serialNo", integer("long"), required=True)
+    change = the(type_field_diff(None, added, use), subject="Thing.serialNo")
+    if impact is B:
+        assert change == Change(
+            B,
+            "added",
+            "type field",
+            "Thing.serialNo",
+            "new required type field 'serialNo' of Thing (`serial_no`)",
+            "it is sent by the client: existing calls and objects that omit it are rejected",
+            where("new", "types", "serialNo"),
+            None,
+            "integer(long)",
+            "The serialNo.",
+            "pass `serial_no` in every call",
+        )
+    else:
+        assert change == Change(
+            F,
+            "added",
+            "type field",
+            "Thing.serialNo",
+            "new required type field 'serialNo' of Thing (`serial_no`)",
+            "",
+            where("new", "types", "serialNo"),
+            None,
+            "integer(long)",
+            "The serialNo.",
+        )
+
+
+def test_a_new_optional_field_is_a_feature_either_way() -> None:
+    for use in ("sent", "received", "both"):
+        change = the(type_field_diff(None, field("name"), use), subject="Thing.name")
+        assert change == Change(
+            F,
+            "added",
+            "type field",
+            "Thing.name",
+            "new optional type field 'name' of Thing",  # no Python name: it is the wire name
+            "",
+            where("new", "types", "name"),
+            None,
+            "string",
+            "The name.",
+        ), use
+
+
+def test_a_field_without_its_own_origin_is_located_at_its_holder() -> None:
+    bare = replace(field("name"), origin=None)
+    added = the(type_field_diff(None, bare, "sent"), subject="Thing.name")
+    assert added.location == where("new", "types", "Thing", "properties")
+    removed = the(type_field_diff(bare, None, "sent"), subject="Thing.name")
+    assert removed.location == where("old", "types", "Thing", "properties")
+
+
+@pytest.mark.parametrize(
+    ("use", "reason"),
+    [
+        ("sent", "callers that pass `serial_no` get an unknown-field error"),
+        ("received", "code that reads `serial_no` fails"),
+        ("both", "callers that pass `serial_no` get an unknown-field error; code that reads `serial_no` fails"),
+    ],
+)
+def test_a_removed_field_breaks_and_says_how(use: UseName, reason: str) -> None:
+    change = the(type_field_diff(field("serialNo", integer("long")), None, use), subject="Thing.serialNo")
+    assert change == Change(
+        B,
+        "removed",
+        "type field",
+        "Thing.serialNo",
+        "type field 'serialNo' of Thing removed",
+        reason,
+        where("old", "types", "serialNo"),
+        "integer(long)",
+        None,
+        "",
+        "stop using `Thing.serial_no`",
+    )
+
+
+def test_a_removed_field_names_its_replacement() -> None:
+    gone = field("serialNo", replaced_by="serial")
+    change = the(type_field_diff(gone, None, "received"), subject="Thing.serialNo")
+    assert change.migration == "stop using `Thing.serial_no`; use serial"
+
+
+def test_removed_request_and_response_fields_name_what_holds_them() -> None:
+    old = api(commands=(command("put", request=(field("a"),), response=(field("b"),)),))
+    new = api(commands=(command("put"),))
+    diff = diff_apis(old, new)
+    request = the(diff, subject="put.request.a")
+    assert (request.area, request.migration) == ("request field", "stop using `request.a`")
+    assert request.reason == "callers that pass `a` get an unknown-field error"
+    response = the(diff, subject="put.response.b")
+    assert (response.area, response.migration) == ("response field", "stop using `reply.b`")
+    assert response.reason == "code that reads `b` fails"
+    back = diff_apis(new, old)
+    assert the(back, subject="put.request.a").impact is F and the(back, subject="put.response.b").impact is F
+
+
+def test_a_field_renamed_in_place_is_named_as_such() -> None:
+    old = api((thing(field("serialNo", integer("long")), field("name")),), (), users("received"))
+    new = api((thing(field("serial", integer("long")), field("name")),), (), users("received"))
+    diff = diff_apis(old, new)
+    removed = the(diff, subject="Thing.serialNo")
+    assert (
+        removed.summary
+        == "type field 'serialNo' of Thing removed: probably renamed to 'serial' (same type, same place)"
+    )
+    assert removed.migration == "`Thing.serial_no` is now `Thing.serial`"
+    added = the(diff, subject="Thing.serial")
+    assert added.summary == "new optional type field 'serial' of Thing (probably the new name of 'serialNo')"
+    assert [c.subject for c in diff.changes] == ["Thing.serialNo", "Thing.serial"]
+
+
+# --------------------------------------------------------------------------------------------- fields changed
+
+
+def changed(before: Field, after: Field, use: UseName) -> list[Change]:
+    return [c for c in type_field_diff(before, after, use).changes if c.subject == "Thing.x"]
+
+
+def test_a_python_name_change_breaks_either_way() -> None:
+    for use in ("sent", "received"):
+        (change,) = changed(field("x"), replace(field("x"), python_name="ex"), use)
+        assert change == Change(
+            B,
+            "renamed",
+            "type field",
+            "Thing.x",
+            "type field 'x' of Thing: Python name `x` is now `ex`",
+            "code using the old attribute or keyword fails",
+            where("new", "types", "x"),
+            "x",
+            "ex",
+        )
+
+
+@pytest.mark.parametrize(
+    ("use", "impact", "reason"),
+    [
+        ("sent", B, "it is sent by the client: calls that omit it are rejected"),
+        ("received", P, "always present now (the attribute is no longer Optional)"),
+        ("both", B, "it is sent by the client: calls that omit it are rejected"),
+    ],
+)
+def test_a_field_made_required(use: UseName, impact: Impact, reason: str) -> None:
+    (change,) = changed(field("x"), field("x", required=True), use)
+    assert change == Change(
+        impact,
+        "changed",
+        "type field",
+        "Thing.x",
+        "type field 'x' of Thing is now required",
+        reason,
+        where("new", "types", "x"),
+        "optional",
+        "required",
+    )
+
+
+@pytest.mark.parametrize(
+    ("use", "impact", "reason"),
+    [
+        ("sent", F, "callers may now leave it out"),
+        ("received", B, "it is received: it may now be missing (None), which old code does not expect"),
+        ("both", B, "it is received: it may now be missing (None), which old code does not expect"),
+    ],
+)
+def test_a_field_made_optional(use: UseName, impact: Impact, reason: str) -> None:
+    (change,) = changed(field("x", required=True), field("x"), use)
+    assert change == Change(
+        impact,
+        "changed",
+        "type field",
+        "Thing.x",
+        "type field 'x' of Thing is now optional",
+        reason,
+        where("new", "types", "x"),
+        "required",
+        "optional",
+    )
+
+
+@pytest.mark.parametrize(
+    ("use", "impact", "reason"),
+    [
+        ("sent", P, "defaults of sent fields are not sent"),
+        ("received", B, "an absent value now reads differently"),
+        ("both", B, "an absent value now reads differently"),
+    ],
+)
+def test_a_changed_default(use: UseName, impact: Impact, reason: str) -> None:
+    (change,) = changed(field("x", default="a", has_default=True), field("x", default="b", has_default=True), use)
+    assert change == Change(
+        impact,
+        "changed",
+        "type field",
+        "Thing.x",
+        "type field 'x' of Thing: default 'a' -> 'b'",
+        reason,
+        where("new", "types", "x"),
+        "'a'",
+        "'b'",
+    )
+
+
+def test_a_default_added_or_dropped() -> None:
+    (added,) = changed(field("x"), field("x", default=0, has_default=True), "received")
+    assert (added.impact, added.summary, added.old, added.new) == (
+        B,
+        "type field 'x' of Thing: default none -> 0",
+        "none",
+        "0",
+    )
+    (dropped,) = changed(field("x", default=None, has_default=True), field("x"), "received")
+    assert (dropped.impact, dropped.old, dropped.new) == (B, "None", "none")  # a default of None is still a default
+
+
+def limits(minimum: float | None = None, maximum: float | None = None, max_length: int | None = None) -> Field:
+    return field("x", integer(), constraints=Constraints(minimum, maximum, max_length))
+
+
+CONSTRAINTS: list[tuple[str, Field, Field, bool]] = [
+    # (what, before, after, tighter: the server rejects some value it accepted)
+    ("a maximum lowered", limits(maximum=10), limits(maximum=9), True),
+    ("a maximum raised", limits(maximum=10), limits(maximum=11), False),
+    ("a maximum added", limits(), limits(maximum=10), True),
+    ("a maximum dropped", limits(maximum=10), limits(), False),
+    ("a minimum raised", limits(minimum=0), limits(minimum=1), True),
+    ("a minimum lowered", limits(minimum=0), limits(minimum=-1), False),
+    ("a minimum added", limits(), limits(minimum=0), True),
+    ("a minimum dropped", limits(minimum=0), limits(), False),
+    ("a maxLength lowered", limits(max_length=50), limits(max_length=49), True),
+    ("a maxLength raised", limits(max_length=50), limits(max_length=51), False),
+    ("a maxLength added", limits(), limits(max_length=5), True),
+    ("a maxLength dropped", limits(max_length=5), limits(), False),
+    ("minimum lowered, maximum kept", limits(0, 10, 5), limits(-1, 10, 5), False),
+    ("maximum raised, minimum kept", limits(0, 10, 5), limits(0, 11, 5), False),
+    ("maxLength raised, the rest kept", limits(0, 10, 5), limits(0, 10, 6), False),
+    ("only the minimum tightened", limits(0, 10, 5), limits(1, 11, 6), True),
+    ("only the maximum tightened", limits(0, 10, 5), limits(-1, 9, 6), True),
+    ("only the maxLength tightened", limits(0, 10, 5), limits(-1, 11, 4), True),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "tighter"), [c[1:] for c in CONSTRAINTS], ids=[c[0] for c in CONSTRAINTS])
+def test_constraints_break_only_what_is_sent_and_only_when_tighter(before: Field, after: Field, tighter: bool) -> None:
+    (sent,) = changed(before, after, "sent")
+    assert sent.impact is (B if tighter else P)
+    assert sent.reason == ("the server now rejects values it accepted before" if tighter else "")
+    (received,) = changed(before, after, "received")
+    assert (received.impact, received.reason) == (P, "")
+
+
+def test_constraints_are_described() -> None:
+    (change,) = changed(limits(0, 10.5, 5), limits(), "sent")
+    assert change.summary == "type field 'x' of Thing: constraints minimum 0, maximum 10.5, maxLength 5 -> none"
+    assert (change.old, change.new) == ("minimum 0, maximum 10.5, maxLength 5", "none")
+
+
+def test_several_changes_of_one_field_are_each_reported() -> None:
+    before = field("x", integer("int"), default=1, has_default=True)
+    after = replace(field("x", integer("long"), required=True, default=2, has_default=True), python_name="ex")
+    actions = sorted((c.action, c.impact) for c in changed(before, after, "sent"))
+    assert actions == sorted([("renamed", B), ("changed", F), ("changed", B), ("changed", P)])
+
+
+# --------------------------------------------------------------------------------------------- which way a type travels
+
+Build = Callable[[ObjectType], Api]  # a model holding the given Thing
+
+
+def use_seen(old: Build, new: Build | None = None) -> str:
+    """Which way the diff takes Thing to travel, read from the impacts of making its field ``x`` required
+    (breaks what is sent) and optional (breaks what is received)."""
+    new = new or old
+    optional, required = thing(field("x")), thing(field("x", required=True))
+    to_required = the(diff_apis(old(optional), new(required)), subject="Thing.x").impact
+    to_optional = the(diff_apis(old(required), new(optional)), subject="Thing.x").impact
+    return {(B, F): "sent", (P, B): "received", (B, B): "both"}[(to_required, to_optional)]
+
+
+def with_thing(*commands: Command, messages: tuple[Message, ...] = (), service: Service = SERVICE) -> Build:
+    def build(t: ObjectType) -> Api:
+        return Api(service, (), (t, *OTHERS), (), (), commands, (), messages, ())
+
+    return build
+
+
+OTHERS = (
+    ObjectType("Outer", "main", "Holds things.", (field("things", MapOf(ArrayOf(Named("Thing")))),)),
+    ObjectType("Other", "main", "Something else.", (field("y"),)),
+)
+TO_THING = field("thing", Named("Thing"))
+
+
+def test_a_type_is_sent_when_a_request_reaches_it() -> None:
+    assert use_seen(with_thing(command("put", request=(TO_THING,)))) == "sent"
+    assert use_seen(with_thing(command("put", request=(field("outer", Named("Outer")),)))) == "sent"  # through Outer
+    put_thing = replace(command("put"), request=FieldSet((), from_type="Thing"))
+    assert use_seen(with_thing(put_thing)) == "sent"
+    in_envelope = replace(SERVICE, request_envelope=(TO_THING,))
+    assert use_seen(with_thing(service=in_envelope)) == "sent"
+
+
+def test_a_type_is_received_when_a_reply_or_a_message_reaches_it() -> None:
+    assert use_seen(with_thing(command("get", response=(field("outer", Named("Outer")),)))) == "received"
+    get_thing = replace(command("get"), response=FieldSet((), from_type="Thing"))
+    assert use_seen(with_thing(get_thing)) == "received"
+    in_envelope = replace(SERVICE, reply_envelope=(TO_THING,))
+    assert use_seen(with_thing(service=in_envelope)) == "received"
+    pushed = Message("thingMerged", "merged", "Thing", False, "A thing changed.", (), "ThingMerged", "Thing")
+    assert use_seen(with_thing(messages=(pushed,))) == "received"
+
+
+def test_a_type_reached_both_ways_is_both() -> None:
+    both = with_thing(command("put", request=(TO_THING,)), command("get", response=(field("o", Named("Outer")),)))
+    assert use_seen(both) == "both"
+    around = replace(SERVICE, request_envelope=(TO_THING,))  # sent by the envelope, received in a reply
+    assert use_seen(with_thing(command("get", response=(TO_THING,)), service=around)) == "both"
+
+
+def test_every_root_is_followed_even_after_one_seen_twice() -> None:
+    twice = command("put", request=(TO_THING, field("a", Named("Other")), field("b", Named("Other"))))
+    assert use_seen(with_thing(twice)) == "sent"
+    several = command("put", request=(TO_THING,)), command("put2", request=(field("o", Named("Other")),))
+    assert use_seen(with_thing(*several)) == "sent"
+    replies = command("get", response=(TO_THING,)), command("get2", response=(field("o", Named("Other")),))
+    assert use_seen(with_thing(*replies)) == "received"
+
+
+def test_a_type_that_holds_itself() -> None:
+    def build(t: ObjectType) -> Api:
+        looped = replace(t, fields=(*t.fields, field("parent", Named("Thing"))))
+        return Api(SERVICE, (), (looped,), (), (), (command("put", request=(TO_THING,)),), (), (), ())
+
+    assert use_seen(build) == "sent"
+
+
+def test_an_unreached_type_is_judged_by_the_new_model_or_else_as_both() -> None:
+    nobody = with_thing()
+    assert use_seen(nobody) == "both"
+    assert use_seen(nobody, with_thing(command("put", request=(TO_THING,)))) == "sent"
+    assert use_seen(nobody, with_thing(command("get", response=(TO_THING,)))) == "received"
+    # reached in the old model: the old use counts (existing users only use what existed)
+    assert (
+        use_seen(with_thing(command("get", response=(TO_THING,))), with_thing(command("put", request=(TO_THING,))))
+        == "received"
+    )
+
+
+# --------------------------------------------------------------------------------------------- enum members
+
+
+def colour(*members: EnumMember) -> EnumType:
+    return replace(COLOUR, members=members)
+
+
+RED, BLUE = COLOUR.members
+GREEN = EnumMember("green", "GREEN", "green", "Green.")
+MEMBERS = "enums.yaml", ("enums", "Colour", "members")
+
+
+def member_diff(before: tuple[EnumMember, ...], after: tuple[EnumMember, ...], use: UseName) -> SchemaDiff:
+    holder = thing(field("colour", Named("Colour")))
+    return diff_apis(api((holder,), (colour(*before),), users(use)), api((holder,), (colour(*after),), users(use)))
+
+
+@pytest.mark.parametrize(
+    ("use", "reason"),
+    [("sent", ""), ("received", "received values are open: older packages decode it as an unknown member")],
+)
+def test_a_new_member_is_a_feature(use: UseName, reason: str) -> None:
+    change = the(member_diff((RED, BLUE), (RED, BLUE, GREEN), use), subject="Colour.green")
+    assert change == Change(
+        F,
+        "added",
+        "enum member",
+        "Colour.green",
+        "new member Colour.GREEN ('green')",
+        reason,
+        Location(MEMBERS[0], (*MEMBERS[1], "green"), "new"),
+        None,
+        "green",
+    )
+
+
+@pytest.mark.parametrize(
+    ("use", "reason"),
+    [
+        ("sent", "requests that send it are rejected; code naming Colour.BLUE fails"),
+        ("received", "code naming Colour.BLUE fails"),
+        ("both", "requests that send it are rejected; code naming Colour.BLUE fails"),
+    ],
+)
+def test_a_removed_member_breaks(use: UseName, reason: str) -> None:
+    change = the(member_diff((RED, BLUE), (RED,), use), subject="Colour.blue")
+    assert change == Change(
+        B,
+        "removed",
+        "enum member",
+        "Colour.blue",
+        "member Colour.BLUE ('blue') removed",
+        reason,
+        Location(MEMBERS[0], (*MEMBERS[1], "blue"), "old"),
+        "blue",
+        None,
+    )
+
+
+def test_a_member_renamed_in_python_or_on_the_wire_breaks() -> None:
+    renamed = replace(BLUE, python_name="AZURE")
+    change = the(member_diff((RED, BLUE), (RED, renamed), "received"), subject="Colour.blue")
+    assert change == Change(
+        B,
+        "renamed",
+        "enum member",
+        "Colour.blue",
+        "member Colour.BLUE is now Colour.AZURE",
+        "code naming the old member fails",
+        Location(MEMBERS[0], (*MEMBERS[1], "blue"), "new"),
+        "BLUE",
+        "AZURE",
+    )
+    rewired = replace(BLUE, value="BLUE")
+    change = the(member_diff((RED, BLUE), (RED, rewired), "sent"), subject="Colour.blue")
+    assert change == Change(
+        B,
+        "changed",
+        "enum member",
+        "Colour.blue",
+        "member Colour.BLUE: wire value 'blue' -> 'BLUE'",
+        "stored or compared raw values no longer match",
+        Location(MEMBERS[0], (*MEMBERS[1], "blue"), "new"),
+        "blue",
+        "BLUE",
+    )
+    assert member_diff((RED, BLUE), (BLUE, RED), "both").changes == ()  # order is not a change
+
+
+def test_a_member_deprecated_and_documented() -> None:
+    deprecated = replace(BLUE, deprecated=True, replaced_by="RED", description="Old blue.")
+    diff = member_diff((RED, BLUE), (RED, deprecated), "sent")
+    here = Location(MEMBERS[0], (*MEMBERS[1], "blue"), "new")
+    assert the(diff, action="deprecated") == Change(
+        F,
+        "deprecated",
+        "enum member",
+        "Colour.blue",
+        "member Colour.BLUE is deprecated; use RED instead",
+        location=here,
+    )
+    assert the(diff, action="documented") == Change(
+        P, "documented", "enum member", "Colour.blue", "member Colour.BLUE: description revised", location=here
+    )
+    assert diff.impact is F
+
+
+# --------------------------------------------------------------------------------------------- deprecation (all kinds)
+
+
+def flagged(before: Field, after: Field) -> list[Change]:
+    return changed(before, after, "both")
+
+
+def test_deprecating_is_a_feature_and_undeprecating_a_patch() -> None:
+    plain, old = field("x"), field("x", deprecated=True)
+    (change,) = flagged(plain, old)
+    assert change == Change(
+        F,
+        "deprecated",
+        "type field",
+        "Thing.x",
+        "type field 'x' of Thing is deprecated",
+        location=where("new", "types", "x"),
+    )
+    (change,) = flagged(plain, field("x", deprecated=True, replaced_by="y"))
+    assert change.summary == "type field 'x' of Thing is deprecated; use y instead"
+    (change,) = flagged(old, plain)
+    assert change == Change(
+        P, "undeprecated", "type field", "Thing.x", "type field 'x' of Thing is no longer deprecated",
+        location=where("new", "types", "x"),
+    )  # fmt: skip
+    assert flagged(old, old) == []
+
+
+def test_a_new_replacement_for_something_deprecated_is_documented() -> None:
+    old = field("x", deprecated=True, replaced_by="y")
+    (change,) = flagged(old, field("x", deprecated=True, replaced_by="z"))
+    assert change == Change(
+        P, "documented", "type field", "Thing.x", "type field 'x' of Thing: the suggested replacement is now z",
+        location=where("new", "types", "x"), old="y", new="z",
+    )  # fmt: skip
+    (change,) = flagged(old, field("x", deprecated=True))
+    assert (change.summary, change.old, change.new) == (
+        "type field 'x' of Thing: the suggested replacement is now not named",
+        "y",
+        None,
+    )
+    assert flagged(field("x", replaced_by="y"), field("x", replaced_by="z")) == []  # not deprecated: no advice given
+
+
+def test_a_revised_description_is_a_patch() -> None:
+    (change,) = flagged(field("x"), replace(field("x"), description="Reworded."))
+    assert change == Change(
+        P, "documented", "type field", "Thing.x", "type field 'x' of Thing: description revised",
+        location=where("new", "types", "x"),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- commands
+
+ID = field("id", integer("long"), required=True)
+BASE = replace(command("getThing", request=(ID, field("full")), response=(field("name"),)), errors=("thingNotFound",))
+AT = Location("commands.yaml", ("commands", "getThing"), "new")
+
+
+def command_diff(before: Command, after: Command) -> SchemaDiff:
+    return diff_apis(api(commands=(before,)), api(commands=(after,)))
+
+
+def test_a_renamed_method_breaks() -> None:
+    diff = command_diff(BASE, replace(BASE, method="fetch"))
+    assert diff.changes == (
+        Change(
+            B,
+            "renamed",
+            "command",
+            "getThing",
+            "command getThing: `client.main.getThing()` is now `client.main.fetch()`",
+            "code calling the old method fails",
+            AT,
+            "client.main.getThing()",
+            "client.main.fetch()",
+        ),
+    )
+    moved = the(command_diff(BASE, replace(BASE, resource="things")), action="renamed")
+    assert moved.new == "client.things.getThing()"
+
+
+def test_renamed_request_and_response_classes_break() -> None:
+    diff = command_diff(BASE, replace(BASE, request_class="GetRequest", response_class="GetReply"))
+    assert diff.changes == (
+        Change(
+            B,
+            "renamed",
+            "command",
+            "getThing",
+            "command getThing: request class GetthingRequest is now GetRequest",
+            "imports of the old class fail",
+            AT,
+            "GetthingRequest",
+            "GetRequest",
+        ),
+        Change(
+            B,
+            "renamed",
+            "command",
+            "getThing",
+            "command getThing: response class GetthingResponse is now GetReply",
+            "imports of the old class fail",
+            AT,
+            "GetthingResponse",
+            "GetReply",
+        ),
+    )
+
+
+def test_classes_moved_to_another_module_break() -> None:
+    change = the(command_diff(BASE, replace(BASE, section="other")), subject="getThing")
+    assert change == Change(
+        B,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: its classes moved from pkg.commands.main to pkg.commands.other",
+        "imports from pkg.commands.main fail (pkg.commands still exports them)",
+        AT,
+        "pkg.commands.main",
+        "pkg.commands.other",
+    )
+
+
+def test_classification_changes_are_patches() -> None:
+    verb = the(command_diff(BASE, replace(BASE, verb="list")), subject="getThing")
+    assert verb == Change(
+        P,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: verb get -> list (classification only: the wire and the Python API are unchanged; "
+        "the emulator answers it by the new verb)",
+        location=AT,
+        old="get",
+        new="list",
+    )
+    acts = the(command_diff(BASE, replace(BASE, object="Thing")), subject="getThing")
+    assert (acts.impact, acts.summary, acts.old, acts.new) == (P, "command getThing: acts on Thing", None, "Thing")
+    back = the(command_diff(replace(BASE, object="Thing"), BASE), subject="getThing")
+    assert back.summary == "command getThing: acts on no object type"
+    filtered = the(command_diff(BASE, replace(BASE, filter="id")), subject="getThing")
+    assert (filtered.impact, filtered.summary, filtered.old, filtered.new) == (
+        P,
+        "command getThing: filter field none -> id",
+        None,
+        "id",
+    )
+    unfiltered = the(command_diff(replace(BASE, filter="id"), BASE), subject="getThing")
+    assert unfiltered.summary == "command getThing: filter field id -> none"
+    confirmed = the(command_diff(BASE, replace(BASE, evidence=("source",))), subject="getThing")
+    assert confirmed == Change(
+        P,
+        "documented",
+        "command",
+        "getThing",
+        "command getThing: wire name confirmed by a server document",
+        location=AT,
+        old="",
+        new="source",
+    )
+    unconfirmed = the(command_diff(replace(BASE, evidence=("source", "x")), BASE), subject="getThing")
+    assert (unconfirmed.summary, unconfirmed.old) == (
+        "command getThing: wire name no longer confirmed by a server document",
+        "source,x",
+    )
+
+
+def test_a_new_positional_parameter_breaks() -> None:
+    other = field("other", required=True)
+    reordered = replace(BASE, request=FieldSet((other, ID, field("full"))))
+    change = the(command_diff(BASE, reordered), subject="getThing")
+    assert change == Change(
+        B,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: `client.main.getThing()` now takes `other` positionally instead of `id`",
+        "positional calls pass the value as the wrong parameter",
+        AT,
+        "id",
+        "other",
+    )
+    # a first required parameter where there was none is only the new required field, reported on its own
+    none_required = replace(BASE, request=FieldSet((field("full"),)))
+    diff = command_diff(none_required, replace(none_required, request=FieldSet((ID, field("full")))))
+    assert [c.subject for c in diff.changes] == ["getThing.request.id"]
+    assert [
+        c.subject
+        for c in command_diff(replace(none_required, request=FieldSet((ID, field("full")))), none_required).changes
+    ] == ["getThing.request.id"]
+
+
+def test_errors_and_events_of_a_command() -> None:
+    thing_error = ErrorCodeDef("thingGone", 7, "notFound", "Gone.", "ThingGoneError", "THING_GONE")
+    old = api(commands=(BASE,))
+    new = Api(
+        SERVICE, (), (), (), (thing_error,), (replace(BASE, errors=("thingGone",), emits=("thingMerged",)),), (), (), ()
+    )
+    diff = diff_apis(old, new)
+    assert the(diff, subject="getThing", new="thingGone") == Change(
+        F,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing may now fail with thingGone (ThingGoneError)",
+        location=AT,
+        new="thingGone",
+    )
+    assert the(diff, subject="getThing", old="thingNotFound") == Change(
+        P,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing no longer lists error thingNotFound",
+        location=AT,
+        old="thingNotFound",
+    )
+    assert the(diff, subject="getThing", new="thingMerged") == Change(
+        F, "changed", "command", "getThing", "command getThing now causes thingMerged", location=AT, new="thingMerged"
+    )
+    back = diff_apis(new, old)
+    assert the(back, subject="getThing", old="thingMerged") == Change(
+        B,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing no longer causes thingMerged",
+        "code waiting for thingMerged after getThing waits in vain",
+        AT,
+        old="thingMerged",
+    )
+    unknown = the(command_diff(BASE, replace(BASE, errors=("mystery",))), new="mystery")
+    assert unknown.summary == "command getThing may now fail with mystery (mystery)"  # no such code: named as is
+
+
+def test_a_removed_command_breaks_and_says_what_to_do() -> None:
+    old, new = api(commands=(BASE,)), api()
+    change = the(diff_apis(old, new), subject="getThing")
+    assert change == Change(
+        B,
+        "removed",
+        "command",
+        "getThing",
+        "command getThing removed",
+        "`client.main.getThing()`, GetthingRequest and GetthingResponse no longer exist",
+        Location("commands.yaml", ("commands", "getThing"), "old"),
+        migration="stop calling `client.main.getThing()`; the server no longer offers getThing",
+    )
+    replaced = the(diff_apis(api(commands=(replace(BASE, replaced_by="fetchThing"),)), new), subject="getThing")
+    assert replaced.migration == "use fetchThing instead of `client.main.getThing()`"
+    added = the(diff_apis(new, old), subject="getThing")
+    assert added == Change(
+        F,
+        "added",
+        "command",
+        "getThing",
+        "new command getThing: `client.main.getThing()`",
+        location=AT,
+        description="The getThing command.",
+    )
+
+
+def test_request_and_response_fields_are_compared_inline_or_through_their_type() -> None:
+    typed = replace(
+        BASE, request=FieldSet((), from_type="Thing"), origin=Origin("commands.yaml", ("commands", "getThing"))
+    )
+    old = api((thing(field("x")),), (), (typed,))
+    new = api((thing(field("x"), field("y", required=True)),), (), (typed,))
+    diff = diff_apis(old, new)
+    assert [c.subject for c in diff.changes] == ["Thing.y"]  # reported once, under the type
+    assert the(diff, subject="Thing.y").impact is B  # Thing is sent by getThing's request
+    inline = the(
+        command_diff(BASE, replace(BASE, request=FieldSet((ID, field("full"), replace(field("more"), origin=None))))),
+        subject="getThing.request.more",
+    )
+    assert inline.location == Location("commands.yaml", ("commands", "getThing", "request", "properties"), "new")
+    assert inline.summary == "new optional request field 'more' of getThing"
+    to_type = the(
+        diff_apis(api((thing(field("more")),), (), (BASE,)), api((thing(field("more")),), (), (typed,))),
+        subject="getThing.request.id",
+    )
+    assert to_type.location == Location("types.yaml", ("types", "id"), "old")
+
+
+def test_a_type_written_differently_but_accepting_the_same_values_is_a_patch() -> None:
+    """A union with its options reordered accepts exactly what it did: neither wider nor narrower, either way."""
+    before, after = UnionOf((integer(), string())), UnionOf((string(), integer()))
+    for use in ("sent", "received", "both"):
+        change = the(type_field_diff(field("x", before), field("x", after), use), subject="Thing.x")
+        assert (change.impact, change.reason) == (P, ""), use
