@@ -252,12 +252,16 @@ def run(name: str, module: Module, show: bool, mutmut: str, only: list[str], job
         f"{len(unexplained)} unexplained survivors [{time.monotonic() - started:.0f} s]",
         flush=True,
     )
+    unchecked = sum(1 for k in unexplained if codes[k] is None)
+    if unchecked:
+        # mutmut stopped (or was stopped) before these ran: they are counted as not killed, never as killed
+        print(f"   {unchecked} mutants were never run (mutmut exit {done.returncode}); its output is in {log}")
     for key in unexplained:
         status = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}.get(
             codes[key], f"exit {codes[key]}"
         )
         print(f"   {status}: {key}")
-        if show:
+        if show and codes[key] is not None:  # a mutant never run has nothing to show yet
             diff = subprocess.run([mutmut, "show", key], cwd=root, capture_output=True, text=True, check=False)
             print("      " + diff.stdout.strip().replace("\n", "\n      "))
     return result
