@@ -371,3 +371,52 @@ def test_a_registered_handler_receives_the_request_in_its_wire_form(desk: Desk, 
     desk.semantics.register("mergeAsset", handler)
     desk.ok(demo, "mergeAsset", {"asset": {"company": 42, "kind": "vehicle", "name": "Handled"}})
     assert type(seen[0]["asset"]["kind"]) is str and seen[0]["asset"]["kind"] == "vehicle"  # not an enum member
+
+
+# --- what the third mutation run showed unguarded (merge paths)
+
+
+def test_the_servers_own_merge_names_itself_merge_in_its_refusals(desk: Desk) -> None:
+    with pytest.raises(Failure, match=r"^merge: company is required to create a Asset$"):
+        desk.semantics.server_merge("Asset", {"name": "No company"})
+
+
+def test_an_empty_key_creates_with_a_new_number(desk: Desk) -> None:
+    view, _ = desk.semantics.server_merge("Asset", {"id": "", "company": 42, "kind": "vehicle", "name": "Blank"})
+    assert isinstance(view["id"], int) and view["id"] > 0 and view["name"] == "Blank"
+
+
+def test_a_client_chosen_key_still_needs_an_owner_in_reach(desk: Desk, demo: Session) -> None:
+    out = desk.fails(demo, "mergeUser", {"user": {"login": "lost@acme.example", "nickname": "L"}}, "invalidData")
+    assert out.message == "mergeUser: company is required to create a User"
+    assert desk.emu.store.get("User", "lost@acme.example") is None
+    body = {"login": "spy@globex.example", "company": 77, "nickname": "Spy"}
+    desk.fails(demo, "mergeUser", {"user": body}, "permissionDenied")
+    assert desk.emu.store.get("User", "spy@globex.example") is None
+
+
+def test_a_password_merged_through_the_general_part_is_the_new_password(desk: Desk) -> None:
+    desk.semantics.server_merge("UserGeneral", {"login": DEMO_LOGIN, "password": "Fresh-pass-77"})
+    assert desk.semantics.passwords.check(DEMO_LOGIN, "Fresh-pass-77")
+    stored_user = desk.emu.store.get("User", DEMO_LOGIN)
+    assert stored_user is not None and "password" not in stored_user.data
+
+
+def test_a_machine_merge_without_a_secret_is_a_plain_merge(desk: Desk, demo: Session) -> None:
+    desk.emu.add_machine("m-key", company=42)
+    machine = desk.emu.get_object("Machine", "m-key")
+    assert machine is not None
+    out = desk.ok(demo, "mergeMachine", {"machine": {"key": "m-key", "nickname": "Plain", "v": machine["v"]}})
+    assert all("secret" not in p.payload for p in out.pushes)
+    assert desk.emu.get_object("Machine", "m-key")["nickname"] == "Plain"  # type: ignore[index]
+
+
+def test_a_machine_merge_with_a_secret_creates_checks_versions_and_rights(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "mergeMachine", {"machine": {"key": "fresh", "company": 42, "secret": True}})
+    assert desk.emu.get_object("Machine", "fresh") is not None
+    assert any(isinstance(p.payload.get("secret"), str) for p in out.pushes)
+    body = {"key": "fresh", "secret": True, "nickname": "x", "v": [99]}
+    desk.fails(demo, "mergeMachine", {"machine": body}, "wrongVersionKey")
+    outside = {"key": "other", "company": 77, "secret": True}
+    desk.fails(demo, "mergeMachine", {"machine": outside}, "permissionDenied")
+    assert desk.emu.get_object("Machine", "other") is None
