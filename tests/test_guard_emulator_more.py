@@ -420,3 +420,32 @@ def test_a_machine_merge_with_a_secret_creates_checks_versions_and_rights(desk: 
     outside = {"key": "other", "company": 77, "secret": True}
     desk.fails(demo, "mergeMachine", {"machine": outside}, "permissionDenied")
     assert desk.emu.get_object("Machine", "other") is None
+
+
+# --- state changes of a type without its own error codes (AnalyticRule has no analyticRuleNotFound and the like)
+
+
+def test_state_refusals_of_a_type_without_own_codes_fall_back_to_the_generic_ones(desk: Desk) -> None:
+    view, _ = desk.semantics.server_merge("AnalyticRule", {"company": 42, "name": "Rule"})
+    key = view["id"]
+    refusals = [("restore", "not deleted"), ("revive", "not suspended")]
+    for verb, why in refusals:
+        with pytest.raises(Failure, match=why) as raised:
+            desk.emu.change_state("AnalyticRule", key, verb)
+        assert raised.value.error == "invalidOperation"
+    assert desk.emu.change_state("AnalyticRule", key, "suspend")["v"] == [2]
+    with pytest.raises(Failure, match="already suspended") as raised:
+        desk.emu.change_state("AnalyticRule", key, "suspend")
+    assert raised.value.error == "invalidOperation"
+    with pytest.raises(Failure, match="no AnalyticRule with key 999") as raised:
+        desk.emu.change_state("AnalyticRule", 999, "remove")
+    assert raised.value.error == "invalidData"
+
+
+def test_a_restore_pushes_the_merged_part_and_a_deleted_object_is_not_found(desk: Desk, demo: Session) -> None:
+    desk.ok(demo, "removeAsset", {"asset": {"id": 101}})
+    desk.fails(demo, "mergeAsset", {"asset": {"id": 101, "name": "Ghost", "v": [2, 1, 1]}}, "assetNotFound")
+    desk.fails(demo, "getAsset", {"asset": {"id": 101}}, "assetNotFound")
+    out = desk.ok(demo, "restoreAsset", {"asset": {"id": 101}})
+    assert [(p.message, p.companies) for p in out.pushes] == [("assetGeneralMerged", (42,))]
+    assert "since" not in out.pushes[0].payload and out.pushes[0].payload["v"] == [3]
