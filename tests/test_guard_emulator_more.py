@@ -449,3 +449,26 @@ def test_a_restore_pushes_the_merged_part_and_a_deleted_object_is_not_found(desk
     out = desk.ok(demo, "restoreAsset", {"asset": {"id": 101}})
     assert [(p.message, p.companies) for p in out.pushes] == [("assetGeneralMerged", (42,))]
     assert "since" not in out.pushes[0].payload and out.pushes[0].payload["v"] == [3]
+
+
+def test_a_restored_machine_tells_its_own_sessions_too(desk: Desk, demo: Session) -> None:
+    desk.emu.add_machine("m-key", company=42)
+    desk.ok(demo, "removeMachine", {"machine": {"key": "m-key"}})
+    out = desk.ok(demo, "restoreMachine", {"machine": {"key": "m-key"}})
+    assert [(p.message, p.machine, p.companies) for p in out.pushes] == [
+        ("machineMerged", None, (42,)),
+        ("sessionMachineMerged", "m-key", ()),
+    ]
+    shown = {"key": "m-key", "company": 42, "enabled": True, "nickname": "m-key", "deleted": False, "v": [3]}
+    assert out.pushes[0].payload == shown and out.pushes[1].payload == shown
+
+
+def test_a_restored_user_hears_its_self_form(desk: Desk, demo: Session) -> None:
+    desk.emu.add_user("old@acme.example", "old-pass-1")
+    desk.ok(demo, "removeUser", {"user": {"login": "old@acme.example"}})
+    out = desk.ok(demo, "restoreUser", {"user": {"login": "old@acme.example"}})
+    general = {"login": "old@acme.example", "company": 42, "enabled": True, "nickname": "old", "deleted": False}
+    assert [(p.message, p.login, p.payload) for p in out.pushes] == [
+        ("userGeneralMerged", None, {**general, "v": [3]}),
+        ("sessionGeneralMerged", "old@acme.example", {**general, "v": [3, 1, 1, 1]}),
+    ]
