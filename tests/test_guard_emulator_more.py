@@ -472,3 +472,8 @@ def test_a_restored_user_hears_its_self_form(desk: Desk, demo: Session) -> None:
         ("userGeneralMerged", None, {**general, "v": [3]}),
         ("sessionGeneralMerged", "old@acme.example", {**general, "v": [3, 1, 1, 1]}),
     ]
+
+
+def test_a_special_get_of_one_object_answers_that_object(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "getTimezone", {"timezone": {"code": "UTC"}})
+    assert out.fields == {"timezone": {"code": "UTC", "name": "Coordinated Universal Time", "offset": 0, "dst": False}}
