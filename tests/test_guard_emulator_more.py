@@ -477,3 +477,8 @@ def test_a_restored_user_hears_its_self_form(desk: Desk, demo: Session) -> None:
 def test_a_special_get_of_one_object_answers_that_object(desk: Desk, demo: Session) -> None:
     out = desk.ok(demo, "getTimezone", {"timezone": {"code": "UTC"}})
     assert out.fields == {"timezone": {"code": "UTC", "name": "Coordinated Universal Time", "offset": 0, "dst": False}}
+
+
+def test_a_remove_answers_the_short_deleted_form(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "removeAsset", {"asset": {"id": 101}})
+    assert out.fields == {"asset": {"id": 101, "company": 42, "deleted": True, "v": [2, 1, 1]}}
