@@ -482,3 +482,9 @@ def test_a_special_get_of_one_object_answers_that_object(desk: Desk, demo: Sessi
 def test_a_remove_answers_the_short_deleted_form(desk: Desk, demo: Session) -> None:
     out = desk.ok(demo, "removeAsset", {"asset": {"id": 101}})
     assert out.fields == {"asset": {"id": 101, "company": 42, "deleted": True, "v": [2, 1, 1]}}
+
+
+def test_the_servers_own_merge_updates_whatever_the_key_reads(desk: Desk) -> None:
+    desk.emu.add_machine("XXXX", company=42)
+    view, _ = desk.semantics.server_merge("Machine", {"key": "XXXX", "nickname": "Odd"})
+    assert view["nickname"] == "Odd" and view["v"] == [2]
