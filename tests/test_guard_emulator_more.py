@@ -488,3 +488,8 @@ def test_the_servers_own_merge_updates_whatever_the_key_reads(desk: Desk) -> Non
     desk.emu.add_machine("XXXX", company=42)
     view, _ = desk.semantics.server_merge("Machine", {"key": "XXXX", "nickname": "Odd"})
     assert view["nickname"] == "Odd" and view["v"] == [2]
+
+
+def test_a_list_reply_echoes_only_its_own_fields(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "getAssetsList", {"company": {"id": 42}, "includeDeleted": True})
+    assert set(out.fields) == {"company", "assets"} and out.fields["company"] == {"id": 42}
