@@ -493,3 +493,8 @@ def test_the_servers_own_merge_updates_whatever_the_key_reads(desk: Desk) -> Non
 def test_a_list_reply_echoes_only_its_own_fields(desk: Desk, demo: Session) -> None:
     out = desk.ok(demo, "getAssetsList", {"company": {"id": 42}, "includeDeleted": True})
     assert set(out.fields) == {"company", "assets"} and out.fields["company"] == {"id": 42}
+
+
+def test_a_list_without_a_filter_lists_everything(desk: Desk, demo: Session) -> None:
+    zones = desk.ok(demo, "getTimezonesList").fields["timezones"]
+    assert {"code": "UTC", "name": "Coordinated Universal Time", "offset": 0, "dst": False} in zones
