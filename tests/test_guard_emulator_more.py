@@ -498,3 +498,9 @@ def test_a_list_reply_echoes_only_its_own_fields(desk: Desk, demo: Session) -> N
 def test_a_list_without_a_filter_lists_everything(desk: Desk, demo: Session) -> None:
     zones = desk.ok(demo, "getTimezonesList").fields["timezones"]
     assert {"code": "UTC", "name": "Coordinated Universal Time", "offset": 0, "dst": False} in zones
+
+
+def test_a_batch_machine_merge_treats_the_secret_as_a_flag(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "multiMergeMachine", {"machines": [{"key": "batch", "company": 42, "secret": True}]})
+    assert any(isinstance(p.payload.get("secret"), str) for p in out.pushes)
+    assert "secret" not in str(desk.emu.get_object("Machine", "batch"))
