@@ -16,28 +16,12 @@ from typing import Any
 from fleetfreedom import ObjectDeleted, ObjectUpdated
 from fleetfreedom._cache_core import CacheCore
 from fleetfreedom._cache_pieces import Piece, attr_names, message_roots, piece
-from fleetfreedom._codec import decode
 from fleetfreedom._registry import MESSAGES, TYPES
 from fleetfreedom._shapes import parts_of
 from fleetfreedom.models.assets import AssetAdvanced, AssetGeneral
 from fleetfreedom.models.places import Place
 from fleetfreedom.models.providers import ProviderRegistration
-
-COMPANY = 42
-
-
-def frame(name: str, body: dict[str, Any]) -> Any:
-    decoded_name, message = decode(f"{name} {json.dumps(body)}")
-    assert decoded_name == name
-    return message
-
-
-def general(key: int, v: int, **fields: Any) -> Any:
-    return frame("assetGeneralMerged", {"id": key, "company": COMPANY, "kind": "vehicle", "v": [v], **fields})
-
-
-def advanced(key: int, v: int, **fields: Any) -> Any:
-    return frame("assetAdvancedMerged", {"id": key, "company": COMPANY, "v": [v], **fields})
+from test_cache_core import COMPANY, advanced, frame, general
 
 
 class Clock:
