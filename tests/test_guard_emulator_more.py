@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from emulator_wire import DEMO_LOGIN, DEMO_PASSWORD
-from fleetfreedom.testing import Failure
+from fleetfreedom.testing import Emulator, Failure
 from fleetfreedom.testing._sessions import DEFAULT_PASSWORD_POLICY, DEFAULT_SESSION_POLICY, Session
 from test_guard_emulator import GLOBEX_LOGIN, GLOBEX_PASSWORD, Desk, machine_session, stored
 
@@ -504,3 +504,65 @@ def test_a_batch_machine_merge_treats_the_secret_as_a_flag(desk: Desk, demo: Ses
     out = desk.ok(demo, "multiMergeMachine", {"machines": [{"key": "batch", "company": 42, "secret": True}]})
     assert any(isinstance(p.payload.get("secret"), str) for p in out.pushes)
     assert "secret" not in str(desk.emu.get_object("Machine", "batch"))
+
+
+# --- the controls' merge of types without a key, or outside the schema; textual ids; part merges
+
+
+def test_the_controls_keep_a_type_outside_the_schema_as_a_plain_object_keyed_by_id(desk: Desk) -> None:
+    first, pushes = desk.semantics.server_merge("Gizmo", {"name": "first"})
+    assert (first, pushes) == ({"id": 1001, "name": "first"}, [])  # no owner, no message: nobody hears of it
+    assert desk.semantics.server_merge("Gizmo", {"name": "second"}) == ({"id": 1002, "name": "second"}, [])
+    renamed = desk.semantics.server_merge("Gizmo", {"id": 1001, "name": "renamed"})  # no v to check
+    assert renamed == ({"id": 1001, "name": "renamed"}, [])
+    assert desk.emu.get_object("Gizmo", 1001) == {"id": 1001, "name": "renamed"}
+    assert desk.emu.get_object("Gizmo", 1002) == {"id": 1002, "name": "second"}
+
+
+def test_the_controls_key_a_schema_type_without_a_key_by_id(desk: Desk) -> None:
+    created, pushes = desk.semantics.server_merge("BillableBase", {"name": "Base"})
+    assert (created, pushes) == ({"id": 1001, "name": "Base", "v": [1]}, [])
+    changed, _ = desk.semantics.server_merge("BillableBase", {"id": 1001, "name": "Base 2"})  # the stored v is taken
+    assert changed == {"id": 1001, "name": "Base 2", "v": [2]}
+    assert desk.emu.get_object("BillableBase", 1001) == changed
+
+
+def test_the_servers_own_merge_of_the_object_keyed_1_needs_no_version(desk: Desk) -> None:
+    top = desk.emu.merge_object("Company", {"id": 1, "name": "Top 2"})  # key 1 is a key; only 0 means "new"
+    assert top["name"] == "Top 2" and top["v"] == [2, 0, 1, 1, 1, 1]
+    new = desk.emu.merge_object("Company", {"id": 0, "parent": 42, "name": "Acme West"})
+    assert new["id"] == 1001 and new["v"] == [1, 0, 1, 1, 1, 1]
+
+
+def test_a_provider_is_created_by_its_textual_id_and_keeps_its_password_field(desk: Desk, demo: Session) -> None:
+    imei = "356938035643809"
+    body = {"id": imei, "company": 42, "name": "Tracker", "kind": "device", "password": "pin-1234"}
+    out = desk.ok(demo, "mergeProvider", {"provider": body})
+    assert out.fields == {"provider": {"id": imei, "company": 42}}
+    # only a user's password is write-only; a provider's is one of its fields, shown like the others
+    assert desk.emu.get_object("Provider", imei) == {**body, "v": [1, 1, 1]}
+    general = [p.payload for p in out.pushes if p.message == "providerGeneralMerged"]
+    assert [g["password"] for g in general] == ["pin-1234"]
+    assert not desk.semantics.passwords.check(imei, "pin-1234")
+    # an unknown number is no textual id: it names an object that must exist
+    desk.fails(demo, "mergeAsset", {"asset": {"id": 5555, "name": "Nobody", "v": [1, 1, 1]}}, "assetNotFound")
+
+
+def test_a_part_merge_naming_its_unchanged_owner_moves_only_that_parts_version(desk: Desk, demo: Session) -> None:
+    body = {"id": 102, "company": 42, "lastDispatched": "2030-01-01T00:00:00Z", "v": [1]}
+    out = desk.ok(demo, "mergeAssetDispatch", {"asset": body})
+    assert [(p.message, p.companies) for p in out.pushes] == [("assetDispatchMerged", (42,))]
+    assert stored(desk, 102)["v"] == [1, 1, 2]
+
+
+def test_a_seeded_deleted_object_without_a_since_can_be_restored() -> None:
+    company = {"id": 42, "parent": 42, "name": "Acme"}
+    place = {"id": 9, "company": 42, "name": "Gone", "deleted": True}
+    emu = Emulator(seed={"Company": [company], "Place": [place]})
+    restored = emu.change_state("Place", 9, "restore")
+    assert restored == {"id": 9, "company": 42, "name": "Gone", "deleted": False, "v": [2]}
+
+
+def test_a_filter_naming_no_stored_type_is_not_checked(desk: Desk, demo: Session) -> None:
+    out = desk.ok(demo, "getProviderGeneralsListByConfig", {"config": {"id": 5}})
+    assert out.fields["config"] == {"id": 5}  # a configuration is no type of its own here: nothing to look up
