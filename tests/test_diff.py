@@ -20,6 +20,9 @@ Data = dict[str, Any]
 Edit = tuple[str, Callable[[Data], None]]  # (file relative to the schema folder, change to its data)
 
 
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when present: the same YAML, faster
+
+
 @functools.cache
 def fixture_data(file: str) -> Data:
     """A fixture file as parsed once per session (callers edit a deep copy)."""
@@ -35,7 +38,7 @@ def schema_copy(root: Path, name: str, edits: list[Edit]) -> Path:
         data = edited.setdefault(file, copy.deepcopy(fixture_data(file)))
         change(data)
     for file, data in edited.items():
-        (folder / file).write_text(yaml.safe_dump(data, sort_keys=False))
+        (folder / file).write_text(yaml.dump(data, Dumper=DUMPER, sort_keys=False))
     return folder
 
 
