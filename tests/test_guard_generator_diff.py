@@ -856,8 +856,10 @@ def test_classification_changes_are_patches() -> None:
         old="get",
         new="list",
     )
-    acts = the(command_diff(BASE, replace(BASE, object="Thing")), subject="getThing")
-    assert (acts.impact, acts.summary, acts.old, acts.new) == (P, "command getThing: acts on Thing", None, "Thing")
+    acts = the(command_diff(replace(BASE, object="Other"), replace(BASE, object="Thing")), subject="getThing")
+    assert acts == Change(
+        P, "changed", "command", "getThing", "command getThing: acts on Thing", location=AT, old="Other", new="Thing"
+    )
     back = the(command_diff(replace(BASE, object="Thing"), BASE), subject="getThing")
     assert back.summary == "command getThing: acts on no object type"
     filtered = the(command_diff(BASE, replace(BASE, filter="id")), subject="getThing")
@@ -866,6 +868,17 @@ def test_classification_changes_are_patches() -> None:
         "command getThing: filter field none -> id",
         None,
         "id",
+    )
+    refiltered = the(command_diff(replace(BASE, filter="id"), replace(BASE, filter="full")), subject="getThing")
+    assert refiltered == Change(
+        P,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: filter field id -> full",
+        location=AT,
+        old="id",
+        new="full",
     )
     unfiltered = the(command_diff(replace(BASE, filter="id"), BASE), subject="getThing")
     assert unfiltered.summary == "command getThing: filter field id -> none"
@@ -1010,3 +1023,171 @@ def test_a_type_written_differently_but_accepting_the_same_values_is_a_patch() -
     for use in ("sent", "received", "both"):
         change = the(type_field_diff(field("x", before), field("x", after), use), subject="Thing.x")
         assert (change.impact, change.reason) == (P, ""), use
+
+
+# --------------------------------------------------------------------------------------------- the service itself
+
+
+def envelope_field(wire: str, file: str | None, required: bool = False) -> Field:
+    """An envelope field written in ``file`` (None: one without an origin of its own)."""
+    return replace(field(wire, required=required), origin=Origin(file, ("envelope", wire)) if file else None)
+
+
+def service_diff(before: Service, after: Service) -> SchemaDiff:
+    return diff_apis(Api(before, (), (), (), (), (), (), (), ()), Api(after, (), (), (), (), (), (), (), ()))
+
+
+def test_every_service_change_is_classified_and_located_at_the_envelope_file() -> None:
+    """The service's own changes are located in the file of the first envelope field that has an origin (new
+    request, new reply, old request, old reply): here the new request envelope's second field, in api.yaml."""
+    old = replace(
+        SERVICE,
+        endpoints=(Endpoint("wss://one", "The one.", False), Endpoint("wss://two", "Two.", True)),
+        reply_envelope=(envelope_field("seq", None), envelope_field("stamp", "old.yaml")),
+    )
+    new = replace(
+        SERVICE,
+        package="pkg2",
+        description="Another.",
+        frame_grammar="name|json",
+        frame_separator="|",
+        endpoints=(Endpoint("wss://one", "The one.", False), Endpoint("wss://three", "Three.", True)),
+        request_envelope=(envelope_field("token", None, required=True), envelope_field("trace", "api.yaml")),
+        reply_envelope=(envelope_field("seq", None),),
+    )
+    at = {part: Location("api.yaml", (part,), "new") for part in ("endpoints", "frame", "package", "description")}
+    frames = "frames are written differently on the wire"
+    assert service_diff(old, new).changes == (
+        Change(
+            B,
+            "removed",
+            "service",
+            "endpoints",
+            "endpoint wss://two removed",
+            "clients configured with it can no longer connect",
+            Location("api.yaml", ("endpoints",), "old"),
+            old="wss://two",
+        ),
+        Change(
+            B,
+            "changed",
+            "service",
+            "frame",
+            "frame grammar 'name json' -> 'name|json'",
+            frames,
+            at["frame"],
+            "name json",
+            "name|json",
+        ),
+        Change(B, "changed", "service", "frame", "frame separator ' ' -> '|'", frames, at["frame"], " ", "|"),
+        Change(
+            B,
+            "renamed",
+            "service",
+            "package",
+            "the package is now pkg2, not pkg",
+            "every import changes",
+            at["package"],
+            "pkg",
+            "pkg2",
+        ),
+        Change(
+            B,
+            "added",
+            "request field",
+            "envelope.request.token",
+            "new required request field 'token' of envelope",
+            "it is sent by the client: existing calls and objects that omit it are rejected",
+            Location("api.yaml", ("envelope", "request", "properties"), "new"),
+            new="string",
+            description="The token.",
+            migration="pass `token` in every call",
+        ),
+        Change(
+            B,
+            "removed",
+            "response field",
+            "envelope.reply.stamp",
+            "response field 'stamp' of envelope removed",
+            "code that reads `stamp` fails",
+            Location("old.yaml", ("envelope", "stamp"), "old"),
+            old="string",
+            migration="stop using `reply.stamp`",
+        ),
+        Change(
+            F, "added", "service", "endpoints", "new endpoint wss://three", location=at["endpoints"], new="wss://three"
+        ),
+        Change(
+            F,
+            "changed",
+            "service",
+            "endpoints",
+            "the default endpoint is now wss://three",
+            "clients that name no URL connect there",
+            at["endpoints"],
+            "wss://two",
+            "wss://three",
+        ),
+        Change(
+            F,
+            "added",
+            "request field",
+            "envelope.request.trace",
+            "new optional request field 'trace' of envelope",
+            location=Location("api.yaml", ("envelope", "trace"), "new"),
+            new="string",
+            description="The trace.",
+        ),
+        Change(P, "documented", "service", "description", "package description revised", location=at["description"]),
+    )
+
+
+@pytest.mark.parametrize(
+    ("envelopes", "file"),
+    [
+        ({}, "schema/api.yaml"),  # no envelope field with an origin: the default
+        ({"reply_envelope": (envelope_field("seq", "reply.yaml"),)}, "reply.yaml"),
+        (
+            {
+                "request_envelope": (envelope_field("token", None), envelope_field("trace", "request.yaml")),
+                "reply_envelope": (envelope_field("seq", "reply.yaml"),),
+            },
+            "request.yaml",  # the first one with an origin, not the last
+        ),
+    ],
+)
+def test_service_changes_are_located_at_the_first_envelope_field_with_an_origin(
+    envelopes: dict[str, tuple[Field, ...]], file: str
+) -> None:
+    before = replace(SERVICE, **envelopes)  # type: ignore[arg-type]
+    diff = service_diff(before, replace(before, description="Revised."))
+    assert diff.changes == (
+        Change(
+            P,
+            "documented",
+            "service",
+            "description",
+            "package description revised",
+            location=Location(file, ("description",), "new"),
+        ),
+    )
+
+
+def test_the_default_endpoint_is_the_one_marked_default_or_else_the_first() -> None:
+    one, two = Endpoint("wss://one", "One.", False), Endpoint("wss://two", "Two.", False)
+    unmarked = replace(SERVICE, endpoints=(one, two))
+    marked = replace(SERVICE, endpoints=(one, replace(two, default=True)))
+    assert service_diff(unmarked, replace(unmarked, endpoints=(two, one))).changes == (
+        Change(
+            F,
+            "changed",
+            "service",
+            "endpoints",
+            "the default endpoint is now wss://two",
+            "clients that name no URL connect there",
+            Location("schema/api.yaml", ("endpoints",), "new"),
+            "wss://one",
+            "wss://two",
+        ),
+    )
+    assert service_diff(marked, replace(marked, endpoints=(replace(two, default=True), one))).changes == ()
