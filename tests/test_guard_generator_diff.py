@@ -882,7 +882,7 @@ def test_classification_changes_are_patches() -> None:
     )
     unfiltered = the(command_diff(replace(BASE, filter="id"), BASE), subject="getThing")
     assert unfiltered.summary == "command getThing: filter field id -> none"
-    confirmed = the(command_diff(BASE, replace(BASE, evidence=("source",))), subject="getThing")
+    confirmed = the(command_diff(BASE, replace(BASE, evidence=("source", "capture"))), subject="getThing")
     assert confirmed == Change(
         P,
         "documented",
@@ -891,8 +891,10 @@ def test_classification_changes_are_patches() -> None:
         "command getThing: wire name confirmed by a server document",
         location=AT,
         old="",
-        new="source",
+        new="source,capture",
     )
+    deprecated = the(command_diff(BASE, replace(BASE, deprecated=True)), subject="getThing")
+    assert deprecated == Change(F, "deprecated", "command", "getThing", "command getThing is deprecated", location=AT)
     unconfirmed = the(command_diff(replace(BASE, evidence=("source", "x")), BASE), subject="getThing")
     assert (unconfirmed.summary, unconfirmed.old) == (
         "command getThing: wire name no longer confirmed by a server document",
