@@ -34,6 +34,7 @@ from generator.ir.nodes import (
     Origin,
     Primitive,
     Service,
+    Subscription,
     TypeExpr,
     UnionOf,
 )
@@ -1193,3 +1194,475 @@ def test_the_default_endpoint_is_the_one_marked_default_or_else_the_first() -> N
         ),
     )
     assert service_diff(marked, replace(marked, endpoints=(replace(two, default=True), one))).changes == ()
+
+
+# --------------------------------------------------------------------- error codes, subscription types, messages
+
+
+def model(
+    errors: tuple[ErrorCodeDef, ...] = (),
+    subscriptions: tuple[Subscription, ...] = (),
+    messages: tuple[Message, ...] = (),
+) -> Api:
+    return Api(SERVICE, (), (), (), errors, (), subscriptions, messages, ())
+
+
+GONE = ErrorCodeDef(
+    "thingGone",
+    7,
+    "notFound",
+    "Gone.",
+    "ThingGoneError",
+    "THING_GONE",
+    origin=Origin("errors.yaml", ("errors", "thingGone")),
+)
+AT_ERROR = Location("errors.yaml", ("errors", "thingGone"), "new")
+THINGS = Subscription(
+    "things",
+    "Things.",
+    "Thing",
+    ("thingMerged", "thingDeleted"),
+    "THINGS",
+    origin=Origin("subscriptions.yaml", ("subscriptionTypes", "things")),
+)
+ALL_THINGS = replace(
+    THINGS,
+    object="Other",
+    messages=("thingMerged", "thingMoved"),
+    python_name="ALL_THINGS",
+    retired=True,
+    replaced_by="others",
+    description="More things.",
+)
+AT_SUBSCRIPTION = Location("subscriptions.yaml", ("subscriptionTypes", "things"), "new")
+MERGED = Message(
+    "thingMerged",
+    "merged",
+    "Thing",
+    False,
+    "A thing merged.",
+    ("source",),
+    "ThingMergedEvent",
+    "Thing",
+    origin=Origin("subscriptions.yaml", ("messages", "thingMerged")),
+)
+CHANGED = replace(
+    MERGED,
+    kind="deleted",
+    payload="Other",
+    envelope=True,
+    evidence=(),
+    event_class="ThingChangedEvent",
+    payload_class="OtherWithError",
+)
+AT_MESSAGE = Location("subscriptions.yaml", ("messages", "thingMerged"), "new")
+
+
+def test_every_error_code_change_in_full() -> None:
+    """Each kind of change to an error code, with its impact, wording and location."""
+    assert diff_apis(
+        model((GONE,)),
+        model(
+            (
+                replace(
+                    GONE,
+                    code=8,
+                    group="service",
+                    description="Gone away.",
+                    exception_name="ThingLostError",
+                    python_name="THING_LOST",
+                    deprecated=True,
+                    replaced_by="thingLost",
+                ),
+            )
+        ),
+    ).changes == (
+        Change(
+            B,
+            "changed",
+            "error code",
+            "thingGone",
+            "error code thingGone: number 7 -> 8",
+            "replies are decoded to a different error",
+            AT_ERROR,
+            "7",
+            "8",
+        ),
+        Change(
+            B,
+            "changed",
+            "error code",
+            "thingGone",
+            "error code thingGone: ThingLostError now derives from ServerError, not NotFoundError",
+            "`except NotFoundError` no longer catches it",
+            AT_ERROR,
+            "notFound",
+            "service",
+        ),
+        Change(
+            B,
+            "renamed",
+            "error code",
+            "thingGone",
+            "error code thingGone: exception ThingGoneError is now ThingLostError",
+            "code catching the old class fails",
+            AT_ERROR,
+            "ThingGoneError",
+            "ThingLostError",
+        ),
+        Change(
+            B,
+            "renamed",
+            "error code",
+            "thingGone",
+            "error code thingGone: ErrorCode.THING_GONE is now ErrorCode.THING_LOST",
+            "code naming the old member fails",
+            AT_ERROR,
+            "THING_GONE",
+            "THING_LOST",
+        ),
+        Change(
+            F,
+            "deprecated",
+            "error code",
+            "thingGone",
+            "error code thingGone is deprecated; use thingLost instead",
+            location=AT_ERROR,
+        ),
+        Change(
+            P, "documented", "error code", "thingGone", "error code thingGone: description revised", location=AT_ERROR
+        ),
+    )
+    assert diff_apis(model((GONE,)), model()).changes == (
+        Change(
+            B,
+            "removed",
+            "error code",
+            "thingGone",
+            "error code thingGone (7) removed",
+            "ErrorCode.THING_GONE and ThingGoneError no longer exist",
+            Location(file="errors.yaml", path=("errors", "thingGone"), side="old"),
+            old="7",
+            migration="stop using thingGone; nothing replaces it",
+        ),
+    )
+    assert diff_apis(model(), model((GONE,))).changes == (
+        Change(
+            F,
+            "added",
+            "error code",
+            "thingGone",
+            "new error code thingGone = 7 (pkg.errors.ThingGoneError)",
+            location=AT_ERROR,
+            new="7",
+            description="Gone.",
+        ),
+    )
+
+
+def test_every_subscription_type_change_in_full() -> None:
+    """Each kind of change to a subscription type, both ways, with its impact, wording and location."""
+    assert diff_apis(model(subscriptions=(THINGS,)), model(subscriptions=(ALL_THINGS,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "subscription type",
+            "things",
+            "subscription type things: SubscriptionType.THINGS is now SubscriptionType.ALL_THINGS",
+            "code naming the old member fails",
+            AT_SUBSCRIPTION,
+            "THINGS",
+            "ALL_THINGS",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now delivers Other, not Thing",
+            "handlers receive a different type",
+            AT_SUBSCRIPTION,
+            "Thing",
+            "Other",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things no longer delivers thingDeleted",
+            "handlers of thingDeleted stop receiving it through things",
+            AT_SUBSCRIPTION,
+            old="thingDeleted",
+        ),
+        Change(
+            F,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now also delivers thingMoved",
+            location=AT_SUBSCRIPTION,
+            new="thingMoved",
+        ),
+        Change(
+            F,
+            "deprecated",
+            "subscription type",
+            "things",
+            "subscription type things is retired by the server; use others instead",
+            location=AT_SUBSCRIPTION,
+        ),
+        Change(
+            P,
+            "documented",
+            "subscription type",
+            "things",
+            "subscription type things: description revised",
+            location=AT_SUBSCRIPTION,
+        ),
+    )
+    assert diff_apis(model(subscriptions=(ALL_THINGS,)), model(subscriptions=(THINGS,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "subscription type",
+            "things",
+            "subscription type things: SubscriptionType.ALL_THINGS is now SubscriptionType.THINGS",
+            "code naming the old member fails",
+            AT_SUBSCRIPTION,
+            "ALL_THINGS",
+            "THINGS",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now delivers Thing, not Other",
+            "handlers receive a different type",
+            AT_SUBSCRIPTION,
+            "Other",
+            "Thing",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things no longer delivers thingMoved",
+            "handlers of thingMoved stop receiving it through things",
+            AT_SUBSCRIPTION,
+            old="thingMoved",
+        ),
+        Change(
+            F,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now also delivers thingDeleted",
+            location=AT_SUBSCRIPTION,
+            new="thingDeleted",
+        ),
+        Change(
+            P,
+            "undeprecated",
+            "subscription type",
+            "things",
+            "subscription type things is offered again",
+            location=AT_SUBSCRIPTION,
+        ),
+        Change(
+            P,
+            "documented",
+            "subscription type",
+            "things",
+            "subscription type things: description revised",
+            location=AT_SUBSCRIPTION,
+        ),
+    )
+    assert diff_apis(model(subscriptions=(THINGS,)), model(subscriptions=(replace(THINGS, retired=True),))).changes == (
+        Change(
+            F,
+            "deprecated",
+            "subscription type",
+            "things",
+            "subscription type things is retired by the server",
+            location=AT_SUBSCRIPTION,
+        ),
+    )
+    assert diff_apis(model(subscriptions=(THINGS,)), model()).changes == (
+        Change(
+            B,
+            "removed",
+            "subscription type",
+            "things",
+            "subscription type things removed",
+            "SubscriptionType.THINGS no longer exists and subscribing to it is refused",
+            Location(file="subscriptions.yaml", path=("subscriptionTypes", "things"), side="old"),
+            migration="stop using things; nothing replaces it",
+        ),
+    )
+    assert diff_apis(model(), model(subscriptions=(THINGS,))).changes == (
+        Change(
+            F,
+            "added",
+            "subscription type",
+            "things",
+            "new subscription type things (SubscriptionType.THINGS)",
+            location=AT_SUBSCRIPTION,
+            description="Things.",
+        ),
+    )
+
+
+def test_every_message_change_in_full() -> None:
+    """Each kind of change to a message, both ways, with its impact, wording and location."""
+    assert diff_apis(model(messages=(MERGED,)), model(messages=(CHANGED,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: event class ThingMergedEvent -> ThingChangedEvent",
+            "code matching the old class fails",
+            AT_MESSAGE,
+            "ThingMergedEvent",
+            "ThingChangedEvent",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: kind merged -> deleted",
+            "its event has a different base class",
+            AT_MESSAGE,
+            "merged",
+            "deleted",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload Thing -> Other",
+            "handlers receive a different type",
+            AT_MESSAGE,
+            "Thing",
+            "Other",
+        ),
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload class Thing -> OtherWithError",
+            "code using the old class fails",
+            AT_MESSAGE,
+            "Thing",
+            "OtherWithError",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged now carries errorCode/message",
+            "its payload has different fields",
+            AT_MESSAGE,
+        ),
+        Change(
+            P,
+            "documented",
+            "message",
+            "thingMerged",
+            "message thingMerged: wire name no longer confirmed by a server document",
+            location=AT_MESSAGE,
+        ),
+    )
+    assert diff_apis(model(messages=(CHANGED,)), model(messages=(MERGED,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: event class ThingChangedEvent -> ThingMergedEvent",
+            "code matching the old class fails",
+            AT_MESSAGE,
+            "ThingChangedEvent",
+            "ThingMergedEvent",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: kind deleted -> merged",
+            "its event has a different base class",
+            AT_MESSAGE,
+            "deleted",
+            "merged",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload Other -> Thing",
+            "handlers receive a different type",
+            AT_MESSAGE,
+            "Other",
+            "Thing",
+        ),
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload class OtherWithError -> Thing",
+            "code using the old class fails",
+            AT_MESSAGE,
+            "OtherWithError",
+            "Thing",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged no longer carries errorCode/message",
+            "its payload has different fields",
+            AT_MESSAGE,
+        ),
+        Change(
+            P,
+            "documented",
+            "message",
+            "thingMerged",
+            "message thingMerged: wire name confirmed by a server document",
+            location=AT_MESSAGE,
+        ),
+    )
+    assert diff_apis(model(messages=(MERGED,)), model()).changes == (
+        Change(
+            B,
+            "removed",
+            "message",
+            "thingMerged",
+            "message thingMerged removed",
+            "event class ThingMergedEvent no longer exists",
+            Location(file="subscriptions.yaml", path=("messages", "thingMerged"), side="old"),
+            migration="stop using thingMerged; nothing replaces it",
+        ),
+    )
+    assert diff_apis(model(), model(messages=(MERGED,))).changes == (
+        Change(
+            F,
+            "added",
+            "message",
+            "thingMerged",
+            "new message thingMerged (event ThingMergedEvent, payload Thing)",
+            location=AT_MESSAGE,
+            description="A thing merged.",
+        ),
+    )
