@@ -33,6 +33,7 @@ from generator.ir.nodes import (
     ObjectType,
     Origin,
     Primitive,
+    Section,
     Service,
     Subscription,
     TypeExpr,
@@ -1666,3 +1667,296 @@ def test_every_message_change_in_full() -> None:
             description="A thing merged.",
         ),
     )
+
+
+# --------------------------------------------------------------------- object types and enums as a whole
+
+
+SECTIONS = (
+    Section("main", "Main", "The main part.", "core", "main"),
+    Section("other", "Other", "More.", "extra", "other"),
+)
+AT_THING = Location("types.yaml", ("types", "Thing"), "new")
+KEYED = replace(thing(field("x")), key="id", key_ref=True)
+REKEYED = replace(
+    thing(field("x"), replace(field("y"), origin=None)),
+    section="other",
+    key="uid",
+    owner="owner",
+    part_of="Whole",
+    version_slot=2,
+    deprecated=True,
+    replaced_by="Thing2",
+    description="A thing, revised.",
+)
+
+
+def typed(*types: ObjectType, enums: tuple[EnumType, ...] = ()) -> Api:
+    return Api(SERVICE, SECTIONS, types, enums, (), (), (), (), ())
+
+
+AT_COLOUR = Location("enums.yaml", ("enums", "Colour"), "new")
+RECOLOURED = replace(
+    COLOUR,
+    section="other",
+    json_type="integer",
+    members=(EnumMember("red", "CRIMSON", 1, "Red."), EnumMember("green", "GREEN", 3, "Green.")),
+    deprecated=True,
+    description="A colour, revised.",
+)
+
+
+def test_every_object_type_change_in_full() -> None:
+    """Each kind of change to an object type, with its impact, wording and location (a type no command uses
+    counts as both sent and received)."""
+    assert diff_apis(typed(KEYED), typed(REKEYED)).changes == (
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing moved from pkg.models.core to pkg.models.extra",
+            "imports from pkg.models.core fail (pkg.models still exports it)",
+            AT_THING,
+            "pkg.models.core",
+            "pkg.models.extra",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing no longer accepts a bare key",
+            "calls passing a key value where a Thing is expected are rejected",
+            AT_THING,
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: key field id -> uid",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            "id",
+            "uid",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: owner field None -> owner",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            new="owner",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: composite None -> Whole",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            new="Whole",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: version slot None -> 2",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            new="2",
+        ),
+        Change(F, "deprecated", "type", "Thing", "type Thing is deprecated; use Thing2 instead", location=AT_THING),
+        Change(
+            F,
+            "added",
+            "type field",
+            "Thing.y",
+            "new optional type field 'y' of Thing",
+            location=Location(file="types.yaml", path=("types", "Thing", "properties"), side="new"),
+            new="string",
+            description="The y.",
+        ),
+        Change(P, "documented", "type", "Thing", "type Thing: description revised", location=AT_THING),
+    )
+    assert diff_apis(typed(REKEYED), typed(KEYED)).changes == (
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing moved from pkg.models.extra to pkg.models.core",
+            "imports from pkg.models.extra fail (pkg.models still exports it)",
+            AT_THING,
+            "pkg.models.extra",
+            "pkg.models.core",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: key field uid -> id",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            "uid",
+            "id",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: owner field owner -> None",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            old="owner",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: composite Whole -> None",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            old="Whole",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: version slot 2 -> None",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            old="2",
+        ),
+        Change(
+            B,
+            "removed",
+            "type field",
+            "Thing.y",
+            "type field 'y' of Thing removed",
+            "callers that pass `y` get an unknown-field error; code that reads `y` fails",
+            Location(file="types.yaml", path=("types", "Thing", "properties"), side="old"),
+            old="string",
+            migration="stop using `Thing.y`",
+        ),
+        Change(F, "changed", "type", "Thing", "type Thing now also accepts its bare key", location=AT_THING),
+        Change(P, "undeprecated", "type", "Thing", "type Thing is no longer deprecated", location=AT_THING),
+        Change(P, "documented", "type", "Thing", "type Thing: description revised", location=AT_THING),
+    )
+    assert diff_apis(typed(KEYED), typed()).changes == (
+        Change(
+            B,
+            "removed",
+            "type",
+            "Thing",
+            "type Thing removed",
+            "code importing or building Thing fails",
+            Location(file="types.yaml", path=("types", "Thing"), side="old"),
+            migration="stop using Thing; nothing replaces it",
+        ),
+    )
+    assert diff_apis(typed(), typed(KEYED)).changes == (
+        Change(F, "added", "type", "Thing", "new type Thing", location=AT_THING, description="A thing."),
+    )
+
+
+def test_every_enum_change_in_full() -> None:
+    """Each kind of change to an enum, with its impact, wording and location."""
+    assert diff_apis(typed(enums=(COLOUR,)), typed(enums=(RECOLOURED,))).changes == (
+        Change(
+            B,
+            "changed",
+            "enum",
+            "Colour",
+            "enum Colour moved from pkg.models.core to pkg.models.extra",
+            "imports from pkg.models.core fail (pkg.models still exports it)",
+            AT_COLOUR,
+            "pkg.models.core",
+            "pkg.models.extra",
+        ),
+        Change(
+            B,
+            "changed",
+            "enum",
+            "Colour",
+            "enum Colour: values are now integers",
+            "every value changes on the wire",
+            AT_COLOUR,
+            "string",
+            "integer",
+        ),
+        Change(
+            B,
+            "removed",
+            "enum member",
+            "Colour.blue",
+            "member Colour.BLUE ('blue') removed",
+            "requests that send it are rejected; code naming Colour.BLUE fails",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "blue"), side="old"),
+            old="blue",
+        ),
+        Change(
+            B,
+            "renamed",
+            "enum member",
+            "Colour.red",
+            "member Colour.RED is now Colour.CRIMSON",
+            "code naming the old member fails",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "red"), side="new"),
+            "RED",
+            "CRIMSON",
+        ),
+        Change(
+            B,
+            "changed",
+            "enum member",
+            "Colour.red",
+            "member Colour.CRIMSON: wire value 'red' -> 1",
+            "stored or compared raw values no longer match",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "red"), side="new"),
+            "red",
+            "1",
+        ),
+        Change(F, "deprecated", "enum", "Colour", "enum Colour is deprecated", location=AT_COLOUR),
+        Change(
+            F,
+            "added",
+            "enum member",
+            "Colour.green",
+            "new member Colour.GREEN (3)",
+            "received values are open: older packages decode it as an unknown member",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "green"), side="new"),
+            new="3",
+        ),
+        Change(P, "documented", "enum", "Colour", "enum Colour: description revised", location=AT_COLOUR),
+    )
+    assert diff_apis(typed(enums=(COLOUR,)), typed()).changes == (
+        Change(
+            B,
+            "removed",
+            "enum",
+            "Colour",
+            "enum Colour removed",
+            "code importing Colour fails",
+            Location(file="enums.yaml", path=("enums", "Colour"), side="old"),
+            migration="stop using Colour; nothing replaces it",
+        ),
+    )
+    assert diff_apis(typed(), typed(enums=(COLOUR,))).changes == (
+        Change(F, "added", "enum", "Colour", "new enum Colour", location=AT_COLOUR, description="A colour."),
+    )
+
+
+def test_the_derived_enums_are_diffed_as_error_codes_and_subscription_types_only() -> None:
+    for name in ("ErrorCode", "SubscriptionType"):
+        assert diff_apis(typed(enums=(replace(COLOUR, name=name),)), typed()).changes == (), name
+    assert [c.subject for c in diff_apis(typed(enums=(replace(COLOUR, name="Errors"),)), typed()).changes] == ["Errors"]
