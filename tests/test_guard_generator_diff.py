@@ -1960,3 +1960,18 @@ def test_the_derived_enums_are_diffed_as_error_codes_and_subscription_types_only
     for name in ("ErrorCode", "SubscriptionType"):
         assert diff_apis(typed(enums=(replace(COLOUR, name=name),)), typed()).changes == (), name
     assert [c.subject for c in diff_apis(typed(enums=(replace(COLOUR, name="Errors"),)), typed()).changes] == ["Errors"]
+
+
+# --------------------------------------------------------------------- the report's pieces
+
+
+def test_a_location_reads_as_file_and_path_and_names_the_old_schema() -> None:
+    assert str(Location("types.yaml", ("types", "Thing", 0), "new")) == "types.yaml $.types.Thing[0]"
+    assert str(Location("types.yaml", ("types", "Thing"), "old")) == "types.yaml $.types.Thing (old schema)"
+
+
+def test_a_diff_counts_its_changes_by_impact() -> None:
+    diff = diff_apis(typed(KEYED), typed(REKEYED))  # 6 breaking, 2 features, 1 patch (see above)
+    assert [diff.count(impact) for impact in (B, F, P, Impact.NONE)] == [6, 2, 1, 0]
+    assert diff.impact is B and diff.breaking == diff.changes[:6]
+    assert diff_apis(typed(), typed()).impact is Impact.NONE
