@@ -1975,3 +1975,9 @@ def test_a_diff_counts_its_changes_by_impact() -> None:
     assert [diff.count(impact) for impact in (B, F, P, Impact.NONE)] == [6, 2, 1, 0]
     assert diff.impact is B and diff.breaking == diff.changes[:6]
     assert diff_apis(typed(), typed()).impact is Impact.NONE
+
+
+def test_a_removed_definition_names_its_replacement_and_an_added_one_its_description_as_written() -> None:
+    removed = the(diff_apis(typed(replace(KEYED, replaced_by="Thing2")), typed()), subject="Thing")
+    assert removed.migration == "use Thing2 instead"
+    assert the(diff_apis(typed(), typed(replace(KEYED, description=""))), subject="Thing").description == ""
