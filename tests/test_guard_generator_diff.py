@@ -1255,6 +1255,7 @@ CHANGED = replace(
     evidence=(),
     event_class="ThingChangedEvent",
     payload_class="OtherWithError",
+    description="A thing changed.",
 )
 AT_MESSAGE = Location("subscriptions.yaml", ("messages", "thingMerged"), "new")
 
@@ -1580,6 +1581,9 @@ def test_every_message_change_in_full() -> None:
             "message thingMerged: wire name no longer confirmed by a server document",
             location=AT_MESSAGE,
         ),
+        Change(
+            P, "documented", "message", "thingMerged", "message thingMerged: description revised", location=AT_MESSAGE
+        ),
     )
     assert diff_apis(model(messages=(CHANGED,)), model(messages=(MERGED,))).changes == (
         Change(
@@ -1642,6 +1646,9 @@ def test_every_message_change_in_full() -> None:
             "thingMerged",
             "message thingMerged: wire name confirmed by a server document",
             location=AT_MESSAGE,
+        ),
+        Change(
+            P, "documented", "message", "thingMerged", "message thingMerged: description revised", location=AT_MESSAGE
         ),
     )
     assert diff_apis(model(messages=(MERGED,)), model()).changes == (
