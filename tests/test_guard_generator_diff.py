@@ -1988,3 +1988,59 @@ def test_a_removed_definition_names_its_replacement_and_an_added_one_its_descrip
     removed = the(diff_apis(typed(replace(KEYED, replaced_by="Thing2")), typed()), subject="Thing")
     assert removed.migration == "use Thing2 instead"
     assert the(diff_apis(typed(), typed(replace(KEYED, description=""))), subject="Thing").description == ""
+
+
+def test_a_body_written_inline_or_as_a_type_is_compared_field_by_field_and_located_each_way() -> None:
+    """A request body that moves from inline fields to ``$ref: Thing`` (and back) is compared by its fields: the
+    one field both have is no change; a field without its own origin is located at the body on its side (its
+    ``properties`` when inline, the body itself when it is a type)."""
+    inline = replace(BASE, request=FieldSet((replace(field("gone"), origin=None), field("kept"))))
+    by_type = replace(BASE, request=FieldSet((), from_type="Thing"))
+    holder = thing(field("kept"), replace(field("more"), origin=None))
+    body = ("commands", "getThing", "request")
+    assert diff_apis(api((holder,), (), (inline,)), api((holder,), (), (by_type,))).changes == (
+        Change(
+            B,
+            "removed",
+            "request field",
+            "getThing.request.gone",
+            "request field 'gone' of getThing removed: probably renamed to 'more' (same type, same place)",
+            "callers that pass `gone` get an unknown-field error",
+            Location("commands.yaml", (*body, "properties"), "old"),
+            old="string",
+            migration="`request.gone` is now `request.more`",
+        ),
+        Change(
+            F,
+            "added",
+            "request field",
+            "getThing.request.more",
+            "new optional request field 'more' of getThing (probably the new name of 'gone')",
+            location=Location("commands.yaml", body, "new"),
+            new="string",
+            description="The more.",
+        ),
+    )
+    assert diff_apis(api((holder,), (), (by_type,)), api((holder,), (), (inline,))).changes == (
+        Change(
+            B,
+            "removed",
+            "request field",
+            "getThing.request.more",
+            "request field 'more' of getThing removed: probably renamed to 'gone' (same type, same place)",
+            "callers that pass `more` get an unknown-field error",
+            Location("commands.yaml", body, "old"),
+            old="string",
+            migration="`request.more` is now `request.gone`",
+        ),
+        Change(
+            F,
+            "added",
+            "request field",
+            "getThing.request.gone",
+            "new optional request field 'gone' of getThing (probably the new name of 'more')",
+            location=Location("commands.yaml", (*body, "properties"), "new"),
+            new="string",
+            description="The gone.",
+        ),
+    )
