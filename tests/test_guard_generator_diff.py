@@ -2044,3 +2044,13 @@ def test_a_body_written_inline_or_as_a_type_is_compared_field_by_field_and_locat
             description="The gone.",
         ),
     )
+
+
+def test_an_enum_reached_only_as_map_keys_travels_that_way() -> None:
+    """Level appears only as the keys of a map in a reply: it is received (not both), so a removed member breaks
+    code naming it but no request."""
+    high = EnumMember("high", "HIGH", 2, "High.")
+    reply = command("fetch", response=(field("levels", MapOf(string(), keys=Named("Level"))),))
+    old = api(enums=(replace(LEVEL, members=(*LEVEL.members, high)),), commands=(reply,))
+    removed = the(diff_apis(old, api(enums=(LEVEL,), commands=(reply,))), subject="Level.high")
+    assert (removed.impact, removed.reason) == (B, "code naming Level.HIGH fails")
