@@ -2021,7 +2021,8 @@ def test_a_body_written_inline_or_as_a_type_is_compared_field_by_field_and_locat
             description="The more.",
         ),
     )
-    assert diff_apis(api((holder,), (), (by_type,)), api((holder,), (), (inline,))).changes == (
+    moved = replace(inline, origin=Origin("other.yaml", ("commands", "getThing")))  # each side's own file
+    assert diff_apis(api((holder,), (), (by_type,)), api((holder,), (), (moved,))).changes == (
         Change(
             B,
             "removed",
@@ -2039,7 +2040,7 @@ def test_a_body_written_inline_or_as_a_type_is_compared_field_by_field_and_locat
             "request field",
             "getThing.request.gone",
             "new optional request field 'gone' of getThing (probably the new name of 'more')",
-            location=Location("commands.yaml", (*body, "properties"), "new"),
+            location=Location("other.yaml", (*body, "properties"), "new"),
             new="string",
             description="The gone.",
         ),
