@@ -39,7 +39,7 @@ from generator.ir.nodes import (
     TypeExpr,
     UnionOf,
 )
-from generator.maintainer.diff import Change, Impact, Location, SchemaDiff, diff_apis
+from generator.maintainer.diff import Change, Impact, Location, SchemaDiff, Use, diff_apis, usage
 
 UseName = Literal["sent", "received", "both"]
 
@@ -2055,3 +2055,12 @@ def test_an_enum_reached_only_as_map_keys_travels_that_way() -> None:
     old = api(enums=(replace(LEVEL, members=(*LEVEL.members, high)),), commands=(reply,))
     removed = the(diff_apis(old, api(enums=(LEVEL,), commands=(reply,))), subject="Level.high")
     assert (removed.impact, removed.reason) == (B, "code naming Level.HIGH fails")
+
+
+def test_usage_lists_exactly_the_types_reached_and_their_direction() -> None:
+    """Bodies written inline add no root of their own; a body that is a type is one."""
+    other = ObjectType("Other", "main", "Something else.", (field("y"),))
+    put = command("put", request=(field("thing", Named("Thing")),))
+    fetch = replace(command("fetch"), response=FieldSet((), from_type="Other"))
+    built = api((thing(field("x")), other), (), (put, fetch))
+    assert usage(built) == {"Thing": Use.SENT, "Other": Use.RECEIVED}
