@@ -520,6 +520,9 @@ def test_constraints_are_described() -> None:
     (change,) = changed(limits(0, 10.5, 5), limits(), "sent")
     assert change.summary == "type field 'x' of Thing: constraints minimum 0, maximum 10.5, maxLength 5 -> none"
     assert (change.old, change.new) == ("minimum 0, maximum 10.5, maxLength 5", "none")
+    # a whole float reads without its ".0"; an integer is written out in full, however long
+    (change,) = changed(limits(), limits(2.0, None, 1234567), "sent")
+    assert change.new == "minimum 2, maxLength 1234567"
 
 
 def test_several_changes_of_one_field_are_each_reported() -> None:
