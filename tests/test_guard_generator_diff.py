@@ -1060,7 +1060,7 @@ def test_every_service_change_is_classified_and_located_at_the_envelope_file() -
         frame_separator="|",
         endpoints=(Endpoint("wss://one", "The one.", False), Endpoint("wss://three", "Three.", True)),
         request_envelope=(envelope_field("token", None, required=True), envelope_field("trace", "api.yaml")),
-        reply_envelope=(envelope_field("seq", None),),
+        reply_envelope=(envelope_field("seq", None), replace(envelope_field("ack", None), type=integer())),
     )
     at = {part: Location("api.yaml", (part,), "new") for part in ("endpoints", "frame", "package", "description")}
     frames = "frames are written differently on the wire"
@@ -1144,6 +1144,16 @@ def test_every_service_change_is_classified_and_located_at_the_envelope_file() -
             location=Location("api.yaml", ("envelope", "trace"), "new"),
             new="string",
             description="The trace.",
+        ),
+        Change(
+            F,
+            "added",
+            "response field",
+            "envelope.reply.ack",
+            "new optional response field 'ack' of envelope",
+            location=Location("api.yaml", ("envelope", "reply", "properties"), "new"),
+            new="integer",
+            description="The ack.",
         ),
         Change(P, "documented", "service", "description", "package description revised", location=at["description"]),
     )
