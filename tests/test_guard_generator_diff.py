@@ -2077,3 +2077,8 @@ def test_usage_lists_exactly_the_types_reached_and_their_direction() -> None:
     fetch = replace(command("fetch"), response=FieldSet((), from_type="Other"))
     built = api((thing(field("x")), other), (), (put, fetch))
     assert usage(built) == {"Thing": Use.SENT, "Other": Use.RECEIVED}
+
+
+def test_a_diff_names_the_two_versions_it_compares() -> None:
+    diff = service_diff(SERVICE, replace(SERVICE, version="1.1.0"))
+    assert (diff.old_version, diff.new_version, diff.changes) == ("1.0.0", "1.1.0", ())
