@@ -39,7 +39,7 @@ from generator.ir.nodes import (
     TypeExpr,
     UnionOf,
 )
-from generator.maintainer.diff import Change, Impact, Location, SchemaDiff, Use, diff_apis, usage
+from generator.maintainer.diff import Change, Impact, Location, SchemaDiff, Use, diff_apis, effective_fields, usage
 
 UseName = Literal["sent", "received", "both"]
 
@@ -2082,3 +2082,9 @@ def test_usage_lists_exactly_the_types_reached_and_their_direction() -> None:
 def test_a_diff_names_the_two_versions_it_compares() -> None:
     diff = service_diff(SERVICE, replace(SERVICE, version="1.1.0"))
     assert (diff.old_version, diff.new_version, diff.changes) == ("1.0.0", "1.1.0", ())
+
+
+def test_the_fields_of_a_body_that_names_a_type_the_model_lacks_are_none() -> None:
+    holder = thing(field("x"))
+    assert effective_fields(api((holder,)), FieldSet((), from_type="Thing")) == holder.fields
+    assert effective_fields(api((holder,)), FieldSet((), from_type="Gone")) == ()
