@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,19 +20,38 @@ Data = dict[str, Any]
 Edit = tuple[str, Callable[[Data], None]]  # (file relative to the schema folder, change to its data)
 
 
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when present: the same YAML, faster
+
+
+@functools.cache
+def fixture_data(file: str) -> Data:
+    """A fixture file as parsed once per session (callers edit a deep copy)."""
+    path = FIXTURE_SCHEMA / file
+    return yaml.safe_load(path.read_text()) if path.exists() else {}
+
+
 def schema_copy(root: Path, name: str, edits: list[Edit]) -> Path:
     folder = root / name
     shutil.copytree(FIXTURE_SCHEMA, folder)
+    edited: dict[str, Data] = {}
     for file, change in edits:
-        path = folder / file
-        data = yaml.safe_load(path.read_text()) if path.exists() else {}
+        data = edited.setdefault(file, copy.deepcopy(fixture_data(file)))
         change(data)
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    for file, data in edited.items():
+        (folder / file).write_text(yaml.dump(data, Dumper=DUMPER, sort_keys=False))
     return folder
 
 
-def diff_of(tmp_path: Path, old: list[Edit], new: list[Edit]) -> SchemaDiff:
-    return diff_apis(load_api(schema_copy(tmp_path, "old", old)), load_api(schema_copy(tmp_path, "new", new)))
+@pytest.fixture(scope="module")
+def load_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One parse and validation cache for the module's schema copies. Both are keyed by a document's content, so
+    the fixture's unchanged files are parsed and validated once, and every edited document still is, afresh."""
+    return tmp_path_factory.mktemp("diff-load-cache")
+
+
+def diff_of(tmp_path: Path, cache: Path, old: list[Edit], new: list[Edit]) -> SchemaDiff:
+    old_api = load_api(schema_copy(tmp_path, "old", old), cache_dir=cache)
+    return diff_apis(old_api, load_api(schema_copy(tmp_path, "new", new), cache_dir=cache))
 
 
 def only(diff: SchemaDiff, **expected: object) -> Change:
@@ -52,7 +73,7 @@ def set_in(file: str, *path: str, value: object) -> Edit:
         node = data
         for key in path[:-1]:
             node = node.setdefault(key, {})
-        node[path[-1]] = value
+        node[path[-1]] = copy.deepcopy(value)  # later edits of this copy must not reach the shared value
 
     return file, change
 
@@ -382,12 +403,17 @@ RULES: list[tuple[str, list[Edit], list[Edit], Expectation, Expectation]] = [
 
 @pytest.mark.parametrize(("base", "edited", "forward", "reverse"), [r[1:] for r in RULES], ids=[r[0] for r in RULES])
 def test_rule_in_both_directions(
-    tmp_path: Path, base: list[Edit], edited: list[Edit], forward: Expectation, reverse: Expectation
+    tmp_path: Path,
+    load_cache: Path,
+    base: list[Edit],
+    edited: list[Edit],
+    forward: Expectation,
+    reverse: Expectation,
 ) -> None:
     for old, new, (area, subject, action, impact) in ((base, edited, forward), (edited, base, reverse)):
         for leftover in ("old", "new"):
             shutil.rmtree(tmp_path / leftover, ignore_errors=True)
-        diff = diff_of(tmp_path, old, new)
+        diff = diff_of(tmp_path, load_cache, old, new)
         change = only(diff, area=area, subject=subject, action=action)
         assert change.impact is impact, change
         if impact is Impact.BREAKING:
@@ -395,12 +421,12 @@ def test_rule_in_both_directions(
         assert change.location is not None and change.location.file.endswith(".yaml"), change
 
 
-def test_identical_schemas_have_no_changes(tmp_path: Path) -> None:
-    diff = diff_of(tmp_path, [], [])
+def test_identical_schemas_have_no_changes(tmp_path: Path, load_cache: Path) -> None:
+    diff = diff_of(tmp_path, load_cache, [], [])
     assert diff.changes == () and diff.impact is Impact.NONE
 
 
-def test_moving_a_definition_to_another_file_changes_nothing(tmp_path: Path) -> None:
+def test_moving_a_definition_to_another_file_changes_nothing(tmp_path: Path, load_cache: Path) -> None:
     """The diff compares the model, not the YAML: layout and file boundaries are invisible."""
 
     def move_id_key(data: Data) -> None:
@@ -408,31 +434,31 @@ def test_moving_a_definition_to_another_file_changes_nothing(tmp_path: Path) -> 
         data["types"] = {"IdKey": FIXTURE_ID_KEY}
 
     moved = [delete("types/api.yaml", "types", "IdKey"), ("types/api_more.yaml", move_id_key)]
-    diff = diff_of(tmp_path, [], moved)
+    diff = diff_of(tmp_path, load_cache, [], moved)
     assert diff.changes == ()
 
 
 FIXTURE_ID_KEY = yaml.safe_load((FIXTURE_SCHEMA / "types" / "api.yaml").read_text())["types"]["IdKey"]
 
 
-def test_positional_parameter_change_is_breaking(tmp_path: Path) -> None:
+def test_positional_parameter_change_is_breaking(tmp_path: Path, load_cache: Path) -> None:
     def swap(data: Data) -> None:
         props = data["commands"]["login"]["request"]["properties"]
         data["commands"]["login"]["request"]["properties"] = dict(reversed(list(props.items())))
 
-    diff = diff_of(tmp_path, [], [("commands/self.yaml", swap)])
+    diff = diff_of(tmp_path, load_cache, [], [("commands/self.yaml", swap)])
     change = only(diff, area="command", subject="login")
     assert change.breaking and "`password` positionally instead of `username`" in change.summary
 
 
-def test_section_move_changes_the_import_path(tmp_path: Path) -> None:
+def test_section_move_changes_the_import_path(tmp_path: Path, load_cache: Path) -> None:
     def move(data: Data) -> None:
         data["types"]["SessionEnded"] = data_api_types()["SessionEnded"]
 
     def drop(data: Data) -> None:
         del data["types"]["SessionEnded"]
 
-    diff = diff_of(tmp_path, [], [("types/api.yaml", drop), (ASSETS_TYPES, move)])
+    diff = diff_of(tmp_path, load_cache, [], [("types/api.yaml", drop), (ASSETS_TYPES, move)])
     change = only(diff, area="type", subject="SessionEnded")
     assert change.breaking and "fleetfreedom.models.api to fleetfreedom.models.assets" in change.summary
 
@@ -442,9 +468,10 @@ def data_api_types() -> Data:
     return types
 
 
-def test_changes_are_ordered_most_severe_first(tmp_path: Path) -> None:
+def test_changes_are_ordered_most_severe_first(tmp_path: Path, load_cache: Path) -> None:
     diff = diff_of(
         tmp_path,
+        load_cache,
         [],
         [
             set_in(ASSETS_TYPES, "types", "Asset", "description", value="New words."),
@@ -462,18 +489,21 @@ def test_changes_are_ordered_most_severe_first(tmp_path: Path) -> None:
     assert "client.assets.remove()" in removed.reason
 
 
-def test_a_verb_change_is_not_breaking(tmp_path: Path) -> None:
+def test_a_verb_change_is_not_breaking(tmp_path: Path, load_cache: Path) -> None:
     """``verb`` classifies a command; the wire and the Python API stay as they were (issue 19)."""
-    diff = diff_of(tmp_path, [], [set_in(ASSETS_COMMANDS, "commands", "getAssetsList", "verb", value="special")])
+    diff = diff_of(
+        tmp_path, load_cache, [], [set_in(ASSETS_COMMANDS, "commands", "getAssetsList", "verb", value="special")]
+    )
     change = only(diff, area="command", subject="getAssetsList", action="changed")
     assert change.impact is Impact.PATCH and "classification only" in change.summary
     assert diff.breaking == ()
 
 
-def test_a_removed_and_an_added_field_of_one_type_read_as_a_rename(tmp_path: Path) -> None:
+def test_a_removed_and_an_added_field_of_one_type_read_as_a_rename(tmp_path: Path, load_cache: Path) -> None:
     general = {"$ref": "AssetGeneral", "description": "The part."}
     diff = diff_of(
         tmp_path,
+        load_cache,
         [],
         [
             delete(ASSETS_COMMANDS, "commands", "getAssetGeneral", "response", "properties", "assetGeneral"),
@@ -489,6 +519,7 @@ def test_a_removed_and_an_added_field_of_one_type_read_as_a_rename(tmp_path: Pat
     other = {"$ref": "AssetGeneral", "description": "Another."}
     diff = diff_of(
         tmp_path / "two",
+        load_cache,
         [],
         [
             delete(ASSETS_COMMANDS, "commands", "getAssetGeneral", "response", "properties", "assetGeneral"),

@@ -33,11 +33,13 @@ from generator.ir.nodes import (
     ObjectType,
     Origin,
     Primitive,
+    Section,
     Service,
+    Subscription,
     TypeExpr,
     UnionOf,
 )
-from generator.maintainer.diff import Change, Impact, Location, SchemaDiff, diff_apis
+from generator.maintainer.diff import Change, Impact, Location, SchemaDiff, Use, diff_apis, effective_fields, usage
 
 UseName = Literal["sent", "received", "both"]
 
@@ -518,6 +520,9 @@ def test_constraints_are_described() -> None:
     (change,) = changed(limits(0, 10.5, 5), limits(), "sent")
     assert change.summary == "type field 'x' of Thing: constraints minimum 0, maximum 10.5, maxLength 5 -> none"
     assert (change.old, change.new) == ("minimum 0, maximum 10.5, maxLength 5", "none")
+    # a whole float reads without its ".0"; an integer is written out in full, however long
+    (change,) = changed(limits(), limits(2.0, None, 1234567), "sent")
+    assert change.new == "minimum 2, maxLength 1234567"
 
 
 def test_several_changes_of_one_field_are_each_reported() -> None:
@@ -856,8 +861,10 @@ def test_classification_changes_are_patches() -> None:
         old="get",
         new="list",
     )
-    acts = the(command_diff(BASE, replace(BASE, object="Thing")), subject="getThing")
-    assert (acts.impact, acts.summary, acts.old, acts.new) == (P, "command getThing: acts on Thing", None, "Thing")
+    acts = the(command_diff(replace(BASE, object="Other"), replace(BASE, object="Thing")), subject="getThing")
+    assert acts == Change(
+        P, "changed", "command", "getThing", "command getThing: acts on Thing", location=AT, old="Other", new="Thing"
+    )
     back = the(command_diff(replace(BASE, object="Thing"), BASE), subject="getThing")
     assert back.summary == "command getThing: acts on no object type"
     filtered = the(command_diff(BASE, replace(BASE, filter="id")), subject="getThing")
@@ -867,9 +874,20 @@ def test_classification_changes_are_patches() -> None:
         None,
         "id",
     )
+    refiltered = the(command_diff(replace(BASE, filter="id"), replace(BASE, filter="full")), subject="getThing")
+    assert refiltered == Change(
+        P,
+        "changed",
+        "command",
+        "getThing",
+        "command getThing: filter field id -> full",
+        location=AT,
+        old="id",
+        new="full",
+    )
     unfiltered = the(command_diff(replace(BASE, filter="id"), BASE), subject="getThing")
     assert unfiltered.summary == "command getThing: filter field id -> none"
-    confirmed = the(command_diff(BASE, replace(BASE, evidence=("source",))), subject="getThing")
+    confirmed = the(command_diff(BASE, replace(BASE, evidence=("source", "capture"))), subject="getThing")
     assert confirmed == Change(
         P,
         "documented",
@@ -878,8 +896,10 @@ def test_classification_changes_are_patches() -> None:
         "command getThing: wire name confirmed by a server document",
         location=AT,
         old="",
-        new="source",
+        new="source,capture",
     )
+    deprecated = the(command_diff(BASE, replace(BASE, deprecated=True)), subject="getThing")
+    assert deprecated == Change(F, "deprecated", "command", "getThing", "command getThing is deprecated", location=AT)
     unconfirmed = the(command_diff(replace(BASE, evidence=("source", "x")), BASE), subject="getThing")
     assert (unconfirmed.summary, unconfirmed.old) == (
         "command getThing: wire name no longer confirmed by a server document",
@@ -1010,3 +1030,1061 @@ def test_a_type_written_differently_but_accepting_the_same_values_is_a_patch() -
     for use in ("sent", "received", "both"):
         change = the(type_field_diff(field("x", before), field("x", after), use), subject="Thing.x")
         assert (change.impact, change.reason) == (P, ""), use
+
+
+# --------------------------------------------------------------------------------------------- the service itself
+
+
+def envelope_field(wire: str, file: str | None, required: bool = False) -> Field:
+    """An envelope field written in ``file`` (None: one without an origin of its own)."""
+    return replace(field(wire, required=required), origin=Origin(file, ("envelope", wire)) if file else None)
+
+
+def service_diff(before: Service, after: Service) -> SchemaDiff:
+    return diff_apis(Api(before, (), (), (), (), (), (), (), ()), Api(after, (), (), (), (), (), (), (), ()))
+
+
+def test_every_service_change_is_classified_and_located_at_the_envelope_file() -> None:
+    """The service's own changes are located in the file of the first envelope field that has an origin (new
+    request, new reply, old request, old reply): here the new request envelope's second field, in api.yaml."""
+    old = replace(
+        SERVICE,
+        endpoints=(Endpoint("wss://one", "The one.", False), Endpoint("wss://two", "Two.", True)),
+        reply_envelope=(envelope_field("seq", None), envelope_field("stamp", "old.yaml")),
+    )
+    new = replace(
+        SERVICE,
+        package="pkg2",
+        description="Another.",
+        frame_grammar="name|json",
+        frame_separator="|",
+        endpoints=(Endpoint("wss://one", "The one.", False), Endpoint("wss://three", "Three.", True)),
+        request_envelope=(envelope_field("token", None, required=True), envelope_field("trace", "api.yaml")),
+        reply_envelope=(envelope_field("seq", None), replace(envelope_field("ack", None), type=integer())),
+    )
+    at = {part: Location("api.yaml", (part,), "new") for part in ("endpoints", "frame", "package", "description")}
+    frames = "frames are written differently on the wire"
+    assert service_diff(old, new).changes == (
+        Change(
+            B,
+            "removed",
+            "service",
+            "endpoints",
+            "endpoint wss://two removed",
+            "clients configured with it can no longer connect",
+            Location("api.yaml", ("endpoints",), "old"),
+            old="wss://two",
+        ),
+        Change(
+            B,
+            "changed",
+            "service",
+            "frame",
+            "frame grammar 'name json' -> 'name|json'",
+            frames,
+            at["frame"],
+            "name json",
+            "name|json",
+        ),
+        Change(B, "changed", "service", "frame", "frame separator ' ' -> '|'", frames, at["frame"], " ", "|"),
+        Change(
+            B,
+            "renamed",
+            "service",
+            "package",
+            "the package is now pkg2, not pkg",
+            "every import changes",
+            at["package"],
+            "pkg",
+            "pkg2",
+        ),
+        Change(
+            B,
+            "added",
+            "request field",
+            "envelope.request.token",
+            "new required request field 'token' of envelope",
+            "it is sent by the client: existing calls and objects that omit it are rejected",
+            Location("api.yaml", ("envelope", "request", "properties"), "new"),
+            new="string",
+            description="The token.",
+            migration="pass `token` in every call",
+        ),
+        Change(
+            B,
+            "removed",
+            "response field",
+            "envelope.reply.stamp",
+            "response field 'stamp' of envelope removed",
+            "code that reads `stamp` fails",
+            Location("old.yaml", ("envelope", "stamp"), "old"),
+            old="string",
+            migration="stop using `reply.stamp`",
+        ),
+        Change(
+            F, "added", "service", "endpoints", "new endpoint wss://three", location=at["endpoints"], new="wss://three"
+        ),
+        Change(
+            F,
+            "changed",
+            "service",
+            "endpoints",
+            "the default endpoint is now wss://three",
+            "clients that name no URL connect there",
+            at["endpoints"],
+            "wss://two",
+            "wss://three",
+        ),
+        Change(
+            F,
+            "added",
+            "request field",
+            "envelope.request.trace",
+            "new optional request field 'trace' of envelope",
+            location=Location("api.yaml", ("envelope", "trace"), "new"),
+            new="string",
+            description="The trace.",
+        ),
+        Change(
+            F,
+            "added",
+            "response field",
+            "envelope.reply.ack",
+            "new optional response field 'ack' of envelope",
+            location=Location("api.yaml", ("envelope", "reply", "properties"), "new"),
+            new="integer",
+            description="The ack.",
+        ),
+        Change(P, "documented", "service", "description", "package description revised", location=at["description"]),
+    )
+
+
+@pytest.mark.parametrize(
+    ("envelopes", "file"),
+    [
+        ({}, "schema/api.yaml"),  # no envelope field with an origin: the default
+        ({"reply_envelope": (envelope_field("seq", "reply.yaml"),)}, "reply.yaml"),
+        (
+            {
+                "request_envelope": (envelope_field("token", None), envelope_field("trace", "request.yaml")),
+                "reply_envelope": (envelope_field("seq", "reply.yaml"),),
+            },
+            "request.yaml",  # the first one with an origin, not the last
+        ),
+    ],
+)
+def test_service_changes_are_located_at_the_first_envelope_field_with_an_origin(
+    envelopes: dict[str, tuple[Field, ...]], file: str
+) -> None:
+    before = replace(SERVICE, **envelopes)  # type: ignore[arg-type]
+    diff = service_diff(before, replace(before, description="Revised."))
+    assert diff.changes == (
+        Change(
+            P,
+            "documented",
+            "service",
+            "description",
+            "package description revised",
+            location=Location(file, ("description",), "new"),
+        ),
+    )
+
+
+def test_the_default_endpoint_is_the_one_marked_default_or_else_the_first() -> None:
+    one, two = Endpoint("wss://one", "One.", False), Endpoint("wss://two", "Two.", False)
+    unmarked = replace(SERVICE, endpoints=(one, two))
+    marked = replace(SERVICE, endpoints=(one, replace(two, default=True)))
+    assert service_diff(unmarked, replace(unmarked, endpoints=(two, one))).changes == (
+        Change(
+            F,
+            "changed",
+            "service",
+            "endpoints",
+            "the default endpoint is now wss://two",
+            "clients that name no URL connect there",
+            Location("schema/api.yaml", ("endpoints",), "new"),
+            "wss://one",
+            "wss://two",
+        ),
+    )
+    assert service_diff(marked, replace(marked, endpoints=(replace(two, default=True), one))).changes == ()
+
+
+# --------------------------------------------------------------------- error codes, subscription types, messages
+
+
+def model(
+    errors: tuple[ErrorCodeDef, ...] = (),
+    subscriptions: tuple[Subscription, ...] = (),
+    messages: tuple[Message, ...] = (),
+) -> Api:
+    return Api(SERVICE, (), (), (), errors, (), subscriptions, messages, ())
+
+
+GONE = ErrorCodeDef(
+    "thingGone",
+    7,
+    "notFound",
+    "Gone.",
+    "ThingGoneError",
+    "THING_GONE",
+    origin=Origin("errors.yaml", ("errors", "thingGone")),
+)
+AT_ERROR = Location("errors.yaml", ("errors", "thingGone"), "new")
+THINGS = Subscription(
+    "things",
+    "Things.",
+    "Thing",
+    ("thingMerged", "thingDeleted"),
+    "THINGS",
+    origin=Origin("subscriptions.yaml", ("subscriptionTypes", "things")),
+)
+ALL_THINGS = replace(
+    THINGS,
+    object="Other",
+    messages=("thingMerged", "thingMoved"),
+    python_name="ALL_THINGS",
+    retired=True,
+    replaced_by="others",
+    description="More things.",
+)
+AT_SUBSCRIPTION = Location("subscriptions.yaml", ("subscriptionTypes", "things"), "new")
+MERGED = Message(
+    "thingMerged",
+    "merged",
+    "Thing",
+    False,
+    "A thing merged.",
+    ("source",),
+    "ThingMergedEvent",
+    "Thing",
+    origin=Origin("subscriptions.yaml", ("messages", "thingMerged")),
+)
+CHANGED = replace(
+    MERGED,
+    kind="deleted",
+    payload="Other",
+    envelope=True,
+    evidence=(),
+    event_class="ThingChangedEvent",
+    payload_class="OtherWithError",
+    description="A thing changed.",
+)
+AT_MESSAGE = Location("subscriptions.yaml", ("messages", "thingMerged"), "new")
+
+
+def test_every_error_code_change_in_full() -> None:
+    """Each kind of change to an error code, with its impact, wording and location."""
+    assert diff_apis(
+        model((GONE,)),
+        model(
+            (
+                replace(
+                    GONE,
+                    code=8,
+                    group="service",
+                    description="Gone away.",
+                    exception_name="ThingLostError",
+                    python_name="THING_LOST",
+                    deprecated=True,
+                    replaced_by="thingLost",
+                ),
+            )
+        ),
+    ).changes == (
+        Change(
+            B,
+            "changed",
+            "error code",
+            "thingGone",
+            "error code thingGone: number 7 -> 8",
+            "replies are decoded to a different error",
+            AT_ERROR,
+            "7",
+            "8",
+        ),
+        Change(
+            B,
+            "changed",
+            "error code",
+            "thingGone",
+            "error code thingGone: ThingLostError now derives from ServerError, not NotFoundError",
+            "`except NotFoundError` no longer catches it",
+            AT_ERROR,
+            "notFound",
+            "service",
+        ),
+        Change(
+            B,
+            "renamed",
+            "error code",
+            "thingGone",
+            "error code thingGone: exception ThingGoneError is now ThingLostError",
+            "code catching the old class fails",
+            AT_ERROR,
+            "ThingGoneError",
+            "ThingLostError",
+        ),
+        Change(
+            B,
+            "renamed",
+            "error code",
+            "thingGone",
+            "error code thingGone: ErrorCode.THING_GONE is now ErrorCode.THING_LOST",
+            "code naming the old member fails",
+            AT_ERROR,
+            "THING_GONE",
+            "THING_LOST",
+        ),
+        Change(
+            F,
+            "deprecated",
+            "error code",
+            "thingGone",
+            "error code thingGone is deprecated; use thingLost instead",
+            location=AT_ERROR,
+        ),
+        Change(
+            P, "documented", "error code", "thingGone", "error code thingGone: description revised", location=AT_ERROR
+        ),
+    )
+    assert diff_apis(model((GONE,)), model()).changes == (
+        Change(
+            B,
+            "removed",
+            "error code",
+            "thingGone",
+            "error code thingGone (7) removed",
+            "ErrorCode.THING_GONE and ThingGoneError no longer exist",
+            Location(file="errors.yaml", path=("errors", "thingGone"), side="old"),
+            old="7",
+            migration="stop using thingGone; nothing replaces it",
+        ),
+    )
+    assert diff_apis(model(), model((GONE,))).changes == (
+        Change(
+            F,
+            "added",
+            "error code",
+            "thingGone",
+            "new error code thingGone = 7 (pkg.errors.ThingGoneError)",
+            location=AT_ERROR,
+            new="7",
+            description="Gone.",
+        ),
+    )
+
+
+def test_every_subscription_type_change_in_full() -> None:
+    """Each kind of change to a subscription type, both ways, with its impact, wording and location."""
+    assert diff_apis(model(subscriptions=(THINGS,)), model(subscriptions=(ALL_THINGS,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "subscription type",
+            "things",
+            "subscription type things: SubscriptionType.THINGS is now SubscriptionType.ALL_THINGS",
+            "code naming the old member fails",
+            AT_SUBSCRIPTION,
+            "THINGS",
+            "ALL_THINGS",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now delivers Other, not Thing",
+            "handlers receive a different type",
+            AT_SUBSCRIPTION,
+            "Thing",
+            "Other",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things no longer delivers thingDeleted",
+            "handlers of thingDeleted stop receiving it through things",
+            AT_SUBSCRIPTION,
+            old="thingDeleted",
+        ),
+        Change(
+            F,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now also delivers thingMoved",
+            location=AT_SUBSCRIPTION,
+            new="thingMoved",
+        ),
+        Change(
+            F,
+            "deprecated",
+            "subscription type",
+            "things",
+            "subscription type things is retired by the server; use others instead",
+            location=AT_SUBSCRIPTION,
+        ),
+        Change(
+            P,
+            "documented",
+            "subscription type",
+            "things",
+            "subscription type things: description revised",
+            location=AT_SUBSCRIPTION,
+        ),
+    )
+    assert diff_apis(model(subscriptions=(ALL_THINGS,)), model(subscriptions=(THINGS,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "subscription type",
+            "things",
+            "subscription type things: SubscriptionType.ALL_THINGS is now SubscriptionType.THINGS",
+            "code naming the old member fails",
+            AT_SUBSCRIPTION,
+            "ALL_THINGS",
+            "THINGS",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now delivers Thing, not Other",
+            "handlers receive a different type",
+            AT_SUBSCRIPTION,
+            "Other",
+            "Thing",
+        ),
+        Change(
+            B,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things no longer delivers thingMoved",
+            "handlers of thingMoved stop receiving it through things",
+            AT_SUBSCRIPTION,
+            old="thingMoved",
+        ),
+        Change(
+            F,
+            "changed",
+            "subscription type",
+            "things",
+            "subscription type things now also delivers thingDeleted",
+            location=AT_SUBSCRIPTION,
+            new="thingDeleted",
+        ),
+        Change(
+            P,
+            "undeprecated",
+            "subscription type",
+            "things",
+            "subscription type things is offered again",
+            location=AT_SUBSCRIPTION,
+        ),
+        Change(
+            P,
+            "documented",
+            "subscription type",
+            "things",
+            "subscription type things: description revised",
+            location=AT_SUBSCRIPTION,
+        ),
+    )
+    assert diff_apis(model(subscriptions=(THINGS,)), model(subscriptions=(replace(THINGS, retired=True),))).changes == (
+        Change(
+            F,
+            "deprecated",
+            "subscription type",
+            "things",
+            "subscription type things is retired by the server",
+            location=AT_SUBSCRIPTION,
+        ),
+    )
+    assert diff_apis(model(subscriptions=(THINGS,)), model()).changes == (
+        Change(
+            B,
+            "removed",
+            "subscription type",
+            "things",
+            "subscription type things removed",
+            "SubscriptionType.THINGS no longer exists and subscribing to it is refused",
+            Location(file="subscriptions.yaml", path=("subscriptionTypes", "things"), side="old"),
+            migration="stop using things; nothing replaces it",
+        ),
+    )
+    assert diff_apis(model(), model(subscriptions=(THINGS,))).changes == (
+        Change(
+            F,
+            "added",
+            "subscription type",
+            "things",
+            "new subscription type things (SubscriptionType.THINGS)",
+            location=AT_SUBSCRIPTION,
+            description="Things.",
+        ),
+    )
+
+
+def test_every_message_change_in_full() -> None:
+    """Each kind of change to a message, both ways, with its impact, wording and location."""
+    assert diff_apis(model(messages=(MERGED,)), model(messages=(CHANGED,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: event class ThingMergedEvent -> ThingChangedEvent",
+            "code matching the old class fails",
+            AT_MESSAGE,
+            "ThingMergedEvent",
+            "ThingChangedEvent",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: kind merged -> deleted",
+            "its event has a different base class",
+            AT_MESSAGE,
+            "merged",
+            "deleted",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload Thing -> Other",
+            "handlers receive a different type",
+            AT_MESSAGE,
+            "Thing",
+            "Other",
+        ),
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload class Thing -> OtherWithError",
+            "code using the old class fails",
+            AT_MESSAGE,
+            "Thing",
+            "OtherWithError",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged now carries errorCode/message",
+            "its payload has different fields",
+            AT_MESSAGE,
+        ),
+        Change(
+            P,
+            "documented",
+            "message",
+            "thingMerged",
+            "message thingMerged: wire name no longer confirmed by a server document",
+            location=AT_MESSAGE,
+        ),
+        Change(
+            P, "documented", "message", "thingMerged", "message thingMerged: description revised", location=AT_MESSAGE
+        ),
+    )
+    assert diff_apis(model(messages=(CHANGED,)), model(messages=(MERGED,))).changes == (
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: event class ThingChangedEvent -> ThingMergedEvent",
+            "code matching the old class fails",
+            AT_MESSAGE,
+            "ThingChangedEvent",
+            "ThingMergedEvent",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: kind deleted -> merged",
+            "its event has a different base class",
+            AT_MESSAGE,
+            "deleted",
+            "merged",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload Other -> Thing",
+            "handlers receive a different type",
+            AT_MESSAGE,
+            "Other",
+            "Thing",
+        ),
+        Change(
+            B,
+            "renamed",
+            "message",
+            "thingMerged",
+            "message thingMerged: payload class OtherWithError -> Thing",
+            "code using the old class fails",
+            AT_MESSAGE,
+            "OtherWithError",
+            "Thing",
+        ),
+        Change(
+            B,
+            "changed",
+            "message",
+            "thingMerged",
+            "message thingMerged no longer carries errorCode/message",
+            "its payload has different fields",
+            AT_MESSAGE,
+        ),
+        Change(
+            P,
+            "documented",
+            "message",
+            "thingMerged",
+            "message thingMerged: wire name confirmed by a server document",
+            location=AT_MESSAGE,
+        ),
+        Change(
+            P, "documented", "message", "thingMerged", "message thingMerged: description revised", location=AT_MESSAGE
+        ),
+    )
+    assert diff_apis(model(messages=(MERGED,)), model()).changes == (
+        Change(
+            B,
+            "removed",
+            "message",
+            "thingMerged",
+            "message thingMerged removed",
+            "event class ThingMergedEvent no longer exists",
+            Location(file="subscriptions.yaml", path=("messages", "thingMerged"), side="old"),
+            migration="stop using thingMerged; nothing replaces it",
+        ),
+    )
+    assert diff_apis(model(), model(messages=(MERGED,))).changes == (
+        Change(
+            F,
+            "added",
+            "message",
+            "thingMerged",
+            "new message thingMerged (event ThingMergedEvent, payload Thing)",
+            location=AT_MESSAGE,
+            description="A thing merged.",
+        ),
+    )
+
+
+# --------------------------------------------------------------------- object types and enums as a whole
+
+
+SECTIONS = (
+    Section("main", "Main", "The main part.", "core", "main"),
+    Section("other", "Other", "More.", "extra", "other"),
+)
+AT_THING = Location("types.yaml", ("types", "Thing"), "new")
+KEYED = replace(thing(field("x")), key="id", key_ref=True)
+REKEYED = replace(
+    thing(field("x"), replace(field("y"), origin=None)),
+    section="other",
+    key="uid",
+    owner="owner",
+    part_of="Whole",
+    version_slot=2,
+    deprecated=True,
+    replaced_by="Thing2",
+    description="A thing, revised.",
+)
+
+
+def typed(*types: ObjectType, enums: tuple[EnumType, ...] = ()) -> Api:
+    return Api(SERVICE, SECTIONS, types, enums, (), (), (), (), ())
+
+
+AT_COLOUR = Location("enums.yaml", ("enums", "Colour"), "new")
+RECOLOURED = replace(
+    COLOUR,
+    section="other",
+    json_type="integer",
+    members=(EnumMember("red", "CRIMSON", 1, "Red."), EnumMember("green", "GREEN", 3, "Green.")),
+    deprecated=True,
+    description="A colour, revised.",
+)
+
+
+def test_every_object_type_change_in_full() -> None:
+    """Each kind of change to an object type, with its impact, wording and location (a type no command uses
+    counts as both sent and received)."""
+    assert diff_apis(typed(KEYED), typed(REKEYED)).changes == (
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing moved from pkg.models.core to pkg.models.extra",
+            "imports from pkg.models.core fail (pkg.models still exports it)",
+            AT_THING,
+            "pkg.models.core",
+            "pkg.models.extra",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing no longer accepts a bare key",
+            "calls passing a key value where a Thing is expected are rejected",
+            AT_THING,
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: key field id -> uid",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            "id",
+            "uid",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: owner field None -> owner",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            new="owner",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: composite None -> Whole",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            new="Whole",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: version slot None -> 2",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            new="2",
+        ),
+        Change(F, "deprecated", "type", "Thing", "type Thing is deprecated; use Thing2 instead", location=AT_THING),
+        Change(
+            F,
+            "added",
+            "type field",
+            "Thing.y",
+            "new optional type field 'y' of Thing",
+            location=Location(file="types.yaml", path=("types", "Thing", "properties"), side="new"),
+            new="string",
+            description="The y.",
+        ),
+        Change(P, "documented", "type", "Thing", "type Thing: description revised", location=AT_THING),
+    )
+    assert diff_apis(typed(REKEYED), typed(KEYED)).changes == (
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing moved from pkg.models.extra to pkg.models.core",
+            "imports from pkg.models.extra fail (pkg.models still exports it)",
+            AT_THING,
+            "pkg.models.extra",
+            "pkg.models.core",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: key field uid -> id",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            "uid",
+            "id",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: owner field owner -> None",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            old="owner",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: composite Whole -> None",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            old="Whole",
+        ),
+        Change(
+            B,
+            "changed",
+            "type",
+            "Thing",
+            "type Thing: version slot 2 -> None",
+            "objects are identified, owned or versioned differently (caches and sync code rely on it)",
+            AT_THING,
+            old="2",
+        ),
+        Change(
+            B,
+            "removed",
+            "type field",
+            "Thing.y",
+            "type field 'y' of Thing removed",
+            "callers that pass `y` get an unknown-field error; code that reads `y` fails",
+            Location(file="types.yaml", path=("types", "Thing", "properties"), side="old"),
+            old="string",
+            migration="stop using `Thing.y`",
+        ),
+        Change(F, "changed", "type", "Thing", "type Thing now also accepts its bare key", location=AT_THING),
+        Change(P, "undeprecated", "type", "Thing", "type Thing is no longer deprecated", location=AT_THING),
+        Change(P, "documented", "type", "Thing", "type Thing: description revised", location=AT_THING),
+    )
+    assert diff_apis(typed(KEYED), typed()).changes == (
+        Change(
+            B,
+            "removed",
+            "type",
+            "Thing",
+            "type Thing removed",
+            "code importing or building Thing fails",
+            Location(file="types.yaml", path=("types", "Thing"), side="old"),
+            migration="stop using Thing; nothing replaces it",
+        ),
+    )
+    assert diff_apis(typed(), typed(KEYED)).changes == (
+        Change(F, "added", "type", "Thing", "new type Thing", location=AT_THING, description="A thing."),
+    )
+
+
+def test_every_enum_change_in_full() -> None:
+    """Each kind of change to an enum, with its impact, wording and location."""
+    assert diff_apis(typed(enums=(COLOUR,)), typed(enums=(RECOLOURED,))).changes == (
+        Change(
+            B,
+            "changed",
+            "enum",
+            "Colour",
+            "enum Colour moved from pkg.models.core to pkg.models.extra",
+            "imports from pkg.models.core fail (pkg.models still exports it)",
+            AT_COLOUR,
+            "pkg.models.core",
+            "pkg.models.extra",
+        ),
+        Change(
+            B,
+            "changed",
+            "enum",
+            "Colour",
+            "enum Colour: values are now integers",
+            "every value changes on the wire",
+            AT_COLOUR,
+            "string",
+            "integer",
+        ),
+        Change(
+            B,
+            "removed",
+            "enum member",
+            "Colour.blue",
+            "member Colour.BLUE ('blue') removed",
+            "requests that send it are rejected; code naming Colour.BLUE fails",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "blue"), side="old"),
+            old="blue",
+        ),
+        Change(
+            B,
+            "renamed",
+            "enum member",
+            "Colour.red",
+            "member Colour.RED is now Colour.CRIMSON",
+            "code naming the old member fails",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "red"), side="new"),
+            "RED",
+            "CRIMSON",
+        ),
+        Change(
+            B,
+            "changed",
+            "enum member",
+            "Colour.red",
+            "member Colour.CRIMSON: wire value 'red' -> 1",
+            "stored or compared raw values no longer match",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "red"), side="new"),
+            "red",
+            "1",
+        ),
+        Change(F, "deprecated", "enum", "Colour", "enum Colour is deprecated", location=AT_COLOUR),
+        Change(
+            F,
+            "added",
+            "enum member",
+            "Colour.green",
+            "new member Colour.GREEN (3)",
+            "received values are open: older packages decode it as an unknown member",
+            Location(file="enums.yaml", path=("enums", "Colour", "members", "green"), side="new"),
+            new="3",
+        ),
+        Change(P, "documented", "enum", "Colour", "enum Colour: description revised", location=AT_COLOUR),
+    )
+    assert diff_apis(typed(enums=(COLOUR,)), typed()).changes == (
+        Change(
+            B,
+            "removed",
+            "enum",
+            "Colour",
+            "enum Colour removed",
+            "code importing Colour fails",
+            Location(file="enums.yaml", path=("enums", "Colour"), side="old"),
+            migration="stop using Colour; nothing replaces it",
+        ),
+    )
+    assert diff_apis(typed(), typed(enums=(COLOUR,))).changes == (
+        Change(F, "added", "enum", "Colour", "new enum Colour", location=AT_COLOUR, description="A colour."),
+    )
+
+
+def test_the_derived_enums_are_diffed_as_error_codes_and_subscription_types_only() -> None:
+    for name in ("ErrorCode", "SubscriptionType"):
+        assert diff_apis(typed(enums=(replace(COLOUR, name=name),)), typed()).changes == (), name
+    assert [c.subject for c in diff_apis(typed(enums=(replace(COLOUR, name="Errors"),)), typed()).changes] == ["Errors"]
+
+
+# --------------------------------------------------------------------- the report's pieces
+
+
+def test_a_location_reads_as_file_and_path_and_names_the_old_schema() -> None:
+    assert str(Location("types.yaml", ("types", "Thing", 0), "new")) == "types.yaml $.types.Thing[0]"
+    assert str(Location("types.yaml", ("types", "Thing"), "old")) == "types.yaml $.types.Thing (old schema)"
+
+
+def test_a_diff_counts_its_changes_by_impact() -> None:
+    diff = diff_apis(typed(KEYED), typed(REKEYED))  # 6 breaking, 2 features, 1 patch (see above)
+    assert [diff.count(impact) for impact in (B, F, P, Impact.NONE)] == [6, 2, 1, 0]
+    assert diff.impact is B and diff.breaking == diff.changes[:6]
+    assert diff_apis(typed(), typed()).impact is Impact.NONE
+
+
+def test_a_removed_definition_names_its_replacement_and_an_added_one_its_description_as_written() -> None:
+    removed = the(diff_apis(typed(replace(KEYED, replaced_by="Thing2")), typed()), subject="Thing")
+    assert removed.migration == "use Thing2 instead"
+    assert the(diff_apis(typed(), typed(replace(KEYED, description=""))), subject="Thing").description == ""
+
+
+def test_a_body_written_inline_or_as_a_type_is_compared_field_by_field_and_located_each_way() -> None:
+    """A request body that moves from inline fields to ``$ref: Thing`` (and back) is compared by its fields: the
+    one field both have is no change; a field without its own origin is located at the body on its side (its
+    ``properties`` when inline, the body itself when it is a type)."""
+    inline = replace(BASE, request=FieldSet((replace(field("gone"), origin=None), field("kept"))))
+    by_type = replace(BASE, request=FieldSet((), from_type="Thing"))
+    holder = thing(field("kept"), replace(field("more"), origin=None))
+    body = ("commands", "getThing", "request")
+    assert diff_apis(api((holder,), (), (inline,)), api((holder,), (), (by_type,))).changes == (
+        Change(
+            B,
+            "removed",
+            "request field",
+            "getThing.request.gone",
+            "request field 'gone' of getThing removed: probably renamed to 'more' (same type, same place)",
+            "callers that pass `gone` get an unknown-field error",
+            Location("commands.yaml", (*body, "properties"), "old"),
+            old="string",
+            migration="`request.gone` is now `request.more`",
+        ),
+        Change(
+            F,
+            "added",
+            "request field",
+            "getThing.request.more",
+            "new optional request field 'more' of getThing (probably the new name of 'gone')",
+            location=Location("commands.yaml", body, "new"),
+            new="string",
+            description="The more.",
+        ),
+    )
+    moved = replace(inline, origin=Origin("other.yaml", ("commands", "getThing")))  # each side's own file
+    assert diff_apis(api((holder,), (), (by_type,)), api((holder,), (), (moved,))).changes == (
+        Change(
+            B,
+            "removed",
+            "request field",
+            "getThing.request.more",
+            "request field 'more' of getThing removed: probably renamed to 'gone' (same type, same place)",
+            "callers that pass `more` get an unknown-field error",
+            Location("commands.yaml", body, "old"),
+            old="string",
+            migration="`request.more` is now `request.gone`",
+        ),
+        Change(
+            F,
+            "added",
+            "request field",
+            "getThing.request.gone",
+            "new optional request field 'gone' of getThing (probably the new name of 'more')",
+            location=Location("other.yaml", (*body, "properties"), "new"),
+            new="string",
+            description="The gone.",
+        ),
+    )
+
+
+def test_an_enum_reached_only_as_map_keys_travels_that_way() -> None:
+    """Level appears only as the keys of a map in a reply: it is received (not both), so a removed member breaks
+    code naming it but no request."""
+    high = EnumMember("high", "HIGH", 2, "High.")
+    reply = command("fetch", response=(field("levels", MapOf(string(), keys=Named("Level"))),))
+    old = api(enums=(replace(LEVEL, members=(*LEVEL.members, high)),), commands=(reply,))
+    removed = the(diff_apis(old, api(enums=(LEVEL,), commands=(reply,))), subject="Level.high")
+    assert (removed.impact, removed.reason) == (B, "code naming Level.HIGH fails")
+
+
+def test_usage_lists_exactly_the_types_reached_and_their_direction() -> None:
+    """Bodies written inline add no root of their own; a body that is a type is one."""
+    other = ObjectType("Other", "main", "Something else.", (field("y"),))
+    put = command("put", request=(field("thing", Named("Thing")),))
+    fetch = replace(command("fetch"), response=FieldSet((), from_type="Other"))
+    built = api((thing(field("x")), other), (), (put, fetch))
+    assert usage(built) == {"Thing": Use.SENT, "Other": Use.RECEIVED}
+
+
+def test_a_diff_names_the_two_versions_it_compares() -> None:
+    diff = service_diff(SERVICE, replace(SERVICE, version="1.1.0"))
+    assert (diff.old_version, diff.new_version, diff.changes) == ("1.0.0", "1.1.0", ())
+
+
+def test_the_fields_of_a_body_that_names_a_type_the_model_lacks_are_none() -> None:
+    holder = thing(field("x"))
+    assert effective_fields(api((holder,)), FieldSet((), from_type="Thing")) == holder.fields
+    assert effective_fields(api((holder,)), FieldSet((), from_type="Gone")) == ()

@@ -43,6 +43,15 @@ def test_every_link_points_at_a_file(fresh: Generated) -> None:
         assert fresh.links[path] == pipeline.TEMPLATES_DIR / "docs" / source
 
 
+def test_verbatim_links_point_at_the_docs_static_files() -> None:
+    """Called directly (the ``fresh`` run lists its links while its fixture is set up, which mutation testing
+    credits to another test): each of the docs site's hand-written files is linked to a file that exists."""
+    links = pipeline.verbatim_links("fleetfreedom", FIXTURE_SCHEMA)
+    docs = {path: target for path, target in links.items() if path.startswith("docs/")}
+    assert sorted(docs) == sorted(pipeline.DOCS_STATIC)
+    assert [path for path, target in docs.items() if not target.is_file()] == []
+
+
 def test_runtime_files_are_source_and_data_only(tmp_path: Path) -> None:
     runtime = tmp_path / "runtime"
     for name in ("_a.py", "sub/_b.py", "sub/table.json", "notes.md", "__pycache__/_a.py", "sub/__pycache__/t.json"):

@@ -228,9 +228,26 @@ def test_exchange_without_renameat2_says_no(tmp_path: Path, monkeypatch: pytest.
 # --------------------------------------------------------------------------------------------- _alive
 
 
-def test_asking_whether_a_process_is_alive_does_not_signal_it() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+# The child catches every signal it can (whatever its parent ignores, SIGHUP under nohup say) and exits with 3;
+# it says "ready" once its handlers are in place.
+SIGNAL_TRAP = """
+import os, signal, sys
+for number in signal.valid_signals():
     try:
+        signal.signal(number, lambda *_: os._exit(3))
+    except (OSError, ValueError):
+        pass
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_asking_whether_a_process_is_alive_does_not_signal_it() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", SIGNAL_TRAP], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
         assert write._alive(child.pid)
     finally:
         assert child.stdin is not None
@@ -287,6 +304,7 @@ def test_read_tree_reads_utf8_whatever_the_locale(tmp_path: Path) -> None:
     UTF-8, which is how write_tree wrote it."""
     root = tmp_path / "generated"
     write_tree(root, {"menu.md": "café\n"})
+    assert read_tree(root) == {"menu.md": "café\n"}  # here too, so mutation testing links this test to read_tree
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
     env["PYTHONPATH"] = str(Path(write.__file__).resolve().parents[2])
     code = "import sys; from pathlib import Path; from generator.write.tree import read_tree; "
