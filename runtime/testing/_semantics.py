@@ -387,17 +387,16 @@ class Semantics:
         """The companies a company list under ``top`` covers. getCompaniesList (the vendor's ReqCompanyList) lists
         the children of ``top``, its whole subtree with ``tree``, and ``top`` itself too with ``includeParent``;
         the lists of a company's parts, which have no such flags, cover ``top`` and its children."""
-        if not isinstance(top, int):
-            return set()
         flagged = "tree" in spec.request_fields
-        below = self.company_tree(top) - {top}
-        if not (flagged and full.get("tree")):
-            below = {c for c in below if self._parent_of(c) == top}
+        if flagged and full.get("tree"):
+            below = self.company_tree(top) - {top}
+        else:
+            below = {
+                company.key
+                for company in self.store.records("Company")
+                if catalog.key_value(company.data.get("parent")) == top and company.key != top
+            }
         return below | {top} if not flagged or full.get("includeParent") else below
-
-    def _parent_of(self, company: int) -> Any:
-        record = self.store.get("Company", company)
-        return catalog.key_value(record.data.get("parent")) if record is not None else None
 
     def _matches_filter(self, record: Record, filter_field: str, value: Any) -> bool:
         if filter_field == "company":
