@@ -43,6 +43,7 @@ class CommandSpec:
     request_path: str
     response_path: str
     filter: str | None = None
+    filter_field: str | None = None  # the listed objects' field the filter matches, when named otherwise
     errors: tuple[str, ...] = ()
     emits: tuple[str, ...] = ()
     request_fields: tuple[str, ...] = ()  # wire names

@@ -82,6 +82,18 @@ def name_not_an_identifier(schema: Path) -> None:
     _edit(schema / "commands" / "assets.yaml", "  getAssetsList:\n", "  'getAssets; import os':\n")
 
 
+def filter_field_not_stored(schema: Path) -> None:
+    _edit(
+        schema / "commands" / "assets.yaml",
+        "    x-filter: company\n",
+        "    x-filter: company\n    x-filter-field: ownr\n",
+    )
+
+
+def filter_field_without_filter(schema: Path) -> None:
+    _edit(schema / "commands" / "assets.yaml", "    x-filter: company\n", "    x-filter-field: company\n")
+
+
 CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     # case: (corruption, file that must be named, words the message must contain)
     "yaml syntax": (yaml_syntax_error, "commands/assets.yaml", "YAML syntax error"),
@@ -95,6 +107,8 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "no response": (command_without_response, "commands/api.yaml", "'response' is required"),
     "no messages": (subscription_without_messages, "subscriptions.yaml", "delivers no messages"),
     "bad name": (name_not_an_identifier, "commands/assets.yaml", "is not a valid name"),
+    "filter field not stored": (filter_field_not_stored, "commands/assets.yaml", "x-filter-field names 'ownr', which"),
+    "filter field alone": (filter_field_without_filter, "commands/assets.yaml", "x-filter-field needs an x-filter"),
 }
 
 

@@ -286,3 +286,25 @@ def test_server_side_changes_reach_subscribers(fleetfreedom_emulator: Emulator) 
 def test_parse_helper_rejects_binary() -> None:
     with pytest.raises(AssertionError):
         parse(b"noop {}")
+
+
+def test_merge_object_refuses_what_a_client_could_not_decode_and_stores_nothing() -> None:
+    emu = Emulator()  # the controls work before start(), on the same store
+    before = emu.get_object("Asset", 101)
+    assert before is not None
+    with pytest.raises(ValueError, match=r"^merge_object: \$\.Asset\.nmae: Extra inputs are not permitted"):
+        emu.merge_object("Asset", {"id": 101, "nmae": "Renamed"})
+    with pytest.raises(ValueError, match=r"^merge_object: \$\.Asset\.company: Input should be a valid integer"):
+        emu.merge_object("Asset", {"id": 0, "name": "Orphan", "company": "acme"})
+    with pytest.raises(ValueError, match=r"^merge_object: \$\.Company\.id: Input should be a valid integer"):
+        emu.merge_object("Company", {"id": "acme", "parent": 42})
+    assert emu.get_object("Asset", 101) == before
+    assert emu.get_object("Company", "acme") is None
+
+
+def test_merge_object_stores_values_in_their_wire_form() -> None:
+    emu = Emulator()
+    created = emu.merge_object("Asset", {"id": 0, "name": "Typed", "company": "42"})
+    assert created["company"] == 42 and isinstance(created["company"], int)
+    stored = emu.get_object("Asset", created["id"])
+    assert stored is not None and stored["company"] == 42

@@ -321,7 +321,9 @@ def test_list_filter_on_a_list_field_and_owners(desk: Desk, demo: Session) -> No
     assert semantics._matches_filter(record, "company", 42)
     assert not semantics._matches_filter(record, "company", 77)
     company = desk.emu.store.get("Company", 42)
-    assert company is not None and semantics._matches_filter(company, "company", 42)
+    # a company is filed under its parent (company lists themselves: test_emulator_list_filters.py)
+    assert company is not None and semantics._matches_filter(company, "company", 1)
+    assert not semantics._matches_filter(company, "company", 42)
     timezone = next(iter(desk.emu.store.records("Timezone")))
     assert semantics._matches_filter(timezone, "company", 77)  # a catalogue without owners is everyone's
 
@@ -861,17 +863,18 @@ def test_a_list_without_an_include_suspended_flag_lists_suspended_objects(desk: 
     assert [j["id"] for j in jobs] == [job["id"]]
 
 
-def test_companies_listed_by_company_are_it_and_its_children(desk: Desk) -> None:
+def test_companies_listed_by_company_are_its_children_and_itself_when_asked(desk: Desk) -> None:
     desk.emu.add_user("root@provider.example", "root-pass-1", company=1)
     root = desk.session("root@provider.example", "root-pass-1")
 
-    def ids(company: int) -> list[int]:
-        return sorted(
-            c["id"] for c in desk.ok(root, "getCompaniesList", {"company": {"id": company}}).fields["companies"]
-        )
+    def ids(company: int, **flags: bool) -> list[int]:
+        body = {"company": {"id": company}, **flags}
+        return sorted(c["id"] for c in desk.ok(root, "getCompaniesList", body).fields["companies"])
 
-    assert ids(42) == [42]
-    assert ids(1) == [1, 42, 77]
+    assert ids(42) == []
+    assert ids(42, includeParent=True) == [42]
+    assert ids(1) == [42, 77]
+    assert ids(1, includeParent=True) == [1, 42, 77]
 
 
 def test_multi_merge_cannot_reach_another_company(desk: Desk, demo: Session) -> None:

@@ -111,6 +111,7 @@ MODULES: dict[str, Module] = {
             "tests/test_reliability_emulator.py",
             "tests/test_emulator_controls.py",
             "tests/test_emulator_seed.py",
+            "tests/test_emulator_list_filters.py",
         ),
         # test_emulator_generic.py is left out: it generates a fresh package from schema/ in a subprocess, so it
         # needs schema/ and generator/ and never imports the mutated copy. These two measure wall-clock limits,

@@ -31,6 +31,7 @@ def registry_data(api: Api) -> dict[str, Any]:
             "request_path": command_path(c.section, c.request_class),
             "response_path": command_path(c.section, c.response_class),
             "filter": c.filter,
+            **({"filter_field": c.filter_field} if c.filter_field else {}),
             "errors": list(c.errors),
             "emits": list(c.emits),
             "request_fields": [f.wire_name for f in queries.fields_of(api, c.request.fields, c.request.from_type)],

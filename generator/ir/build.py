@@ -484,6 +484,9 @@ class _Builder:
                     self.problem(
                         doc, (*path, "x-filter"), f"x-filter names {filter_field!r}, which is not a request field{hint}"
                     )
+                matched = raw.get("x-filter-field")
+                if matched is not None:
+                    self.check_filter_field(doc, path, matched, filter_field, root, types)
                 result.append(
                     Command(
                         name=name,
@@ -501,6 +504,7 @@ class _Builder:
                         request_class=naming.request_class(name),
                         response_class=naming.response_class(name),
                         filter=filter_field,
+                        filter_field=matched,
                         deprecated=bool(raw.get("deprecated", False)),
                         replaced_by=raw.get("x-replaced-by"),
                         note=raw.get("x-note"),
@@ -508,6 +512,31 @@ class _Builder:
                     )
                 )
         return result
+
+    def check_filter_field(
+        self,
+        doc: SourceDocument,
+        path: JsonPath,
+        matched: str,
+        filter_field: str | None,
+        root: str | None,
+        types: Mapping[str, ObjectType],
+    ) -> None:
+        """x-filter-field names a field of the listed objects (the stored root or one of its parts), and only
+        makes sense beside an x-filter."""
+        where = (*path, "x-filter-field")
+        if not filter_field:
+            self.problem(doc, where, "x-filter-field needs an x-filter (the request field it matches)")
+            return
+        if root is None or root not in types:
+            return  # the object itself is reported elsewhere
+        names = {f.wire_name for f in types[root].fields}
+        for part in types[root].parts:
+            if part is not None and part in types:
+                names |= {f.wire_name for f in types[part].fields}
+        if matched not in names:
+            hint = did_you_mean(matched, names)
+            self.problem(doc, where, f"x-filter-field names {matched!r}, which is not a field of {root}{hint}")
 
     def check_filed(
         self,

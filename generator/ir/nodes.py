@@ -245,6 +245,9 @@ class Command:
     request_class: str
     response_class: str
     filter: str | None = None
+    # the listed objects' field the filter is matched against, when its name differs from the filter's
+    # (x-filter-field; getUsersListByUserGroup's userGroup matches a User's groups). Read by the emulator only.
+    filter_field: str | None = None
     deprecated: bool = False
     replaced_by: str | None = None
     note: str | None = None

@@ -81,15 +81,22 @@ def apply_seed(store: MemoryStore, passwords: Passwords, seed: dict[str, Any], w
             _store_one(store, passwords, type_name, spec.key, dict(raw), at)
 
 
-def _store_one(
-    store: MemoryStore, passwords: Passwords, root: str, key_field: str, obj: dict[str, Any], at: str
-) -> None:
+def checked_object(type_name: str, obj: dict[str, Any], at: str) -> dict[str, Any]:
+    """``obj`` as ``type_name`` accepts it, in wire form (``"42"`` for an integer becomes 42); unknown fields and
+    wrong values are refused with their path, so what is stored is what a client can decode."""
     try:
-        item_model(root).model_validate(obj)  # unknown fields and wrong values, reported with their path
+        model = item_model(type_name).model_validate(obj)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise SeedError(f"{at}{path}: {first['msg']}") from None
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def _store_one(
+    store: MemoryStore, passwords: Passwords, root: str, key_field: str, obj: dict[str, Any], at: str
+) -> None:
+    checked_object(root, obj, at)
     password = obj.pop("password", None)
     allowed = obj.pop(ALLOWED_SUBSCRIPTIONS, None)
     key = obj.get(key_field)

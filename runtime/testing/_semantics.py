@@ -94,6 +94,7 @@ CustomHandler = Callable[["Semantics", dict[str, Any]], dict[str, Any]]
 
 # Request fields that bound a period rather than name a value: (lower, upper) pairs, either may be absent.
 RANGE_BOUNDS = (("from", "to"), ("since", "until"))
+COMPANY_LIST_FLAGS = ("tree",)  # request flags of getCompaniesList that shape the list, not fields to match
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
@@ -351,8 +352,13 @@ class Semantics:
         filter_value = catalog.key_value(sent[filter_field]) if filter_field else None
         if filter_field:
             self._check_target(spec, session, filter_field, filter_value)
+        # the stored field the filter matches: its own name unless the schema says otherwise (a user group's
+        # users are those whose `groups` hold it)
+        matched_field = spec.filter_field if filter_field and spec.filter_field else filter_field
+        companies = self._listed_companies(spec, full, filter_value) if root == "Company" and filter_field else None
         bounds = [name for pair in RANGE_BOUNDS for name in pair if name in sent]
-        extras = {k: v for k, v in sent.items() if k not in (filter_field, *bounds) and not k.startswith("include")}
+        flags = (*bounds, *COMPANY_LIST_FLAGS)
+        extras = {k: v for k, v in sent.items() if k not in (filter_field, *flags) and not k.startswith("include")}
         lower = _moment(next((sent[low] for low, _ in RANGE_BOUNDS if low in sent), None))
         upper = _moment(next((sent[high] for _, high in RANGE_BOUNDS if high in sent), None))
         include_deleted = bool(full.get("includeDeleted"))
@@ -363,7 +369,10 @@ class Semantics:
                 continue
             if not self._visible(session, record):
                 continue
-            if filter_field and not self._matches_filter(record, filter_field, filter_value):
+            if companies is not None:
+                if record.key not in companies:
+                    continue
+            elif matched_field and not self._matches_filter(record, matched_field, filter_value):
                 continue
             if (lower or upper) and not _overlaps(record.data, lower, upper):
                 continue
@@ -374,13 +383,26 @@ class Semantics:
             fields[list_field] = items
         return Outcome(fields)
 
+    def _listed_companies(self, spec: CommandSpec, full: dict[str, Any], top: Any) -> set[int]:
+        """The companies a company list under ``top`` covers. getCompaniesList (the vendor's ReqCompanyList) lists
+        the children of ``top``, its whole subtree with ``tree``, and ``top`` itself too with ``includeParent``;
+        the lists of a company's parts, which have no such flags, cover ``top`` and its children."""
+        flagged = "tree" in spec.request_fields
+        if flagged and full.get("tree"):
+            below = self.company_tree(top) - {top}
+        else:
+            below = {
+                company.key
+                for company in self.store.records("Company")
+                if catalog.key_value(company.data.get("parent")) == top and company.key != top
+            }
+        return below | {top} if not flagged or full.get("includeParent") else below
+
     def _matches_filter(self, record: Record, filter_field: str, value: Any) -> bool:
         if filter_field == "company":
             owner = self._owner_field(record.root)
             if owner is None:
                 return True  # a catalogue without owners (timezones, configuration types) is everyone's
-            if record.root == "Company" and record.key == value:
-                return True
             return bool(catalog.key_value(record.data.get(owner)) == value)
         have = record.data.get(filter_field)
         if isinstance(have, list):

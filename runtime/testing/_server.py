@@ -36,13 +36,13 @@ from .._codec import encode_raw
 from .._exceptions import FrameError
 from .._machine_auth import decode_secret
 from .._redact import redacting_logger
-from .._registry import COMMANDS, ERROR_CODES
+from .._registry import COMMANDS, ERROR_CODES, TYPES
 from .._specs import CommandSpec
 from . import _guards as guards
 from ._faults import Faults, ReplyRule, timespan
 from ._limits import Limits, LoginThrottle
 from ._machines import DEFAULT_TOLERANCE, Refused, new_secret
-from ._seed import apply_seed, first_company, load_seed, user_objects
+from ._seed import apply_seed, checked_object, first_company, load_seed, user_objects
 from ._semantics import Outcome, Push, Semantics
 from ._sessions import Passwords, Session, Sessions, iso, utcnow
 from ._simulate import Fleet
@@ -686,7 +686,11 @@ class Emulator:
         self._call(run)
 
     def merge_object(self, type_name: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Create or change an object as the server itself (another user, a device) would; subscribers hear of it."""
+        """Create or change an object as the server itself (another user, a device) would; subscribers hear of it.
+        An object of a schema type is checked first: an unknown field or a wrong value raises ``ValueError``
+        naming it (nothing stored), so the emulator never holds what a client could not decode."""
+        if type_name in TYPES:
+            obj = checked_object(type_name, obj, f"merge_object: $.{type_name}")
 
         def run() -> dict[str, Any]:
             with self.store.transaction():
