@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from .. import _shapes as shapes
 from .._registry import TYPES
-from ._seed_schema import item_model
+from ._seed_schema import change_model, item_model
 from ._semantics import ALLOWED_SUBSCRIPTIONS
 from ._sessions import Passwords
 from ._store import MemoryStore, Record
@@ -81,11 +81,12 @@ def apply_seed(store: MemoryStore, passwords: Passwords, seed: dict[str, Any], w
             _store_one(store, passwords, type_name, spec.key, dict(raw), at)
 
 
-def checked_object(type_name: str, obj: dict[str, Any], at: str) -> dict[str, Any]:
+def checked_object(type_name: str, obj: dict[str, Any], at: str, change: bool = False) -> dict[str, Any]:
     """``obj`` as ``type_name`` accepts it, in wire form (``"42"`` for an integer becomes 42); unknown fields and
-    wrong values are refused with their path, so what is stored is what a client can decode."""
+    wrong values are refused with their path, so what is stored is what a client can decode. A ``change`` (what
+    ``merge_object`` takes) may leave out any field, the key included."""
     try:
-        model = item_model(type_name).model_validate(obj)
+        model = (change_model if change else item_model)(type_name).model_validate(obj)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])

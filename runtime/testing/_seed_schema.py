@@ -10,6 +10,7 @@ editors (``fleetfreedom emulator --seed-schema > seed.schema.json`` refreshes it
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from typing import Any
@@ -47,6 +48,22 @@ def item_model(type_name: str) -> type[BaseModel]:
     if extras:
         model = create_model(f"Seed{type_name}", __base__=model, __module__=base.__module__, **extras)
     return model
+
+
+@functools.cache
+def change_model(type_name: str) -> type[BaseModel]:
+    """``item_model`` with no field required: what ``Emulator.merge_object`` takes, a change to an object or a new
+    one whose key the emulator picks (a type of the schema may require its key)."""
+    base = item_model(type_name)
+    relaxed: dict[str, Any] = {}
+    for name, info in base.model_fields.items():
+        if info.is_required():
+            optional = copy.copy(info)
+            optional.default = None
+            relaxed[name] = (info.annotation, optional)
+    if not relaxed:
+        return base
+    return create_model(f"Change{type_name}", __base__=base, __module__=base.__module__, **relaxed)
 
 
 def seed_json_schema() -> dict[str, Any]:

@@ -690,7 +690,7 @@ class Emulator:
         An object of a schema type is checked first: an unknown field or a wrong value raises ``ValueError``
         naming it (nothing stored), so the emulator never holds what a client could not decode."""
         if type_name in TYPES:
-            obj = checked_object(type_name, obj, f"merge_object: $.{type_name}")
+            obj = checked_object(type_name, obj, f"merge_object: $.{type_name}", change=True)
 
         def run() -> dict[str, Any]:
             with self.store.transaction():
