@@ -97,14 +97,12 @@ def checked_object(type_name: str, obj: dict[str, Any], at: str, change: bool = 
 def _store_one(
     store: MemoryStore, passwords: Passwords, root: str, key_field: str, obj: dict[str, Any], at: str
 ) -> None:
-    checked_object(root, obj, at)
-    password = obj.pop("password", None)
-    allowed = obj.pop(ALLOWED_SUBSCRIPTIONS, None)
-    key = obj.get(key_field)
+    data = checked_object(root, obj, at)
+    password = data.pop("password", None)
+    allowed = data.pop(ALLOWED_SUBSCRIPTIONS, None)
+    key = data.get(key_field)
     if key in (None, "", 0):
         raise SeedError(f"{at}: needs its key {key_field!r}")
-    model = TYPES[root].cls.model_validate(obj)
-    data = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     data.pop("v", None)
     if allowed is not None:
         data[ALLOWED_SUBSCRIPTIONS] = list(allowed)
